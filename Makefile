@@ -1,0 +1,43 @@
+# The two commands a new user needs are `make run` and `make test` (see README.md).
+# Everything installs into .venv from the package index; nothing global but Python >= 3.11.
+
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+PORT   ?= 8501
+
+.PHONY: setup run test test-fast bench seeds clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test]'
+	rm -f $(VENV)/.installed-*
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+## Start the dashboard on http://localhost:$(PORT) (loads the demo data on first start).
+run: setup
+	$(PY) -m streamlit run dashboard/streamlit_app.py --server.port $(PORT)
+
+## The whole test suite, browser tests included (CI runs exactly this).
+test: setup
+	$(PY) -m pytest
+
+## Everything but the browser tests.
+test-fast: setup
+	$(PY) -m pytest -m "not browser"
+
+## Benchmarks (slow; results go to bench/results/).
+bench: setup
+	$(PY) bench/bench_ingest.py
+	$(PY) bench/bench_queries.py
+
+## Regenerate the demo exports in seeds/ (deterministic).
+seeds: setup
+	$(PY) seeds/generate.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .hypothesis

@@ -1,0 +1,143 @@
+"""The `dashboard` command: ingest exports, list imports, run query modules, start the app.
+
+Same functions as the pages use (dashboard.ingest, queries); no streamlit import here
+except in `serve`, which only launches the server process.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import date
+from pathlib import Path
+
+import polars as pl
+
+from dashboard import store
+
+
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a date as YYYY-MM-DD, got {text!r}") from None
+
+
+def _add_db(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--db",
+        type=Path,
+        default=None,
+        help=f"the DuckDB file (default: $PIPELINE_DB or {store.DEFAULT_DB_PATH})",
+    )
+
+
+def _print_frame(df: pl.DataFrame, fmt: str) -> None:
+    if fmt == "csv":
+        sys.stdout.write(df.write_csv())
+    elif fmt == "json":
+        sys.stdout.write(json.dumps(df.to_dicts(), ensure_ascii=False, default=str, indent=1) + "\n")
+    else:
+        with pl.Config(tbl_rows=200, tbl_cols=30, fmt_str_lengths=40, tbl_width_chars=200):
+            print(df)
+
+
+def cmd_imports(args: argparse.Namespace) -> int:
+    db = args.db or store.default_db_path()
+    if not db.exists():
+        print(f"no database at {db} yet: run `dashboard ingest FILE` first", file=sys.stderr)
+        return 1
+    hub = store.ReadHub(db)
+    cur = hub.cursor()
+    df = cur.sql(
+        "select import_id, file_name, kind, sheet, as_of, rows_accepted, rows_skipped, "
+        "imported_at, status, sha256 from imports order by import_id"
+    ).pl()
+    _print_frame(df, args.format)
+    return 0
+
+
+def cmd_query(args: argparse.Namespace) -> int:
+    import queries
+
+    db = args.db or store.default_db_path()
+    if not db.exists():
+        print(f"no database at {db} yet: run `dashboard ingest FILE` first", file=sys.stderr)
+        return 1
+    filters = queries.Filters(
+        as_of=args.as_of,
+        since=args.since,
+        regions=tuple(args.region or ()),
+        grades=tuple(args.grade or ()),
+        owners=tuple(args.owner or ()),
+        categories=tuple(args.category or ()),
+    )
+    extra = {"by": args.by} if args.by else {}
+    cur = store.ReadHub(db).cursor()
+    try:
+        df = queries.run(cur, args.name, filters, **extra)
+    except (KeyError, ValueError) as exc:
+        print(f"dashboard query: {exc}", file=sys.stderr)
+        return 2
+    _print_frame(df, args.format)
+    return 0
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    from dashboard import ingest
+
+    db = args.db or store.default_db_path()
+    return ingest.cli_ingest(db, args.files, as_of=args.as_of, mapping_path=args.mapping, out=sys.stdout)
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import subprocess
+
+    app = Path(__file__).with_name("streamlit_app.py")
+    cmd = [sys.executable, "-m", "streamlit", "run", str(app), *args.streamlit_args]
+    return subprocess.call(cmd)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="dashboard", description="Key-account pipeline dashboard")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("ingest", help="import CSV/XLSX exports into the database")
+    p.add_argument("files", nargs="+", type=Path)
+    _add_db(p)
+    p.add_argument("--as-of", type=_date, help="snapshot date (default: from the file name or title, else today)")
+    p.add_argument("--mapping", type=Path, help="a mapping TOML for another CRM's columns and stages")
+    p.set_defaults(func=cmd_ingest)
+
+    p = sub.add_parser("imports", help="list the import history")
+    _add_db(p)
+    p.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    p.set_defaults(func=cmd_imports)
+
+    p = sub.add_parser("query", help="run a query module and print its result")
+    p.add_argument("name")
+    _add_db(p)
+    p.add_argument("--as-of", type=_date)
+    p.add_argument("--since", type=_date)
+    p.add_argument("--region", action="append")
+    p.add_argument("--grade", action="append")
+    p.add_argument("--owner", action="append")
+    p.add_argument("--category", action="append")
+    p.add_argument("--by", choices=["region", "grade", "owner", "category"], help="segment (funnel)")
+    p.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    p.set_defaults(func=cmd_query)
+
+    p = sub.add_parser("serve", help="start the Streamlit dashboard (extra args go to streamlit)")
+    p.add_argument("streamlit_args", nargs=argparse.REMAINDER)
+    p.set_defaults(func=cmd_serve)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,175 @@
+"""The domain configuration: stages, grades, stage/status words, header aliases, thresholds.
+
+Owns reading ``dashboard/domain.toml`` (or the file named by ``PIPELINE_CONFIG``) into a
+frozen, typed object, and the one text-normalisation rule every matcher uses.
+Must not import streamlit, duckdb or anything from ingest/queries.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+import unicodedata
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+DEFAULT_CONFIG_PATH = Path(__file__).with_name("domain.toml")
+
+STATUSES = ("open", "won", "lost", "dropped", "completed")
+
+_SPACES = re.compile(r"\s+")
+
+
+def normalize(text: str) -> str:
+    """Fold a header/stage/status word for matching: NFKC (full-width -> half-width),
+    lower case, no white space at all. ``'预计签约金额 （万元）'`` -> ``'预计签约金额(万元)'``."""
+    return _SPACES.sub("", unicodedata.normalize("NFKC", str(text))).lower()
+
+
+@dataclass(frozen=True)
+class Stage:
+    code: str
+    order: int  # 1..6
+    zh: str
+    en: str
+    milestone_zh: str
+    milestone_en: str
+
+    def label(self, lang: str) -> str:
+        return self.zh if lang == "zh" else self.en
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    margin_floor: float
+    erosion_points: float
+    expense_ratio_factor: float
+    amount_change_share: float
+    margin_change_points: float
+    margin_floor_by_category: dict[str, float] = field(default_factory=dict)
+    margin_floor_by_grade: dict[str, float] = field(default_factory=dict)
+    stage_age_limit_days: dict[str, int] = field(default_factory=dict)
+    stage_age_limit_days_by_grade: dict[str, dict[str, int]] = field(default_factory=dict)
+
+    def age_limit(self, stage: str, grade: str | None) -> int:
+        by_grade = self.stage_age_limit_days_by_grade.get(grade or "", {})
+        return int(by_grade.get(stage, self.stage_age_limit_days[stage]))
+
+
+@dataclass(frozen=True)
+class DomainConfig:
+    path: Path
+    stages: tuple[Stage, ...]
+    grades: tuple[str, ...]
+    stage_names: dict[str, str]  # normalized word -> stage code
+    status_words: dict[str, str]  # normalized word -> status
+    headers: dict[str, tuple[str, ...]]  # canonical -> aliases as written in the file
+    thresholds: Thresholds
+
+    @property
+    def stage_codes(self) -> tuple[str, ...]:
+        return tuple(s.code for s in self.stages)
+
+    def stage(self, code: str) -> Stage:
+        for s in self.stages:
+            if s.code == code:
+                return s
+        raise KeyError(code)
+
+    def stage_order(self, code: str) -> int:
+        return self.stage(code).order
+
+    def header_index(self) -> dict[str, str]:
+        """normalized alias -> canonical field; an alias listed twice is a config error."""
+        index: dict[str, str] = {}
+        for canonical, aliases in self.headers.items():
+            for alias in (canonical, *aliases):
+                key = normalize(alias)
+                if index.get(key, canonical) != canonical:
+                    raise ValueError(
+                        f"{self.path}: header alias {alias!r} is listed for both "
+                        f"{index[key]!r} and {canonical!r}"
+                    )
+                index[key] = canonical
+        return index
+
+
+def _stages(raw: list[dict[str, Any]]) -> tuple[Stage, ...]:
+    return tuple(
+        Stage(
+            code=s["code"],
+            order=i,
+            zh=s["zh"],
+            en=s["en"],
+            milestone_zh=s.get("milestone_zh", ""),
+            milestone_en=s.get("milestone_en", ""),
+        )
+        for i, s in enumerate(raw, start=1)
+    )
+
+
+def parse_config(raw: dict[str, Any], path: Path) -> DomainConfig:
+    stages = _stages(raw["stages"])
+    codes = {s.code for s in stages}
+    stage_names: dict[str, str] = {}
+    for s in stages:
+        for word in (s.code, s.zh, s.en):
+            stage_names[normalize(word)] = s.code
+    for word, code in raw.get("stage_names", {}).items():
+        if code not in codes:
+            raise ValueError(f"{path}: stage_names[{word!r}] = {code!r} is not one of {sorted(codes)}")
+        stage_names[normalize(word)] = code
+    status_words: dict[str, str] = {}
+    for status, words in raw.get("status_words", {}).items():
+        if status not in STATUSES:
+            raise ValueError(f"{path}: status_words.{status} is not one of {STATUSES}")
+        for word in (status, *words):
+            status_words[normalize(word)] = status
+    t = raw["thresholds"]
+    thresholds = Thresholds(
+        margin_floor=float(t["margin_floor"]),
+        erosion_points=float(t["erosion_points"]),
+        expense_ratio_factor=float(t["expense_ratio_factor"]),
+        amount_change_share=float(t["amount_change_share"]),
+        margin_change_points=float(t["margin_change_points"]),
+        margin_floor_by_category={k: float(v) for k, v in t.get("margin_floor_by_category", {}).items()},
+        margin_floor_by_grade={k: float(v) for k, v in t.get("margin_floor_by_grade", {}).items()},
+        stage_age_limit_days={k: int(v) for k, v in t["stage_age_limit_days"].items()},
+        stage_age_limit_days_by_grade={
+            g: {k: int(v) for k, v in limits.items()}
+            for g, limits in t.get("stage_age_limit_days_by_grade", {}).items()
+        },
+    )
+    missing = codes - thresholds.stage_age_limit_days.keys()
+    if missing:
+        raise ValueError(f"{path}: thresholds.stage_age_limit_days lacks {sorted(missing)}")
+    cfg = DomainConfig(
+        path=path,
+        stages=stages,
+        grades=tuple(raw["grades"]),
+        stage_names=stage_names,
+        status_words=status_words,
+        headers={k: tuple(v) for k, v in raw["headers"].items()},
+        thresholds=thresholds,
+    )
+    cfg.header_index()  # fail early on an alias listed twice
+    return cfg
+
+
+def load_config(path: str | Path | None = None) -> DomainConfig:
+    path = Path(path or os.environ.get("PIPELINE_CONFIG") or DEFAULT_CONFIG_PATH)
+    with open(path, "rb") as fh:
+        return parse_config(tomllib.load(fh), path)
+
+
+@lru_cache(maxsize=4)
+def _cached(path: str) -> DomainConfig:
+    return load_config(path)
+
+
+def get_config() -> DomainConfig:
+    """The configuration in force (cached per path)."""
+    return _cached(str(os.environ.get("PIPELINE_CONFIG") or DEFAULT_CONFIG_PATH))

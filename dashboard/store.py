@@ -1,0 +1,252 @@
+"""The DuckDB file: schema migrations, read connections, and the one write path.
+
+How writers and the running dashboard share one file (DuckDB lets only one process hold
+a file read-write, and not even a read-only reader beside it):
+
+* Every write — CLI ingest, browser upload, seed load, migration, removing an import —
+  goes through :func:`write_transaction`. It takes an exclusive lock file, copies the
+  database to a temporary file next to it, applies the change there in one transaction,
+  checkpoints, closes, fsyncs, and ``os.replace()``s the copy over the original.
+* Readers (the Streamlit server) open the file ``read_only``; after a replace they see
+  the old inode until they reconnect, which ``dashboard/data.py`` does when the file's
+  mtime/inode changes.
+
+So a failed or killed import leaves the original byte-for-byte as it was, a running
+dashboard never blocks an ingest, and a reader never sees half an import.
+Must not import streamlit.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+
+MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+DEFAULT_DB_PATH = Path("data") / "pipeline.duckdb"
+
+# Only DuckDB's built-in extensions exist offline; never try to download one.
+_DUCKDB_CONFIG = {"autoinstall_known_extensions": "false", "autoload_known_extensions": "true"}
+
+
+def default_db_path() -> Path:
+    """``$PIPELINE_DB`` if set, else ``./data/pipeline.duckdb`` (relative to the working dir)."""
+    return Path(os.environ.get("PIPELINE_DB") or DEFAULT_DB_PATH)
+
+
+def migrations() -> list[tuple[int, str, str]]:
+    """(version, name, sql) for every file in migrations/, in order."""
+    out = []
+    for path in sorted(MIGRATIONS_DIR.glob("*.sql")):
+        version = int(path.name.split("_", 1)[0])
+        out.append((version, path.stem, path.read_text(encoding="utf-8")))
+    return out
+
+
+LATEST_VERSION = max(v for v, _, _ in migrations())
+
+
+def schema_version(con: duckdb.DuckDBPyConnection) -> int:
+    exists = con.execute(
+        "select count(*) from information_schema.tables where table_name = 'schema_version'"
+    ).fetchall()[0][0]
+    if not exists:
+        return 0
+    return con.execute("select coalesce(max(version), 0) from schema_version").fetchall()[0][0]
+
+
+def migrate(con: duckdb.DuckDBPyConnection) -> int:
+    """Apply the migrations this database lacks (caller holds the transaction)."""
+    con.execute(
+        "create table if not exists schema_version (version integer not null, name varchar not null, applied_at timestamp not null default current_timestamp)"
+    )
+    current = schema_version(con)
+    for version, name, sql in migrations():
+        if version > current:
+            con.execute(sql)
+            con.execute("insert into schema_version (version, name) values ($v, $n)", {"v": version, "n": name})
+    return schema_version(con)
+
+
+def connect_memory() -> duckdb.DuckDBPyConnection:
+    """A migrated in-memory database (tests, benchmarks)."""
+    con = duckdb.connect(":memory:", config=_DUCKDB_CONFIG)
+    migrate(con)
+    refresh_derived(con)
+    return con
+
+
+def connect_read_only(path: str | os.PathLike) -> duckdb.DuckDBPyConnection:
+    return duckdb.connect(str(path), read_only=True, config=_DUCKDB_CONFIG)
+
+
+def refresh_derived(con: duckdb.DuckDBPyConnection) -> None:
+    """Rebuild what queries/ derives from the stored tables (views, per-project facts)."""
+    import queries  # the SQL lives there; imported late so store stays importable alone
+
+    queries.refresh(con)
+
+
+class StoreBusy(RuntimeError):
+    """Another writer holds the lock and did not finish in time."""
+
+
+@contextmanager
+def _exclusive_lock(db_path: Path, timeout_s: float) -> Iterator[None]:
+    import time
+
+    lock_path = db_path.with_name(db_path.name + ".lock")
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock_path, "a+") as fh:
+        deadline = time.monotonic() + timeout_s
+        while True:
+            try:
+                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise StoreBusy(
+                        f"{db_path} is being written by another import; try again when it has finished"
+                    ) from None
+                time.sleep(0.05)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+@contextmanager
+def write_transaction(
+    db_path: str | os.PathLike, *, lock_timeout_s: float = 60.0
+) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Yield a read-write connection to a private copy of the database, inside a transaction.
+
+    On normal exit the transaction commits and the copy atomically replaces ``db_path``;
+    on an exception nothing at ``db_path`` changes. The schema is migrated first.
+    """
+    db_path = Path(db_path)
+    with _exclusive_lock(db_path, lock_timeout_s):
+        # Copies left by a writer that was killed: stale, since we now hold the lock.
+        for stale in db_path.parent.glob(f".{db_path.name}.*.tmp*"):
+            stale.unlink()
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{db_path.name}.", suffix=".tmp", dir=db_path.parent)
+        os.close(fd)
+        tmp = Path(tmp_name)
+        try:
+            if db_path.exists():
+                shutil.copy2(db_path, tmp)
+            else:
+                tmp.unlink()  # DuckDB must create the file itself
+            con = duckdb.connect(str(tmp), config=_DUCKDB_CONFIG)
+            try:
+                con.execute("begin transaction")
+                migrate(con)
+                yield con
+                refresh_derived(con)
+                con.execute("commit")
+                con.execute("checkpoint")
+            except BaseException:
+                try:
+                    con.execute("rollback")
+                except duckdb.Error:
+                    pass  # the transaction is already gone; the copy is discarded anyway
+                raise
+            finally:
+                con.close()
+            with open(tmp, "rb+") as fh:
+                os.fsync(fh.fileno())
+            os.replace(tmp, db_path)
+            _fsync_dir(db_path.parent)
+        finally:
+            for leftover in (tmp, tmp.with_name(tmp.name + ".wal")):
+                if leftover.exists():
+                    leftover.unlink()
+
+
+def ensure_database(db_path: str | os.PathLike, on_create: Callable[[duckdb.DuckDBPyConnection], None] | None = None) -> bool:
+    """Create or migrate the file if needed; returns True when it was created.
+
+    ``on_create`` runs inside the creating transaction (the app loads the seeds there).
+    """
+    db_path = Path(db_path)
+    if db_path.exists():
+        con = connect_read_only(db_path)
+        try:
+            if schema_version(con) >= LATEST_VERSION:
+                return False
+        finally:
+            con.close()
+        with write_transaction(db_path):
+            pass
+        return False
+    with write_transaction(db_path) as con:
+        if on_create is not None:
+            on_create(con)
+    return True
+
+
+class ReadHub:
+    """Read access to a database file that writers replace atomically.
+
+    One in-memory DuckDB per process; the current file is ATTACHed read-only under an
+    alias per file generation (inode + mtime). :meth:`cursor` returns a fresh cursor whose
+    default catalog is the newest generation, so each Streamlit script run reads one
+    consistent file and sees an import as soon as it is committed. The previous generation
+    stays attached so a query already running on it finishes; older ones are detached.
+    Thread-safe (STACK.md: never share one cursor between threads; take one per run).
+    """
+
+    def __init__(self, db_path: str | os.PathLike):
+        import threading
+
+        self.db_path = Path(db_path)
+        self._hub = duckdb.connect(":memory:", config=_DUCKDB_CONFIG)
+        self._lock = threading.Lock()
+        self._generations: list[tuple[tuple[int, int, int], str]] = []
+        self._counter = 0
+
+    def _signature(self) -> tuple[int, int, int]:
+        st = os.stat(self.db_path)
+        return (st.st_ino, st.st_mtime_ns, st.st_size)
+
+    def _current_alias(self) -> str:
+        sig = self._signature()
+        with self._lock:
+            if self._generations and self._generations[-1][0] == sig:
+                return self._generations[-1][1]
+            self._counter += 1
+            alias = f"pipeline_g{self._counter}"
+            self._hub.execute(f"attach '{_sql_literal(self.db_path)}' as {alias} (read_only)")
+            self._generations.append((sig, alias))
+            while len(self._generations) > 2:
+                _, old = self._generations.pop(0)
+                self._hub.execute(f"detach {old}")
+            return alias
+
+    def cursor(self) -> duckdb.DuckDBPyConnection:
+        alias = self._current_alias()  # alias is ours (pipeline_gN), never user input
+        cur = self._hub.cursor()
+        cur.execute(f"use {alias}")
+        return cur
+
+    def close(self) -> None:
+        self._hub.close()
+
+
+def _sql_literal(path: Path) -> str:
+    # The database path comes from our own config/CLI, not from an upload; still quote it.
+    return str(path.resolve()).replace("'", "''")

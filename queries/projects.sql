@@ -1,0 +1,24 @@
+-- query:  projects
+-- grain:  one row per project in the snapshot $as_of
+-- params: $as_of date; $regions, $grades, $owners, $categories, $allowed_regions varchar[] (empty = all)
+-- output: project_id, project_name, customer, grade, region, owner, category, stage, status,
+--         expected_amount, contract_amount, estimated_margin, expected_sign_on
+with scoped as (
+    select *
+    from stg_projects
+    where as_of = $as_of
+      and (len($regions) = 0 or region in (select unnest($regions)))
+      and (len($grades) = 0 or grade in (select unnest($grades)))
+      and (len($owners) = 0 or owner in (select unnest($owners)))
+      and (len($categories) = 0 or category in (select unnest($categories)))
+      and (len($allowed_regions) = 0 or region in (select unnest($allowed_regions)))
+),
+
+final as (
+    select
+        project_id, project_name, customer, grade, region, owner, category, stage, status,
+        expected_amount, contract_amount, estimated_margin, expected_sign_on
+    from scoped
+)
+
+select * from final order by project_id
