@@ -18,6 +18,8 @@ from queries.filters import Filters
 SQL_DIR = Path(__file__).parent
 
 QUERY_NAMES: tuple[str, ...] = ("projects",)
+# Small helper queries for the UI (snapshot list, filter options, import history): issue 4.
+QUERY_NAMES += ("ui_snapshots", "ui_options", "ui_imports")
 
 
 @cache
