@@ -5,10 +5,13 @@ Public API (used by the CLI, the dashboard and the tests):
   QUERY_NAMES                      the names `dashboard query NAME` accepts
   refresh(con)                     (re)create the staging views and derived tables;
                                    called by dashboard.store at the end of every write
+  list_snapshots(con, filters)     the snapshot dates with project counts
+  filter_options(con, as_of, allowed_regions) -> {'region': [...], 'grade': [...], ...}
+  project_detail(con, project_id, filters) -> {'snapshots', 'events', 'flags'} frames
 Must not import streamlit.
 """
 
 from queries.filters import Filters
-from queries.runner import QUERY_NAMES, refresh, run
+from queries.runner import QUERY_NAMES, filter_options, list_snapshots, project_detail, refresh, run
 
-__all__ = ["Filters", "QUERY_NAMES", "refresh", "run"]
+__all__ = ["Filters", "QUERY_NAMES", "filter_options", "list_snapshots", "project_detail", "refresh", "run"]

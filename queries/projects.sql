@@ -1,11 +1,11 @@
 -- query:  projects
--- grain:  one row per project in the snapshot $as_of
+-- grain:  one row per project in the snapshot $as_of (read from project_facts, already deduplicated)
 -- params: $as_of date; $regions, $grades, $owners, $categories, $allowed_regions varchar[] (empty = all)
 -- output: project_id, project_name, customer, grade, region, owner, category, stage, status,
 --         expected_amount, contract_amount, estimated_margin, expected_sign_on
 with scoped as (
     select *
-    from stg_projects
+    from project_facts
     where as_of = $as_of
       and (len($regions) = 0 or region in (select unnest($regions)))
       and (len($grades) = 0 or grade in (select unnest($grades)))

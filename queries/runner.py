@@ -1,11 +1,17 @@
 """Load .sql files and run them with bound parameters; return Polars frames.
 
-Identifiers never come from input: ``name`` must be one of QUERY_NAMES (files we ship).
+Owns: the list of query names (files we ship — identifiers never come from input), the
+order in which :func:`refresh` rebuilds the staging views and derived tables, and the
+translation of ``dashboard/config.py`` thresholds into bound parameters. Thresholds are
+bound at query time (never formatted into SQL text, never stored), so a change to
+``domain.toml`` shows in the next query without re-importing anything.
 Must not import streamlit.
 """
 
 from __future__ import annotations
 
+import re
+from datetime import date
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -16,38 +22,214 @@ import polars as pl
 from queries.filters import Filters
 
 SQL_DIR = Path(__file__).parent
+STAGING_DIR = SQL_DIR / "staging"
 
-QUERY_NAMES: tuple[str, ...] = ("projects",)
-# Small helper queries for the UI (snapshot list, filter options, import history): issue 4.
-QUERY_NAMES += ("ui_snapshots", "ui_options", "ui_imports")
+# Rebuilt in this order by refresh(): config, renaming views, then the derived tables.
+STAGING: tuple[str, ...] = (
+    "cfg_stages",
+    "stg_projects",
+    "stg_stage_events",
+    "stage_event_facts",
+    "project_facts",
+)
+
+QUERY_NAMES: tuple[str, ...] = (
+    "projects",
+    "funnel",
+    "win_rate",
+    "aging",
+    "stage_durations",
+    "margin",
+    "margin_summary",
+    "changes",
+    "changes_summary",
+    "process_exceptions",
+    "project",
+    "project_snapshots",
+    "project_events",
+    "snapshots",
+    "filter_options",
+)
+
+SEGMENTS = ("region", "grade", "owner", "category")
+
+# Queries whose `by` must name a segment (None = unsegmented).
+_DEFAULT_EXTRA: dict[str, Any] = {"by": None, "project_id": None}
+
+# `project` is composed from other queries (each one statement), not a .sql file of its own.
+_COMPOSITE = {"project"}
 
 
 @cache
 def sql_text(name: str) -> str:
-    return (SQL_DIR / f"{name}.sql").read_text(encoding="utf-8")
+    path = (STAGING_DIR if name in STAGING else SQL_DIR) / f"{name}.sql"
+    return path.read_text(encoding="utf-8")
 
 
 def _used_params(sql: str, params: dict[str, Any]) -> dict[str, Any]:
-    # DuckDB refuses named parameters a statement does not use.
-    return {k: v for k, v in params.items() if f"${k}" in sql}
+    # DuckDB refuses named parameters a statement does not use; match whole names only
+    # ($floor_grade must not claim $floor_grade_keys).
+    return {k: v for k, v in params.items() if re.search(rf"\${re.escape(k)}\b", sql)}
 
 
-def latest_as_of(con: duckdb.DuckDBPyConnection):
-    return con.execute("select max(as_of) from project_snapshots").fetchall()[0][0]
+def threshold_params() -> dict[str, Any]:
+    """The configured thresholds as named parameters (lists for the per-key overrides)."""
+    from dashboard.config import get_config
+
+    t = get_config().thresholds
+    overrides = [(g, s, d) for g, limits in t.stage_age_limit_days_by_grade.items() for s, d in limits.items()]
+    return {
+        "age_stages": list(t.stage_age_limit_days),
+        "age_days": [int(v) for v in t.stage_age_limit_days.values()],
+        "age_override_grades": [g for g, _, _ in overrides],
+        "age_override_stages": [s for _, s, _ in overrides],
+        "age_override_days": [int(d) for _, _, d in overrides],
+        "floor_default": float(t.margin_floor),
+        "floor_category_keys": list(t.margin_floor_by_category),
+        "floor_category_values": [float(v) for v in t.margin_floor_by_category.values()],
+        "floor_grade_keys": list(t.margin_floor_by_grade),
+        "floor_grade_values": [float(v) for v in t.margin_floor_by_grade.values()],
+        "erosion_points": float(t.erosion_points),
+        "expense_ratio_factor": float(t.expense_ratio_factor),
+        "amount_change_share": float(t.amount_change_share),
+        "margin_change_points": float(t.margin_change_points),
+    }
 
 
-def run(con: duckdb.DuckDBPyConnection, name: str, filters: Filters | None = None, **extra: Any) -> pl.DataFrame:
-    if name not in QUERY_NAMES:
-        raise KeyError(f"unknown query {name!r}; choose one of {', '.join(QUERY_NAMES)}")
+def latest_as_of(con: duckdb.DuckDBPyConnection) -> date | None:
+    return con.execute("select max(as_of) from project_facts").fetchall()[0][0]
+
+
+def _params(con: duckdb.DuckDBPyConnection, filters: Filters | None, extra: dict[str, Any]) -> dict[str, Any]:
     filters = filters or Filters()
-    params = filters.params() | extra
+    params = filters.params() | threshold_params() | _DEFAULT_EXTRA | extra
     if params.get("as_of") is None:
         params["as_of"] = latest_as_of(con)
+    by = params.get("by")
+    if by is not None and by not in SEGMENTS:
+        raise ValueError(f"by must be one of {', '.join(SEGMENTS)}, got {by!r}")
+    return params
+
+
+def _execute(con: duckdb.DuckDBPyConnection, name: str, params: dict[str, Any]) -> pl.DataFrame:
     sql = sql_text(name)
     return con.sql(sql, params=_used_params(sql, params)).pl()
 
 
+def run(con: duckdb.DuckDBPyConnection, name: str, filters: Filters | None = None, **extra: Any) -> pl.DataFrame:
+    """Run query ``name`` under ``filters``; ``extra`` holds query-specific parameters
+    (``by`` for the segmented queries, ``project_id`` for ``project``)."""
+    if name not in QUERY_NAMES:
+        raise KeyError(f"unknown query {name!r}; choose one of {', '.join(QUERY_NAMES)}")
+    params = _params(con, filters, extra)
+    if name in _COMPOSITE:
+        return _project(con, params)
+    return _execute(con, name, params)
+
+
+# --- helpers the UI calls --------------------------------------------------------------
+
+
+def list_snapshots(con: duckdb.DuckDBPyConnection, filters: Filters | None = None) -> pl.DataFrame:
+    """as_of, n_projects, n_open, open_expected_amount per snapshot (allowed_regions applies)."""
+    return run(con, "snapshots", filters)
+
+
+def filter_options(con: duckdb.DuckDBPyConnection, as_of: date | None = None,
+                   allowed_regions: tuple[str, ...] = ()) -> dict[str, list[str]]:
+    """{'region': [...], 'grade': [...], 'owner': [...], 'category': [...]} present in the snapshot."""
+    df = run(con, "filter_options", Filters(as_of=as_of, allowed_regions=allowed_regions))
+    out: dict[str, list[str]] = {seg: [] for seg in SEGMENTS}
+    for dimension, value in df.select("dimension", "value").iter_rows():
+        out[dimension].append(value)
+    return out
+
+
+def project_detail(con: duckdb.DuckDBPyConnection, project_id: str,
+                   filters: Filters | None = None) -> dict[str, pl.DataFrame]:
+    """The drill-down page's frames: snapshots, stage events, flags (margin checks, aging,
+    process exceptions) for one project, as of ``filters.as_of``."""
+    params = _params(con, filters, {"project_id": project_id})
+    return _project_parts(con, params)
+
+
+def _project_parts(con: duckdb.DuckDBPyConnection, params: dict[str, Any]) -> dict[str, pl.DataFrame]:
+    snapshots = _execute(con, "project_snapshots", params)
+    events = _execute(con, "project_events", params)
+    margin = _execute(con, "margin", params)
+    aging = _execute(con, "aging", params)
+    exceptions = _execute(con, "process_exceptions", params)
+    flags = pl.concat(
+        [
+            margin.select(
+                pl.lit("margin").alias("source"), pl.col("check").alias("flag"), "severity",
+                pl.col("stage"), pl.lit(None, pl.Date).alias("on_date"),
+                pl.col("value").cast(pl.Float64), pl.col("threshold").cast(pl.Float64), "detail",
+            ),
+            aging.filter(pl.col("is_stalled")).select(
+                pl.lit("aging").alias("source"), pl.lit("stalled").alias("flag"),
+                pl.lit("high").alias("severity"), "stage", pl.col("entered_on").alias("on_date"),
+                pl.col("days_in_stage").cast(pl.Float64).alias("value"),
+                pl.col("limit_days").cast(pl.Float64).alias("threshold"),
+                pl.format("{} days in {} (limit {})", "days_in_stage", "stage", "limit_days").alias("detail"),
+            ),
+            exceptions.select(
+                pl.lit("process").alias("source"), pl.col("exception").alias("flag"), "severity",
+                "stage", "on_date", pl.lit(None, pl.Float64).alias("value"),
+                pl.lit(None, pl.Float64).alias("threshold"), "detail",
+            ),
+        ],
+        how="vertical_relaxed",
+    )
+    return {"snapshots": snapshots, "events": events, "flags": flags}
+
+
+def _project(con: duckdb.DuckDBPyConnection, params: dict[str, Any]) -> pl.DataFrame:
+    """One long frame: section (snapshot | stage_event | flag), on_date, stage, name, ..."""
+    if params.get("project_id") is None:
+        raise ValueError("the project query needs project_id (CLI: --project ID)")
+    parts = _project_parts(con, params)
+    s, e, f = parts["snapshots"], parts["events"], parts["flags"]
+    columns = ["section", "on_date", "stage", "name", "status", "expected_amount", "margin",
+               "value", "threshold", "severity", "detail"]
+    frames = [
+        s.select(
+            pl.lit("snapshot").alias("section"), pl.col("as_of").alias("on_date"),
+            pl.col("cur_stage").alias("stage"), pl.col("outcome").alias("name"), "status",
+            pl.col("expected_amount").cast(pl.Float64), "margin",
+            pl.lit(None, pl.Float64).alias("value"), pl.lit(None, pl.Float64).alias("threshold"),
+            pl.lit(None, pl.String).alias("severity"),
+            pl.format("expected sign {}", pl.col("expected_sign_on").cast(pl.String).fill_null("-")).alias("detail"),
+        ),
+        e.select(
+            pl.lit("stage_event").alias("section"), pl.col("entered_on").alias("on_date"), "stage",
+            pl.col("source").alias("name"), pl.lit(None, pl.String).alias("status"),
+            pl.lit(None, pl.Float64).alias("expected_amount"), pl.lit(None, pl.Float64).alias("margin"),
+            pl.lit(None, pl.Float64).alias("value"), pl.lit(None, pl.Float64).alias("threshold"),
+            pl.lit(None, pl.String).alias("severity"), pl.col("detail"),
+        ),
+        f.select(
+            pl.lit("flag").alias("section"), "on_date", "stage", pl.col("flag").alias("name"),
+            pl.lit(None, pl.String).alias("status"), pl.lit(None, pl.Float64).alias("expected_amount"),
+            pl.lit(None, pl.Float64).alias("margin"), "value", "threshold", "severity", "detail",
+        ),
+    ]
+    return pl.concat([fr.select(columns) for fr in frames], how="vertical_relaxed")
+
+
+# --- rebuilding the derived objects ------------------------------------------------------
+
+
 def refresh(con: duckdb.DuckDBPyConnection) -> None:
     """(Re)create staging views and derived tables inside the caller's write transaction."""
-    for path in sorted((SQL_DIR / "staging").glob("*.sql")):
-        con.execute(path.read_text(encoding="utf-8"))
+    from dashboard.config import get_config
+
+    cfg = get_config()
+    stage_params = {
+        "codes": [s.code for s in cfg.stages],
+        "zh": [s.zh for s in cfg.stages],
+        "en": [s.en for s in cfg.stages],
+    }
+    for name in STAGING:
+        sql = sql_text(name)
+        con.execute(sql, _used_params(sql, stage_params)).fetchall()

@@ -1,0 +1,145 @@
+-- query:  margin
+-- grain:  one row per (project, failed check) in the $as_of snapshot; projects lost or
+--         dropped are not checked (their margin no longer matters)
+-- params: $as_of date; the filter lists; $project_id varchar | null (null = all);
+--         thresholds: $floor_default double, $floor_category_keys varchar[] +
+--         $floor_category_values double[], $floor_grade_keys varchar[] + $floor_grade_values
+--         double[], $erosion_points double, $expense_ratio_factor double
+-- output: project_id, check, severity, value, threshold, detail, project_name, region,
+--         grade, owner, category, stage, margin_amount, margin
+-- Checks (each evaluated on its own; a negative margin is also below the floor):
+--   negative_margin     margin < 0                                                  high
+--   below_floor         margin < floor (category override, else grade, else default) medium
+--   eroded              (earliest margin - margin) * 100 >= $erosion_points          medium
+--   bid_below_floor     furthest stage >= tender and bid margin < floor               high
+--                       (bid margin = (bid - cost) / bid when both known, else margin)
+--   missing_estimate    furthest stage past approval and no cost or margin estimate  low
+--   high_expense_ratio  expense / amount > $expense_ratio_factor x median of the same
+--                       snapshot's same-grade projects                               medium
+-- margin = (amount - cost) / amount, amount = contract amount else expected amount,
+-- cost = estimated cost else amount x (1 - estimated margin). Points are rounded to 1e-9
+-- so that 30 % -> 25 % counts as 5 points, not 4.999999.
+with category_floors as (
+    select
+        unnest(cast($floor_category_keys as varchar[])) as category,
+        unnest(cast($floor_category_values as double[])) as floor
+),
+
+grade_floors as (
+    select
+        unnest(cast($floor_grade_keys as varchar[])) as grade,
+        unnest(cast($floor_grade_values as double[])) as floor
+),
+
+stage_orders as (
+    select
+        max(stage_order) filter (where stage = 'approval') as approval_order,
+        max(stage_order) filter (where stage = 'tender') as tender_order
+    from cfg_stages
+),
+
+scoped as (
+    select
+        f.*,
+        coalesce(cf.floor, gf.floor, cast($floor_default as double)) as floor,
+        case
+            when f.bid_amount > 0 and f.margin_cost is not null
+                then (cast(f.bid_amount as double) - f.margin_cost) / cast(f.bid_amount as double)
+            else f.margin
+        end as bid_margin,
+        round((f.earliest_margin - f.margin) * 100, 9) as points_lost,
+        o.approval_order,
+        o.tender_order
+    from project_facts as f
+    cross join stage_orders as o
+    left join category_floors as cf on cf.category = f.category
+    left join grade_floors as gf on gf.grade = f.grade
+    where f.as_of = $as_of
+      and f.outcome not in ('lost', 'dropped')
+      and (cast($project_id as varchar) is null or f.project_id = $project_id)
+      and (len($regions) = 0 or list_contains($regions, f.region))
+      and (len($grades) = 0 or list_contains($grades, f.grade))
+      and (len($owners) = 0 or list_contains($owners, f.owner))
+      and (len($categories) = 0 or list_contains($categories, f.category))
+      and (len($allowed_regions) = 0 or list_contains($allowed_regions, f.region))
+),
+
+checks as (
+    select
+        project_id, 'negative_margin' as check, 'high' as severity, 1 as check_order,
+        margin as value, 0.0 as threshold,
+        printf('margin %.1f%% is negative', margin * 100) as detail
+    from scoped
+    where margin < 0
+
+    union all
+
+    select
+        project_id, 'below_floor', 'medium', 2,
+        margin, floor,
+        printf('margin %.1f%% < floor %.1f%%', margin * 100, floor * 100)
+    from scoped
+    where margin < floor
+
+    union all
+
+    select
+        project_id, 'eroded', 'medium', 3,
+        points_lost, cast($erosion_points as double),
+        printf('margin %.1f%% on %s -> %.1f%% now: %.1f points lost',
+               earliest_margin * 100, earliest_margin_on, margin * 100, points_lost)
+    from scoped
+    where points_lost >= $erosion_points
+
+    union all
+
+    select
+        project_id, 'bid_below_floor', 'high', 4,
+        bid_margin, floor,
+        printf('reached %s with bid margin %.1f%% < floor %.1f%%: should have been a no-bid',
+               'tender', bid_margin * 100, floor * 100)
+    from scoped
+    where furthest_order >= tender_order and bid_margin < floor
+
+    union all
+
+    select
+        project_id, 'missing_estimate', 'low', 5,
+        null, null,
+        printf('at %s (past approval) without a cost or margin estimate', cur_stage)
+    from scoped
+    where furthest_order > approval_order and margin is null
+
+    union all
+
+    select
+        project_id, 'high_expense_ratio', 'medium', 6,
+        expense_ratio, $expense_ratio_factor * peer_expense_ratio,
+        printf('sales expense %.1f%% of amount > %.1f x grade median %.1f%%',
+               expense_ratio * 100, cast($expense_ratio_factor as double), peer_expense_ratio * 100)
+    from scoped
+    where peer_expense_ratio > 0 and expense_ratio > $expense_ratio_factor * peer_expense_ratio
+),
+
+final as (
+    select
+        c.project_id,
+        c.check,
+        c.severity,
+        c.value,
+        c.threshold,
+        c.detail,
+        s.project_name,
+        s.region,
+        s.grade,
+        s.owner,
+        s.category,
+        s.cur_stage as stage,
+        s.margin_amount,
+        s.margin,
+        c.check_order
+    from checks as c
+    inner join scoped as s on s.project_id = c.project_id
+)
+
+select * exclude (check_order) from final order by project_id, check_order

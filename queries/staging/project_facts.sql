@@ -1,0 +1,203 @@
+-- query:  project_facts (a table, rebuilt by queries.refresh before every commit)
+-- grain:  one row per project per snapshot date (as_of): what was known about the
+--         project as of that snapshot (its row in that snapshot + its history up to then)
+-- params: none
+-- output: the snapshot's columns (project_id, project_name, customer, grade, region, owner,
+--         category, status, stage as exported, amounts, expected_sign_on, ...) and
+--         cur_stage, cur_order      current stage (won/completed -> delivery)
+--         outcome                   open | won | lost | dropped (won = entered delivery)
+--         furthest_order            highest stage entered by as_of (events and snapshots)
+--         first_order               lowest of: first recorded entry, first snapshot's stage
+--         seen_mask                 bit k-1 set = stage k entered or seen by as_of
+--         skipped_mask              stages strictly between first_order and furthest_order
+--                                   never entered nor seen (= skipped)
+--         entered_<stage>           first entry date of each stage, on or before as_of
+--         cur_entered_on            when the project entered its current stage (this stay)
+--         has_fall_back             some entry by as_of was a fall-back
+--         first_seen_on             first snapshot the project appears in, up to as_of
+--         closed_on                 won: delivery entry date if recorded, else like lost;
+--                                   lost/dropped: first snapshot of the current closed run
+--         margin_amount, margin_cost, margin: the margin basis (see docs/ANALYSES.md)
+--         earliest_margin, earliest_margin_on: earliest snapshot with an estimate
+--         expense_ratio, peer_expense_ratio (median over the same snapshot and grade)
+-- why:    every metric query filters this table on as_of and aggregates a few columns:
+--         the window and join work happens once per import, not once per page view.
+create or replace table project_facts as
+with n as (
+    select max(stage_order) as last_order from cfg_stages
+),
+
+snap as (
+    select
+        p.*,
+        case when p.status in ('won', 'completed') then 'delivery' else p.stage end as snap_stage,
+        coalesce(p.contract_amount, p.expected_amount) as margin_amount
+    from stg_projects as p
+),
+
+snap_costed as (
+    select
+        s.*,
+        c.stage_order as snap_order,
+        case
+            when s.margin_amount is null then null
+            when s.estimated_cost is not null then cast(s.estimated_cost as double)
+            when s.estimated_margin is not null then cast(s.margin_amount as double) * (1 - s.estimated_margin)
+        end as margin_cost
+    from snap as s
+    left join cfg_stages as c on c.stage = s.snap_stage
+),
+
+snap_marked as (
+    select
+        *,
+        case
+            when margin_amount > 0 and margin_cost is not null
+                then (cast(margin_amount as double) - margin_cost) / cast(margin_amount as double)
+        end as margin,
+        snap_stage is distinct from lag(snap_stage) over wp as is_new_run,
+        (status in ('lost', 'dropped', 'won', 'completed'))
+            and coalesce(lag(status) over wp not in ('lost', 'dropped', 'won', 'completed'), true)
+            as is_new_close
+    from snap_costed
+    window wp as (partition by project_id order by as_of)
+),
+
+snap_history as (
+    select
+        *,
+        min(as_of) over wr as first_seen_on,
+        first_value(snap_order ignore nulls) over wr as first_snap_order,
+        max(snap_order) over wr as snap_max_order,
+        bit_or(case when snap_order is not null then 1 << (snap_order - 1) end) over wr as snap_mask,
+        max(case when is_new_run then as_of end) over wr as run_start_on,
+        max(case when is_new_close then as_of end) over wr as close_seen_on,
+        first_value(margin ignore nulls) over wr as earliest_margin,
+        first_value(case when margin is not null then as_of end ignore nulls) over wr as earliest_margin_on
+    from snap_marked
+    window wr as (partition by project_id order by as_of rows between unbounded preceding and current row)
+),
+
+snapshot_dates as (
+    select distinct as_of, project_id from snap
+),
+
+events_to_date as (
+    select
+        d.as_of,
+        d.project_id,
+        max(e.stage_order) as ev_max_order,
+        arg_min(e.stage_order, e.seq) as ev_first_order,
+        bit_or(1 << (e.stage_order - 1)) as ev_mask,
+        arg_max(e.stage, e.seq) as last_stage,
+        max(e.entered_on) as last_entered_on,
+        bool_or(e.is_fall_back) as has_fall_back,
+        count(*) as n_events,
+        min(e.entered_on) filter (where e.stage_order = 1) as entered_development,
+        min(e.entered_on) filter (where e.stage_order = 2) as entered_approval,
+        min(e.entered_on) filter (where e.stage_order = 3) as entered_proposal,
+        min(e.entered_on) filter (where e.stage_order = 4) as entered_tender,
+        min(e.entered_on) filter (where e.stage_order = 5) as entered_negotiation,
+        min(e.entered_on) filter (where e.stage_order = 6) as entered_delivery
+    from snapshot_dates as d
+    inner join stage_event_facts as e on e.project_id = d.project_id and e.entered_on <= d.as_of
+    group by d.as_of, d.project_id
+),
+
+peers as (
+    select as_of, grade, median(cast(expense_actual as double) / cast(margin_amount as double)) as peer_expense_ratio
+    from snap
+    where margin_amount > 0 and expense_actual is not null
+    group by as_of, grade
+),
+
+combined as (
+    select
+        h.*,
+        e.* exclude (as_of, project_id),
+        nullif(greatest(coalesce(e.ev_max_order, 0), coalesce(h.snap_max_order, 0)), 0) as furthest_raw,
+        least(e.ev_first_order, h.first_snap_order) as first_order,
+        coalesce(e.ev_mask, 0) | coalesce(h.snap_mask, 0) as seen_mask
+    from snap_history as h
+    left join events_to_date as e on e.as_of = h.as_of and e.project_id = h.project_id
+),
+
+outcomes as (
+    select
+        c.*,
+        case
+            when c.status in ('lost', 'dropped') then c.status
+            when c.furthest_raw = n.last_order then 'won'
+            else 'open'
+        end as outcome,
+        n.last_order
+    from combined as c
+    cross join n
+),
+
+final as (
+    select
+        o.as_of,
+        o.project_id,
+        o.project_name,
+        o.customer,
+        o.grade,
+        o.region,
+        o.owner,
+        o.category,
+        o.status,
+        o.stage,
+        case when o.outcome = 'won' then 'delivery' else o.snap_stage end as cur_stage,
+        case when o.outcome = 'won' then o.last_order else o.snap_order end as cur_order,
+        o.outcome,
+        o.furthest_raw as furthest_order,
+        o.first_order,
+        o.seen_mask,
+        case
+            when o.furthest_raw - 1 > o.first_order
+                then ((1 << (o.furthest_raw - 1)) - (1 << o.first_order)) & ~o.seen_mask
+            else 0
+        end as skipped_mask,
+        o.entered_development,
+        o.entered_approval,
+        o.entered_proposal,
+        o.entered_tender,
+        o.entered_negotiation,
+        o.entered_delivery,
+        case
+            when o.last_stage = (case when o.outcome = 'won' then 'delivery' else o.snap_stage end)
+                then o.last_entered_on
+            when o.outcome = 'won' and o.entered_delivery is not null then o.entered_delivery
+            else o.run_start_on
+        end as cur_entered_on,
+        coalesce(o.has_fall_back, false) as has_fall_back,
+        coalesce(o.n_events, 0) as n_events,
+        o.first_seen_on,
+        case
+            when o.outcome = 'won' then coalesce(o.entered_delivery, o.close_seen_on, o.as_of)
+            when o.outcome in ('lost', 'dropped') then coalesce(o.close_seen_on, o.as_of)
+        end as closed_on,
+        o.expected_amount,
+        o.contract_amount,
+        o.estimated_cost,
+        o.estimated_margin,
+        o.bid_amount,
+        o.actual_cost,
+        o.expense_budget,
+        o.expense_actual,
+        o.expected_sign_on,
+        o.created_on,
+        o.lost_reason,
+        o.margin_amount,
+        o.margin_cost,
+        o.margin,
+        o.earliest_margin,
+        o.earliest_margin_on,
+        case when o.margin_amount > 0 then cast(o.expense_actual as double) / cast(o.margin_amount as double) end
+            as expense_ratio,
+        p.peer_expense_ratio
+    from outcomes as o
+    left join peers as p on p.as_of = o.as_of and p.grade is not distinct from o.grade
+)
+
+select * from final order by as_of, project_id

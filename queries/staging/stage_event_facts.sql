@@ -1,0 +1,100 @@
+-- query:  stage_event_facts (a table, rebuilt by queries.refresh)
+-- grain:  one row per stage entry per project, over the whole history
+-- params: none
+-- output: project_id, seq, stage, stage_order, entered_on, left_on, next_stage, source,
+--         previous_stage, prev_stage, prev_order, is_fall_back, n_stages_skipped,
+--         is_date_out_of_order (a 'stage_dates' entry dated before an earlier stage's date)
+-- Where entries come from: a project with any entry read from a file (stage_events) uses
+--   those only; a project without uses the snapshots: an entry each time it is seen at a
+--   stage other than the one in its previous snapshot (so the first snapshot it appears in,
+--   and a return after a fall-back, each make an entry; the date is that snapshot's as_of).
+--   A won/completed project counts as in delivery whatever stage the export still shows.
+-- Order: by date, then by stage order (two moves on the same day count as forward moves).
+-- A fall-back is an entry at a lower stage than the entry before it; dates from a wide
+--   export's stage-date columns (source 'stage_dates') can't express one, so an inversion
+--   there is a data error (process_exceptions: out_of_order_dates), not a fall-back.
+create or replace table stage_event_facts as
+with explicit as (
+    select e.project_id, e.stage, c.stage_order, e.entered_on, e.source, e.previous_stage
+    from stg_stage_events as e
+    inner join cfg_stages as c on c.stage = e.stage
+),
+
+has_explicit as (
+    select distinct project_id from explicit
+),
+
+seen as (
+    select
+        p.project_id,
+        p.as_of,
+        case when p.status in ('won', 'completed') then 'delivery' else p.stage end as stage
+    from stg_projects as p
+    anti join has_explicit as h on h.project_id = p.project_id
+),
+
+seen_runs as (
+    select
+        project_id,
+        stage,
+        as_of as entered_on,
+        stage is distinct from lag(stage) over (partition by project_id order by as_of) as is_new_run
+    from seen
+    where stage is not null
+),
+
+derived as (
+    select r.project_id, r.stage, c.stage_order, r.entered_on, 'snapshot' as source, null as previous_stage
+    from seen_runs as r
+    inner join cfg_stages as c on c.stage = r.stage
+    where r.is_new_run
+),
+
+unioned as (
+    select * from explicit
+    union all
+    select * from derived
+),
+
+sequenced as (
+    select
+        *,
+        row_number() over w as seq,
+        lag(stage) over w as prev_stage,
+        lag(stage_order) over w as prev_order,
+        lag(source) over w as prev_source,
+        lead(entered_on) over w as left_on,
+        lead(stage) over w as next_stage,
+        case when source = 'stage_dates' then
+            max(case when source = 'stage_dates' then entered_on end) over (
+                partition by project_id order by stage_order, entered_on
+                rows between unbounded preceding and 1 preceding
+            ) > entered_on
+        end as is_date_out_of_order
+    from unioned
+    window w as (partition by project_id order by entered_on, stage_order)
+),
+
+final as (
+    select
+        project_id,
+        cast(seq as integer) as seq,
+        stage,
+        stage_order,
+        entered_on,
+        left_on,
+        next_stage,
+        source,
+        previous_stage,
+        prev_stage,
+        prev_order,
+        coalesce(
+            stage_order < prev_order and source <> 'stage_dates' and prev_source <> 'stage_dates',
+            false
+        ) as is_fall_back,
+        greatest(coalesce(stage_order - prev_order - 1, 0), 0) as n_stages_skipped,
+        coalesce(is_date_out_of_order, false) as is_date_out_of_order
+    from sequenced
+)
+
+select * from final
