@@ -244,6 +244,7 @@ class Project:
     expense_per_day: float = 0.0
     plan: Steps = field(default_factory=Steps)  # expected sign date
     plan_push: Steps = field(default_factory=lambda: Steps(0))  # planted 8: cumulative days
+    cost_pace: float = 1.0  # planted 3: >1 = cost is spent faster than delivery progresses
     vanish_on: date | None = None  # first export the project is missing from
     tags: set[str] = field(default_factory=set)  # which story lines this project carries
 
@@ -291,7 +292,7 @@ class Project:
         actual_cost = None
         if contract is not None and self.won_on is not None:
             span = max((self.delivery_end - self.won_on).days, 1)  # type: ignore[operator]
-            progress = min(1.0, (d - self.won_on).days / span)
+            progress = min(1.0, self.cost_pace * (d - self.won_on).days / span)
             tm = self.true_margin_at(d)
             if progress > 0 and tm is not None:
                 actual_cost = round(contract * (1 - tm) * progress, 1)
@@ -611,13 +612,17 @@ def build(n_projects: int = DEFAULT_PROJECTS, seed: int = DEFAULT_SEED, weeks: i
         p.tags.add("vanished")
 
     # planted 3: cost overruns on signed projects, and loss-leaders in negotiation
+    def delivered_share(p: Project) -> float:
+        return (end - p.won_on).days / max(1, (p.delivery_end - p.won_on).days)  # type: ignore[operator]
+
     delivering = [p for p in projects if untouched(p) and p.won_on and p.won_on <= end - timedelta(days=45)
-                  and p.status_at(end) == "won" and p.margin.at(end) is not None]
+                  and p.status_at(end) == "won" and p.margin.at(end) is not None and delivered_share(p) >= 0.5]
     for p in rng.sample(delivering, min(6, len(delivering))):
         on = max(p.won_on + timedelta(days=14), first_export - timedelta(days=rng.randint(0, 40)))  # type: ignore[operator]
         on = min(on, end - timedelta(days=3))
         p.margin.set(on, round(rng.uniform(-0.10, -0.02), 3))
-        p.tags.add("negative")
+        p.cost_pace = 1.6  # the money is gone before the work is done
+        p.tags.update({"negative", "overrun"})
     negotiating = [p for p in projects if untouched(p) and p.status_at(end) == "open"
                    and p.stage_at(end) == NEG and p.margin.at(end) is not None]
     for p in rng.sample(negotiating, min(2, len(negotiating))):
