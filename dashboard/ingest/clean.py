@@ -460,6 +460,14 @@ def _projects(report, data, rows, cols, mapping, config, constants):
         _cell_errors(report, bad, s, rows, code="bad_margin", column=header, zh="不是可识别的毛利率", en="not a margin",
                      expected_zh="如 0.23、23 或 23%（不超过 100%）", expected_en="a ratio or percentage such as 0.23, 23 or 23% (at most 100%)")
         out["estimated_margin"] = value
+        if unit not in V.PERCENT_UNITS and V.mixed_margin_scale(s):
+            report.warn(
+                "margin_scale",
+                f"「{header}」列既有 0–1 的比例（如 0.15 = 15%）又有百分数（如 18 = 18%），已逐格按大小读取；若 0.15 指 0.15%，请写成 0.15%",
+                f"'{header}' mixes ratios (0.15 = 15 %) and percent numbers (18 = 18 %); each cell was read by its size — "
+                "if 0.15 meant 0.15 %, write 0.15%",
+                column=header,
+            )
     else:
         out["estimated_margin"] = pl.Series([None] * n, dtype=pl.Float64)
 

@@ -72,16 +72,18 @@ def decode_text(data: bytes) -> tuple[str, str]:
             ) from None
     try:
         return data.decode("utf-8"), "utf-8"
-    except UnicodeDecodeError:
-        pass
+    except UnicodeDecodeError as exc:
+        utf8_bad = exc.start
     try:
         return data.decode("gb18030"), "gb18030"
     except UnicodeDecodeError as exc:
+        # the decoder that got further is most likely the file's encoding: name its line
+        bad = max(utf8_bad, exc.start)
         raise DecodeRefused(
             "文件编码既不是 UTF-8 也不是 GB18030/GBK，无法无损读取；请另存为“CSV UTF-8”",
             "the file is neither UTF-8 nor GB18030/GBK and cannot be read without loss; "
             "save it as 'CSV UTF-8'",
-            data[: exc.start].count(b"\n") + 1,
+            data[:bad].count(b"\n") + 1,
         ) from None
 
 

@@ -10,8 +10,9 @@ Decisions that are made per column, never per cell:
 
 * the unit of an amount column comes from its header (``预计签约金额(万元)``), else from
   a mapping constant, else 元; a single cell may still say ``12.5万`` or ``3亿``;
-* a margin column of plain numbers is read as percentages (``23`` = 23 %) when any plain
-  value is above 1, else as ratios (``0.23``); ``23%`` is always a percentage;
+* a plain margin number above 1 is a percentage (``23`` = 23 %), up to 1 a ratio
+  (``0.23``); ``23%`` is always a percentage; a header ``毛利率(%)`` makes every plain
+  number a percentage; a column mixing both scales is read cell by cell and flagged;
 * the order of day and month in ``3/5/2026``-style dates is decided from the values
   (a first number above 12 means D/M, a second above 12 means M/D); when no value
   decides it and no order was given, the column is refused (never silently D/M).
@@ -29,7 +30,7 @@ import polars as pl
 from dashboard.config import normalize
 
 AMOUNT_DTYPE = pl.Decimal(18, 2)
-_WIDE_DECIMAL = pl.Decimal(38, 6)
+_WIDE_DECIMAL = pl.Decimal(38, 12)  # room for 0.01 元 written in 亿 (1e-10)
 
 # Units an amount header may end with, in brackets: "(万元)", "（元）", "(亿)".
 UNIT_FACTORS: dict[str, Decimal] = {
@@ -99,17 +100,21 @@ def parse_amounts(s: pl.Series, unit: str | None = None) -> tuple[pl.Series, pl.
     return frame["value"].alias(s.name), bad.alias(s.name)
 
 
-def parse_margins(s: pl.Series, unit: str | None = None) -> tuple[pl.Series, pl.Series]:
-    """Text -> ratio (0.23). ``23%`` is a percentage; a column of plain numbers is read as
-    percentages when any of them is above 1 (or the header says ``(%)``). A ratio above 1
-    (a margin over 100 %) cannot be and is marked bad."""
+def _margin_numbers(s: pl.Series) -> tuple[pl.Series, pl.Series, pl.Series]:
     t = _clean_text(s)
-    pct = t.str.ends_with("%")
+    pct = t.str.ends_with("%").fill_null(False)
     num = t.str.replace(r"%$", "").str.replace_all(r"[,\s]", "").cast(pl.Float64, strict=False)
-    plain = num.filter(~pct.fill_null(False))
-    percent_column = unit in PERCENT_UNITS if unit else bool((plain.abs() > 1).any())
-    frame = pl.DataFrame({"t": t, "pct": pct, "num": num}).with_columns(
-        value=pl.when(pl.col("pct") | pl.lit(percent_column))
+    return t, pct, num
+
+
+def parse_margins(s: pl.Series, unit: str | None = None) -> tuple[pl.Series, pl.Series]:
+    """Text -> ratio (0.23). ``23%`` is a percentage; so is a plain number above 1
+    (``23``) and every plain number when the header says ``(%)``; a plain number up to 1
+    is a ratio (``0.23``). A margin above 100 % cannot be and is marked bad."""
+    t, pct, num = _margin_numbers(s)
+    percent_column = bool(unit in PERCENT_UNITS) if unit else False
+    frame = pl.DataFrame({"pct": pct, "num": num}).with_columns(
+        value=pl.when(pl.col("pct") | pl.lit(percent_column) | (pl.col("num").abs() > 1))
         .then(pl.col("num") / 100)
         .otherwise(pl.col("num"))
     )
@@ -117,6 +122,14 @@ def parse_margins(s: pl.Series, unit: str | None = None) -> tuple[pl.Series, pl.
     bad = (t.is_not_null() & value.is_null()) | (value > 1).fill_null(False)
     value = pl.select(pl.when(bad).then(None).otherwise(value)).to_series()
     return value.alias(s.name), bad.alias(s.name)
+
+
+def mixed_margin_scale(s: pl.Series) -> bool:
+    """True when a column's plain numbers include both ratios (0 < x <= 1) and percent
+    numbers (x > 1): each is read by its own size, and the report says so."""
+    _, pct, num = _margin_numbers(s)
+    plain = num.filter(~pct).drop_nulls().abs()
+    return bool(((plain > 0) & (plain <= 1)).any() and (plain > 1).any())
 
 
 @dataclass(frozen=True)
