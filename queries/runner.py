@@ -50,6 +50,8 @@ QUERY_NAMES: tuple[str, ...] = (
     "snapshots",
     "filter_options",
 )
+# The Data page's import history (issue 4: the UI's one helper query).
+QUERY_NAMES += ("ui_imports",)
 
 SEGMENTS = ("region", "grade", "owner", "category")
 
