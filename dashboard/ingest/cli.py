@@ -29,6 +29,7 @@ def cli_ingest(
     mapping_path: Path | None,
     out: TextIO,
     lang: str = "en",
+    lock_timeout_s: float = 60.0,
 ) -> int:
     db_path = Path(db_path)
     mapping = None
@@ -61,7 +62,7 @@ def cli_ingest(
         print(f"refused: {names}; nothing was imported (fix the rows listed above and run the same command again)", file=out)
         return EXIT_REFUSED
     try:
-        results = commit(db_path, prepared)
+        results = commit(db_path, prepared, lock_timeout_s=lock_timeout_s)
     except store.StoreBusy:
         print(
             f"busy: another import is writing {db_path} right now; nothing was imported — wait until it "
