@@ -288,3 +288,90 @@ def test_expected_sign_dates_get_pushed_out_and_projects_vanish(snapshots, ledge
     dup = early.group_by("project_name", "customer").len().filter(pl.col("len") > 1)
     assert dup.height >= 5
     assert snapshots[all_dates[-1]].group_by("project_name", "customer").len()["len"].max() == 1
+
+
+# --- through the importer (the same path as an upload) -----------------------------------
+
+
+@pytest.fixture(scope="module")
+def prepared():
+    from dashboard import demo
+
+    return {p.report.file_name: p for p in demo.prepare_seeds()}
+
+
+def test_every_seed_file_prepares_without_errors_or_warnings(prepared):
+    for name, p in prepared.items():
+        assert p.report.ok and not p.report.errors, (name, p.report.errors[:3])
+        assert not p.report.warnings, (name, p.report.warnings[:3])
+        assert p.report.as_of == date.fromisoformat(name[:10]), name
+        assert not any(c.canonical is None for c in p.report.columns), name  # no mapping needed
+        skipped = p.report.rows_skipped
+        assert skipped == (0 if name.endswith(("crm-export.csv", "stage-history.csv")) else 1), name  # the 合计 row
+
+
+def test_the_importer_reads_what_the_generator_meant(prepared):
+    """Round trip: every export parses back to the simulated values (amounts 万元 -> 元,
+    margins from 0.235 / '23.5%' / a % cell, the four date spellings, A级, status words)."""
+    dataset = gen.build()
+    for name, p in prepared.items():
+        as_of = date.fromisoformat(name[:10])
+        if p.report.kind == "history":
+            expected = {(pid, gen.STAGE_CODES[s], on) for pid, s, on, _ in dataset.history(as_of)}
+            got = set(p.events.select("project_id", "stage", "entered_on").iter_rows())
+            assert got == expected, name
+            continue
+        rows = sorted(dataset.rows(as_of), key=lambda r: r["project_id"])
+        got = p.projects.sort("project_id")
+        assert got["project_id"].to_list() == [r["project_id"] for r in rows], name
+        assert got["stage"].to_list() == [gen.STAGE_CODES[r["stage"]] for r in rows], name
+        assert got["status"].to_list() == [r["status"] for r in rows], name
+        assert got["customer_grade"].to_list() == [r["customer_grade"] for r in rows], name
+        assert got["expected_sign_on"].to_list() == [r["expected_sign_on"] for r in rows], name
+        assert got["lost_reason"].to_list() == [r["lost_reason"] for r in rows], name
+        for field in ("expected_amount", "bid_amount", "expense_actual"):
+            want = [None if r[field] is None else round(r[field] * 10000, 2) for r in rows]
+            have = [None if v is None else float(v) for v in got[field].to_list()]
+            assert have == pytest.approx(want, abs=0.005) if None not in want else have == want, (name, field)
+        margins = [r["estimated_margin"] for r in rows]
+        have = got["estimated_margin"].to_list()
+        assert [m is None for m in have] == [m is None for m in margins], name
+        assert all(abs(a - b) < 1e-9 for a, b in zip(have, margins) if a is not None), name
+
+
+def test_load_seeds_imports_every_file_in_one_commit_and_a_second_commit_changes_nothing(
+    db_path, prepared, monkeypatch
+):
+    from dashboard import demo, ingest, store
+
+    # the files were prepared once by demo.prepare_seeds (fixture); don't parse them twice
+    monkeypatch.setattr(demo, "prepare_seeds", lambda seeds_dir=demo.SEEDS_DIR: list(prepared.values()))
+    results = demo.load_seeds(db_path)
+    assert [r.file_name for r in results] == [p.name for p in _committed()]
+    assert all(r.outcome == "added" for r in results)
+    con = store.connect_read_only(db_path)
+    try:
+        n_imports, n_dates, n_projects = con.execute(
+            "select (select count(*) from imports where status = 'active'),"
+            " (select count(distinct as_of) from project_snapshots),"
+            " (select count(distinct project_id) from project_snapshots)"
+        ).fetchone()
+        sources = dict(con.execute("select source, count(*) from stage_events group by source").fetchall())
+    finally:
+        con.close()
+    assert (n_imports, n_dates) == (len(results), len(results) - 1)  # the history adds no snapshot
+    assert 1000 <= n_projects <= 3000
+    assert sources["history"] > 0 and sources["stage_dates"] > 0
+    again = ingest.commit(db_path, list(prepared.values()))
+    assert all(r.outcome == "unchanged" for r in again)
+
+
+def test_a_seed_file_the_importer_refuses_stops_the_load_and_writes_nothing(tmp_path, db_path):
+    from dashboard import demo
+
+    bad = tmp_path / "seeds"
+    bad.mkdir()
+    (bad / "2026-11-23_broken.csv").write_bytes("项目编号,项目名称\nKA-1,甲\nKA-1,甲\n".encode("gb18030"))
+    with pytest.raises(demo.SeedsRefused, match="2026-11-23_broken.csv"):
+        demo.load_seeds(db_path, bad)
+    assert not db_path.exists()
