@@ -173,9 +173,9 @@ class Mapping:
 
 
 def _q(text: str) -> str:
-    # A JSON string is a valid TOML basic string for everything json.dumps emits
-    # (\uXXXX escapes, \" and \\), so this round-trips any text.
-    return json.dumps(str(text), ensure_ascii=False)
+    # A JSON string is a TOML basic string (same \uXXXX, \" and \\ escapes) except that
+    # TOML also forbids a raw DEL, which JSON leaves alone (found by the property test).
+    return json.dumps(str(text), ensure_ascii=False).replace("\x7f", "\\u007f")
 
 
 def _read_lookup(path: Path, lk: Lookup) -> dict[str, str]:
