@@ -15,7 +15,7 @@ and margin (工程建设 big and thin, 咨询服务 small and fat). Amounts are 
 
 Projects are opened from March 2025 on (default: 1,800 project numbers ``KA-YYYY-NNNNN``)
 and walk the six stages 客户开发 → 立项 → 提案 → 招投标 → 商务谈判 → 工程实施 with
-log-normal stage durations (median 40/25/35/30/21 days, delivery ~160 days). Along the way:
+log-normal stage durations (median 40/25/35/30/21 days, delivery ~120 days). Along the way:
 
 * ~20 % are first recorded mid-funnel (at 立项, 提案 or 招投标: nobody entered the early stages);
 * some skip a stage: 客户开发 → 提案 (no approval report), 立项 → 招投标, and 提案 → 商务谈判
@@ -45,7 +45,7 @@ Planted problems (on purpose; the dashboard must surface each of them)
    lose 3–5 points per stage.
 6. Missing estimates after approval: 30 projects at 立项 or later have no 预计毛利率.
 7. Sales-expense outliers: 赵志强 (华中) spends ~3.4× and 孙浩 (西南) ~2.7× what their peers
-   spend per 万元 of pipeline.
+   spend per 万元 of pipeline (sales expense / expected amount ~2.8 % and ~2.3 % vs < 1 %).
 8. Expected sign dates pushed out: routinely when the date comes close, and 10 chronic
    cases pushed again in every weekly export.
 9. Projects vanishing from a later export: 8 duplicate entries (same name and customer,
@@ -108,7 +108,8 @@ STAGE_CODES = ("development", "approval", "proposal", "tender", "negotiation", "
 STAGE_ZH = ("客户开发", "立项", "提案", "招投标", "商务谈判", "工程实施")
 STAGE_DATE_HEADERS = ("客户开发日期", "立项日期", "提案日期", "投标日期", "谈判日期", "签约日期")
 # median days in each stage (log-normal, sigma below); delivery ends in acceptance
-STAGE_MEDIAN_DAYS = (40, 25, 35, 30, 21, 160)
+STAGE_MEDIAN_DAYS = (40, 25, 35, 30, 21, 120)
+EXPENSE_DAYS = 120  # sales expense saturates: ~63 % spent after 120 days
 STAGE_SIGMA = 0.55
 
 REGIONS = ("华北", "华东", "华南", "华中", "西南", "西北")
@@ -241,7 +242,7 @@ class Project:
     bid: tuple[date, float] | None = None
     contract: tuple[date, float] | None = None
     budget: tuple[date, float] | None = None
-    expense_per_day: float = 0.0
+    expense_total: float = 0.0  # 万元 a whole sales cycle costs; spent fast at first, then slower
     plan: Steps = field(default_factory=Steps)  # expected sign date
     plan_push: Steps = field(default_factory=lambda: Steps(0))  # planted 8: cumulative days
     cost_pace: float = 1.0  # planted 3: >1 = cost is spent faster than delivery progresses
@@ -288,7 +289,8 @@ class Project:
         budget = self.budget[1] if self.budget and self.budget[0] <= d else None
         end = self.sales_end()
         spent_until = min(d, end) if end else d
-        expense = round(self.expense_per_day * (spent_until - self.created_on).days, 2) or None
+        days = (spent_until - self.created_on).days
+        expense = round(self.expense_total * (1 - math.exp(-days / EXPENSE_DAYS)), 2) or None
         actual_cost = None
         if contract is not None and self.won_on is not None:
             span = max((self.delivery_end - self.won_on).days, 1)  # type: ignore[operator]
@@ -566,7 +568,7 @@ def build(n_projects: int = DEFAULT_PROJECTS, seed: int = DEFAULT_SEED, weeks: i
         if steep:
             p.tags.add("eroded_by_stage")
         _simulate(p, prng, entry, base_margin, stretch, steep, end)
-        p.expense_per_day = p.amount.at(created) * prng.uniform(0.01, 0.025) * owner_spend[owner] / 250
+        p.expense_total = p.amount.at(created) * prng.uniform(0.012, 0.02) * owner_spend[owner]
         _plan(p, prng, end)
         projects.append(p)
 
@@ -581,7 +583,7 @@ def build(n_projects: int = DEFAULT_PROJECTS, seed: int = DEFAULT_SEED, weeks: i
         d.entries.append((created, DEV, None))
         d.amount.set(created, orig.amount.at(orig.created_on))
         d.plan.set(created, orig.plan.at(orig.created_on))
-        d.expense_per_day = 0.0
+        d.expense_total = 0.0
         d.vanish_on = cleanup_dup
         d.tags.update({"duplicate", "vanished"})
         projects.append(d)
@@ -677,11 +679,6 @@ CRM_HEADERS = (
 )
 LEDGER_CSV_HEADERS = tuple(h.replace("（", "(").replace("）", ")") for h in LEDGER_HEADERS)
 AMOUNT_FIELDS = ("expected_amount", "contract_amount", "bid_amount", "actual_cost", "expense_budget", "expense_actual")
-FIELD_ORDER = (
-    "project_id", "project_name", "customer", "customer_grade", "region", "owner", "category", "stage",
-    "status", "expected_amount", "contract_amount", "estimated_margin", "bid_amount", "actual_cost",
-    "expense_budget", "expense_actual", "expected_sign_on", "created_on", "stage_dates", "lost_reason",
-)
 # status words as each kind of export writes them (lost/dropped use the project's own word)
 LEDGER_STATUS = {"open": "进行中", "won": "已签约", "completed": "已验收"}
 CRM_STATUS = {"open": "跟进中", "won": "赢单", "completed": "已完成"}
