@@ -1,8 +1,39 @@
-"""Entry point: `streamlit run dashboard/streamlit_app.py` (placeholder until the UI issue)."""
+"""Entry point: `streamlit run dashboard/streamlit_app.py` (or `make run`).
+
+Owns: page config, the navigation (st.navigation over app_pages/), the shared sidebar.
+Runs before every page: language switch → navigation (titles in that language) →
+filters (one DuckDB cursor for the run, see dashboard/data.py) → the page.
+"""
 
 import pandas  # noqa: F401  (STACK.md gotcha 4: import before Altair to avoid a first-load race)
-import streamlit as st
 
-st.set_page_config(page_title="大客户项目管道 Pipeline", layout="wide")
-st.title("Key-account pipeline · 大客户项目管道")
-st.info("The dashboard pages are being built; use `dashboard ingest` and `dashboard query` meanwhile.")
+import sys
+from pathlib import Path
+
+_ROOT = Path(__file__).resolve().parent.parent
+if str(_ROOT) not in sys.path:  # `streamlit run dashboard/streamlit_app.py` without `pip install -e`
+    sys.path.insert(0, str(_ROOT))
+
+import streamlit as st  # noqa: E402
+
+from dashboard import i18n, sidebar  # noqa: E402
+
+st.set_page_config(page_title="大客户项目管道 · Key-account pipeline", page_icon="📊", layout="wide")
+# st.dataframe's own CSV export does not neutralise formulas in uploaded text; every table
+# has our escaped CSV/Excel buttons instead (dashboard/downloads.py).
+st.set_option("client.disableDataExport", True)
+
+lang = sidebar.language()
+T = lambda key: i18n.t(key, lang)  # noqa: E731
+
+pages = [
+    st.Page("app_pages/weekly.py", title=T("page_weekly"), icon=":material/event_note:", url_path="weekly", default=True),
+    st.Page("app_pages/funnel.py", title=T("page_funnel"), icon=":material/filter_alt:", url_path="funnel"),
+    st.Page("app_pages/aging.py", title=T("page_aging"), icon=":material/hourglass_bottom:", url_path="aging"),
+    st.Page("app_pages/margin.py", title=T("page_margin"), icon=":material/percent:", url_path="margin"),
+    st.Page("app_pages/project.py", title=T("page_project"), icon=":material/work:", url_path="project"),
+    st.Page("app_pages/data_page.py", title=T("page_data"), icon=":material/upload_file:", url_path="data"),
+]
+page = st.navigation(pages, position="sidebar")
+sidebar.render(lang)
+page.run()

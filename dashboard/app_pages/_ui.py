@@ -1,0 +1,223 @@
+"""Small UI pieces every page shares: guards, loading with friendly errors, localised
+tables with our own (escaped) downloads, selection → project page.
+
+Text from uploads (project names, customers, owners …) only ever reaches the screen
+through ``st.dataframe``/``st.text``/widget labels Streamlit escapes — never through
+``st.markdown``/``st.caption`` and never with ``unsafe_allow_html``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import polars as pl
+import streamlit as st
+
+from dashboard import data, downloads, i18n
+from dashboard.filters import KEY_PROJECT
+from dashboard.sidebar import Context
+
+PAGE_FILES = {
+    "weekly": "app_pages/weekly.py",
+    "funnel": "app_pages/funnel.py",
+    "aging": "app_pages/aging.py",
+    "margin": "app_pages/margin.py",
+    "project": "app_pages/project.py",
+    "data": "app_pages/data_page.py",
+}
+
+AMOUNT_COLUMNS = {
+    "expected_amount", "contract_amount", "amount_delta", "amount", "bid_amount",
+    "estimated_cost", "actual_cost", "expense_budget", "expense_actual", "open_amount",
+    "won_amount", "lost_amount",
+}
+RATIO_COLUMNS = {
+    "estimated_margin", "margin", "step_conversion", "cumulative_conversion",
+    "decided_conversion", "expense_ratio", "win_rate", "margin_pct", "floor",
+}
+STAGE_COLUMNS = {"stage", "furthest_stage", "previous_stage", "from_stage", "to_stage", "current_stage"}
+
+
+# --------------------------------------------------------------------------- guards and loading
+
+
+def require_data(ctx: Context) -> None:
+    """Stop the page with a helpful note when the database has no snapshot yet."""
+    if ctx.empty:
+        st.info(ctx.t("empty_db"))
+        st.page_link(PAGE_FILES["data"], label=ctx.t("go_data"), icon="📥")
+        st.stop()
+
+
+def load(ctx: Context, name: str, filters=None, **extra: Any) -> pl.DataFrame | None:
+    """Run a query through the cache; on a missing or failing query show a note, return None."""
+    try:
+        return data.query(ctx.run, name, filters if filters is not None else ctx.filters(), **extra)
+    except data.QueryUnavailable:
+        st.info(ctx.t("not_ready", name=name))
+    except Exception as exc:  # a broken query must not take the whole page down
+        st.warning(ctx.t("query_failed", error=f"{type(exc).__name__}: {exc}"[:300]))
+    return None
+
+
+def quiet_load(ctx: Context, name: str, filters=None, **extra: Any) -> pl.DataFrame | None:
+    """Like load() but silent: for optional extras (a KPI that needs a query still missing)."""
+    try:
+        return data.query(ctx.run, name, filters if filters is not None else ctx.filters(), **extra)
+    except Exception:
+        return None
+
+
+# --------------------------------------------------------------------------- display frames
+
+
+def localise(ctx: Context, df: pl.DataFrame, columns: Sequence[str] | None = None) -> tuple[pl.DataFrame, dict]:
+    """Codes → words, amounts → the chosen unit, ratios → %, headers → the chosen language.
+
+    Returns the frame to show/download and a column_config for st.dataframe."""
+    lang, unit = ctx.lang, ctx.unit
+    if lang == "zh" and "detail" in df.columns and "check" in df.columns and "value" in df.columns:
+        df = df.with_columns(
+            pl.struct("check", "value", "threshold", "detail").map_elements(
+                lambda r: i18n.check_detail(r["check"], r["value"], r["threshold"], lang, r["detail"]),
+                return_dtype=pl.String,
+            ).alias("detail")
+        )
+    if lang == "zh" and "detail" in df.columns and "exception" in df.columns:
+        df = df.with_columns(
+            pl.struct("exception", "stage", "detail").map_elements(
+                lambda r: i18n.exception_detail(r["exception"], r["stage"], lang, r["detail"]),
+                return_dtype=pl.String,
+            ).alias("detail")
+        )
+    if columns is not None:
+        df = df.select([c for c in columns if c in df.columns])
+    exprs = []
+    config: dict[str, Any] = {}
+    renames: dict[str, str] = {}
+    divisor = i18n.unit_divisor(unit)
+    for c, dt in df.schema.items():
+        header = i18n.t(c, lang) if c in i18n.STRINGS else c
+        if c in STAGE_COLUMNS:
+            mapping = {s: i18n.stage_label(s, lang) for s in df.get_column(c).unique().drop_nulls().to_list()}
+            exprs.append(pl.col(c).replace_strict(mapping, default=None, return_dtype=pl.String).alias(c))
+        elif c == "status":
+            exprs.append(pl.col(c).map_elements(lambda v: i18n.status_label(v, lang), return_dtype=pl.String))
+        elif c == "check":
+            exprs.append(pl.col(c).map_elements(lambda v: i18n.check_label(v, lang), return_dtype=pl.String))
+        elif c == "change":
+            exprs.append(pl.col(c).map_elements(lambda v: i18n.change_label(v, lang), return_dtype=pl.String))
+        elif c == "exception":
+            exprs.append(pl.col(c).map_elements(lambda v: i18n.exception_label(v, lang), return_dtype=pl.String))
+        elif c == "severity":
+            exprs.append(pl.col(c).map_elements(lambda v: i18n.severity_label(v, lang), return_dtype=pl.String))
+        elif c == "aging_bucket":
+            exprs.append(pl.col(c).map_elements(lambda v: i18n.bucket_label(v, lang), return_dtype=pl.String))
+        elif c in AMOUNT_COLUMNS and dt.is_numeric():
+            exprs.append((pl.col(c).cast(pl.Float64) / divisor).alias(c))
+            header = f"{header} ({i18n.unit_suffix(unit, lang)})"
+            config[header] = st.column_config.NumberColumn(header, format="%,.1f" if unit == "wan" else "%,.0f")
+        elif c in RATIO_COLUMNS and dt.is_numeric():
+            exprs.append((pl.col(c).cast(pl.Float64) * 100).alias(c))
+            header = f"{header} (%)"
+            config[header] = st.column_config.NumberColumn(header, format="%.1f")
+        elif dt == pl.Date:
+            config[header] = st.column_config.DateColumn(header, format="YYYY-MM-DD")
+        elif c == "is_stalled":
+            config[header] = st.column_config.CheckboxColumn(header)
+        renames[c] = header
+    if exprs:
+        df = df.with_columns(exprs)
+    return df.rename(renames), config
+
+
+# --------------------------------------------------------------------------- tables and downloads
+
+
+def download_buttons(ctx: Context, df: pl.DataFrame, stem: str, key: str) -> None:
+    """Our CSV (BOM, formulas neutralised) and Excel, replacing st.dataframe's own export."""
+    name = downloads.file_stem(stem, ctx.as_of)
+    row = st.container(horizontal=True, gap="small")
+    row.download_button(
+        ctx.t("download_csv"), data=lambda: downloads.to_csv_bytes(df), file_name=f"{name}.csv",
+        mime=downloads.CSV_MIME, key=f"{key}_csv", icon=":material/download:", on_click="ignore",
+    )
+    row.download_button(
+        ctx.t("download_xlsx"), data=lambda: downloads.to_xlsx_bytes({stem[:31]: df}), file_name=f"{name}.xlsx",
+        mime=downloads.XLSX_MIME, key=f"{key}_xlsx", icon=":material/table:", on_click="ignore",
+    )
+
+
+def project_table(
+    ctx: Context,
+    df: pl.DataFrame,
+    *,
+    key: str,
+    columns: Sequence[str] | None = None,
+    stem: str | None = None,
+    height: int | str = "auto",
+    download: bool = True,
+) -> None:
+    """A localised table; selecting a row opens that project's page."""
+    if df is None:
+        return
+    ids = df.get_column("project_id").cast(pl.String).to_list() if "project_id" in df.columns else []
+    shown, config = localise(ctx, df, columns)
+    event = st.dataframe(
+        shown,
+        key=key,
+        on_select="rerun" if ids else "ignore",
+        selection_mode="single-row",
+        hide_index=True,
+        column_config=config,
+        width="stretch",
+        height=height,
+    )
+    if ids:
+        rows = event.selection.rows if event is not None else []
+        if rows and 0 <= rows[0] < len(ids):
+            open_project(ctx, ids[rows[0]])
+    if download and shown.height:
+        download_buttons(ctx, shown, stem or key, key)
+
+
+def open_project(ctx: Context, project_id: str) -> None:
+    # Only the project: the filters are bound widgets, Streamlit keeps them in the URL itself.
+    st.switch_page(PAGE_FILES["project"], query_params={KEY_PROJECT: project_id})
+
+
+def selection(event: Any, param: str) -> list[dict]:
+    """The marks selected in an Altair chart (st.altair_chart(on_select="rerun")) as dicts."""
+    if event is None:
+        return []
+    sel = getattr(event, "selection", None) or (event.get("selection") if isinstance(event, dict) else None)
+    if not sel:
+        return []
+    picked = sel.get(param) if isinstance(sel, dict) else getattr(sel, param, None)
+    if not picked:
+        return []
+    if isinstance(picked, dict):
+        # interval-style {field: [values]} or a single point {field: value}
+        if all(isinstance(v, list) for v in picked.values()):
+            n = max((len(v) for v in picked.values()), default=0)
+            return [{k: v[i] for k, v in picked.items() if i < len(v)} for i in range(n)]
+        return [picked]
+    return [p for p in picked if isinstance(p, dict)]
+
+
+def chart(ctx: Context, chart_obj, *, key: str, param: str | None) -> list[dict]:
+    """Render an Altair chart; when it has a point selection ``param``, return the picks."""
+    if param is None:
+        st.altair_chart(chart_obj, width="stretch", key=key)
+        return []
+    event = st.altair_chart(chart_obj, width="stretch", key=key, on_select="rerun", selection_mode=param)
+    return selection(event, param)
+
+
+def empty_result(ctx: Context, df: pl.DataFrame | None) -> bool:
+    """True (and a note) when filters leave nothing to show."""
+    if df is not None and df.height == 0:
+        st.info(ctx.t("empty_filter"))
+        return True
+    return df is None

@@ -1,0 +1,69 @@
+"""Stage aging: open projects by stage and days in stage (stalled ones highlighted with
+their limit), and how long each stage historically takes (median / P75 / P90) overall,
+by region or by owner. Clicking a bar narrows the table; a row opens the project.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+import streamlit as st
+
+from dashboard import charts, i18n
+from dashboard.app_pages import _ui
+from dashboard.sidebar import context
+
+ctx = context()
+lang = ctx.lang
+st.title(ctx.t("page_aging"))
+_ui.require_data(ctx)
+
+aging = _ui.load(ctx, "aging")
+if aging is not None and not _ui.empty_result(ctx, aging):
+    st.subheader(ctx.t("aging_title"))
+    n_stalled = int(aging.get_column("is_stalled").sum())
+    c1, c2 = st.columns(2)
+    c1.metric(ctx.t("kpi_in_progress"), i18n.fmt_int(aging.height))
+    c2.metric(ctx.t("kpi_stalled"), i18n.fmt_int(n_stalled))
+    picks = _ui.chart(ctx, charts.aging(aging, lang), key="aging_chart", param=charts.PICK)
+    st.caption(ctx.t("select_mark_hint"))
+    stalled_only = st.toggle(ctx.t("aging_stalled_only"), key="aging_stalled_only")
+    shown = aging
+    if picks:
+        p = picks[0]
+        if p.get("stage"):
+            shown = shown.filter(pl.col("stage") == p["stage"])
+        if p.get("aging_bucket"):
+            shown = shown.filter(pl.col("aging_bucket") == p["aging_bucket"])
+    if stalled_only:
+        shown = shown.filter(pl.col("is_stalled"))
+    shown = shown.sort(["is_stalled", "days_in_stage"], descending=[True, True])
+    st.subheader(ctx.t("aging_table"))
+    if not _ui.empty_result(ctx, shown):
+        _ui.project_table(
+            ctx, shown, key="aging_table", stem="aging", height=420,
+            columns=["project_id", "project_name", "region", "grade", "owner", "stage", "entered_on",
+                     "days_in_stage", "aging_bucket", "limit_days", "is_stalled"],
+        )
+
+st.divider()
+st.subheader(ctx.t("durations_title"))
+by = st.segmented_control(
+    ctx.t("durations_by"), options=["overall", "region", "owner"], format_func=lambda d: ctx.t(d),
+    default="overall", key="aging_durations_by",
+)
+by = by or "overall"
+extra = {} if by == "overall" else {"by": by}
+durations = _ui.load(ctx, "stage_durations", **extra)
+if durations is not None and not _ui.empty_result(ctx, durations):
+    seg_col = None
+    if by != "overall":
+        seg_col = by if by in durations.columns else ("segment" if "segment" in durations.columns else None)
+    if seg_col and seg_col != by:
+        durations = durations.rename({seg_col: by})
+    if by != "overall" and by in durations.columns:
+        top = (durations.group_by(by).agg(pl.col("n").sum()).sort("n", descending=True).head(9).get_column(by).to_list())
+        st.altair_chart(charts.durations(durations.filter(pl.col(by).is_in(top)), lang, segment=by), width="stretch",
+                        key="aging_durations_chart")
+    else:
+        st.altair_chart(charts.durations(durations, lang), width="stretch", key="aging_durations_chart")
+    _ui.project_table(ctx, durations, key="aging_durations_table", stem="stage-durations")

@@ -1,0 +1,265 @@
+"""Data: upload CRM exports through the browser, see each file's validation report before
+anything is written, correct its as-of date, map unknown columns / stage names (saved and
+reused for the next file like it), commit; the import history with removal; blank templates.
+
+Everything from the file (names, headers, values, messages quoting them) is shown through
+st.dataframe / st.text, never Markdown or HTML. The importer runs in a child process
+(dashboard.ingest.prepare); the database is written only by ingest.commit.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import date
+from pathlib import Path
+
+import polars as pl
+import streamlit as st
+
+from dashboard import data, downloads, i18n
+from dashboard.app_pages import _ui
+from dashboard.config import STATUSES, get_config, normalize
+from dashboard.sidebar import context
+
+ctx = context()
+lang = ctx.lang
+st.title(ctx.t("page_data"))
+
+try:
+    from dashboard import ingest
+except ImportError:  # the importer ships separately; the page still shows the history
+    ingest = None
+
+_PREPARED = "_data_prepared"  # session: (name, sha, as_of, mapping) -> Prepared
+_FLASH = "_data_flash"
+_UPLOADER_GEN = "_data_uploader_gen"
+MAPPING_DIR = data.db_path().parent / "mappings"
+NO_MAPPING = "—"
+
+flash = st.session_state.pop(_FLASH, None)
+if flash:
+    kind, text = flash
+    (st.success if kind == "ok" else st.error)(text)
+
+
+def _saved_mappings() -> dict[str, object]:
+    out = {}
+    if ingest is None or not MAPPING_DIR.is_dir():
+        return out
+    for path in sorted(MAPPING_DIR.glob("*.toml")):
+        try:
+            m = ingest.load_mapping(path)
+        except Exception:  # an unreadable mapping file is skipped, not fatal
+            continue
+        out[m.name] = m
+    return out
+
+
+def _prepare(name: str, blob: bytes, sha: str, as_of: date | None, mapping) -> object:
+    cache = st.session_state.setdefault(_PREPARED, {})
+    key = (name, sha, as_of.isoformat() if as_of else None, getattr(mapping, "name", None))
+    if key not in cache:
+        with st.spinner(ctx.t("progress_reading", name=name)):
+            cache[key] = ingest.prepare(name, blob, as_of=as_of, mapping=mapping)
+        while len(cache) > 12:  # uploads are big: keep only the recent ones in the session
+            cache.pop(next(iter(cache)))
+    return cache[key]
+
+
+def _unknown_stages(report) -> list[str]:
+    return sorted({str(e.value) for e in report.errors if e.code == "bad_stage" and e.value not in (None, "")})
+
+
+def _auto_mapping(report, saved: dict) -> str:
+    """The saved mapping that knows most of this file's unknown columns / stage words."""
+    ignored = {normalize(c) for c in report.ignored_columns}
+    stages = {normalize(s) for s in _unknown_stages(report)}
+    best, score = NO_MAPPING, 0
+    for name, m in saved.items():
+        hit = len(ignored & {normalize(k) for k in m.columns}) + len(stages & {normalize(k) for k in m.stages})
+        if hit > score:
+            best, score = name, hit
+    return best
+
+
+def _report_view(p, idx: int) -> None:
+    r = p.report
+    if r.ok:
+        st.success(ctx.t("report_ok", accepted=i18n.fmt_int(r.rows_accepted), skipped=i18n.fmt_int(r.rows_skipped)))
+    else:
+        st.error(ctx.t("report_refused", n=len(r.errors) + sum(r.issues_not_listed.values())))
+    facts = pl.DataFrame(
+        {
+            ctx.t("metric"): [ctx.t("file_name"), ctx.t("sheet"), "header row" if lang == "en" else "表头所在行",
+                              ctx.t("kind"), "encoding" if lang == "en" else "编码", "rows read" if lang == "en" else "读取行数",
+                              ctx.t("rows_accepted"), ctx.t("rows_skipped"), ctx.t("as_of"), ctx.t("as_of_source", source="").rstrip("：: ")],
+            ctx.t("value"): [str(v) if v is not None else "–" for v in (
+                r.file_name, r.sheet, r.header_row, r.kind, r.encoding, r.rows_read, r.rows_accepted, r.rows_skipped,
+                r.as_of.isoformat() if r.as_of else None, r.as_of_source)],
+        }
+    )
+    c1, c2 = st.columns([2, 3])
+    c1.dataframe(facts, hide_index=True, width="stretch", key=f"data_facts_{idx}")
+    if r.columns:
+        cols = pl.DataFrame(
+            {
+                "header": [c.header for c in r.columns],
+                "field": [c.canonical for c in r.columns],
+                "how": [c.how for c in r.columns],
+                "unit": [c.unit or "" for c in r.columns],
+            }
+        ).rename({"header": "表头" if lang == "zh" else "Header", "field": "字段" if lang == "zh" else "Field",
+                  "how": "识别方式" if lang == "zh" else "How", "unit": "单位" if lang == "zh" else "Unit"})
+        c2.caption(ctx.t("columns_recognised"))
+        c2.dataframe(cols, hide_index=True, width="stretch", height=250, key=f"data_columns_{idx}")
+    messages = r.messages(lang)
+    if messages:
+        st.caption(ctx.t("errors"))
+        st.dataframe(pl.DataFrame({ctx.t("detail"): messages}), hide_index=True, width="stretch",
+                     height=min(36 * len(messages) + 40, 320), key=f"data_errors_{idx}")
+
+
+def _mapping_form(p, idx: int, sha8: str) -> None:
+    """Unknown columns / stage words -> fields / stage codes; saved as a mapping file."""
+    r = p.report
+    unknown_cols = [c for c in r.ignored_columns if not c.startswith("(")]
+    unknown_stages = _unknown_stages(r)
+    if not unknown_cols and not unknown_stages:
+        return
+    cfg = get_config()
+    with st.expander(ctx.t("mapping_title"), expanded=not r.ok):
+        st.caption(ctx.t("mapping_help"))
+        with st.form(key=f"data_mapping_form_{sha8}"):
+            name = st.text_input("Name" if lang == "en" else "映射名称", value=Path(r.file_name).stem[:40] or "mapping",
+                                 key=f"data_mapping_name_{sha8}")
+            fields = [""] + sorted(k for k in cfg.headers if k != "as_of")
+            col_choice = {}
+            for j, col in enumerate(unknown_cols):
+                col_choice[col] = st.selectbox(
+                    col, options=fields, key=f"data_map_col_{sha8}_{j}",
+                    format_func=lambda f: ctx.t("mapping_ignore") if f == "" else f,
+                )
+            targets = list(cfg.stage_codes) + list(STATUSES)
+            stage_choice = {}
+            for j, word in enumerate(unknown_stages):
+                stage_choice[word] = st.selectbox(
+                    word, options=targets, key=f"data_map_stage_{sha8}_{j}",
+                    format_func=lambda c: i18n.stage_label(c, lang) if c in cfg.stage_codes else i18n.status_label(c, lang),
+                )
+            if st.form_submit_button(ctx.t("mapping_save"), key=f"data_mapping_save_{sha8}"):
+                base = st.session_state.get(f"data_mapping_pick_{sha8}")
+                saved = _saved_mappings()
+                old = saved.get(base) if base and base != NO_MAPPING else None
+                mapping = ingest.Mapping(
+                    name=(name or "mapping").strip()[:60],
+                    columns={**(old.columns if old else {}), **{k: v for k, v in col_choice.items() if v}},
+                    stages={**(old.stages if old else {}), **stage_choice},
+                    constants=dict(old.constants) if old else {},
+                )
+                try:
+                    path = ingest.save_mapping(mapping, MAPPING_DIR)
+                except Exception as exc:  # a bad choice is a message, not a traceback
+                    st.error(str(exc)[:300])
+                else:
+                    st.session_state[f"data_mapping_pick_{sha8}"] = mapping.name
+                    st.session_state[_FLASH] = ("ok", ctx.t("mapping_saved", name=path.name))
+                    st.rerun()
+
+
+# --------------------------------------------------------------------------- upload
+st.subheader(ctx.t("upload_title"))
+if ingest is None:
+    st.info(ctx.t("ingest_missing"))
+else:
+    gen = st.session_state.get(_UPLOADER_GEN, 0)
+    files = st.file_uploader(
+        ctx.t("upload_label"), type=["csv", "xlsx"], accept_multiple_files=True,
+        key=f"data_upload_{gen}", help=ctx.t("upload_help"),
+    )
+    prepared = []
+    saved = _saved_mappings()
+    for idx, f in enumerate(files or []):
+        blob = f.getvalue()
+        sha = hashlib.sha256(blob).hexdigest()
+        sha8 = sha[:10]
+        with st.container(border=True, key=f"data_file_{idx}"):
+            st.subheader(ctx.t("report_heading"), anchor=False)
+            st.text(f.name)
+            pick_key = f"data_mapping_pick_{sha8}"
+            mapping_name = st.session_state.get(pick_key)
+            first = _prepare(f.name, blob, sha, None, saved.get(mapping_name))
+            if mapping_name is None:  # first look: reuse a saved mapping that fits this file
+                auto = _auto_mapping(first.report, saved)
+                if auto != NO_MAPPING:
+                    st.session_state[pick_key] = auto
+                    mapping_name = auto
+                    first = _prepare(f.name, blob, sha, None, saved.get(auto))
+            c1, c2 = st.columns(2)
+            as_of = c1.date_input(
+                ctx.t("as_of_for"), value=first.report.as_of, key=f"data_asof_{sha8}", format="YYYY-MM-DD",
+                help=ctx.t("as_of_source", source=first.report.as_of_source or "–"),
+            )
+            options = [NO_MAPPING] + list(saved)
+            if st.session_state.get(pick_key) not in options:
+                st.session_state[pick_key] = NO_MAPPING
+            mapping_name = c2.selectbox("Mapping" if lang == "en" else "映射", options=options, key=pick_key)
+            mapping = saved.get(mapping_name)
+            p = first
+            if as_of != first.report.as_of or mapping is not None:
+                p = _prepare(f.name, blob, sha, as_of, mapping)
+            _report_view(p, idx)
+            _mapping_form(p, idx, sha8)
+            prepared.append(p)
+    if prepared:
+        all_ok = all(p.ok for p in prepared)
+        if st.button(ctx.t("commit"), type="primary", disabled=not all_ok, key="data_commit", icon=":material/database_upload:"):
+            progress = st.progress(0.0, text=ctx.t("progress_writing"))
+            try:
+                results = ingest.commit(data.db_path(), prepared)
+            except Exception as exc:  # refused, busy, disk: say so; nothing was written
+                progress.empty()
+                st.error(ctx.t("commit_failed", error=str(exc)[:400]))
+            else:
+                progress.progress(1.0)
+                st.session_state[_FLASH] = ("ok", ctx.t("commit_done", n=len(results)))
+                st.session_state[_UPLOADER_GEN] = gen + 1  # a fresh, empty uploader
+                st.session_state.pop(_PREPARED, None)
+                st.rerun()
+
+# --------------------------------------------------------------------------- history
+st.divider()
+st.subheader(ctx.t("history_title"))
+history = _ui.quiet_load(ctx, "ui_imports", ctx.filters())
+if history is None or history.height == 0:
+    st.info(ctx.t("no_imports"))
+else:
+    shown = history.select(
+        "import_id", "file_name", "kind", "sheet", "as_of", "rows_accepted", "rows_skipped", "imported_at", "status"
+    )
+    table, config = _ui.localise(ctx, shown)
+    st.dataframe(table, hide_index=True, column_config=config, width="stretch", height=300, key="data_history")
+    _ui.download_buttons(ctx, table, "imports", "data_history")
+    active = history.filter(pl.col("status") == "active")
+    if ingest is not None and active.height:
+        with st.expander(ctx.t("remove_import")):
+            labels = {int(r["import_id"]): f"{r['import_id']} · {r['as_of']} · {r['file_name']}" for r in active.iter_rows(named=True)}
+            pick = st.selectbox(ctx.t("remove_pick"), options=list(labels), format_func=labels.get, key="data_remove_pick")
+            sure = st.checkbox(ctx.t("remove_confirm"), key="data_remove_confirm")
+            if st.button(ctx.t("remove_import"), disabled=not sure, key="data_remove", type="primary"):
+                try:
+                    ingest.remove_import(data.db_path(), int(pick))
+                except Exception as exc:
+                    st.error(ctx.t("commit_failed", error=str(exc)[:400]))
+                else:
+                    st.session_state[_FLASH] = ("ok", ctx.t("removed", id=pick))
+                    st.rerun()
+
+# --------------------------------------------------------------------------- templates
+st.divider()
+st.subheader(ctx.t("template_title"))
+row = st.container(horizontal=True)
+headers = get_config().headers
+row.download_button(ctx.t("template_zh"), data=lambda: downloads.template_xlsx(headers, "zh"),
+                    file_name="项目台账模板.xlsx", mime=downloads.XLSX_MIME, key="data_template_zh", on_click="ignore")
+row.download_button(ctx.t("template_en"), data=lambda: downloads.template_xlsx(headers, "en"),
+                    file_name="pipeline-template.xlsx", mime=downloads.XLSX_MIME, key="data_template_en", on_click="ignore")

@@ -1,0 +1,92 @@
+"""Funnel: the six-stage funnel (reached, step / cumulative / decided conversion), win rate,
+and a heat map of conversion by segment (region, grade, owner or category) × stage.
+Clicking a stage bar or a heat-map cell lists its projects; a row opens the project.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+import streamlit as st
+
+from dashboard import charts, i18n
+from dashboard.app_pages import _ui
+from dashboard.sidebar import context
+
+ctx = context()
+lang = ctx.lang
+st.title(ctx.t("page_funnel"))
+_ui.require_data(ctx)
+
+f = ctx.filters()
+funnel = _ui.load(ctx, "funnel", f)
+if funnel is None or _ui.empty_result(ctx, funnel) or int(funnel.get_column("reached").max() or 0) == 0:
+    if funnel is not None and funnel.height:
+        st.info(ctx.t("empty_filter"))
+    st.stop()
+
+st.subheader(ctx.t("funnel_title"))
+wr = _ui.quiet_load(ctx, "win_rate", ctx.filters(since=None))
+if wr is not None and wr.height:
+    w = wr.row(0, named=True)
+    rate_text = i18n.fmt_pct(w.get("win_rate"), lang)
+    st.metric(ctx.t("kpi_win_rate"), rate_text,
+              help=ctx.t("win_rate_line", rate=rate_text, won=i18n.fmt_int(w.get("n_won")), closed=i18n.fmt_int(w.get("n_closed"))))
+picks = _ui.chart(ctx, charts.funnel(funnel, lang), key="funnel_chart", param=charts.PICK)
+st.caption(ctx.t("select_mark_hint"))
+with st.expander(ctx.t("funnel_title"), expanded=True):
+    _ui.project_table(
+        ctx, funnel, key="funnel_table", stem="funnel",
+        columns=["stage", "reached", "step_conversion", "cumulative_conversion", "decided_conversion",
+                 "n_open_here", "n_lost_here", "n_dropped_here", "n_skipped", "expected_amount"],
+    )
+    st.caption(ctx.t("decided_help"))
+
+picked_stage = picks[0].get("stage") if picks else None
+
+# --------------------------------------------------------------------------- heat map
+st.subheader(ctx.t("heat_title"))
+c1, c2 = st.columns(2)
+by = c1.segmented_control(ctx.t("heat_by"), options=list(i18n.DIMENSIONS), format_func=lambda d: ctx.t(d),
+                          default="region", key="funnel_by")
+by = by or "region"
+metric = c2.segmented_control(
+    ctx.t("heat_metric"), options=["cumulative_conversion", "step_conversion", "decided_conversion", "reached"],
+    format_func=lambda m: ctx.t(m), default="cumulative_conversion", key="funnel_metric",
+)
+metric = metric or "cumulative_conversion"
+seg = _ui.load(ctx, "funnel", f, by=by)
+cell = None
+if seg is not None and seg.height:
+    seg_col = by if by in seg.columns else ("segment" if "segment" in seg.columns else None)
+    if seg_col is None:
+        st.warning(ctx.t("query_failed", error=f"funnel by {by}: no segment column"))
+    else:
+        seg = seg.rename({seg_col: by}) if seg_col != by else seg
+        heat = charts.heatmap(seg, lang, row=by, value=metric, value_title=ctx.t(metric), percent=metric != "reached")
+        cells = _ui.chart(ctx, heat, key="funnel_heatmap", param=charts.PICK)
+        cell = cells[0] if cells else None
+
+# --------------------------------------------------------------------------- projects behind a pick
+if picked_stage or cell:
+    stage = (cell or {}).get("stage") or picked_stage
+    segment = (cell or {}).get("segment")
+    extra_filter = {}
+    if segment is not None:
+        key = {"region": "regions", "grade": "grades", "owner": "owners", "category": "categories"}[by]
+        extra_filter[key] = (segment,)
+    projects = _ui.load(ctx, "funnel_projects", ctx.filters(**extra_filter), stage=stage) if _ui.data.available(
+        "funnel_projects") else None
+    if projects is None:
+        # Until a dedicated query exists: projects whose current stage is at least the stage.
+        base = _ui.load(ctx, "projects", ctx.filters(**extra_filter))
+        if base is not None:
+            order = {s.code: s.order for s in _ui.i18n.get_config().stages}
+            col = "furthest_stage" if "furthest_stage" in base.columns else "stage"
+            projects = base.filter(pl.col(col).replace_strict(order, default=0) >= order.get(stage, 0))
+    label = i18n.stage_label(stage, lang)
+    title = ctx.t("cell_projects", segment=segment, stage=label) if segment is not None else ctx.t("stage_projects", stage=label)
+    st.subheader(title)
+    if projects is not None and not _ui.empty_result(ctx, projects):
+        _ui.project_table(ctx, projects, key="funnel_projects_table", stem=f"funnel-{stage}",
+                          columns=["project_id", "project_name", "customer", "grade", "region", "owner", "stage",
+                                   "status", "expected_amount", "estimated_margin"])

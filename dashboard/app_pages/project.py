@@ -1,0 +1,136 @@
+"""Project drill-down: one project (``?project=ID``): header figures, the stage timeline
+(skips and fall-backs visible), amount / margin / expected sign date across snapshots,
+and every flag it raises. Reached from any table row or chart mark, or by URL.
+All text from uploads is shown with st.dataframe / st.text / st.metric, never Markdown.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+import streamlit as st
+
+from dashboard import charts, data, filters, i18n
+from dashboard.app_pages import _ui
+from dashboard.sidebar import context
+
+ctx = context()
+lang, unit = ctx.lang, ctx.unit
+st.title(ctx.t("page_project"))
+_ui.require_data(ctx)
+
+url_id = filters.project_id_from(st.query_params.get_all(filters.KEY_PROJECT))
+# The box follows the URL whenever the URL names another project (a drill-down landed here).
+if url_id and st.session_state.get("_project_url") != url_id:
+    st.session_state["project_pick"] = url_id
+st.session_state["_project_url"] = url_id
+typed = st.text_input(ctx.t("project_pick"), key="project_pick", help=ctx.t("project_pick_help"), max_chars=200)
+project_id = (typed or "").strip() or None
+if project_id != url_id:
+    if project_id:
+        st.query_params[filters.KEY_PROJECT] = project_id
+    elif filters.KEY_PROJECT in st.query_params:
+        del st.query_params[filters.KEY_PROJECT]
+    st.session_state["_project_url"] = project_id
+if not project_id:
+    st.info(ctx.t("project_none"))
+    st.stop()
+
+# The sidebar filters do not hide the project itself (a link must open it); access
+# control does (allowed_regions is forced by data.py).
+scope = ctx.filters(regions=(), grades=(), owners=(), categories=())
+try:
+    detail = data.project_detail(ctx.run, project_id, scope)
+except data.QueryUnavailable:
+    st.info(ctx.t("not_ready", name="project"))
+    st.stop()
+except Exception as exc:  # a broken query must not take the page down
+    st.warning(ctx.t("query_failed", error=f"{type(exc).__name__}: {exc}"[:300]))
+    st.stop()
+
+snaps, events, flags = detail["snapshots"], detail["events"], detail["flags"]
+if snaps.height == 0:
+    st.warning(ctx.t("project_unknown"))
+    st.stop()
+
+snaps = snaps.sort("as_of")
+row = snaps.row(snaps.height - 1, named=True)
+
+# Header: uploaded text through st.text / st.metric only (never Markdown).
+st.text(f"{row.get('project_id')} · {row.get('project_name') or ''}")
+head = st.container(horizontal=True, gap="large", key="project_header")
+for label, value in (
+    (ctx.t("customer"), row.get("customer")),
+    (ctx.t("grade"), row.get("grade")),
+    (ctx.t("region"), row.get("region")),
+    (ctx.t("owner"), row.get("owner")),
+    (ctx.t("category"), row.get("category")),
+    (ctx.t("status"), i18n.status_label(row.get("status"), lang)),
+    (ctx.t("stage"), i18n.stage_label(row.get("cur_stage") or row.get("stage"), lang)),
+):
+    head.container(width="content").metric(label, str(value) if value not in (None, "") else "–")
+figs = st.container(horizontal=True, gap="large", key="project_figures")
+prev = snaps.row(snaps.height - 2, named=True) if snaps.height > 1 else None
+
+
+def _delta_amount(col: str) -> str | None:
+    if prev is None or row.get(col) is None or prev.get(col) is None:
+        return None
+    diff = float(row[col]) - float(prev[col])
+    return i18n.fmt_amount(diff, lang, unit, signed=True) if diff else None
+
+
+margin_now = row.get("margin") if row.get("margin") is not None else row.get("estimated_margin")
+margin_prev = None if prev is None else (prev.get("margin") if prev.get("margin") is not None else prev.get("estimated_margin"))
+for label, value, delta in (
+    (ctx.t("expected_amount"), i18n.fmt_amount(row.get("expected_amount"), lang, unit), _delta_amount("expected_amount")),
+    (ctx.t("contract_amount"), i18n.fmt_amount(row.get("contract_amount"), lang, unit), None),
+    (ctx.t("margin"), i18n.fmt_pct(margin_now, lang),
+     i18n.fmt_points(margin_now - margin_prev, lang) if margin_now is not None and margin_prev is not None and margin_now != margin_prev else None),
+    (ctx.t("expected_sign_on"), i18n.fmt_date(row.get("expected_sign_on"), lang), None),
+    (ctx.t("as_of_col"), i18n.fmt_date(row.get("as_of"), lang), None),
+):
+    figs.container(width="content").metric(label, value, delta=delta)
+
+left, right = st.columns(2)
+with left:
+    st.subheader(ctx.t("timeline"))
+    if events.height:
+        st.altair_chart(charts.timeline(events, lang, ctx.as_of), width="stretch", key="project_timeline")
+    else:
+        st.info(ctx.t("no_flags"))
+with right:
+    st.subheader(ctx.t("history"))
+    st.altair_chart(charts.history(snaps, lang, unit), width="stretch", key="project_history")
+
+st.subheader(ctx.t("flags"))
+if flags.height == 0:
+    st.success(ctx.t("no_flags"))
+else:
+    def _flag_label(code: str) -> str:
+        return i18n.check_label(code, lang) if code in i18n.CHECK_NAMES else i18n.exception_label(code, lang)
+
+    def _flag_detail(r: dict) -> str:
+        if r["flag"] in i18n.CHECK_NAMES:
+            return i18n.check_detail(r["flag"], r["value"], r["threshold"], lang, r["detail"])
+        if r["flag"] == "stalled" and lang == "zh":
+            return f"已停留 {i18n.fmt_int(r['value'])} 天（上限 {i18n.fmt_int(r['threshold'])} 天）"
+        return i18n.exception_detail(r["flag"], r["stage"], lang, r["detail"])
+
+    shown = flags.with_columns(
+        pl.struct("flag", "value", "threshold", "detail", "stage").map_elements(_flag_detail, return_dtype=pl.String).alias("detail"),
+        pl.col("flag").map_elements(_flag_label, return_dtype=pl.String).alias("flag"),
+    ).select(pl.col("flag").alias("exception"), "severity", "stage", pl.col("on_date").alias("entered_on"), "detail")
+    shown = shown.with_columns(pl.col("exception"))  # already words
+    table, config = _ui.localise(ctx, shown.rename({"exception": "check_text"}))
+    table = table.rename({"check_text": ctx.t("flags")})
+    st.dataframe(table, hide_index=True, column_config=config, width="stretch", key="project_flags")
+
+with st.expander(ctx.t("snapshots_table")):
+    _ui.project_table(ctx, snaps.drop("project_id"), key="project_snapshots", stem=f"project-{project_id}",
+                      columns=["as_of", "stage", "status", "expected_amount", "contract_amount", "margin",
+                               "expected_sign_on", "owner", "region"])
+if events.height:
+    with st.expander(ctx.t("events_table")):
+        _ui.project_table(ctx, events.drop("project_id", strict=False), key="project_events",
+                          stem=f"project-{project_id}-events",
+                          columns=["stage", "entered_on", "left_on", "days_in_stage", "source", "detail"])

@@ -1,0 +1,375 @@
+"""Chart builders: Polars frames in, ``alt.Chart`` out. Pure: never call ``st.*``.
+
+Every chart a page lets the user click carries a point selection whose name is the
+constant next to its builder (``PICK``); pages pass it to ``st.altair_chart(on_select=
+"rerun", selection_mode=PICK)`` and read the picked fields. Labels arrive translated
+(``dashboard.i18n``); stages keep their code in a hidden field so a pick returns the code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, timedelta
+
+import altair as alt
+import polars as pl
+
+from dashboard import i18n
+from dashboard.config import get_config
+
+PICK = "pick"
+STAGE_COLORS = ["#9ecae1", "#6baed6", "#4292c6", "#2171b5", "#08519c", "#08306b"]
+BUCKET_COLORS = ["#c7e9c0", "#fdd49e", "#fc8d59", "#d7301f"]
+GOOD, BAD, NEUTRAL, TOTAL = "#2e7d32", "#c62828", "#90a4ae", "#1565c0"
+
+
+def _stage_frame(lang: str) -> pl.DataFrame:
+    stages = get_config().stages
+    return pl.DataFrame(
+        {"stage": [s.code for s in stages], "stage_label": [s.label(lang) for s in stages], "stage_order": [s.order for s in stages]}
+    )
+
+
+def _with_stage_labels(df: pl.DataFrame, lang: str, col: str = "stage") -> pl.DataFrame:
+    labels = _stage_frame(lang).rename({"stage": col})
+    out = df.drop([c for c in ("stage_label", "stage_order") if c in df.columns])
+    return out.join(labels, on=col, how="left").sort("stage_order", nulls_last=True)
+
+
+def _pick(fields: Sequence[str]) -> alt.Parameter:
+    return alt.selection_point(name=PICK, fields=list(fields), on="click", clear="dblclick")
+
+
+def _opacity(sel: alt.Parameter) -> alt.ConditionalValueDefnumberExprRef:
+    return alt.condition(sel, alt.value(1.0), alt.value(0.45))
+
+
+def _to_pandas(df: pl.DataFrame):
+    return df.to_pandas()
+
+
+# --------------------------------------------------------------------------- funnel
+
+
+def funnel(df: pl.DataFrame, lang: str) -> alt.Chart:
+    """Horizontal bars of ``reached`` per stage, cumulative conversion as text. Pick: stage."""
+    df = _with_stage_labels(df, lang)
+    df = df.with_columns(
+        pl.col("cumulative_conversion").map_elements(lambda v: i18n.fmt_pct(v, lang), return_dtype=pl.String).alias("cum_text"),
+        pl.col("step_conversion").map_elements(lambda v: i18n.fmt_pct(v, lang), return_dtype=pl.String).alias("step_text"),
+        pl.col("decided_conversion").map_elements(lambda v: i18n.fmt_pct(v, lang), return_dtype=pl.String).alias("dec_text")
+        if "decided_conversion" in df.columns
+        else pl.lit("–").alias("dec_text"),
+    )
+    order = df.get_column("stage_label").to_list()
+    sel = _pick(["stage"])
+    y = alt.Y("stage_label:N", sort=order, title=None, axis=alt.Axis(labelLimit=220))
+    tooltip = [
+        alt.Tooltip("stage_label:N", title=i18n.t("stage", lang)),
+        alt.Tooltip("reached:Q", title=i18n.t("reached", lang), format=","),
+        alt.Tooltip("step_text:N", title=i18n.t("step_conversion", lang)),
+        alt.Tooltip("cum_text:N", title=i18n.t("cumulative_conversion", lang)),
+        alt.Tooltip("dec_text:N", title=i18n.t("decided_conversion", lang)),
+    ]
+    bars = (
+        alt.Chart(_to_pandas(df))
+        .mark_bar(cornerRadiusEnd=3)
+        .encode(
+            y=y,
+            x=alt.X("reached:Q", title=i18n.t("reached", lang)),
+            color=alt.Color("stage_label:N", sort=order, scale=alt.Scale(range=STAGE_COLORS), legend=None),
+            opacity=_opacity(sel),
+            tooltip=tooltip,
+        )
+        .add_params(sel)
+    )
+    text = (
+        alt.Chart(_to_pandas(df))
+        .mark_text(align="left", dx=4, fontSize=12)
+        .encode(y=y, x="reached:Q", text=alt.Text("label:N"))
+        .transform_calculate(label="format(datum.reached, ',') + '  ·  ' + datum.cum_text")
+    )
+    return (bars + text).properties(height=260)
+
+
+def heatmap(df: pl.DataFrame, lang: str, *, row: str, value: str, value_title: str, percent: bool) -> alt.Chart:
+    """Stage (columns) × segment (rows); colour = ``value``; text = reached. Pick: segment + stage."""
+    df = _with_stage_labels(df, lang).with_columns(pl.col(row).cast(pl.String).fill_null("–").alias("segment"))
+    order = _stage_frame(lang).get_column("stage_label").to_list()
+    sel = _pick(["segment", "stage"])
+    base = alt.Chart(_to_pandas(df)).encode(
+        x=alt.X("stage_label:N", sort=order, title=None, axis=alt.Axis(labelAngle=0, labelLimit=120)),
+        y=alt.Y("segment:N", title=None, sort="ascending", axis=alt.Axis(labelLimit=160)),
+    )
+    fmt = ".0%" if percent else ","
+    rects = base.mark_rect(stroke="white", strokeWidth=1).encode(
+        color=alt.Color(f"{value}:Q", title=value_title, scale=alt.Scale(scheme="blues"), legend=alt.Legend(format=fmt)),
+        opacity=_opacity(sel),
+        tooltip=[
+            alt.Tooltip("segment:N", title=i18n.t(row, lang) if row in i18n.STRINGS else row),
+            alt.Tooltip("stage_label:N", title=i18n.t("stage", lang)),
+            alt.Tooltip("reached:Q", title=i18n.t("reached", lang), format=","),
+            alt.Tooltip(f"{value}:Q", title=value_title, format=".1%" if percent else ","),
+        ],
+    ).add_params(sel)
+    text = base.mark_text(fontSize=11).encode(
+        text=alt.Text("reached:Q", format=","),
+        color=alt.condition(f"datum['{value}'] > {0.55 if percent else 'datum.maxv * 0.55'}", alt.value("white"), alt.value("#222")),
+    )
+    if not percent:
+        text = text.transform_joinaggregate(maxv=f"max({value})")
+    n_rows = max(df.get_column("segment").n_unique(), 1)
+    return (rects + text).properties(height=min(36 * n_rows + 40, 700))
+
+
+# --------------------------------------------------------------------------- weekly review
+
+
+def waterfall_steps(summary: pl.DataFrame) -> pl.DataFrame:
+    """(step, amount) rows in order → start/end of each bar. The first and last are totals."""
+    if "n_projects" in summary.columns:  # a step nobody took is noise between the totals
+        last = summary.height - 1
+        summary = summary.with_row_index("_i").filter(
+            (pl.col("_i") == 0) | (pl.col("_i") == last) | (pl.col("n_projects") > 0) | (pl.col("amount") != 0)
+        )
+    rows = summary.select("step", "amount").to_dicts()
+    out, level = [], 0.0
+    for i, r in enumerate(rows):
+        amount = float(r["amount"] or 0)
+        if i == 0 or i == len(rows) - 1:
+            out.append({"step": r["step"], "lo": 0.0, "hi": amount, "amount": amount, "kind": "total", "order": i})
+            level = amount
+        else:
+            lo, hi = sorted((level, level + amount))
+            out.append({"step": r["step"], "lo": lo, "hi": hi, "amount": amount, "kind": "up" if amount >= 0 else "down", "order": i})
+            level += amount
+    return pl.DataFrame(out, schema={"step": pl.String, "lo": pl.Float64, "hi": pl.Float64, "amount": pl.Float64, "kind": pl.String, "order": pl.Int64})
+
+
+def waterfall(summary: pl.DataFrame, lang: str, unit: str) -> alt.Chart:
+    """Pipeline from last week to this week. ``summary``: step (code), amount (元, signed). Pick: step."""
+    steps = waterfall_steps(summary)
+    div = i18n.unit_divisor(unit)
+    steps = steps.with_columns(
+        (pl.col("lo") / div).alias("lo"),
+        (pl.col("hi") / div).alias("hi"),
+        pl.col("step").map_elements(lambda s: i18n.change_label(s, lang), return_dtype=pl.String).alias("label"),
+        pl.col("amount").map_elements(lambda v: i18n.fmt_amount(v, lang, unit, signed=True), return_dtype=pl.String).alias("text"),
+        pl.col("amount").map_elements(lambda v: f"{v / div:+,.0f}", return_dtype=pl.String).alias("short"),
+    )
+    steps = steps.with_columns(
+        pl.when(pl.col("kind") == "total").then(pl.col("short").str.strip_chars_start("+")).otherwise(pl.col("short")).alias("short")
+    )
+    order = steps.get_column("label").to_list()
+    sel = _pick(["step"])
+    color = alt.Color(
+        "kind:N",
+        scale=alt.Scale(domain=["total", "up", "down"], range=[TOTAL, GOOD, BAD]),
+        legend=None,
+    )
+    # Not from zero: week-on-week moves are a few % of the pipeline and vanish on a 0-based axis.
+    lo_all, hi_all = float(steps.get_column("lo").min() or 0), float(steps.get_column("hi").max() or 0)
+    moves = steps.filter(pl.col("kind") != "total")
+    floor_v = float(moves.get_column("lo").min()) if moves.height else lo_all
+    span = max(hi_all - floor_v, 1.0)
+    domain = [max(0.0, floor_v - span * 0.6), hi_all + span * 0.15]
+    steps = steps.with_columns(pl.col("lo").clip(lower_bound=domain[0]))
+    base = alt.Chart(_to_pandas(steps)).encode(
+        x=alt.X("label:N", sort=order, title=None, axis=alt.Axis(labelAngle=-30, labelLimit=120, labelOverlap=False))
+    )
+    bars = base.mark_bar(width={"band": 0.7}, clip=True).encode(
+        y=alt.Y("lo:Q", title=i18n.unit_suffix(unit, lang), scale=alt.Scale(domain=domain, zero=False, nice=False)),
+        y2="hi:Q",
+        color=color,
+        opacity=_opacity(sel),
+        tooltip=[alt.Tooltip("label:N", title=i18n.t("change", lang)), alt.Tooltip("text:N", title=i18n.t("amount", lang))],
+    ).add_params(sel)
+    text = base.mark_text(dy=-7, fontSize=10).encode(y=alt.Y("hi:Q"), text="short:N")
+    return (bars + text).properties(height=320)
+
+
+# --------------------------------------------------------------------------- aging
+
+
+def aging(df: pl.DataFrame, lang: str) -> alt.Chart:
+    """Open projects per stage, stacked by age bucket. Pick: stage + aging_bucket."""
+    counts = (
+        df.group_by("stage", "aging_bucket")
+        .agg(pl.len().alias("n_projects"), pl.col("is_stalled").sum().alias("n_stalled"))
+        .pipe(_with_stage_labels, lang)
+        .with_columns(pl.col("aging_bucket").map_elements(lambda b: i18n.bucket_label(b, lang), return_dtype=pl.String).alias("bucket_label"))
+        .sort("stage_order", "aging_bucket")
+    )
+    order = _stage_frame(lang).get_column("stage_label").to_list()
+    buckets = [i18n.bucket_label(b, lang) for b in i18n.BUCKETS]
+    sel = _pick(["stage", "aging_bucket"])
+    return (
+        alt.Chart(_to_pandas(counts))
+        .mark_bar()
+        .encode(
+            x=alt.X("stage_label:N", sort=order, title=None, axis=alt.Axis(labelAngle=0, labelLimit=120)),
+            y=alt.Y("n_projects:Q", title=i18n.t("n_projects", lang)),
+            color=alt.Color("bucket_label:N", sort=buckets, scale=alt.Scale(domain=buckets, range=BUCKET_COLORS), title=i18n.t("aging_bucket", lang)),
+            order=alt.Order("aging_bucket:N"),
+            opacity=_opacity(sel),
+            tooltip=[
+                alt.Tooltip("stage_label:N", title=i18n.t("stage", lang)),
+                alt.Tooltip("bucket_label:N", title=i18n.t("aging_bucket", lang)),
+                alt.Tooltip("n_projects:Q", title=i18n.t("n_projects", lang)),
+                alt.Tooltip("n_stalled:Q", title=i18n.t("is_stalled", lang)),
+            ],
+        )
+        .add_params(sel)
+        .properties(height=300)
+    )
+
+
+def durations(df: pl.DataFrame, lang: str, *, segment: str | None = None) -> alt.Chart:
+    """Median bar with P75/P90 ticks per stage (optionally faceted by a segment column)."""
+    df = _with_stage_labels(df, lang)
+    order = _stage_frame(lang).get_column("stage_label").to_list()
+    y_title = i18n.t("days_in_stage", lang)
+    base = alt.Chart(_to_pandas(df)).encode(y=alt.Y("stage_label:N", sort=order, title=None, axis=alt.Axis(labelLimit=200)))
+    tooltip = [
+        alt.Tooltip("stage_label:N", title=i18n.t("stage", lang)),
+        alt.Tooltip("median_days:Q", title=i18n.t("median_days", lang), format=".0f"),
+        alt.Tooltip("p75_days:Q", title=i18n.t("p75_days", lang), format=".0f"),
+        alt.Tooltip("p90_days:Q", title=i18n.t("p90_days", lang), format=".0f"),
+        alt.Tooltip("n:Q", title=i18n.t("count", lang)),
+    ]
+    if segment:
+        tooltip.insert(0, alt.Tooltip(f"{segment}:N", title=i18n.t(segment, lang)))
+    bar = base.mark_bar(color="#6baed6").encode(x=alt.X("median_days:Q", title=y_title), tooltip=tooltip)
+    p75 = base.mark_tick(color="#08519c", thickness=2, size=16).encode(x="p75_days:Q", tooltip=tooltip)
+    p90 = base.mark_tick(color="#d7301f", thickness=2, size=16).encode(x="p90_days:Q", tooltip=tooltip)
+    layered = alt.layer(bar, p75, p90)
+    if segment:
+        return layered.properties(width=220, height=170).facet(
+            facet=alt.Facet(f"{segment}:N", title=None), columns=3
+        )
+    return layered.properties(height=240)
+
+
+# --------------------------------------------------------------------------- margin
+
+
+def margin_histogram(df: pl.DataFrame, lang: str, floor: float) -> alt.Chart:
+    """Distribution of margins (ratio column ``margin``) with the company floor as a rule."""
+    data = df.select(pl.col("margin").cast(pl.Float64)).drop_nulls().with_columns(pl.col("margin").clip(-0.5, 1.0))
+    bars = (
+        alt.Chart(_to_pandas(data))
+        .mark_bar(color="#6baed6")
+        .encode(
+            x=alt.X("margin:Q", bin=alt.Bin(step=0.025), title=i18n.t("margin", lang), axis=alt.Axis(format="%")),
+            y=alt.Y("count():Q", title=i18n.t("n_projects", lang)),
+        )
+    )
+    rule = alt.Chart(_to_pandas(pl.DataFrame({"floor": [floor]}))).mark_rule(color=BAD, strokeDash=[4, 3], size=2).encode(
+        x="floor:Q", tooltip=[alt.Tooltip("floor:Q", title=i18n.t("floor", lang), format=".0%")]
+    )
+    return (bars + rule).properties(height=240)
+
+
+def margin_by(df: pl.DataFrame, lang: str, *, dim: str, floor: float) -> alt.Chart:
+    """Margin (bar) and expense ratio (point) per segment; floor as a rule. Pick: segment."""
+    data = df.with_columns(pl.col(dim).cast(pl.String).fill_null("–").alias("segment"))
+    sel = _pick(["segment"])
+    y = alt.Y("segment:N", title=None, sort=alt.EncodingSortField("margin", order="ascending"), axis=alt.Axis(labelLimit=200))
+    tooltip = [
+        alt.Tooltip("segment:N", title=i18n.t(dim, lang)),
+        alt.Tooltip("margin:Q", title=i18n.t("margin", lang), format=".1%"),
+        alt.Tooltip("expense_ratio:Q", title=i18n.t("expense_ratio", lang), format=".1%"),
+    ]
+    if "n_projects" in data.columns:
+        tooltip.append(alt.Tooltip("n_projects:Q", title=i18n.t("n_projects", lang)))
+    bars = (
+        alt.Chart(_to_pandas(data))
+        .mark_bar()
+        .encode(
+            y=y,
+            x=alt.X("margin:Q", title=f"{i18n.t('margin', lang)} / {i18n.t('expense_ratio', lang)}", axis=alt.Axis(format="%")),
+            color=alt.condition(f"datum.margin < {floor}", alt.value(BAD), alt.value("#4292c6")),
+            opacity=_opacity(sel),
+            tooltip=tooltip,
+        )
+        .add_params(sel)
+    )
+    points = alt.Chart(_to_pandas(data)).mark_point(shape="diamond", filled=True, color="#ff8f00", size=70).encode(
+        y=y, x="expense_ratio:Q", tooltip=tooltip
+    )
+    rule = alt.Chart(_to_pandas(pl.DataFrame({"floor": [floor]}))).mark_rule(color=BAD, strokeDash=[4, 3]).encode(x="floor:Q")
+    n = max(data.height, 1)
+    return alt.layer(bars, points, rule).properties(height=min(28 * n + 40, 600))
+
+
+# --------------------------------------------------------------------------- project page
+
+
+def timeline_segments(events: pl.DataFrame, end: date | None) -> pl.DataFrame:
+    """Stage events (stage, entered_on) → one bar per stay: start, end (next entry or ``end``),
+    and whether the move into it went backwards or skipped a stage."""
+    cfg = get_config()
+    rows = events.select("stage", "entered_on").drop_nulls().sort("entered_on").to_dicts()
+    out = []
+    prev_order = None
+    for i, r in enumerate(rows):
+        try:
+            order = cfg.stage_order(r["stage"])
+        except KeyError:
+            continue
+        nxt = rows[i + 1]["entered_on"] if i + 1 < len(rows) else (end or r["entered_on"])
+        if nxt <= r["entered_on"]:
+            nxt = r["entered_on"] + timedelta(days=1)  # a same-day move still shows as a sliver
+        move = "start" if prev_order is None else ("back" if order < prev_order else ("skip" if order > prev_order + 1 else "next"))
+        out.append({"stage": r["stage"], "start": r["entered_on"], "end": nxt, "move": move, "stage_order": order})
+        prev_order = order
+    return pl.DataFrame(out, schema={"stage": pl.String, "start": pl.Date, "end": pl.Date, "move": pl.String, "stage_order": pl.Int64})
+
+
+def timeline(events: pl.DataFrame, lang: str, end: date | None) -> alt.Chart:
+    """Gantt of the stages a project went through; fall-backs red, skips outlined orange."""
+    seg = timeline_segments(events, end)
+    labels = _stage_frame(lang)
+    seg = seg.join(labels.select("stage", "stage_label"), on="stage", how="left").with_columns(
+        pl.col("move").replace_strict(
+            {"start": "", "next": "", "back": i18n.t("fell_back_note", lang), "skip": i18n.t("skipped_note", lang)},
+            default="",
+        ).alias("note")
+    )
+    order = labels.get_column("stage_label").to_list()
+    base = alt.Chart(_to_pandas(seg)).encode(
+        y=alt.Y("stage_label:N", sort=order, title=None, scale=alt.Scale(domain=order), axis=alt.Axis(labelLimit=200)),
+    )
+    bars = base.mark_bar(height=18, cornerRadius=2).encode(
+        x=alt.X("start:T", title=None, axis=alt.Axis(format="%Y-%m-%d")),
+        x2="end:T",
+        color=alt.Color("move:N", scale=alt.Scale(domain=["start", "next", "skip", "back"], range=["#4292c6", "#4292c6", "#ff8f00", BAD]), legend=None),
+        tooltip=[
+            alt.Tooltip("stage_label:N", title=i18n.t("stage", lang)),
+            alt.Tooltip("start:T", title=i18n.t("entered_on", lang), format="%Y-%m-%d"),
+            alt.Tooltip("end:T", format="%Y-%m-%d"),
+            alt.Tooltip("note:N", title=" "),
+        ],
+    )
+    text = base.mark_text(align="left", dx=4, color=BAD, fontWeight="bold").encode(x="end:T", text="note:N")
+    return (bars + text).properties(height=230)
+
+
+def history(snapshots: pl.DataFrame, lang: str, unit: str) -> alt.Chart:
+    """Expected amount and margin across snapshots (two panels, shared x)."""
+    div = i18n.unit_divisor(unit)
+    data = snapshots.select(
+        pl.col("as_of"),
+        (pl.col("expected_amount").cast(pl.Float64) / div).alias("amount"),
+        pl.col("estimated_margin").cast(pl.Float64).alias("margin"),
+    ).sort("as_of")
+    x = alt.X("as_of:T", title=None, axis=alt.Axis(format="%m-%d"))
+    amount = alt.Chart(_to_pandas(data)).mark_line(point=True).encode(
+        x=x, y=alt.Y("amount:Q", title=f"{i18n.t('expected_amount', lang)} ({i18n.unit_suffix(unit, lang)})"),
+        tooltip=[alt.Tooltip("as_of:T", format="%Y-%m-%d"), alt.Tooltip("amount:Q", format=",.1f")],
+    ).properties(height=160)
+    margin = alt.Chart(_to_pandas(data)).mark_line(point=True, color="#ff8f00").encode(
+        x=x, y=alt.Y("margin:Q", title=i18n.t("margin", lang), axis=alt.Axis(format="%")),
+        tooltip=[alt.Tooltip("as_of:T", format="%Y-%m-%d"), alt.Tooltip("margin:Q", format=".1%")],
+    ).properties(height=160)
+    return alt.hconcat(amount, margin).resolve_scale(y="independent")

@@ -1,0 +1,195 @@
+"""The only place the UI caches, and the only way pages reach the database.
+
+Design (docs/ARCHITECTURE.md, STACK.md gotchas 2–3):
+
+* ``st.cache_resource`` holds one :class:`store.ReadHub` per database path for the whole
+  server. On first start with no database it is created and the demo seeds are loaded.
+* Each script run takes **one** cursor (``open_run``) — a DuckDB connection must never be
+  shared between threads, and a cursor pins the file generation the run reads.
+* Query results are cached with ``st.cache_data``, bounded by ``max_entries`` and ``ttl``
+  so memory returns to its level after sessions leave. Every cached function takes
+  everything that decides its result as an argument: the query name, the whole
+  ``queries.Filters`` (snapshot, every filter list **and** ``allowed_regions``), the
+  extra parameters, and ``generation`` — the file version the cursor reads, so an
+  import (which replaces the file) makes the old entries unreachable at once. The cursor
+  itself is passed as ``_cur`` (underscore: not hashed; it does not change the result).
+
+Pages call the functions here, which call ``queries.run``; no SQL text lives in the UI.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import uuid
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import polars as pl
+import streamlit as st
+
+import queries
+from dashboard import store
+from queries import Filters
+
+# Small results (aggregates: a few rows per stage/segment) vs per-project lists, which at
+# 100k projects are tens of MB each: bound the second much tighter.
+SMALL_ENTRIES, SMALL_TTL_S = 256, 3600
+LARGE_ENTRIES, LARGE_TTL_S = 24, 900
+
+LARGE_QUERIES = frozenset({"projects", "aging", "margin", "changes", "process_exceptions"})
+
+
+class QueryUnavailable(LookupError):
+    """The query module is not shipped (yet): the page shows a note, not a traceback."""
+
+
+@dataclass(frozen=True)
+class Run:
+    """What one script run reads through: one cursor, the file generation, access scope."""
+
+    cur: duckdb.DuckDBPyConnection
+    generation: str
+    db_path: Path
+    allowed_regions: tuple[str, ...] = ()
+
+
+def db_path() -> Path:
+    return store.default_db_path().resolve()
+
+
+def _load_seeds_or_create(path: Path) -> None:
+    try:
+        from dashboard import demo  # the seeds teammate's loader; absent in early builds
+    except ImportError:
+        demo = None
+    if demo is not None and hasattr(demo, "load_seeds"):
+        demo.load_seeds(path)
+    if not path.exists():
+        store.ensure_database(path)
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _hub(path: str) -> store.ReadHub:
+    p = Path(path)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    if not p.exists():
+        _load_seeds_or_create(p)
+    else:
+        store.ensure_database(p)  # migrates an older file; no-op when current
+    hub = store.ReadHub(p)
+    # Distinguishes this hub's generation aliases (pipeline_g1 …) from those of a hub
+    # created later for the same path, so cache keys never collide across hubs.
+    hub.token = uuid.uuid4().hex[:12]  # type: ignore[attr-defined]
+    return hub
+
+
+def allowed_regions() -> tuple[str, ...]:
+    """Regions this user may see; () = all. Access control will fill this in (from st.user);
+    it is part of every cache key already."""
+    return ()
+
+
+def open_run() -> Run:
+    """Once per script run (the entry script calls it): a fresh cursor on the newest file."""
+    path = db_path()
+    hub = _hub(str(path))
+    if not path.exists():  # deleted under a running server: recreate, reconnect
+        _hub.clear()
+        hub = _hub(str(path))
+    cur = hub.cursor()
+    alias = cur.sql("select current_database()").fetchall()[0][0]
+    return Run(cur=cur, generation=f"{hub.token}:{alias}", db_path=path, allowed_regions=allowed_regions())
+
+
+def _query(cur: duckdb.DuckDBPyConnection, name: str, filters: Filters, extra: tuple[tuple[str, Any], ...]) -> pl.DataFrame:
+    return queries.run(cur, name, filters, **dict(extra))
+
+
+@st.cache_data(max_entries=SMALL_ENTRIES, ttl=SMALL_TTL_S, show_spinner=False)
+def _cached_small(_cur, generation: str, name: str, filters: Filters, extra: tuple[tuple[str, Any], ...]) -> pl.DataFrame:
+    return _query(_cur, name, filters, extra)
+
+
+@st.cache_data(max_entries=LARGE_ENTRIES, ttl=LARGE_TTL_S, show_spinner=False)
+def _cached_large(_cur, generation: str, name: str, filters: Filters, extra: tuple[tuple[str, Any], ...]) -> pl.DataFrame:
+    return _query(_cur, name, filters, extra)
+
+
+def available(name: str) -> bool:
+    """Shipped: registered and its .sql file present (while a teammate is still writing a
+    query, its page shows a note instead of a traceback)."""
+    if name not in queries.QUERY_NAMES:
+        return False
+    from queries import runner
+
+    sql_dir = getattr(runner, "SQL_DIR", None)
+    if sql_dir is None or name == "project":
+        return True
+    return (sql_dir / f"{name}.sql").exists()
+
+
+def query(run: Run, name: str, filters: Filters, **extra: Any) -> pl.DataFrame:
+    """``queries.run`` through the cache. ``filters.allowed_regions`` is forced to the run's
+    scope, so no caller can forget it (and it is in the cache key)."""
+    if not available(name):
+        raise QueryUnavailable(name)
+    if filters.allowed_regions != run.allowed_regions:
+        filters = dataclasses.replace(filters, allowed_regions=run.allowed_regions)
+    key = tuple(sorted(extra.items()))
+    fn = _cached_large if name in LARGE_QUERIES else _cached_small
+    return fn(run.cur, run.generation, name, filters, key)
+
+
+# --------------------------------------------------------------------------- helpers the sidebar needs
+
+
+def snapshots(run: Run) -> list[date]:
+    """Snapshot dates the user may see, newest first ([] = empty database)."""
+    if not available("snapshots"):
+        return []
+    df = query(run, "snapshots", Filters())
+    return sorted((d for d in df.get_column("as_of").to_list() if d is not None), reverse=True)
+
+
+def filter_options(run: Run, as_of: date | None) -> dict[str, list[str]]:
+    """Values offered in the region/grade/owner/category pickers (for the snapshot ``as_of``)."""
+    out: dict[str, list[str]] = {"region": [], "grade": [], "owner": [], "category": []}
+    if not available("filter_options"):
+        return out
+    df = query(run, "filter_options", Filters(as_of=as_of))
+    for dim, value in df.select("dimension", "value").iter_rows():
+        if dim in out and value is not None and value not in out[dim]:
+            out[dim].append(value)
+    return out
+
+
+@st.cache_data(max_entries=SMALL_ENTRIES, ttl=SMALL_TTL_S, show_spinner=False)
+def _cached_project(_cur, generation: str, project_id: str, filters: Filters) -> dict[str, pl.DataFrame]:
+    from queries import runner
+
+    return runner.project_detail(_cur, project_id, filters)
+
+
+def project_detail(run: Run, project_id: str, filters: Filters) -> dict[str, pl.DataFrame]:
+    """snapshots, events, flags of one project (through the cache, access scope forced)."""
+    from queries import runner
+
+    if not hasattr(runner, "project_detail"):
+        raise QueryUnavailable("project")
+    filters = dataclasses.replace(filters, allowed_regions=run.allowed_regions)
+    return _cached_project(run.cur, run.generation, project_id, filters)
+
+
+def imports(run: Run) -> pl.DataFrame:
+    """The import history (newest first)."""
+    return query(run, "ui_imports", Filters())
+
+
+def clear_caches() -> None:
+    """Not needed after an import (the generation changes); for tests and the Data page."""
+    _cached_small.clear()
+    _cached_large.clear()
+    _cached_project.clear()

@@ -1,0 +1,445 @@
+"""Every string the UI shows, in English and 中文, and how numbers look in each language.
+
+Owns: the UI text table (``t``), display names of stages, statuses, checks, changes and
+aging buckets, and number/amount/date formatting per language and amount unit (元 / 万元).
+Codes (stage ``development``, check ``below_floor`` …) stay codes everywhere else; they
+become words only here, at the UI edge. Pure: must not import streamlit or duckdb.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from dashboard.config import get_config
+
+LANGS = ("zh", "en")
+UNITS = ("wan", "yuan")  # 万元 (10,000 元) or 元
+
+# key -> (English, 中文). Placeholders use str.format names.
+STRINGS: dict[str, tuple[str, str]] = {
+    # app and navigation
+    "app_title": ("Key-account pipeline", "大客户项目管道"),
+    "page_weekly": ("Weekly review", "周例会"),
+    "page_funnel": ("Funnel", "漏斗转化"),
+    "page_aging": ("Stage aging", "阶段停留"),
+    "page_margin": ("Margin", "毛利检查"),
+    "page_project": ("Project", "项目详情"),
+    "page_data": ("Data", "数据导入"),
+    # sidebar
+    "language": ("Language", "语言"),
+    "unit": ("Amounts in", "金额单位"),
+    "unit_help": ("万元 = 10,000 元 (yuan).", "1 万元 = 10,000 元。"),
+    "filters": ("Filters", "筛选"),
+    "as_of": ("Snapshot (as of)", "快照日期"),
+    "as_of_help": ("Which weekly export to look at; the comparison uses the one before it.",
+                   "查看哪一周的导出数据；对比使用其前一期快照。"),
+    "region": ("Region", "区域"),
+    "grade": ("Customer grade", "客户等级"),
+    "owner": ("Account manager", "大客户经理"),
+    "category": ("Category", "项目分类"),
+    "all": ("All", "全部"),
+    "compared_with": ("Compared with {since}", "对比 {since}"),
+    "no_previous": ("No earlier snapshot to compare with.", "没有更早的快照可对比。"),
+    "link_hint": ("The filters are in the address bar: copy the link to share this view.",
+                  "筛选条件保存在网址中：复制链接即可分享当前视图。"),
+    # generic messages
+    "empty_db": ("No data yet. Upload a CRM export on the **Data** page to start.",
+                 "还没有数据。请在 **数据导入** 页面上传 CRM 导出文件。"),
+    "go_data": ("Go to the Data page", "前往数据导入"),
+    "empty_filter": ("No projects match these filters. Widen the filters in the sidebar.",
+                     "没有符合筛选条件的项目。请在侧边栏放宽筛选条件。"),
+    "not_ready": ("This analysis is not available yet (query `{name}` is missing).",
+                  "该分析暂不可用（缺少查询 `{name}`）。"),
+    "query_failed": ("This analysis could not be computed: {error}", "该分析计算失败：{error}"),
+    "select_hint": ("Select a row to open its project.", "选中一行可打开该项目。"),
+    "select_mark_hint": ("Click a bar or cell to list its projects.", "点击柱形或单元格可列出对应项目。"),
+    "download_csv": ("CSV", "CSV"),
+    "download_xlsx": ("Excel", "Excel"),
+    "n_rows": ("{n} rows", "{n} 行"),
+    "projects_behind": ("Projects behind: {what}", "明细项目：{what}"),
+    "clear_selection": ("Clear", "清除"),
+    # weekly review
+    "weekly_caption": ("Snapshot {as_of} · change since {since}", "快照 {as_of} · 对比 {since}"),
+    "weekly_caption_first": ("Snapshot {as_of} · first snapshot", "快照 {as_of} · 首期快照"),
+    "kpi_open_amount": ("Open pipeline", "在手管道金额"),
+    "kpi_open_count": ("Open projects", "在跟项目数"),
+    "kpi_in_progress": ("In progress (incl. implementation)", "进行中（含工程实施）"),
+    "kpi_won": ("Won", "本周赢单"),
+    "kpi_lost": ("Lost/dropped", "本周丢单/放弃"),
+    "kpi_win_rate": ("Win rate", "赢单率"),
+    "kpi_stalled": ("Stalled", "停滞项目"),
+    "kpi_margin_alerts": ("Margin alerts", "毛利预警"),
+    "kpi_drill": ("Show the projects behind", "查看明细项目"),
+    "waterfall": ("Pipeline: last week → this week", "管道变化：上周 → 本周"),
+    "wf_start": ("Last week", "上周"),
+    "wf_end": ("This week", "本周"),
+    "stalled_title": ("Stalled projects — need a decision", "停滞项目 — 需要决策"),
+    "margin_alerts_title": ("Margin alerts — need a decision", "毛利预警 — 需要决策"),
+    "changes_title": ("What changed this week", "本周变化"),
+    "no_stalled": ("No stalled projects. 👍", "没有停滞项目。👍"),
+    "no_alerts": ("No margin alerts.", "没有毛利预警。"),
+    "no_changes": ("No changes between the two snapshots.", "两期快照之间没有变化。"),
+    "pack_button": ("Download the weekly review pack (Excel)", "下载周例会资料包（Excel）"),
+    "pack_summary": ("Summary", "摘要"),
+    "pack_changes": ("Changes", "变化"),
+    "pack_stalled": ("Stalled", "停滞"),
+    "pack_margin": ("Margin alerts", "毛利预警"),
+    "pack_funnel": ("Funnel region x grade", "漏斗-区域x等级"),
+    "metric": ("Metric", "指标"),
+    "value": ("Value", "数值"),
+    "change": ("Change", "变化"),
+    # funnel
+    "funnel_title": ("Six-stage funnel", "六阶段漏斗"),
+    "reached": ("Reached", "到达数"),
+    "step_conversion": ("Step conversion", "阶段转化率"),
+    "cumulative_conversion": ("Cumulative conversion", "累计转化率"),
+    "decided_conversion": ("Decided conversion", "已决转化率"),
+    "decided_help": ("Among projects that have left the stage (advanced or closed): open projects do not drag it down.",
+                     "只计已离开该阶段（推进或关闭）的项目：仍在进行中的项目不会拉低它。"),
+    "n_open_here": ("Open here", "在此阶段"),
+    "n_lost_here": ("Lost here", "在此丢单"),
+    "n_dropped_here": ("Dropped here", "在此放弃"),
+    "n_skipped": ("Reached by skipping", "跳过到达"),
+    "heat_title": ("Conversion by segment", "分维度转化"),
+    "heat_by": ("Rows", "行维度"),
+    "heat_metric": ("Colour", "颜色指标"),
+    "stage_projects": ("Projects that reached {stage}", "到达{stage}的项目"),
+    "cell_projects": ("{segment} · reached {stage}", "{segment} · 到达{stage}"),
+    "win_rate_line": ("Win rate over closed projects: {rate} ({won} won of {closed} closed)",
+                      "已关闭项目赢单率：{rate}（{closed} 个关闭项目中赢 {won} 个）"),
+    # aging
+    "aging_title": ("Open projects by stage and days in stage", "在跟项目：阶段与停留天数"),
+    "aging_stalled_only": ("Stalled only", "只看停滞"),
+    "aging_table": ("Open projects (stalled first)", "在跟项目（停滞在前）"),
+    "durations_title": ("How long stages take (projects that left the stage)", "各阶段耗时（已离开该阶段的项目）"),
+    "durations_by": ("By", "按"),
+    "overall": ("Overall", "总体"),
+    "median_days": ("Median days", "中位天数"),
+    "p75_days": ("P75 days", "P75 天数"),
+    "p90_days": ("P90 days", "P90 天数"),
+    "count": ("Count", "数量"),
+    "days_in_stage": ("Days in stage", "停留天数"),
+    "limit_days": ("Limit (days)", "上限（天）"),
+    "is_stalled": ("Stalled", "停滞"),
+    "entered_on": ("Entered on", "进入日期"),
+    "aging_bucket": ("Age bucket", "停留区间"),
+    # margin
+    "checks_title": ("Failed checks", "未通过的检查"),
+    "check_filter": ("Checks", "检查项"),
+    "margin_dist": ("Margin distribution (open and won projects)", "毛利率分布（在跟与赢单项目）"),
+    "margin_by_title": ("Margin and expense ratio by", "毛利率与费用率：按"),
+    "margin": ("Margin", "毛利率"),
+    "expense_ratio": ("Expense ratio", "费用率"),
+    "floor": ("Floor", "底线"),
+    "check": ("Check", "检查项"),
+    "severity": ("Severity", "严重程度"),
+    "threshold": ("Threshold", "阈值"),
+    "detail": ("Detail", "说明"),
+    # project page
+    "project_pick": ("Project ID", "项目编号"),
+    "project_pick_help": ("Type or pick a project number; tables and charts elsewhere link here.",
+                          "输入或选择项目编号；其他页面的表格和图表可直接跳转到这里。"),
+    "project_none": ("Pick a project, or select a row in any table.", "请选择一个项目，或在任意表格中选中一行。"),
+    "project_unknown": ("No project with this ID in the data you may see.", "在您可见的数据中没有该项目编号。"),
+    "timeline": ("Stage timeline", "阶段时间线"),
+    "history": ("Across snapshots", "各期快照"),
+    "flags": ("Flags", "预警"),
+    "no_flags": ("This project raises no flags.", "该项目没有预警。"),
+    "snapshots_table": ("Every snapshot", "全部快照"),
+    "events_table": ("Stage events", "阶段事件"),
+    "fell_back_note": ("Moved backwards", "阶段回退"),
+    "skipped_note": ("Skipped", "跳过"),
+    "back_to": ("Back", "返回"),
+    # data page
+    "upload_title": ("Upload CRM exports", "上传 CRM 导出文件"),
+    "upload_label": ("CSV or Excel exports (one or more)", "CSV 或 Excel 导出文件（可多个）"),
+    "upload_help": ("Nothing is written until you press Import; each file is checked first.",
+                    "点击导入前不会写入任何数据；每个文件都会先校验。"),
+    "report_heading": ("Validation report", "校验报告"),
+    "report_ok": ("Ready to import: {accepted} rows accepted, {skipped} skipped.",
+                  "可以导入：接受 {accepted} 行，跳过 {skipped} 行。"),
+    "report_refused": ("Refused: this file has {n} error(s) and will not be imported. Nothing was written.",
+                       "已拒绝：该文件有 {n} 个错误，不会导入。未写入任何数据。"),
+    "report_unreadable": ("This file could not be read: {error}", "无法读取该文件：{error}"),
+    "as_of_for": ("As-of date for this file", "该文件的快照日期"),
+    "as_of_source": ("Found from: {source}", "来源：{source}"),
+    "columns_recognised": ("Columns recognised", "识别的列"),
+    "errors": ("Errors", "错误"),
+    "commit": ("Import", "导入"),
+    "commit_done": ("Imported {n} file(s). The dashboard now shows the new data.",
+                    "已导入 {n} 个文件。看板已显示新数据。"),
+    "commit_failed": ("The import failed and nothing was written: {error}", "导入失败，未写入任何数据：{error}"),
+    "mapping_title": ("Map unknown columns and stage names", "映射未识别的列和阶段名"),
+    "mapping_help": ("Tell us what these mean; the mapping is saved and reused for the next file like this.",
+                     "请指定它们的含义；映射会被保存，下次同类文件自动使用。"),
+    "mapping_ignore": ("(ignore)", "（忽略）"),
+    "mapping_save": ("Save mapping and check again", "保存映射并重新校验"),
+    "mapping_saved": ("Mapping saved as {name}.", "映射已保存为 {name}。"),
+    "history_title": ("Import history", "导入历史"),
+    "remove_import": ("Remove import", "删除导入"),
+    "remove_pick": ("Import to remove", "要删除的导入"),
+    "remove_confirm": ("Yes, remove its snapshot rows and stage events", "确认删除其快照行和阶段事件"),
+    "removed": ("Import {id} removed.", "已删除导入 {id}。"),
+    "template_title": ("Blank template", "空白模板"),
+    "template_zh": ("Template (中文 headers)", "模板（中文表头）"),
+    "template_en": ("Template (English headers)", "模板（英文表头）"),
+    "ingest_missing": ("The importer is not installed yet.", "导入模块尚未就绪。"),
+    "progress_reading": ("Checking {name} …", "正在校验 {name} …"),
+    "progress_writing": ("Writing to the database …", "正在写入数据库 …"),
+    "no_imports": ("No imports yet.", "还没有导入记录。"),
+    # column headers shared by tables
+    "project_id": ("Project ID", "项目编号"),
+    "project_name": ("Project", "项目名称"),
+    "customer": ("Customer", "客户"),
+    "stage": ("Stage", "阶段"),
+    "status": ("Status", "状态"),
+    "expected_amount": ("Expected amount", "预计签约金额"),
+    "contract_amount": ("Contract amount", "合同金额"),
+    "estimated_margin": ("Est. margin", "预计毛利率"),
+    "expected_sign_on": ("Expected sign date", "预计签约日期"),
+    "amount_delta": ("Amount change", "金额变化"),
+    "before": ("Before", "之前"),
+    "after": ("After", "之后"),
+    "n_projects": ("Projects", "项目数"),
+    "amount": ("Amount", "金额"),
+    "segment": ("Segment", "维度"),
+    "as_of_col": ("As of", "快照日期"),
+    "exception": ("Process exception", "流程异常"),
+    "lost_reason": ("Reason", "原因"),
+    "file_name": ("File", "文件"),
+    "import_id": ("Import", "导入编号"),
+    "kind": ("Kind", "类型"),
+    "rows_accepted": ("Rows accepted", "接受行数"),
+    "rows_skipped": ("Rows skipped", "跳过行数"),
+    "imported_at": ("Imported at", "导入时间"),
+    "sheet": ("Sheet", "工作表"),
+}
+
+STATUS_NAMES = {
+    "open": ("Open", "进行中"),
+    "won": ("Won", "赢单"),
+    "lost": ("Lost", "丢单"),
+    "dropped": ("Dropped", "放弃"),
+    "completed": ("Completed", "已验收"),
+}
+
+CHECK_NAMES = {
+    "below_floor": ("Margin below floor", "毛利率低于底线"),
+    "negative_margin": ("Negative margin", "负毛利"),
+    "eroded": ("Margin eroded since approval", "毛利率较立项下降"),
+    "bid_below_floor": ("Bid below floor (should have been no-bid)", "低于底线仍投标（应不投标）"),
+    "missing_estimate": ("No cost/margin estimate after approval", "立项后缺少成本/毛利估算"),
+    "high_expense_ratio": ("Sales expense far above peers", "销售费用率远高于同类"),
+}
+
+CHANGE_NAMES = {
+    "new": ("New", "新增"),
+    "advanced": ("Advanced", "推进"),
+    "fell_back": ("Fell back", "回退"),
+    "won": ("Won", "赢单"),
+    "lost": ("Lost", "丢单"),
+    "dropped": ("Dropped", "放弃"),
+    "completed": ("Completed", "已验收"),
+    "pushed_out": ("Sign date pushed out", "签约推迟"),
+    "amount_up": ("Amount up", "金额上调"),
+    "amount_down": ("Amount down", "金额下调"),
+    "margin_down": ("Margin down", "毛利下降"),
+    "vanished": ("Vanished from export", "从导出中消失"),
+    "reappeared": ("Reappeared", "重新出现"),
+    # waterfall steps
+    "start": ("Last week", "上周"),
+    "end": ("This week", "本周"),
+    "increased": ("Amounts up", "金额增加"),
+    "decreased": ("Amounts down", "金额减少"),
+    "reopened": ("Reopened", "重新打开"),
+    "lost_dropped": ("Lost / dropped", "丢单/放弃"),
+}
+
+EXCEPTION_NAMES = {
+    "skipped_stage": ("Skipped a stage", "跳过阶段"),
+    "fell_back": ("Moved backwards", "阶段回退"),
+    "out_of_order_dates": ("Stage dates out of order", "阶段日期顺序错误"),
+    "contract_without_tender": ("Contract without a tender", "签约但无投标记录"),
+    "first_seen_mid_funnel": ("First seen mid-funnel", "首次出现即在中途阶段"),
+    "same_day_moves": ("Several moves on one day", "同一天多次变更阶段"),
+    "stalled": ("Stalled", "停滞"),
+}
+
+SEVERITY_NAMES = {"high": ("High", "高"), "medium": ("Medium", "中"), "low": ("Low", "低"), "info": ("Info", "提示")}
+
+BUCKETS = ("0-30", "31-60", "61-90", ">90")
+BUCKET_NAMES = {
+    "0-30": ("0–30 days", "0–30 天"),
+    "31-60": ("31–60 days", "31–60 天"),
+    "61-90": ("61–90 days", "61–90 天"),
+    ">90": ("> 90 days", "90 天以上"),
+}
+
+DIMENSIONS = ("region", "grade", "owner", "category")
+
+
+def _pick(pair: tuple[str, str], lang: str) -> str:
+    return pair[1] if lang == "zh" else pair[0]
+
+
+def t(key: str, lang: str, **kw: Any) -> str:
+    """The UI text for ``key`` in ``lang``; an unknown key shows itself (visible, not a crash)."""
+    pair = STRINGS.get(key)
+    text = _pick(pair, lang) if pair else key
+    return text.format(**kw) if kw else text
+
+
+def _named(table: dict[str, tuple[str, str]], code: Any, lang: str) -> str:
+    if code is None:
+        return ""
+    pair = table.get(str(code))
+    return _pick(pair, lang) if pair else str(code)
+
+
+def stage_label(code: Any, lang: str) -> str:
+    if code is None:
+        return ""
+    try:
+        return get_config().stage(str(code)).label(lang)
+    except KeyError:
+        return str(code)
+
+
+def stage_labels(lang: str) -> list[str]:
+    return [s.label(lang) for s in get_config().stages]
+
+
+def status_label(code: Any, lang: str) -> str:
+    return _named(STATUS_NAMES, code, lang)
+
+
+def check_label(code: Any, lang: str) -> str:
+    return _named(CHECK_NAMES, code, lang)
+
+
+def change_label(code: Any, lang: str) -> str:
+    return _named(CHANGE_NAMES, code, lang)
+
+
+def exception_label(code: Any, lang: str) -> str:
+    return _named(EXCEPTION_NAMES, code, lang)
+
+
+def severity_label(code: Any, lang: str) -> str:
+    return _named(SEVERITY_NAMES, code, lang)
+
+
+def bucket_label(code: Any, lang: str) -> str:
+    return _named(BUCKET_NAMES, code, lang)
+
+
+def dimension_label(dim: str, lang: str) -> str:
+    return t(dim, lang)
+
+
+# --------------------------------------------------------------------------- numbers
+
+
+def _missing(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def unit_divisor(unit: str) -> int:
+    return 10_000 if unit == "wan" else 1
+
+
+def unit_suffix(unit: str, lang: str) -> str:
+    if unit == "wan":
+        return "万元" if lang == "zh" else "万 (10k ¥)"
+    return "元" if lang == "zh" else "¥"
+
+
+def fmt_int(value: Any, lang: str = "en") -> str:
+    if _missing(value):
+        return "–"
+    return f"{int(value):,}"
+
+
+def fmt_amount(value: Any, lang: str, unit: str, *, signed: bool = False) -> str:
+    """An amount in 元 shown in the chosen unit: ``1,234.5 万元`` / ``¥12,345,000``."""
+    if _missing(value):
+        return "–"
+    v = float(Decimal(str(value))) / unit_divisor(unit)
+    # The sign leads ("-¥12", not "¥-12"): st.metric reads a delta's direction from it.
+    sign = "-" if v < 0 else ("+" if signed and v > 0 else "")
+    v = abs(v)
+    # 万元: one decimal for small amounts, none once the number is long enough to read.
+    body = f"{v:,.1f}" if unit == "wan" and abs(v) < 1000 else f"{v:,.0f}"
+    if unit == "wan":
+        return f"{sign}{body} 万元" if lang == "zh" else f"{sign}¥{body} 万"
+    return f"{sign}{body} 元" if lang == "zh" else f"{sign}¥{body}"
+
+
+def fmt_pct(value: Any, lang: str = "en", *, digits: int = 1, signed: bool = False) -> str:
+    """A ratio (0.234) as a percentage (23.4%)."""
+    if _missing(value):
+        return "–"
+    sign = "+" if signed and value > 0 else ""
+    return f"{sign}{value * 100:.{digits}f}%"
+
+
+def fmt_points(value: Any, lang: str = "en") -> str:
+    """A difference of two ratios, in percentage points."""
+    if _missing(value):
+        return "–"
+    pts = value * 100
+    return f"{pts:+.1f} 个百分点" if lang == "zh" else f"{pts:+.1f} pp"
+
+
+def fmt_date(value: Any, lang: str = "en") -> str:
+    if _missing(value):
+        return "–"
+    if isinstance(value, datetime):
+        value = value.date()
+    if isinstance(value, date):
+        return f"{value.year}年{value.month}月{value.day}日" if lang == "zh" else value.isoformat()
+    return str(value)
+
+
+def fmt_delta_int(value: Any) -> str | None:
+    if _missing(value):
+        return None
+    return f"{int(value):+,}"
+
+
+def check_detail(check: Any, value: Any, threshold: Any, lang: str, fallback: Any = None) -> str:
+    """Why a margin check failed, in the chosen language (the query's own text is English)."""
+    if lang != "zh":
+        return "" if fallback is None else str(fallback)
+    v, th = value, threshold
+    if check == "negative_margin":
+        return f"毛利率 {fmt_pct(v)} 为负"
+    if check == "below_floor":
+        return f"毛利率 {fmt_pct(v)} 低于底线 {fmt_pct(th)}"
+    if check == "eroded":
+        return f"毛利率较最早估算下降 {0 if _missing(v) else v:.1f} 个百分点（阈值 {0 if _missing(th) else th:.1f}）"
+    if check == "bid_below_floor":
+        return f"已到招投标阶段，投标毛利率 {fmt_pct(v)} 低于底线 {fmt_pct(th)}：应不投标"
+    if check == "missing_estimate":
+        return "立项之后仍没有成本或毛利率估算"
+    if check == "high_expense_ratio":
+        return f"销售费用率 {fmt_pct(v)} 高于阈值 {fmt_pct(th)}（同等级中位数 × 倍数）"
+    return "" if fallback is None else str(fallback)
+
+
+def exception_detail(exception: Any, stage: Any, lang: str, fallback: Any = None) -> str:
+    """A process exception in words (zh built here; en is the query's own text)."""
+    if lang != "zh":
+        return "" if fallback is None else str(fallback)
+    s = stage_label(stage, lang)
+    return {
+        "skipped_stage": f"未记录「{s}」阶段",
+        "fell_back": f"回退到「{s}」",
+        "out_of_order_dates": f"「{s}」的日期早于之前阶段",
+        "contract_without_tender": "已签约但没有招投标记录",
+        "first_seen_mid_funnel": f"首次记录即在「{s}」，之前阶段计为已到达",
+        "same_day_moves": f"同一天进入并离开「{s}」",
+    }.get(str(exception), "" if fallback is None else str(fallback))

@@ -1,0 +1,130 @@
+"""The shared sidebar: language, amount unit and the filters every page uses.
+
+Every widget is bound to the URL (``bind="query-params"``, key = parameter name from
+``dashboard.filters``), so a copied link or a reload reopens the same view; values that
+are no longer valid (a region that vanished) are dropped by Streamlit and by
+``filters.from_values``. The entry script calls :func:`language` before building the
+navigation (page titles are translated) and :func:`render` after it; pages read the
+result with :func:`context`. No SQL here: options come from ``dashboard.data``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from datetime import date
+
+import streamlit as st
+
+from dashboard import data, filters, i18n
+from dashboard.filters import FilterState
+from queries import Filters
+
+_CTX_KEY = "_pipeline_ctx"
+# Bound widgets put the *formatted* option into the URL, so every format_func here must
+# not depend on the language (else switching language would orphan the parameter).
+LANG_NAMES = {"zh": "中文", "en": "English"}
+UNIT_NAMES = {"wan": "万元", "yuan": "元"}
+
+
+@dataclass(frozen=True)
+class Context:
+    """Everything a page needs for this script run."""
+
+    run: data.Run
+    state: FilterState
+    snapshots: tuple[date, ...]
+    as_of: date | None  # effective snapshot (the latest when none is chosen)
+    since: date | None  # the snapshot before it, for "since last week"
+    options: dict[str, list[str]] = field(default_factory=dict)
+
+    @property
+    def lang(self) -> str:
+        return self.state.lang
+
+    @property
+    def unit(self) -> str:
+        return self.state.unit
+
+    @property
+    def empty(self) -> bool:
+        return not self.snapshots
+
+    def filters(self, **overrides) -> Filters:
+        """queries.Filters for this view (snapshot resolved, access scope applied)."""
+        f = self.state.to_filters(since=self.since, allowed_regions=self.run.allowed_regions)
+        return dataclasses.replace(f, **({"as_of": self.as_of} | overrides))
+
+    def t(self, key: str, **kw) -> str:
+        return i18n.t(key, self.lang, **kw)
+
+
+def language() -> str:
+    """The language switch (first in the sidebar, before the navigation is built)."""
+    lang = st.sidebar.radio(
+        "Language · 语言",
+        options=list(i18n.LANGS),
+        format_func=LANG_NAMES.get,
+        horizontal=True,
+        key=filters.KEY_LANG,
+        bind="query-params",
+    )
+    return lang if lang in i18n.LANGS else filters.DEFAULT_LANG
+
+
+def render(lang: str) -> Context:
+    """Draw the filters, store and return the Context for the page that runs next."""
+    run = data.open_run()
+    snaps = tuple(data.snapshots(run))
+    sb = st.sidebar
+    unit = sb.radio(
+        i18n.t("unit", lang),
+        options=list(i18n.UNITS),
+        format_func=UNIT_NAMES.get,
+        help=i18n.t("unit_help", lang),
+        horizontal=True,
+        key=filters.KEY_UNIT,
+        bind="query-params",
+    )
+    sb.subheader(i18n.t("filters", lang))
+    options: dict[str, list[str]] = {}
+    as_of_value = None
+    if snaps:
+        as_of_value = sb.selectbox(
+            i18n.t("as_of", lang),
+            options=[d.isoformat() for d in snaps],  # newest first: the default is the latest
+            key=filters.KEY_AS_OF,
+            bind="query-params",
+            help=i18n.t("as_of_help", lang),
+        )
+        options = data.filter_options(run, filters.parse_date(as_of_value))
+        values: dict[str, object] = {}
+        for key in filters.LIST_KEYS:
+            values[key] = sb.multiselect(
+                i18n.t(key, lang),
+                options=options.get(key, []),
+                key=key,
+                bind="query-params",
+                placeholder=i18n.t("all", lang),
+            )
+        values[filters.KEY_AS_OF] = as_of_value
+    else:
+        values = {}
+    values[filters.KEY_LANG] = lang
+    values[filters.KEY_UNIT] = unit
+    state = filters.from_values(values, snapshots=list(snaps), options=options)
+    as_of = filters.effective_as_of(snaps, state.as_of)
+    since = filters.previous_snapshot(snaps, as_of)
+    if snaps:
+        sb.caption(i18n.t("link_hint", lang))
+    ctx = Context(run=run, state=state, snapshots=snaps, as_of=as_of, since=since, options=options)
+    st.session_state[_CTX_KEY] = ctx
+    return ctx
+
+
+def context() -> Context:
+    """The Context the entry script computed for this run."""
+    ctx = st.session_state.get(_CTX_KEY)
+    if ctx is None:  # a page run on its own (never in the app): build it now
+        ctx = render(language())
+    return ctx
