@@ -492,8 +492,9 @@ def _simulate(p: Project, rng: random.Random, entry: int, base_margin: float,
 
 
 def _plan(p: Project, rng: random.Random, end: date) -> None:
-    """The expected sign date over time: first guess at creation, re-estimated at each
-    stage change, pushed out by 2–8 weeks whenever it comes within a week."""
+    """The expected sign date over time: a first guess at creation (the median remaining
+    durations), then pushed out by 2–8 weeks whenever it comes within a week while the
+    project is still open — the way sales managers keep a date alive."""
     first = p.entries[0][1]
     remaining = sum(STAGE_MEDIAN_DAYS[first:DEL])
     plan = p.created_on + timedelta(days=remaining + rng.randint(-15, 30))
@@ -914,6 +915,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"random seed (default {DEFAULT_SEED})")
     ap.add_argument("--weeks", type=int, default=DEFAULT_WEEKS, help=f"weekly exports (default {DEFAULT_WEEKS})")
     args = ap.parse_args(argv)
+    if args.weeks < 2 or args.projects < 50:
+        ap.error("need --weeks >= 2 and --projects >= 50")
     paths = generate(args.out, n_projects=args.projects, seed=args.seed, weeks=args.weeks)
     for p in paths:
         print(f"{p.stat().st_size:>9,}  {p}")
