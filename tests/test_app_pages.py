@@ -1,0 +1,198 @@
+"""Every page renders on the seed data through the real app (AppTest), and one interaction
+per page, found by widget key, changes what is shown. The seed database is created the way
+a first start creates it: the app finds no file at $PIPELINE_DB and loads seeds/.
+"""
+
+from __future__ import annotations
+
+import shutil
+from datetime import date
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from dashboard import store
+
+ROOT = Path(__file__).resolve().parent.parent
+APP = str(ROOT / "dashboard" / "streamlit_app.py")
+SEEDS = ROOT / "seeds"
+STALLED_PROJECT = "KA-2025-00041"  # seeds: stuck in delivery for 500+ days
+
+
+@pytest.fixture(scope="module")
+def seed_db(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("app") / "pipeline.duckdb"
+    mp = pytest.MonkeyPatch()
+    mp.setenv("PIPELINE_DB", str(path))
+    try:
+        at = AppTest.from_file(APP, default_timeout=120)
+        at.run()  # first start: no file -> the app loads the seeds through the importer
+        assert not at.exception, [e.message for e in at.exception]
+    finally:
+        mp.undo()
+    assert path.exists()
+    return path
+
+
+@pytest.fixture
+def db(seed_db, monkeypatch) -> Path:
+    monkeypatch.setenv("PIPELINE_DB", str(seed_db))
+    return seed_db
+
+
+def open_page(page: str | None = None, **params: str) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=60)
+    for k, v in params.items():
+        at.query_params[k] = v
+    at.run()
+    if page:
+        at.switch_page(f"app_pages/{page}.py").run()
+    assert not at.exception, [e.message for e in at.exception]
+    return at
+
+
+def metric(at: AppTest, label: str) -> str:
+    for m in at.metric:
+        if m.label == label:
+            return m.value
+    raise AssertionError(f"no metric {label!r} in {[m.label for m in at.metric]}")
+
+
+def number(text: str) -> float:
+    return float("".join(ch for ch in text if ch.isdigit() or ch == ".") or "nan")
+
+
+def frame(at: AppTest, key: str):
+    """A selectable st.dataframe by its key (AppTest exposes it in the element id)."""
+    for df in at.dataframe:
+        if df.key == key or str(getattr(df.proto, "id", "")).endswith(f"-{key}"):
+            return df.value
+    raise AssertionError(f"no dataframe {key!r} in {[d.proto.id for d in at.dataframe]}")
+
+
+def test_the_first_start_loads_the_seeds_and_the_weekly_review_shows_the_week(db):
+    at = open_page()
+    assert at.title[0].value == "周例会"
+    assert number(metric(at, "在跟项目数")) > 0
+    assert "停滞项目 — 需要决策" in [s.value for s in at.subheader]
+    assert at.selectbox(key="as_of").value == at.selectbox(key="as_of").options[0]  # the latest
+
+
+def test_weekly_review_narrows_to_a_region_picked_in_the_sidebar(db):
+    at = open_page()
+    before = number(metric(at, "在跟项目数"))
+    at.multiselect(key="region").set_value(["华东"]).run()
+    assert not at.exception
+    after = number(metric(at, "在跟项目数"))
+    assert 0 < after < before
+
+
+def test_weekly_review_drills_a_figure_down_to_its_projects(db):
+    at = open_page()
+    at.session_state["weekly_drill"] = "stalled"
+    at.run()
+    stalled = frame(at, "weekly_drill_stalled_table")
+    assert len(stalled) == number(metric(at, "停滞项目"))
+
+
+def test_the_language_switch_translates_titles_stages_and_numbers(db):
+    at = open_page("aging")
+    assert set(frame(at, "aging_table")["阶段"]) <= {"客户开发", "立项", "提案", "招投标", "商务谈判", "工程实施"}
+    at.radio(key="lang").set_value("en").run()
+    assert not at.exception
+    assert at.title[0].value == "Stage aging"
+    assert "Implementation" in set(frame(at, "aging_table")["Stage"])
+
+
+def test_funnel_lists_the_projects_behind_a_clicked_stage(db):
+    at = open_page("funnel")
+    assert "funnel_projects_table" not in [d.key for d in at.dataframe]
+    at.session_state["funnel_chart"] = {"selection": {"pick": [{"stage": "tender"}]}}
+    at.run()
+    assert not at.exception
+    listed = frame(at, "funnel_projects_table")
+    assert len(listed) > 0
+    assert any("到达招投标的项目" in s.value for s in at.subheader)
+
+
+def test_aging_shows_only_stalled_projects_when_asked(db):
+    at = open_page("aging")
+    everything = frame(at, "aging_table")
+    at.toggle(key="aging_stalled_only").set_value(True).run()
+    stalled = frame(at, "aging_table")
+    assert 0 < len(stalled) < len(everything)
+    assert stalled["停滞"].all()
+
+
+def test_margin_filters_the_failed_checks_by_kind(db):
+    at = open_page("margin")
+    assert len(frame(at, "margin_table")) > 0
+    at.session_state["margin_checks"] = ["negative_margin"]
+    at.run()
+    shown = frame(at, "margin_table")
+    assert len(shown) > 0 and set(shown["检查项"]) == {"负毛利"}
+
+
+def test_a_project_link_opens_its_page_with_timeline_and_flags(db):
+    at = open_page("project", project=STALLED_PROJECT)
+    assert at.text_input(key="project_pick").value == STALLED_PROJECT
+    assert metric(at, "区域") == "西南"
+    flags = next(d.value for d in at.dataframe if "预警" in d.value.columns)  # the flags table
+    assert "停滞" in set(flags["预警"])
+    at.text_input(key="project_pick").set_value("NO-SUCH-PROJECT").run()
+    assert not at.exception
+    assert "在您可见的数据中没有该项目编号。" in [w.value for w in at.warning]
+
+
+def test_selecting_a_row_opens_that_project(db):
+    at = open_page("aging")
+    first_id = frame(at, "aging_table")["项目编号"].iloc[0]
+    at.session_state["aging_table"] = {"selection": {"rows": [0], "columns": [], "cells": []}}
+    at.run()
+    assert not at.exception
+    assert at.title[0].value == "项目详情"
+    assert at.query_params["project"] in (first_id, [first_id])
+    assert at.text_input(key="project_pick").value == first_id
+
+
+def test_an_empty_database_gets_a_helpful_message_not_a_traceback(tmp_path, monkeypatch):
+    path = tmp_path / "empty.duckdb"
+    store.ensure_database(path)
+    monkeypatch.setenv("PIPELINE_DB", str(path))
+    for page in (None, "funnel", "aging", "margin", "project", "data_page"):
+        at = open_page(page)
+        if page != "data_page":
+            assert any("还没有数据" in i.value for i in at.info), page
+
+
+def test_data_page_refuses_a_broken_file_and_writes_nothing(db, tmp_path, monkeypatch):
+    copy = tmp_path / "pipeline.duckdb"
+    shutil.copy(db, copy)
+    monkeypatch.setenv("PIPELINE_DB", str(copy))
+    at = open_page("data_page")
+    before = copy.stat().st_mtime_ns
+    at.file_uploader(key="data_upload_0").set_value(("broken.xlsx", b"PK\x03\x04 not really a workbook", "application/octet-stream")).run()
+    assert not at.exception
+    assert any("已拒绝" in e.value for e in at.error)
+    assert at.button(key="data_commit").disabled
+    assert copy.stat().st_mtime_ns == before
+
+
+def test_data_page_imports_an_export_under_a_corrected_as_of_date(db, tmp_path, monkeypatch):
+    copy = tmp_path / "pipeline.duckdb"
+    shutil.copy(db, copy)
+    monkeypatch.setenv("PIPELINE_DB", str(copy))
+    at = open_page("data_page")
+    blob = (SEEDS / "2026-11-16_crm-export.csv").read_bytes()
+    at.file_uploader(key="data_upload_0").set_value(("export.csv", blob, "text/csv")).run()
+    assert not at.exception
+    assert any("可以导入" in s.value for s in at.success)
+    at.date_input[0].set_value(date(2026, 11, 30)).run()
+    assert not at.exception
+    at.button(key="data_commit").click().run()
+    assert not at.exception
+    assert any("已导入 1 个文件" in s.value for s in at.success)
+    assert at.selectbox(key="as_of").options[0] == "2026-11-30"
+    history = next(d.value for d in at.dataframe if "文件" in d.value.columns)  # the import history
+    assert "export.csv" in set(history["文件"])

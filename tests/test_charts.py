@@ -1,0 +1,102 @@
+"""Chart builders are pure: frames in, Altair charts out, with the selection pages read."""
+
+from datetime import date
+
+import altair as alt
+import polars as pl
+
+from dashboard import charts
+
+FUNNEL = pl.DataFrame(
+    {
+        "stage": ["development", "approval", "proposal", "tender", "negotiation", "delivery"],
+        "reached": [100, 80, 60, 40, 20, 10],
+        "step_conversion": [0.8, 0.75, 0.67, 0.5, 0.5, None],
+        "cumulative_conversion": [1.0, 0.8, 0.6, 0.4, 0.2, 0.1],
+        "decided_conversion": [0.9, 0.8, 0.7, 0.6, 0.55, None],
+    }
+)
+
+
+def _params(chart) -> set[str]:
+    spec = chart.to_dict()
+    found = set()
+
+    def walk(node):
+        if isinstance(node, dict):
+            for p in node.get("params", []) or []:
+                if isinstance(p, dict) and "select" in p:
+                    found.add(p["name"])
+            for v in node.values():
+                walk(v)
+        elif isinstance(node, list):
+            for v in node:
+                walk(v)
+
+    walk(spec)
+    return found
+
+
+def test_the_funnel_is_clickable_by_stage_and_labels_stages_in_the_language():
+    chart = charts.funnel(FUNNEL, "zh")
+    assert isinstance(chart, alt.TopLevelMixin)
+    assert charts.PICK in _params(chart)
+    assert "客户开发" in str(chart.to_dict())
+
+
+def test_the_heat_map_picks_segment_and_stage():
+    seg = pl.concat([FUNNEL.with_columns(pl.lit(r).alias("region")) for r in ("华东", "华北")])
+    chart = charts.heatmap(seg, "en", row="region", value="cumulative_conversion", value_title="Cum.", percent=True)
+    assert charts.PICK in _params(chart)
+
+
+def test_the_waterfall_balances_start_plus_steps_to_end():
+    summary = pl.DataFrame(
+        {"step": ["start", "new", "increased", "won", "end"], "amount": [100.0, 30.0, 5.0, -40.0, 95.0], "n_projects": [9, 2, 1, 1, 8]}
+    )
+    steps = charts.waterfall_steps(summary)
+    assert steps.get_column("step").to_list() == ["start", "new", "increased", "won", "end"]
+    won = steps.row(3, named=True)
+    assert (won["lo"], won["hi"], won["kind"]) == (95.0, 135.0, "down")
+    assert steps.row(4, named=True)["hi"] == 95.0
+    assert charts.PICK in _params(charts.waterfall(summary, "zh", "wan"))
+
+
+def test_a_waterfall_step_nobody_took_is_left_out():
+    summary = pl.DataFrame({"step": ["start", "vanished", "end"], "amount": [10.0, 0.0, 10.0], "n_projects": [1, 0, 1]})
+    assert charts.waterfall_steps(summary).get_column("step").to_list() == ["start", "end"]
+
+
+def test_the_timeline_marks_a_fall_back_and_a_skip():
+    events = pl.DataFrame(
+        {
+            "stage": ["development", "proposal", "approval", "proposal"],
+            "entered_on": [date(2026, 1, 1), date(2026, 2, 1), date(2026, 3, 1), date(2026, 3, 1)],
+        }
+    )
+    seg = charts.timeline_segments(events, date(2026, 4, 1))
+    assert seg.get_column("move").to_list() == ["start", "skip", "back", "next"]
+    assert seg.get_column("end").to_list()[-1] == date(2026, 4, 1)
+    assert (seg.get_column("end") > seg.get_column("start")).all()  # same-day moves still visible
+    charts.timeline(events, "zh", date(2026, 4, 1)).to_dict()
+
+
+def test_aging_margin_and_history_charts_build():
+    aging = pl.DataFrame(
+        {"stage": ["tender", "tender", "proposal"], "aging_bucket": ["0-30", ">90", "31-60"], "is_stalled": [False, True, False]}
+    )
+    assert charts.PICK in _params(charts.aging(aging, "en"))
+    by = pl.DataFrame({"owner": ["张伟", "李娜"], "margin": [0.1, 0.3], "expense_ratio": [0.02, 0.01]})
+    assert charts.PICK in _params(charts.margin_by(by, "zh", dim="owner", floor=0.15))
+    charts.margin_histogram(pl.DataFrame({"margin": [0.1, -0.2, None]}), "en", 0.15).to_dict()
+    snaps = pl.DataFrame({"as_of": [date(2026, 11, 16), date(2026, 11, 23)], "expected_amount": [1e6, 2e6], "estimated_margin": [0.2, 0.1]})
+    charts.history(snaps, "zh", "wan").to_dict()
+    durations = pl.DataFrame({"stage": ["tender"], "median_days": [10.0], "p75_days": [20.0], "p90_days": [30.0], "n": [5], "owner": ["x"]})
+    charts.durations(durations, "en").to_dict()
+    charts.durations(durations, "en", segment="owner").to_dict()
+
+
+def test_charts_module_never_calls_streamlit():
+    import inspect
+
+    assert "streamlit" not in inspect.getsource(charts)

@@ -1,0 +1,70 @@
+"""Downloads: CSV that Excel opens safely (BOM, formulas neutralised), Excel with text as text."""
+
+import io
+from datetime import date
+
+import polars as pl
+
+from dashboard import downloads
+from dashboard.config import get_config
+
+
+def test_csv_starts_with_a_bom_and_keeps_chinese():
+    out = downloads.to_csv_bytes(pl.DataFrame({"项目名称": ["智慧园区"], "金额": [1.5]}))
+    assert out.startswith(b"\xef\xbb\xbf")
+    assert "项目名称,金额\n智慧园区,1.5\n" in out.decode("utf-8-sig")
+
+
+def test_csv_neutralises_every_formula_prefix_but_not_numbers():
+    df = pl.DataFrame(
+        {"name": ["=HYPERLINK(\"http://x\")", "+1+1", "-2+3", "@SUM(A1)", "\tx", "normal", None], "delta": [-5, 1, 2, 3, 4, 5, 6]}
+    )
+    text = downloads.to_csv_bytes(df).decode("utf-8-sig")
+    rows = text.splitlines()[1:]
+    assert rows[0].startswith("\"'=HYPERLINK")
+    assert rows[1] == "'+1+1,1" and rows[2] == "'-2+3,2" and rows[3] == "'@SUM(A1),3"
+    assert rows[5] == "normal,5" and rows[6] == ",6"
+    assert rows[0].endswith(",-5")  # a negative number stays a number
+
+
+def test_a_formula_like_header_is_neutralised_too():
+    text = downloads.to_csv_bytes(pl.DataFrame({"=cmd": [1]})).decode("utf-8-sig")
+    assert text.splitlines()[0] == "'=cmd"
+
+
+def test_excel_keeps_formula_like_text_as_text():
+    df = pl.DataFrame({"name": ["=1+1", "项目"], "amount": [1.5, None], "on": [date(2026, 11, 23), None]})
+    blob = downloads.to_xlsx_bytes({"sheet/with:bad*chars": df})
+    back = pl.read_excel(io.BytesIO(blob), engine="calamine", sheet_id=1)
+    assert back.get_column("name").to_list() == ["=1+1", "项目"]
+    assert back.get_column("amount").to_list()[0] == 1.5
+    import zipfile
+
+    with zipfile.ZipFile(io.BytesIO(blob)) as z:
+        sheet = z.read("xl/worksheets/sheet1.xml").decode()
+    assert "<f>" not in sheet  # no formula cell anywhere
+
+
+def test_the_weekly_pack_has_the_five_sheets_in_order():
+    empty = pl.DataFrame({"x": [1]})
+    blob = downloads.weekly_pack(summary=empty, changes=empty, stalled=empty, margin_alerts=empty, funnel_region_grade=empty)
+    import fastexcel
+
+    names = fastexcel.read_excel(blob).sheet_names
+    assert names == ["Summary", "Changes", "Stalled", "Margin alerts", "Funnel region x grade"]
+
+
+def test_template_headers_are_ones_the_importer_recognises():
+    cfg = get_config()
+    index = cfg.header_index()
+    from dashboard.config import normalize
+
+    for lang in ("zh", "en"):
+        headers = downloads.template_headers(cfg.headers, lang)
+        assert len(set(headers)) == len(headers)
+        assert all(normalize(h) in index for h in headers), headers
+    assert downloads.template_headers(cfg.headers, "zh")[0] == "项目编号"
+
+
+def test_file_stems_are_safe():
+    assert downloads.file_stem("weekly/../review", date(2026, 11, 23)) == "weekly_.._review-2026-11-23"
