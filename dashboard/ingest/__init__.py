@@ -12,32 +12,52 @@ Public API (the CLI, the seeds loader and the upload page code against this):
   Mapping, load_mapping(path), save_mapping(mapping, dir), Mapping.to_toml()
 
 Module map: values.py (pure value parsers), read.py (bytes -> grid of text),
-clean.py (grid -> frames + report), worker.py (the child process), prepare.py,
+clean.py (grid -> frames + report), worker.py (the child process), isolated.py (prepare),
 load.py (commit/remove), mapping.py, report.py, cli.py.
 Must not import streamlit (tests/test_import_hygiene.py).
 """
 
-from dashboard.ingest.cli import cli_ingest
-from dashboard.ingest.load import CommitResult, IngestRefused, RemoveResult, commit, remove_import
-from dashboard.ingest.mapping import Lookup, Mapping, MappingError, load_mapping, save_mapping
-from dashboard.ingest.prepare import Prepared, prepare
-from dashboard.ingest.report import ColumnMatch, Issue, Report
+from __future__ import annotations
 
-__all__ = [
-    "ColumnMatch",
-    "CommitResult",
-    "IngestRefused",
-    "Issue",
-    "Lookup",
-    "Mapping",
-    "MappingError",
-    "Prepared",
-    "RemoveResult",
-    "Report",
-    "cli_ingest",
-    "commit",
-    "load_mapping",
-    "prepare",
-    "remove_import",
-    "save_mapping",
-]
+import importlib
+from typing import TYPE_CHECKING, Any
+
+# Names resolve lazily (PEP 562) so the parsing child process, which runs
+# `python -m dashboard.ingest.worker`, does not pay for duckdb and the write path.
+_EXPORTS = {
+    "cli_ingest": "cli",
+    "CommitResult": "load",
+    "IngestRefused": "load",
+    "RemoveResult": "load",
+    "commit": "load",
+    "remove_import": "load",
+    "Lookup": "mapping",
+    "Mapping": "mapping",
+    "MappingError": "mapping",
+    "load_mapping": "mapping",
+    "save_mapping": "mapping",
+    "Prepared": "isolated",
+    "prepare": "isolated",
+    "ColumnMatch": "report",
+    "Issue": "report",
+    "Report": "report",
+}
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(f"dashboard.ingest.{_EXPORTS[name]}"), name)
+    raise AttributeError(f"module 'dashboard.ingest' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return __all__
+
+
+if TYPE_CHECKING:
+    from dashboard.ingest.cli import cli_ingest
+    from dashboard.ingest.load import CommitResult, IngestRefused, RemoveResult, commit, remove_import
+    from dashboard.ingest.mapping import Lookup, Mapping, MappingError, load_mapping, save_mapping
+    from dashboard.ingest.isolated import Prepared, prepare
+    from dashboard.ingest.report import ColumnMatch, Issue, Report

@@ -67,7 +67,7 @@ EVENT_SCHEMA: dict[str, pl.DataType] = {
     "source": pl.String(),
     "previous_stage": pl.String(),
 }
-_TOTALS = re.compile(r"^(合计|总计|小计|总合计|累计|total|totals|grandtotal|subtotal|sum)[:：]?$")
+_TOTAL_WORDS = ["合计", "总计", "小计", "总合计", "累计", "total", "totals", "grandtotal", "subtotal", "sum"]
 _ISSUES_LISTED = 50
 
 
@@ -330,17 +330,24 @@ def prepare_local(
 
     # Blank rows and totals rows go first, counted with their reason.
     data, rows = grid.data, grid.row_numbers
-    strip = [pl.col(c).str.strip_chars() for c in data.columns]
-    blank = data.select(pl.all_horizontal([(s.is_null() | (s == "")) for s in strip])).to_series() if data.width else pl.Series([], dtype=pl.Boolean)
-    total_cols = [c for c in data.columns[:3]]
+    total_cols = list(data.columns[:3])
     for f in ("project_id", "project_name"):
         if f in cols.by_field:
             total_cols.append(cols.by_field[f][0])
-    totals = data.select(
-        pl.any_horizontal(
-            [pl.col(c).str.normalize("NFKC").str.replace_all(r"\s+", "").str.to_lowercase().str.contains(_TOTALS.pattern).fill_null(False) for c in dict.fromkeys(total_cols)]
-        )
-    ).to_series() & ~blank
+    flags = data.select(
+        blank=pl.all_horizontal(
+            [pl.col(c).is_null() | (pl.col(c).str.strip_chars().str.len_bytes() == 0) for c in data.columns]
+        ),
+        totals=pl.any_horizontal(
+            [
+                pl.col(c).str.replace_all(" ", "", literal=True).str.strip_chars().str.strip_chars_end(":：")
+                .str.to_lowercase().is_in(_TOTAL_WORDS).fill_null(False)
+                for c in dict.fromkeys(total_cols)
+            ]
+        ),
+    ) if data.width else pl.DataFrame({"blank": [], "totals": []}, schema={"blank": pl.Boolean, "totals": pl.Boolean})
+    blank = flags["blank"]
+    totals = flags["totals"] & ~blank
     report.skip("blank row / 空行", int(blank.sum()))
     report.skip("totals row (合计/Total) / 合计行", int(totals.sum()))
     keep = ~(blank | totals)

@@ -14,7 +14,7 @@ from typing import TextIO
 from dashboard import store
 from dashboard.ingest.load import commit
 from dashboard.ingest.mapping import MappingError, load_mapping
-from dashboard.ingest.prepare import prepare
+from dashboard.ingest.isolated import prepare
 
 EXIT_REFUSED = 1
 EXIT_USAGE = 2

@@ -28,7 +28,7 @@ from pathlib import Path
 
 from dashboard import store
 from dashboard.ingest.clean import EVENT_SCHEMA, PROJECT_SCHEMA
-from dashboard.ingest.prepare import Prepared
+from dashboard.ingest.isolated import Prepared
 
 _COMPARED = [c for c in PROJECT_SCHEMA if c != "project_id"]
 
@@ -140,8 +140,9 @@ def _commit_one(con, prep: Prepared) -> CommitResult:
     result = CommitResult(r.file_name, import_id, kind, r.as_of, "replaced" if prior else "added", replaced_import_ids=prior)
     projects = prep.projects.select(list(PROJECT_SCHEMA)).cast(PROJECT_SCHEMA)
     events = prep.events.select(list(EVENT_SCHEMA)).cast(EVENT_SCHEMA)
-    con.register("_incoming", projects)
-    con.register("_incoming_events", events)
+    # Arrow tables: DuckDB scans them ~1.5x faster than a Polars frame (decimals)
+    con.register("_incoming", projects.to_arrow())
+    con.register("_incoming_events", events.to_arrow())
     try:
         if kind == "projects":
             if prior:

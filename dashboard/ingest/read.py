@@ -119,6 +119,59 @@ def _no_header(report: Report, where: str = "") -> None:
 # --- CSV -----------------------------------------------------------------------------
 
 
+def _fast_record_starts(body: str, header_end: int, width: int) -> array | None:
+    """Line numbers of the data records when every line is one record of ``width`` fields
+    (the common case), counted with vectorised string ops; None when unsure (a quoted
+    field spans lines, or some line's count differs): then the csv module decides."""
+    lines = body.split("\n")
+    if body.endswith("\n"):
+        lines.pop()
+    if not lines:
+        return array("q")
+    col = pl.Series("l", lines, dtype=pl.String).str.strip_chars_end("\r")
+    if (col.str.count_matches('"', literal=True) % 2 == 1).any():
+        return None
+    if col.str.contains('"', literal=True).any():
+        col = col.str.replace_all(r'"[^"]*"', "")  # quoted fields (a doubled "" is two of them)
+    fields = col.str.count_matches(",", literal=True) + 1
+    odd = fields != width
+    if odd.any() and (col.filter(odd).str.replace_all(r"[,\s]", "").str.len_bytes() > 0).any():
+        return None  # a line that is not blank has another field count: let csv decide
+    return array("q", range(header_end + 1, header_end + 1 + len(lines)))
+
+
+def _exact_record_starts(first: list, reader, prev: int, width: int, report: Report) -> array | None:
+    starts = array("q")
+    ragged = 0
+
+    def check(start: int, rec: list[str]) -> None:
+        nonlocal ragged
+        starts.append(start)
+        if len(rec) != width and rec and any(c.strip() for c in rec):
+            ragged += 1
+            more = len(rec) > width
+            report.error(
+                "ragged_row",
+                f"这一行有 {len(rec)} 个字段，表头有 {width} 个（{'多' if more else '少'}了 {abs(len(rec) - width)} 个）；"
+                "可能是多个表格拼在一个文件里，或是多余/缺少的逗号",
+                f"this line has {len(rec)} fields but the header has {width} "
+                f"({abs(len(rec) - width)} {'too many' if more else 'missing'}); the file may hold several "
+                "tables, or a stray or missing comma",
+                row=start,
+                value=",".join(rec)[:80],
+                expected_zh=f"{width} 个字段",
+                expected_en=f"{width} fields",
+            )
+
+    for start, rec in first:
+        check(start, rec)
+    line = prev
+    for rec in reader:  # the records after the first few (none left in a short file)
+        check(line + 1, rec)
+        line = reader.line_num
+    return None if ragged else starts
+
+
 def read_csv_grid(data: bytes, report: Report, score: Callable[[list[str | None]], int]) -> Grid | None:
     try:
         text, encoding = decode_text(data)
@@ -157,38 +210,6 @@ def read_csv_grid(data: bytes, report: Report, score: Callable[[list[str | None]
     header_end = head[hi + 1][0] - 1 if hi + 1 < len(head) else prev
     title = " ".join(c for _, r in head[:hi] for c in r if c)
 
-    # Every data record: its first line, and a check of its width against the header.
-    starts = array("q")
-    ragged = 0
-
-    def check(start: int, rec: list[str]) -> None:
-        nonlocal ragged
-        starts.append(start)
-        if len(rec) != width and rec and any(c.strip() for c in rec):
-            ragged += 1
-            more = len(rec) > width
-            report.error(
-                "ragged_row",
-                f"这一行有 {len(rec)} 个字段，表头有 {width} 个（{'多' if more else '少'}了 {abs(len(rec) - width)} 个）；"
-                "可能是多个表格拼在一个文件里，或是多余/缺少的逗号",
-                f"this line has {len(rec)} fields but the header has {width} "
-                f"({abs(len(rec) - width)} {'too many' if more else 'missing'}); the file may hold several "
-                "tables, or a stray or missing comma",
-                row=start,
-                value=",".join(rec)[:80],
-                expected_zh=f"{width} 个字段",
-                expected_en=f"{width} fields",
-            )
-
-    for start, rec in head[hi + 1 :]:
-        check(start, rec)
-    line = prev
-    for rec in reader:  # the records after the first few (none left in a short file)
-        check(line + 1, rec)
-        line = reader.line_num
-    if ragged:
-        return None
-
     # The data records, as text after the header record, read by Polars.
     pos = 0
     for _ in range(header_end):
@@ -198,6 +219,12 @@ def read_csv_grid(data: bytes, report: Report, score: Callable[[list[str | None]
             break
         pos = nxt + 1
     body = text[pos:]
+    # Every data record: its first line, and a check of its width against the header.
+    starts = _fast_record_starts(body, header_end, width)
+    if starts is None:  # quotes spanning lines, or a row that may be ragged: the exact way
+        starts = _exact_record_starts(head[hi + 1 :], reader, prev, width, report)
+        if starts is None:
+            return None
     names = [f"c{i}" for i in range(width)]
     if body.strip("\r\n") == "" and not starts:
         frame = pl.DataFrame({n: pl.Series([], dtype=pl.String) for n in names})

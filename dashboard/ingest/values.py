@@ -70,10 +70,22 @@ def split_header_unit(header: str) -> tuple[str, str | None]:
     return key, None
 
 
-def _clean_text(s: pl.Series) -> pl.Series:
-    """NFKC-fold (full-width digits and punctuation), trim, lower case; '' -> null."""
-    t = s.cast(pl.String).str.normalize("NFKC").str.strip_chars().str.to_lowercase()
-    return pl.select(pl.when(t.str.len_chars() == 0).then(None).otherwise(t)).to_series()
+_WIDE = [chr(c) for c in range(0xFF01, 0xFF5F)] + ["\u3000"]
+_NARROW = [chr(c - 0xFEE0) for c in range(0xFF01, 0xFF5F)] + [" "]
+
+
+def _clean_text(s: pl.Series, *, lower: bool = True) -> pl.Series:
+    """Fold full-width ASCII (digits, punctuation, letters, the ideographic space) to
+    half-width, trim, optionally lower-case; '' -> null. (The part of NFKC that matters
+    for numbers and dates, done only when a column has such characters: it is 10x
+    cheaper than NFKC on every cell.)"""
+    t = s.cast(pl.String)
+    if t.str.contains("[\uff01-\uff5e\u3000]").any():
+        t = t.str.replace_many(_WIDE, _NARROW)
+    t = t.str.strip_chars()
+    if lower:
+        t = t.str.to_lowercase()
+    return pl.select(pl.when(t.str.len_bytes() == 0).then(None).otherwise(t)).to_series()
 
 
 def parse_amounts(s: pl.Series, unit: str | None = None) -> tuple[pl.Series, pl.Series]:
@@ -142,6 +154,28 @@ class DateColumn:
     conflicting: bool  # some values only fit M/D, others only D/M
 
 
+# Spellings tried first, whole column at once (Polars parses an explicit format ~30x
+# faster than a regex); whatever is left goes through the regex path below.
+_DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y年%m月%d日", "%Y.%m.%d", "%Y%m%d")
+_DATETIME_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y/%m/%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y/%m/%d %H:%M")
+
+
+def _fast_dates(t: pl.Series) -> pl.Series:
+    value = pl.Series(t.name, [None] * t.len(), dtype=pl.Date)
+    # chrono's %Y takes any number of digits ('3/5/26' would be year 3): four or nothing
+    t = pl.select(pl.when(t.str.contains(r"^\d{4}")).then(t).otherwise(None)).to_series()
+    for fmt in _DATE_FORMATS + _DATETIME_FORMATS:
+        left = t.is_not_null() & value.is_null()
+        if not left.any():
+            break
+        if fmt in _DATE_FORMATS:
+            parsed = t.str.to_date(fmt, strict=False)
+        else:
+            parsed = t.str.to_datetime(fmt, strict=False, time_unit="us").dt.date()
+        value = value.fill_null(parsed)
+    return value
+
+
 def parse_dates(s: pl.Series, order: str | None = None) -> DateColumn:
     """Text (or Excel serial numbers, or datetimes) -> pl.Date.
 
@@ -150,7 +184,11 @@ def parse_dates(s: pl.Series, order: str | None = None) -> DateColumn:
     these followed by a time of day (which is dropped)."""
     if order is not None and order not in DATE_ORDERS:
         raise ValueError(f"date order must be one of {DATE_ORDERS}, got {order!r}")
-    t = _clean_text(s)
+    t = _clean_text(s, lower=False)
+    fast = _fast_dates(t)
+    if not (t.is_not_null() & fast.is_null()).any():
+        return DateColumn(fast.alias(s.name), pl.Series(s.name, [False] * s.len()), None, None, False, False)
+    t = pl.select(pl.when(fast.is_null()).then(t.str.to_lowercase()).otherwise(None)).to_series()
     ymd = t.str.extract_groups(_YMD.pattern)
     xyy = t.str.extract_groups(_XYY.pattern)
     compact = t.str.extract_groups(_COMPACT.pattern)
@@ -217,7 +255,7 @@ def parse_dates(s: pl.Series, order: str | None = None) -> DateColumn:
         # x/y/YYYY cells cannot be read; they are reported once for the column
         bad = bad & frame["a"].is_null()
     return DateColumn(
-        values=frame["value"].alias(s.name),
+        values=fast.fill_null(frame["value"]).alias(s.name),
         bad=bad.alias(s.name),
         order=chosen,
         order_source=source,
