@@ -203,7 +203,20 @@ def aging(df: pl.DataFrame, lang: str) -> alt.Chart:
     order = _stage_frame(lang).get_column("stage_label").to_list()
     buckets = [i18n.bucket_label(b, lang) for b in i18n.BUCKETS]
     sel = _pick(["stage", "aging_bucket"])
-    return (
+    # Above each bar: how many of the stage's projects are past their limit (stalled).
+    totals = (
+        counts.group_by("stage", "stage_label", "stage_order")
+        .agg(pl.col("n_projects").sum(), pl.col("n_stalled").sum())
+        .with_columns(
+            pl.format("{} {}", pl.lit(i18n.t("is_stalled", lang)), pl.col("n_stalled")).alias("stalled_text")
+        )
+    )
+    stalled = (
+        alt.Chart(_to_pandas(totals))
+        .mark_text(dy=-8, fontSize=11, fontWeight="bold", color=BAD)
+        .encode(x=alt.X("stage_label:N", sort=order), y=alt.Y("n_projects:Q"), text="stalled_text:N")
+    )
+    bars = (
         alt.Chart(_to_pandas(counts))
         .mark_bar()
         .encode(
@@ -220,8 +233,8 @@ def aging(df: pl.DataFrame, lang: str) -> alt.Chart:
             ],
         )
         .add_params(sel)
-        .properties(height=300)
     )
+    return (bars + stalled).properties(height=300)
 
 
 def durations(df: pl.DataFrame, lang: str, *, segment: str | None = None) -> alt.Chart:
@@ -271,35 +284,43 @@ def margin_histogram(df: pl.DataFrame, lang: str, floor: float) -> alt.Chart:
 
 
 def margin_by(df: pl.DataFrame, lang: str, *, dim: str, floor: float) -> alt.Chart:
-    """Margin (bar) and expense ratio (point) per segment; floor as a rule. Pick: segment."""
+    """Margin (left, floor as a rule) and sales-expense ratio (right) per segment, side by
+    side with their own scales (expense is a few %, margin tens of %). Pick: segment."""
     data = df.with_columns(pl.col(dim).cast(pl.String).fill_null("–").alias("segment"))
     sel = _pick(["segment"])
-    y = alt.Y("segment:N", title=None, sort=alt.EncodingSortField("margin", order="ascending"), axis=alt.Axis(labelLimit=200))
+    order = data.sort("margin", nulls_last=True).get_column("segment").to_list()
+    y = alt.Y("segment:N", title=None, sort=order, axis=alt.Axis(labelLimit=200))
     tooltip = [
         alt.Tooltip("segment:N", title=i18n.t(dim, lang)),
         alt.Tooltip("margin:Q", title=i18n.t("margin", lang), format=".1%"),
-        alt.Tooltip("expense_ratio:Q", title=i18n.t("expense_ratio", lang), format=".1%"),
+        alt.Tooltip("expense_ratio:Q", title=i18n.t("expense_ratio", lang), format=".2%"),
     ]
     if "n_projects" in data.columns:
         tooltip.append(alt.Tooltip("n_projects:Q", title=i18n.t("n_projects", lang)))
-    bars = (
-        alt.Chart(_to_pandas(data))
-        .mark_bar()
-        .encode(
-            y=y,
-            x=alt.X("margin:Q", title=f"{i18n.t('margin', lang)} / {i18n.t('expense_ratio', lang)}", axis=alt.Axis(format="%")),
-            color=alt.condition(f"datum.margin < {floor}", alt.value(BAD), alt.value("#4292c6")),
-            opacity=_opacity(sel),
-            tooltip=tooltip,
-        )
-        .add_params(sel)
-    )
-    points = alt.Chart(_to_pandas(data)).mark_point(shape="diamond", filled=True, color="#ff8f00", size=70).encode(
-        y=y, x="expense_ratio:Q", tooltip=tooltip
-    )
+    base = alt.Chart(_to_pandas(data))
+    margin_bars = base.mark_bar().encode(
+        y=y,
+        x=alt.X("margin:Q", title=i18n.t("margin", lang), axis=alt.Axis(format="%")),
+        color=alt.condition(f"datum.margin < {floor}", alt.value(BAD), alt.value("#4292c6")),
+        opacity=_opacity(sel),
+        tooltip=tooltip,
+    ).add_params(sel)
     rule = alt.Chart(_to_pandas(pl.DataFrame({"floor": [floor]}))).mark_rule(color=BAD, strokeDash=[4, 3]).encode(x="floor:Q")
+    median = float(data.get_column("expense_ratio").drop_nulls().median() or 0) if "expense_ratio" in data.columns else 0.0
+    expense_bars = base.mark_bar(color="#ff8f00").encode(
+        y=alt.Y("segment:N", sort=order, title=None, axis=None),
+        x=alt.X("expense_ratio:Q", title=i18n.t("expense_ratio", lang), axis=alt.Axis(format=".1%")),
+        opacity=_opacity(sel),
+        tooltip=tooltip,
+    )
+    median_rule = alt.Chart(_to_pandas(pl.DataFrame({"m": [median]}))).mark_rule(color="#555", strokeDash=[2, 2]).encode(x="m:Q")
     n = max(data.height, 1)
-    return alt.layer(bars, points, rule).properties(height=min(28 * n + 40, 600))
+    h = min(24 * n + 20, 600)
+    return alt.hconcat(
+        alt.layer(margin_bars, rule).properties(height=h, width=420),
+        alt.layer(expense_bars, median_rule).properties(height=h, width=260),
+        spacing=8,
+    )
 
 
 # --------------------------------------------------------------------------- project page
@@ -338,12 +359,19 @@ def timeline(events: pl.DataFrame, lang: str, end: date | None) -> alt.Chart:
     )
     order = labels.get_column("stage_label").to_list()
     base = alt.Chart(_to_pandas(seg)).encode(
-        y=alt.Y("stage_label:N", sort=order, title=None, scale=alt.Scale(domain=order), axis=alt.Axis(labelLimit=200)),
+        y=alt.Y("stage_label:N", sort=order, title=None, scale=alt.Scale(domain=order), axis=alt.Axis(labelLimit=200, labelOverlap=False)),
     )
-    bars = base.mark_bar(height=18, cornerRadius=2).encode(
+    bars = base.mark_bar(height=16, cornerRadius=2).encode(
         x=alt.X("start:T", title=None, axis=alt.Axis(format="%Y-%m-%d")),
         x2="end:T",
-        color=alt.Color("move:N", scale=alt.Scale(domain=["start", "next", "skip", "back"], range=["#4292c6", "#4292c6", "#ff8f00", BAD]), legend=None),
+        color=alt.Color(
+            "note:N",
+            scale=alt.Scale(
+                domain=["", i18n.t("skipped_note", lang), i18n.t("fell_back_note", lang)],
+                range=["#4292c6", "#ff8f00", BAD],
+            ),
+            legend=alt.Legend(title=None, orient="bottom", values=[i18n.t("skipped_note", lang), i18n.t("fell_back_note", lang)]),
+        ),
         tooltip=[
             alt.Tooltip("stage_label:N", title=i18n.t("stage", lang)),
             alt.Tooltip("start:T", title=i18n.t("entered_on", lang), format="%Y-%m-%d"),
@@ -351,25 +379,32 @@ def timeline(events: pl.DataFrame, lang: str, end: date | None) -> alt.Chart:
             alt.Tooltip("note:N", title=" "),
         ],
     )
-    text = base.mark_text(align="left", dx=4, color=BAD, fontWeight="bold").encode(x="end:T", text="note:N")
-    return (bars + text).properties(height=230)
+    return bars.properties(height=230)
 
 
-def history(snapshots: pl.DataFrame, lang: str, unit: str) -> alt.Chart:
-    """Expected amount and margin across snapshots (two panels, shared x)."""
+def history(snapshots: pl.DataFrame, lang: str, unit: str, *, measure: str = "amount") -> alt.Chart:
+    """One project across snapshots: ``measure`` "amount" (expected amount, chosen unit),
+    "margin" (the margin basis, else the estimated margin) or "sign" (expected sign date)."""
     div = i18n.unit_divisor(unit)
+    margin_col = "margin" if "margin" in snapshots.columns else "estimated_margin"
     data = snapshots.select(
         pl.col("as_of"),
         (pl.col("expected_amount").cast(pl.Float64) / div).alias("amount"),
-        pl.col("estimated_margin").cast(pl.Float64).alias("margin"),
+        pl.col(margin_col).cast(pl.Float64).alias("margin"),
+        pl.col("expected_sign_on") if "expected_sign_on" in snapshots.columns else pl.lit(None, pl.Date).alias("expected_sign_on"),
     ).sort("as_of")
     x = alt.X("as_of:T", title=None, axis=alt.Axis(format="%m-%d"))
-    amount = alt.Chart(_to_pandas(data)).mark_line(point=True).encode(
-        x=x, y=alt.Y("amount:Q", title=f"{i18n.t('expected_amount', lang)} ({i18n.unit_suffix(unit, lang)})"),
+    if measure == "sign":  # a sign date pushed out week after week shows as a rising line
+        return alt.Chart(_to_pandas(data)).mark_line(point=True, color="#6a51a3", interpolate="step-after").encode(
+            x=x, y=alt.Y("expected_sign_on:T", title=None, axis=alt.Axis(format="%Y-%m")),
+            tooltip=[alt.Tooltip("as_of:T", format="%Y-%m-%d"), alt.Tooltip("expected_sign_on:T", format="%Y-%m-%d")],
+        ).properties(height=130, title=i18n.t("expected_sign_on", lang))
+    if measure == "margin":
+        return alt.Chart(_to_pandas(data)).mark_line(point=True, color="#ff8f00").encode(
+            x=x, y=alt.Y("margin:Q", title=None, axis=alt.Axis(format="%")),
+            tooltip=[alt.Tooltip("as_of:T", format="%Y-%m-%d"), alt.Tooltip("margin:Q", format=".1%")],
+        ).properties(height=130, title=i18n.t("margin", lang))
+    return alt.Chart(_to_pandas(data)).mark_line(point=True).encode(
+        x=x, y=alt.Y("amount:Q", title=None),
         tooltip=[alt.Tooltip("as_of:T", format="%Y-%m-%d"), alt.Tooltip("amount:Q", format=",.1f")],
-    ).properties(height=160)
-    margin = alt.Chart(_to_pandas(data)).mark_line(point=True, color="#ff8f00").encode(
-        x=x, y=alt.Y("margin:Q", title=i18n.t("margin", lang), axis=alt.Axis(format="%")),
-        tooltip=[alt.Tooltip("as_of:T", format="%Y-%m-%d"), alt.Tooltip("margin:Q", format=".1%")],
-    ).properties(height=160)
-    return alt.hconcat(amount, margin).resolve_scale(y="independent")
+    ).properties(height=130, title=f"{i18n.t('expected_amount', lang)} ({i18n.unit_suffix(unit, lang)})")

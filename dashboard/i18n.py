@@ -53,7 +53,7 @@ STRINGS: dict[str, tuple[str, str]] = {
                      "没有符合筛选条件的项目。请在侧边栏放宽筛选条件。"),
     "not_ready": ("This analysis is not available yet (query `{name}` is missing).",
                   "该分析暂不可用（缺少查询 `{name}`）。"),
-    "query_failed": ("This analysis could not be computed: {error}", "该分析计算失败：{error}"),
+    "query_failed": ("This analysis could not be computed. Details:", "该分析计算失败。详情："),
     "select_hint": ("Select a row to open its project.", "选中一行可打开该项目。"),
     "select_mark_hint": ("Click a bar or cell to list its projects.", "点击柱形或单元格可列出对应项目。"),
     "download_csv": ("CSV", "CSV"),
@@ -107,7 +107,6 @@ STRINGS: dict[str, tuple[str, str]] = {
     "heat_by": ("Rows", "行维度"),
     "heat_metric": ("Colour", "颜色指标"),
     "stage_projects": ("Projects that reached {stage}", "到达{stage}的项目"),
-    "cell_projects": ("{segment} · reached {stage}", "{segment} · 到达{stage}"),
     "win_rate_line": ("Win rate over closed projects: {rate} ({won} won of {closed} closed)",
                       "已关闭项目赢单率：{rate}（{closed} 个关闭项目中赢 {won} 个）"),
     # aging
@@ -130,7 +129,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "checks_title": ("Failed checks", "未通过的检查"),
     "check_filter": ("Checks", "检查项"),
     "margin_dist": ("Margin distribution (open and won projects)", "毛利率分布（在跟与赢单项目）"),
-    "margin_by_title": ("Margin and expense ratio by", "毛利率与费用率：按"),
+    "margin_by_title": ("Margin and sales-expense ratio by segment", "分维度毛利率与销售费用率"),
     "margin": ("Margin", "毛利率"),
     "expense_ratio": ("Expense ratio", "费用率"),
     "floor": ("Floor", "底线"),
@@ -171,13 +170,14 @@ STRINGS: dict[str, tuple[str, str]] = {
     "commit": ("Import", "导入"),
     "commit_done": ("Imported {n} file(s). The dashboard now shows the new data.",
                     "已导入 {n} 个文件。看板已显示新数据。"),
-    "commit_failed": ("The import failed and nothing was written: {error}", "导入失败，未写入任何数据：{error}"),
+    "commit_failed": ("The import failed and nothing was written. Details:", "导入失败，未写入任何数据。详情："),
+    "mapping_failed": ("The mapping could not be saved. Details:", "映射无法保存。详情："),
     "mapping_title": ("Map unknown columns and stage names", "映射未识别的列和阶段名"),
     "mapping_help": ("Tell us what these mean; the mapping is saved and reused for the next file like this.",
                      "请指定它们的含义；映射会被保存，下次同类文件自动使用。"),
     "mapping_ignore": ("(ignore)", "（忽略）"),
     "mapping_save": ("Save mapping and check again", "保存映射并重新校验"),
-    "mapping_saved": ("Mapping saved as {name}.", "映射已保存为 {name}。"),
+    "mapping_saved": ("Mapping saved; the file was checked again with it:", "映射已保存，并已用它重新校验文件："),
     "history_title": ("Import history", "导入历史"),
     "remove_import": ("Remove import", "删除导入"),
     "remove_pick": ("Import to remove", "要删除的导入"),
@@ -353,7 +353,7 @@ def unit_divisor(unit: str) -> int:
 
 def unit_suffix(unit: str, lang: str) -> str:
     if unit == "wan":
-        return "万元" if lang == "zh" else "万 (10k ¥)"
+        return "万元" if lang == "zh" else "10k ¥"
     return "元" if lang == "zh" else "¥"
 
 
@@ -400,7 +400,7 @@ def fmt_date(value: Any, lang: str = "en") -> str:
     if isinstance(value, datetime):
         value = value.date()
     if isinstance(value, date):
-        return f"{value.year}年{value.month}月{value.day}日" if lang == "zh" else value.isoformat()
+        return value.isoformat()  # ISO in both languages: unambiguous, short, sorts
     return str(value)
 
 

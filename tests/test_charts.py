@@ -91,6 +91,8 @@ def test_aging_margin_and_history_charts_build():
     charts.margin_histogram(pl.DataFrame({"margin": [0.1, -0.2, None]}), "en", 0.15).to_dict()
     snaps = pl.DataFrame({"as_of": [date(2026, 11, 16), date(2026, 11, 23)], "expected_amount": [1e6, 2e6], "estimated_margin": [0.2, 0.1]})
     charts.history(snaps, "zh", "wan").to_dict()
+    charts.history(snaps, "en", "yuan", measure="margin").to_dict()
+    charts.history(snaps.with_columns(expected_sign_on=pl.col("as_of")), "en", "yuan", measure="sign").to_dict()
     durations = pl.DataFrame({"stage": ["tender"], "median_days": [10.0], "p75_days": [20.0], "p90_days": [30.0], "n": [5], "owner": ["x"]})
     charts.durations(durations, "en").to_dict()
     charts.durations(durations, "en", segment="owner").to_dict()

@@ -50,6 +50,14 @@ def require_data(ctx: Context) -> None:
         st.stop()
 
 
+def problem(message: str, detail: str | None = None, *, level: str = "warning") -> None:
+    """Our message (Markdown is fine: we wrote it) and the technical detail as plain text —
+    details can quote file names and values from uploads, which must never be Markdown."""
+    (st.error if level == "error" else st.warning)(message)
+    if detail:
+        st.text(detail[:600])
+
+
 def load(ctx: Context, name: str, filters=None, **extra: Any) -> pl.DataFrame | None:
     """Run a query through the cache; on a missing or failing query show a note, return None."""
     try:
@@ -57,7 +65,7 @@ def load(ctx: Context, name: str, filters=None, **extra: Any) -> pl.DataFrame | 
     except data.QueryUnavailable:
         st.info(ctx.t("not_ready", name=name))
     except Exception as exc:  # a broken query must not take the whole page down
-        st.warning(ctx.t("query_failed", error=f"{type(exc).__name__}: {exc}"[:300]))
+        problem(ctx.t("query_failed"), f"{type(exc).__name__}: {exc}")
     return None
 
 
@@ -158,14 +166,18 @@ def project_table(
     stem: str | None = None,
     height: int | str = "auto",
     download: bool = True,
+    hide_id: bool = False,
 ) -> None:
-    """A localised table; selecting a row opens that project's page."""
+    """A localised table; selecting a row opens that project's page. ``hide_id`` keeps the
+    project number out of sight (narrow spots) but in the downloads."""
     if df is None:
         return
     ids = df.get_column("project_id").cast(pl.String).to_list() if "project_id" in df.columns else []
     shown, config = localise(ctx, df, columns)
+    order = [c for c in shown.columns if c != ctx.t("project_id")] if hide_id else None
     event = st.dataframe(
         shown,
+        column_order=order,
         key=key,
         on_select="rerun" if ids else "ignore",
         selection_mode="single-row",

@@ -41,8 +41,8 @@ if aging is not None and not _ui.empty_result(ctx, aging):
     if not _ui.empty_result(ctx, shown):
         _ui.project_table(
             ctx, shown, key="aging_table", stem="aging", height=420,
-            columns=["project_id", "project_name", "region", "grade", "owner", "stage", "entered_on",
-                     "days_in_stage", "aging_bucket", "limit_days", "is_stalled"],
+            columns=["project_id", "project_name", "stage", "days_in_stage", "limit_days", "is_stalled",
+                     "region", "grade", "owner", "entered_on", "aging_bucket"],
         )
 
 st.divider()

@@ -38,8 +38,10 @@ NO_MAPPING = "—"
 
 flash = st.session_state.pop(_FLASH, None)
 if flash:
-    kind, text = flash
+    kind, text, detail = flash
     (st.success if kind == "ok" else st.error)(text)
+    if detail:
+        st.text(detail)
 
 
 def _saved_mappings() -> dict[str, object]:
@@ -135,15 +137,17 @@ def _mapping_form(p, idx: int, sha8: str) -> None:
             fields = [""] + sorted(k for k in cfg.headers if k != "as_of")
             col_choice = {}
             for j, col in enumerate(unknown_cols):
+                st.text(col)  # the file's header, as text (widget labels render Markdown)
                 col_choice[col] = st.selectbox(
-                    col, options=fields, key=f"data_map_col_{sha8}_{j}",
+                    f"column {j + 1}", options=fields, key=f"data_map_col_{sha8}_{j}", label_visibility="collapsed",
                     format_func=lambda f: ctx.t("mapping_ignore") if f == "" else f,
                 )
             targets = list(cfg.stage_codes) + list(STATUSES)
             stage_choice = {}
             for j, word in enumerate(unknown_stages):
+                st.text(word)
                 stage_choice[word] = st.selectbox(
-                    word, options=targets, key=f"data_map_stage_{sha8}_{j}",
+                    f"stage {j + 1}", options=targets, key=f"data_map_stage_{sha8}_{j}", label_visibility="collapsed",
                     format_func=lambda c: i18n.stage_label(c, lang) if c in cfg.stage_codes else i18n.status_label(c, lang),
                 )
             if st.form_submit_button(ctx.t("mapping_save"), key=f"data_mapping_save_{sha8}"):
@@ -159,10 +163,10 @@ def _mapping_form(p, idx: int, sha8: str) -> None:
                 try:
                     path = ingest.save_mapping(mapping, MAPPING_DIR)
                 except Exception as exc:  # a bad choice is a message, not a traceback
-                    st.error(str(exc)[:300])
+                    _ui.problem(ctx.t("mapping_failed"), str(exc), level="error")
                 else:
                     st.session_state[f"data_mapping_pick_{sha8}"] = mapping.name
-                    st.session_state[_FLASH] = ("ok", ctx.t("mapping_saved", name=path.name))
+                    st.session_state[_FLASH] = ("ok", ctx.t("mapping_saved"), path.name)
                     st.rerun()
 
 
@@ -218,10 +222,10 @@ else:
                 results = ingest.commit(data.db_path(), prepared)
             except Exception as exc:  # refused, busy, disk: say so; nothing was written
                 progress.empty()
-                st.error(ctx.t("commit_failed", error=str(exc)[:400]))
+                _ui.problem(ctx.t("commit_failed"), str(exc), level="error")
             else:
                 progress.progress(1.0)
-                st.session_state[_FLASH] = ("ok", ctx.t("commit_done", n=len(results)))
+                st.session_state[_FLASH] = ("ok", ctx.t("commit_done", n=len(results)), None)
                 st.session_state[_UPLOADER_GEN] = gen + 1  # a fresh, empty uploader
                 st.session_state.pop(_PREPARED, None)
                 st.rerun()
@@ -249,9 +253,9 @@ else:
                 try:
                     ingest.remove_import(data.db_path(), int(pick))
                 except Exception as exc:
-                    st.error(ctx.t("commit_failed", error=str(exc)[:400]))
+                    _ui.problem(ctx.t("commit_failed"), str(exc), level="error")
                 else:
-                    st.session_state[_FLASH] = ("ok", ctx.t("removed", id=pick))
+                    st.session_state[_FLASH] = ("ok", ctx.t("removed", id=int(pick)), None)
                     st.rerun()
 
 # --------------------------------------------------------------------------- templates

@@ -59,7 +59,7 @@ cell = None
 if seg is not None and seg.height:
     seg_col = by if by in seg.columns else ("segment" if "segment" in seg.columns else None)
     if seg_col is None:
-        st.warning(ctx.t("query_failed", error=f"funnel by {by}: no segment column"))
+        _ui.problem(ctx.t("query_failed"), f"funnel by {by}: no segment column")
     else:
         seg = seg.rename({seg_col: by}) if seg_col != by else seg
         heat = charts.heatmap(seg, lang, row=by, value=metric, value_title=ctx.t(metric), percent=metric != "reached")
@@ -84,8 +84,9 @@ if picked_stage or cell:
             col = "furthest_stage" if "furthest_stage" in base.columns else "stage"
             projects = base.filter(pl.col(col).replace_strict(order, default=0) >= order.get(stage, 0))
     label = i18n.stage_label(stage, lang)
-    title = ctx.t("cell_projects", segment=segment, stage=label) if segment is not None else ctx.t("stage_projects", stage=label)
-    st.subheader(title)
+    st.subheader(ctx.t("stage_projects", stage=label))
+    if segment is not None:  # a region/owner name comes from the data: plain text only
+        st.text(f"{ctx.t(by)}: {segment}")
     if projects is not None and not _ui.empty_result(ctx, projects):
         _ui.project_table(ctx, projects, key="funnel_projects_table", stem=f"funnel-{stage}",
                           columns=["project_id", "project_name", "customer", "grade", "region", "owner", "stage",

@@ -51,6 +51,9 @@ if checks is not None:
         shown = shown.filter(pl.col("check").is_in(picked))
     if segment is not None and dim in shown.columns:
         shown = shown.filter(pl.col(dim).cast(pl.String) == segment)
+    rank = {"high": 0, "medium": 1, "low": 2, "info": 3}
+    shown = shown.with_columns(pl.col("severity").replace_strict(rank, default=9, return_dtype=pl.Int32).alias("_rank")) \
+        .sort(["_rank", "margin"], nulls_last=True).drop("_rank")
     if shown.height == 0:
         st.success(ctx.t("no_alerts"))
     else:

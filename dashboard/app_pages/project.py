@@ -44,7 +44,7 @@ except data.QueryUnavailable:
     st.info(ctx.t("not_ready", name="project"))
     st.stop()
 except Exception as exc:  # a broken query must not take the page down
-    st.warning(ctx.t("query_failed", error=f"{type(exc).__name__}: {exc}"[:300]))
+    _ui.problem(ctx.t("query_failed"), f"{type(exc).__name__}: {exc}")
     st.stop()
 
 snaps, events, flags = detail["snapshots"], detail["events"], detail["flags"]
@@ -56,10 +56,9 @@ snaps = snaps.sort("as_of")
 row = snaps.row(snaps.height - 1, named=True)
 
 # Header: uploaded text through st.text / st.metric only (never Markdown).
-st.text(f"{row.get('project_id')} · {row.get('project_name') or ''}")
-head = st.container(horizontal=True, gap="large", key="project_header")
+st.text(f"{row.get('project_id')} · {row.get('project_name') or ''}\n{ctx.t('customer')}: {row.get('customer') or '–'}")
+head_cols = iter(st.columns([0.8, 0.9, 1, 1.1, 0.9, 2.1]))
 for label, value in (
-    (ctx.t("customer"), row.get("customer")),
     (ctx.t("grade"), row.get("grade")),
     (ctx.t("region"), row.get("region")),
     (ctx.t("owner"), row.get("owner")),
@@ -67,8 +66,8 @@ for label, value in (
     (ctx.t("status"), i18n.status_label(row.get("status"), lang)),
     (ctx.t("stage"), i18n.stage_label(row.get("cur_stage") or row.get("stage"), lang)),
 ):
-    head.container(width="content").metric(label, str(value) if value not in (None, "") else "–")
-figs = st.container(horizontal=True, gap="large", key="project_figures")
+    next(head_cols).metric(label, str(value) if value not in (None, "") else "–")
+fig_cols = iter(st.columns([1.3, 1.3, 1, 1.2, 1.2]))
 prev = snaps.row(snaps.height - 2, named=True) if snaps.height > 1 else None
 
 
@@ -89,7 +88,7 @@ for label, value, delta in (
     (ctx.t("expected_sign_on"), i18n.fmt_date(row.get("expected_sign_on"), lang), None),
     (ctx.t("as_of_col"), i18n.fmt_date(row.get("as_of"), lang), None),
 ):
-    figs.container(width="content").metric(label, value, delta=delta)
+    next(fig_cols).metric(label, value, delta=delta)
 
 left, right = st.columns(2)
 with left:
@@ -100,7 +99,9 @@ with left:
         st.info(ctx.t("no_flags"))
 with right:
     st.subheader(ctx.t("history"))
-    st.altair_chart(charts.history(snaps, lang, unit), width="stretch", key="project_history")
+    st.altair_chart(charts.history(snaps, lang, unit, measure="amount"), width="stretch", key="project_history_amount")
+    st.altair_chart(charts.history(snaps, lang, unit, measure="margin"), width="stretch", key="project_history_margin")
+    st.altair_chart(charts.history(snaps, lang, unit, measure="sign"), width="stretch", key="project_history_sign")
 
 st.subheader(ctx.t("flags"))
 if flags.height == 0:

@@ -160,7 +160,7 @@ elif drill == "margin":
     _drill_table("margin", margin, ctx.t("kpi_margin_alerts"))
 
 # --------------------------------------------------------------------------- waterfall
-left, right = st.columns([3, 2])
+left, right = st.columns([1, 1])
 with left:
     st.subheader(ctx.t("waterfall"))
     summary = _ui.quiet_load(ctx, "changes_summary", now_f) if ctx.since else None
@@ -188,7 +188,7 @@ with right:
         st.success(ctx.t("no_stalled"))
     else:
         top = stalled_now.sort("days_in_stage", descending=True)
-        _ui.project_table(ctx, top, key="weekly_stalled_table", stem="stalled", height=300,
+        _ui.project_table(ctx, top, key="weekly_stalled_table", stem="stalled", height=300, hide_id=True,
                           columns=["project_id", "project_name", "stage", "days_in_stage", "limit_days", "owner", "region"])
 
 st.subheader(ctx.t("margin_alerts_title"))
@@ -197,7 +197,12 @@ if margin is None:
 elif margin.height == 0:
     st.success(ctx.t("no_alerts"))
 else:
-    _ui.project_table(ctx, _with_names(margin), key="weekly_margin_table", stem="margin-alerts", height=300,
+    # Decisions first: high severity, then the worst margin.
+    rank = {"high": 0, "medium": 1, "low": 2, "info": 3}
+    margin_sorted = margin.with_columns(
+        pl.col("severity").replace_strict(rank, default=9, return_dtype=pl.Int32).alias("_rank")
+    ).sort(["_rank", "margin"], nulls_last=True).drop("_rank")
+    _ui.project_table(ctx, _with_names(margin_sorted), key="weekly_margin_table", stem="margin-alerts", height=300,
                       columns=DRILL_COLUMNS["margin"])
 
 st.subheader(ctx.t("changes_title"))
