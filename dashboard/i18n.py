@@ -165,6 +165,10 @@ STRINGS: dict[str, tuple[str, str]] = {
     "report_unreadable": ("This file could not be read: {error}", "无法读取该文件：{error}"),
     "as_of_for": ("As-of date for this file", "该文件的快照日期"),
     "as_of_source": ("Found from: {source}", "来源：{source}"),
+    "as_of_found": ("As-of date found in", "快照日期来源"),
+    "header_row": ("Header row", "表头所在行"),
+    "encoding": ("Encoding", "编码"),
+    "rows_read": ("Rows read", "读取行数"),
     "columns_recognised": ("Columns recognised", "识别的列"),
     "errors": ("Errors", "错误"),
     "commit": ("Import", "导入"),
@@ -270,6 +274,14 @@ EXCEPTION_NAMES = {
 
 SEVERITY_NAMES = {"high": ("High", "高"), "medium": ("Medium", "中"), "low": ("Low", "低"), "info": ("Info", "提示")}
 
+AS_OF_SOURCES = {
+    "given": ("set by you", "手动指定"),
+    "column": ("a date column", "日期列"),
+    "title row": ("the title row", "标题行"),
+    "file name": ("the file name", "文件名"),
+    "today": ("today (nothing in the file)", "今天（文件中没有日期）"),
+}
+
 BUCKETS = ("0-30", "31-60", "61-90", ">90")
 BUCKET_NAMES = {
     "0-30": ("0–30 days", "0–30 天"),
@@ -330,6 +342,10 @@ def exception_label(code: Any, lang: str) -> str:
 
 def severity_label(code: Any, lang: str) -> str:
     return _named(SEVERITY_NAMES, code, lang)
+
+
+def as_of_source_label(code: Any, lang: str) -> str:
+    return _named(AS_OF_SOURCES, code, lang)
 
 
 def bucket_label(code: Any, lang: str) -> str:

@@ -196,3 +196,4 @@ def test_data_page_imports_an_export_under_a_corrected_as_of_date(db, tmp_path, 
     assert at.selectbox(key="as_of").options[0] == "2026-11-30"
     history = next(d.value for d in at.dataframe if "文件" in d.value.columns)  # the import history
     assert "export.csv" in set(history["文件"])
+

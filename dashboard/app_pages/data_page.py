@@ -92,12 +92,11 @@ def _report_view(p, idx: int) -> None:
         st.error(ctx.t("report_refused", n=len(r.errors) + sum(r.issues_not_listed.values())))
     facts = pl.DataFrame(
         {
-            ctx.t("metric"): [ctx.t("file_name"), ctx.t("sheet"), "header row" if lang == "en" else "表头所在行",
-                              ctx.t("kind"), "encoding" if lang == "en" else "编码", "rows read" if lang == "en" else "读取行数",
-                              ctx.t("rows_accepted"), ctx.t("rows_skipped"), ctx.t("as_of"), ctx.t("as_of_source", source="").rstrip("：: ")],
+            ctx.t("metric"): [ctx.t(k) for k in ("file_name", "sheet", "header_row", "kind", "encoding", "rows_read",
+                                                 "rows_accepted", "rows_skipped", "as_of", "as_of_found")],
             ctx.t("value"): [str(v) if v is not None else "–" for v in (
                 r.file_name, r.sheet, r.header_row, r.kind, r.encoding, r.rows_read, r.rows_accepted, r.rows_skipped,
-                r.as_of.isoformat() if r.as_of else None, r.as_of_source)],
+                r.as_of.isoformat() if r.as_of else None, i18n.as_of_source_label(r.as_of_source, lang) or None)],
         }
     )
     c1, c2 = st.columns([2, 3])
@@ -201,7 +200,7 @@ else:
             c1, c2 = st.columns(2)
             as_of = c1.date_input(
                 ctx.t("as_of_for"), value=first.report.as_of, key=f"data_asof_{sha8}", format="YYYY-MM-DD",
-                help=ctx.t("as_of_source", source=first.report.as_of_source or "–"),
+                help=ctx.t("as_of_source", source=i18n.as_of_source_label(first.report.as_of_source, lang) or "–"),
             )
             options = [NO_MAPPING] + list(saved)
             if st.session_state.get(pick_key) not in options:

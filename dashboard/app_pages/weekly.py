@@ -231,8 +231,8 @@ def _pack() -> bytes:
         (ctx.t("compared_with", since=""), i18n.fmt_date(ctx.since, lang)),
         (ctx.t("kpi_open_amount"), i18n.fmt_amount(amount_now, lang, unit)),
         (ctx.t("kpi_open_count"), i18n.fmt_int(open_now.height)),
-        (ctx.t("kpi_won"), i18n.fmt_int(won_now.height if won_now is not None else None)),
-        (ctx.t("kpi_lost"), i18n.fmt_int(lost_now.height if lost_now is not None else None)),
+        (ctx.t("kpi_won"), i18n.fmt_int(won_now.get_column("project_id").n_unique() if won_now is not None else None)),
+        (ctx.t("kpi_lost"), i18n.fmt_int(lost_now.get_column("project_id").n_unique() if lost_now is not None else None)),
         (ctx.t("kpi_win_rate"), i18n.fmt_pct(rate_now, lang)),
         (ctx.t("kpi_stalled"), i18n.fmt_int(stalled_now.height if stalled_now is not None else None)),
         (ctx.t("kpi_margin_alerts"), i18n.fmt_int(alerts_now)),
@@ -245,8 +245,19 @@ def _pack() -> bytes:
     ch = _ui.localise(ctx, _with_names(changes), DRILL_COLUMNS["change"])[0] if changes is not None else empty
     stl = _ui.localise(ctx, stalled_now, DRILL_COLUMNS["stalled"])[0] if stalled_now is not None else empty
     mg = _ui.localise(ctx, _with_names(margin), DRILL_COLUMNS["margin"])[0] if margin is not None else empty
-    fun = _ui.quiet_load(ctx, "funnel", now_f, by="region")
-    fun_df = _ui.localise(ctx, fun)[0] if fun is not None else empty
+    # Funnel by region x grade: one segmented run per grade (the query segments one way).
+    parts = []
+    for grade in ctx.state.grades or tuple(ctx.options.get("grade", ())):
+        part = _ui.quiet_load(ctx, "funnel", dataclasses.replace(now_f, grades=(grade,)), by="region")
+        if part is not None and part.height:
+            parts.append(part.with_columns(pl.lit(grade).alias("grade")).rename({"segment": "region"}, strict=False))
+    if parts:
+        fun = pl.concat(parts, how="vertical_relaxed").filter(pl.col("reached") > 0)
+        fun_df = _ui.localise(ctx, fun, ["region", "grade", "stage", "reached", "step_conversion", "cumulative_conversion",
+                                         "decided_conversion", "n_open_here", "n_lost_here", "n_dropped_here",
+                                         "n_skipped", "expected_amount"])[0]
+    else:
+        fun_df = empty
     return downloads.weekly_pack(
         summary=summary_df, changes=ch, stalled=stl, margin_alerts=mg, funnel_region_grade=fun_df,
         sheet_names={k: ctx.t(f"pack_{k}") for k in ("summary", "changes", "stalled", "margin", "funnel")},
