@@ -14,6 +14,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -68,15 +69,6 @@ def _refused(name: str, data: bytes, as_of: date | None, today: date, zh: str, e
     return Prepared(report, empty_projects(), empty_events())
 
 
-def _parts(blob: bytes) -> list[bytes]:
-    out, pos = [], 0
-    while pos < len(blob):
-        n = int.from_bytes(blob[pos : pos + 8], "big")
-        out.append(blob[pos + 8 : pos + 8 + n])
-        pos += 8 + n
-    return out
-
-
 def prepare(
     name: str,
     data: bytes,
@@ -104,44 +96,48 @@ def prepare(
         "memory_mb": memory_mb,
         "cpu_s": timeout_s,
     }
-    header = json.dumps(params, ensure_ascii=False).encode("utf-8")
-    payload = len(header).to_bytes(8, "big") + header + len(data).to_bytes(8, "big") + bytes(data)
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(p for p in (_PACKAGE_ROOT, env.get("PYTHONPATH")) if p)
-    try:
-        proc = subprocess.run(
-            [sys.executable, "-m", "dashboard.ingest.worker"],
-            input=payload,
-            capture_output=True,
-            timeout=timeout_s,
-            env=env,
-        )
-    except subprocess.TimeoutExpired:
-        return _refused(
-            name, data, as_of, today,
-            f"读取超时（超过 {timeout_s} 秒），文件被拒绝；文件可能过大或被特意构造",
-            f"reading took longer than {timeout_s} s and was stopped; the file is refused "
-            "(it may be too large, or crafted)",
-        )
-    if proc.returncode != 0:
-        if proc.returncode < 0:
-            sig = signal.Signals(-proc.returncode).name
-            why_en = f"the reader process was stopped by {sig}"
-        elif proc.returncode == 3 or b"MemoryError" in proc.stderr:
-            why_en = f"reading it needed more than the {memory_mb} MB memory limit"
-        else:
-            last = proc.stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or ["?"]
-            why_en = f"the reader failed: {last[0][:200]}"
-        return _refused(
-            name, data, as_of, today,
-            f"文件无法被安全读取（读取进程异常终止：{why_en}），已拒绝；如果这是 Excel 文件，请在 Excel 中打开后另存为新的 .xlsx 或 CSV 再试",
-            f"the file could not be read safely ({why_en}) and is refused; if it is an Excel "
-            "file, open it in Excel and save it again as a new .xlsx or as CSV",
-        )
-    report_json, projects_ipc, events_ipc = _parts(proc.stdout)
-    report = Report.from_dict(json.loads(report_json))
-    return Prepared(
-        report=report,
-        projects=pl.read_ipc(io.BytesIO(projects_ipc)),
-        events=pl.read_ipc(io.BytesIO(events_ipc)),
+    # The bytes go to the child, and the frames come back, through files in a private
+    # temporary folder: no extra copies of a large file in this process's memory.
+    with tempfile.TemporaryDirectory(prefix="ingest-") as tmp:
+        src, out = Path(tmp) / "input", Path(tmp) / "output"
+        src.write_bytes(data)
+        params["input"], params["output"] = str(src), str(out)
+        try:
+            proc = subprocess.run(
+                [sys.executable, "-m", "dashboard.ingest.worker"],
+                input=json.dumps(params, ensure_ascii=False).encode("utf-8"),
+                capture_output=True,
+                timeout=timeout_s,
+                env=env,
+            )
+        except subprocess.TimeoutExpired:
+            return _refused(
+                name, data, as_of, today,
+                f"读取超时（超过 {timeout_s} 秒），文件被拒绝；文件可能过大或被特意构造",
+                f"reading took longer than {timeout_s} s and was stopped; the file is refused "
+                "(it may be too large, or crafted)",
+            )
+        if proc.returncode != 0 or not out.exists():
+            return _refused(name, data, as_of, today, *_why(proc, memory_mb))
+        with open(out, "rb") as fh:
+            report = Report.from_dict(json.loads(fh.read(int.from_bytes(fh.read(8), "big"))))
+            projects = pl.read_ipc(fh.read(int.from_bytes(fh.read(8), "big")))
+            events = pl.read_ipc(fh.read(int.from_bytes(fh.read(8), "big")))
+    return Prepared(report=report, projects=projects, events=events)
+
+
+def _why(proc: subprocess.CompletedProcess, memory_mb: int) -> tuple[str, str]:
+    if proc.returncode < 0:
+        why_en = f"the reader process was stopped by {signal.Signals(-proc.returncode).name}"
+    elif proc.returncode == 3 or b"MemoryError" in proc.stderr:
+        why_en = f"reading it needed more than the {memory_mb} MB memory limit"
+    else:
+        last = proc.stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or ["?"]
+        why_en = f"the reader failed: {last[0][:200]}"
+    return (
+        f"文件无法被安全读取（读取进程异常终止：{why_en}），已拒绝；如果这是 Excel 文件，请在 Excel 中打开后另存为新的 .xlsx 或 CSV 再试",
+        f"the file could not be read safely ({why_en}) and is refused; if it is an Excel "
+        "file, open it in Excel and save it again as a new .xlsx or as CSV",
     )

@@ -21,6 +21,7 @@ No streamlit.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -31,6 +32,7 @@ from dashboard.ingest.clean import EVENT_SCHEMA, PROJECT_SCHEMA
 from dashboard.ingest.isolated import Prepared
 
 _COMPARED = [c for c in PROJECT_SCHEMA if c != "project_id"]
+COMMIT_MEMORY_MB = int(os.environ.get("PIPELINE_COMMIT_MEMORY_MB", "1024"))
 
 
 class IngestRefused(ValueError):
@@ -217,6 +219,9 @@ def commit(db_path: str | Path, prepared: Sequence[Prepared], *, lock_timeout_s:
     order = sorted(range(len(prepared)), key=lambda i: (prepared[i].report.kind != "history", i))
     results: dict[int, CommitResult] = {}
     with store.write_transaction(db_path, lock_timeout_s=lock_timeout_s) as con:
+        # Bound DuckDB's buffer pool (default: 80 % of RAM) so a 1M-row import stays
+        # well under 2 GB; it spills to a temp file beside the database instead.
+        con.execute(f"set memory_limit = '{int(COMMIT_MEMORY_MB)}MB'")
         for i in order:
             results[i] = _commit_one(con, prepared[i])
     return [results[i] for i in range(len(prepared))]

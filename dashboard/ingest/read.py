@@ -219,6 +219,7 @@ def read_csv_grid(data: bytes, report: Report, score: Callable[[list[str | None]
             break
         pos = nxt + 1
     body = text[pos:]
+    del text  # a large export: keep one copy of the text at a time
     # Every data record: its first line, and a check of its width against the header.
     starts = _fast_record_starts(body, header_end, width)
     if starts is None:  # quotes spanning lines, or a row that may be ragged: the exact way
@@ -226,11 +227,13 @@ def read_csv_grid(data: bytes, report: Report, score: Callable[[list[str | None]
         if starts is None:
             return None
     names = [f"c{i}" for i in range(width)]
-    if body.strip("\r\n") == "" and not starts:
+    if not starts:
         frame = pl.DataFrame({n: pl.Series([], dtype=pl.String) for n in names})
     else:
+        encoded = body.encode("utf-8")
+        del body
         frame = pl.read_csv(
-            body.encode("utf-8"),
+            encoded,
             has_header=False,
             schema={n: pl.String for n in names},
             truncate_ragged_lines=True,  # only all-blank records can still be ragged here

@@ -5,10 +5,12 @@ Why a process: a crafted 1.8 KB XLSX (a cell at XFD1048576) and a 30 KB XLSX wit
 reader (issue #2). Here such an abort kills only this child; the parent reports the file
 as refused. Limits are set before Polars or fastexcel are imported.
 
-Protocol (stdin -> stdout, both binary, each part prefixed by an 8-byte big-endian length):
-  in:  JSON {name, as_of, mapping, config_path, today, memory_mb, cpu_s}, then the file bytes
-  out: JSON report, Arrow IPC of projects, Arrow IPC of events
-Anything else the child prints goes to stderr. No streamlit, no database.
+Protocol: stdin holds JSON {name, as_of, mapping, config_path, today, memory_mb, cpu_s,
+input, output}; the file's bytes are read from ``input`` (a file in the parent's private
+temporary folder) and ``output`` receives three parts, each prefixed by an 8-byte
+big-endian length: the JSON report, Arrow IPC of projects, Arrow IPC of events. Files,
+not pipes, so a large export is not copied through pipe buffers. The child prints to
+stderr only. No streamlit, no database.
 """
 
 from __future__ import annotations
@@ -18,11 +20,6 @@ import json
 import os
 import resource
 import sys
-
-
-def _read_part(stream) -> bytes:
-    n = int.from_bytes(stream.read(8), "big")
-    return stream.read(n)
 
 
 def _write_part(stream, payload: bytes) -> None:
@@ -39,11 +36,11 @@ def _limit(memory_mb: int, cpu_s: int) -> None:
 
 
 def main() -> int:
-    stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
-    sys.stdout = sys.stderr  # stray prints must not corrupt the protocol
-    params = json.loads(_read_part(stdin))
-    data = _read_part(stdin)
+    params = json.loads(sys.stdin.buffer.read())
+    sys.stdout = sys.stderr
     _limit(int(params["memory_mb"]), int(params["cpu_s"]))
+    with open(params["input"], "rb") as fh:
+        data = fh.read()
 
     from datetime import date
 
@@ -63,12 +60,15 @@ def main() -> int:
         print("MemoryError", file=sys.stderr)
         return 3
     del data
-    _write_part(stdout, json.dumps(report.to_dict(), ensure_ascii=False, default=str).encode("utf-8"))
-    for frame in (projects, events):
-        buf = io.BytesIO()
-        frame.write_ipc(buf)
-        _write_part(stdout, buf.getvalue())
-    stdout.flush()
+    tmp = params["output"] + ".part"
+    with open(tmp, "wb") as out:
+        _write_part(out, json.dumps(report.to_dict(), ensure_ascii=False, default=str).encode("utf-8"))
+        for frame in (projects, events):
+            buf = io.BytesIO()
+            frame.write_ipc(buf)
+            _write_part(out, buf.getbuffer())
+            del buf
+    os.replace(tmp, params["output"])  # present only when complete
     return 0
 
 
