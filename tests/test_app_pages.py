@@ -197,3 +197,28 @@ def test_data_page_imports_an_export_under_a_corrected_as_of_date(db, tmp_path, 
     history = next(d.value for d in at.dataframe if "文件" in d.value.columns)  # the import history
     assert "export.csv" in set(history["文件"])
 
+
+
+def test_an_unknown_column_and_stage_are_mapped_once_and_the_mapping_is_reused(db, tmp_path, monkeypatch):
+    copy = tmp_path / "pipeline.duckdb"
+    shutil.copy(db, copy)
+    monkeypatch.setenv("PIPELINE_DB", str(copy))
+    blob = "项目编号,项目名称,区域,客户等级,当前阶段,状态,商机价值\nX-1,测试项目,华东,A,奇怪阶段,进行中,100\n".encode()
+    at = open_page("data_page")
+    at.file_uploader(key="data_upload_0").set_value(("odd.csv", blob, "text/csv")).run()
+    assert any("已拒绝" in e.value for e in at.error)
+    assert "商机价值" in [t.value for t in at.text] and "奇怪阶段" in [t.value for t in at.text]
+    for box in at.selectbox:
+        if box.key and box.key.startswith("data_map_col_"):
+            box.set_value("expected_amount")
+        elif box.key and box.key.startswith("data_map_stage_"):
+            box.set_value("approval")
+    next(b for b in at.button if b.key and b.key.startswith("data_mapping_save_")).click().run()
+    assert not at.exception
+    assert any("可以导入" in s.value for s in at.success)
+    assert (tmp_path / "mappings" / "odd.toml").exists()
+
+    again = open_page("data_page")  # another session, next week's file of the same kind
+    again.file_uploader(key="data_upload_0").set_value(("odd-2.csv", blob.replace(b"X-1", b"X-2"), "text/csv")).run()
+    assert not again.exception
+    assert any("可以导入" in s.value for s in again.success)

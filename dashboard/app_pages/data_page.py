@@ -164,7 +164,8 @@ def _mapping_form(p, idx: int, sha8: str) -> None:
                 except Exception as exc:  # a bad choice is a message, not a traceback
                     _ui.problem(ctx.t("mapping_failed"), str(exc), level="error")
                 else:
-                    st.session_state[f"data_mapping_pick_{sha8}"] = mapping.name
+                    # The picker already exists in this run: hand the choice to the next run.
+                    st.session_state[f"_pending_data_mapping_pick_{sha8}"] = mapping.name
                     st.session_state[_FLASH] = ("ok", ctx.t("mapping_saved"), path.name)
                     st.rerun()
 
@@ -189,6 +190,10 @@ else:
             st.subheader(ctx.t("report_heading"), anchor=False)
             st.text(f.name)
             pick_key = f"data_mapping_pick_{sha8}"
+            saved = _saved_mappings()
+            pending = st.session_state.pop(f"_pending_{pick_key}", None)
+            if pending is not None:
+                st.session_state[pick_key] = pending
             mapping_name = st.session_state.get(pick_key)
             first = _prepare(f.name, blob, sha, None, saved.get(mapping_name))
             if mapping_name is None:  # first look: reuse a saved mapping that fits this file
