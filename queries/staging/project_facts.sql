@@ -13,7 +13,7 @@
 --                                   never entered nor seen (= skipped)
 --         entered_<stage>           first entry date of each stage, on or before as_of
 --         cur_entered_on            when the project entered its current stage (this stay)
---         has_fall_back             some entry by as_of was a fall-back
+--         is_below_furthest         current stage below the furthest (fell back, not recovered)
 --         first_seen_on             first snapshot the project appears in, up to as_of
 --         closed_on                 won: delivery entry date if recorded, else like lost;
 --                                   lost/dropped: first snapshot of the current closed run
@@ -48,24 +48,42 @@ snap_costed as (
     left join cfg_stages as c on c.stage = s.snap_stage
 ),
 
-snap_marked as (
+snap_margined as (
     select
         *,
         case
             when margin_amount > 0 and margin_cost is not null
                 then (cast(margin_amount as double) - margin_cost) / cast(margin_amount as double)
-        end as margin,
-        snap_stage is distinct from lag(snap_stage) over wp as is_new_run,
-        (status in ('lost', 'dropped', 'won', 'completed'))
-            and coalesce(lag(status) over wp not in ('lost', 'dropped', 'won', 'completed'), true)
-            as is_new_close
+        end as margin
     from snap_costed
+),
+
+-- the history windows run over these few columns only (a window carries every column
+-- it is given through its sort; the wide rows join back afterwards)
+narrow as (
+    select
+        row_key,
+        as_of,
+        project_id,
+        snap_stage,
+        snap_order,
+        margin,
+        status in ('lost', 'dropped', 'won', 'completed') as is_closed
+    from snap_margined
+),
+
+narrow_marked as (
+    select
+        *,
+        snap_stage is distinct from lag(snap_stage) over wp as is_new_run,
+        is_closed and coalesce(not lag(is_closed) over wp, true) as is_new_close
+    from narrow
     window wp as (partition by project_id order by as_of)
 ),
 
 snap_history as (
     select
-        *,
+        row_key,
         min(as_of) over wr as first_seen_on,
         first_value(snap_order ignore nulls) over wr as first_snap_order,
         max(snap_order) over wr as snap_max_order,
@@ -74,34 +92,47 @@ snap_history as (
         max(case when is_new_close then as_of end) over wr as close_seen_on,
         first_value(margin ignore nulls) over wr as earliest_margin,
         first_value(case when margin is not null then as_of end ignore nulls) over wr as earliest_margin_on
-    from snap_marked
+    from narrow_marked
     window wr as (partition by project_id order by as_of rows between unbounded preceding and current row)
 ),
 
-snapshot_dates as (
-    select distinct as_of, project_id from snap
+-- the running history as of each snapshot = the running columns of the last entry on or
+-- before its date. Usually that is the project's final entry (a plain join); only
+-- snapshots taken before the final entry search the earlier ones.
+final_entries as (
+    select * from stage_event_facts where left_on is null
+),
+
+known_by_final as (
+    select n.row_key, e.*
+    from narrow as n
+    inner join final_entries as e on e.project_id = n.project_id and e.entered_on <= n.as_of
+),
+
+known_by_earlier as (
+    select n.row_key, e.*
+    from (select * from narrow anti join known_by_final as k on k.row_key = narrow.row_key) as n
+    inner join stage_event_facts as e
+        on e.project_id = n.project_id and e.is_last_of_day and e.entered_on <= n.as_of
+    qualify row_number() over (partition by n.row_key order by e.seq desc) = 1
 ),
 
 events_to_date as (
     select
-        d.as_of,
-        d.project_id,
-        max(e.stage_order) as ev_max_order,
-        arg_min(e.stage_order, e.seq) as ev_first_order,
-        bit_or(1 << (e.stage_order - 1)) as ev_mask,
-        arg_max(e.stage, e.seq) as last_stage,
-        max(e.entered_on) as last_entered_on,
-        bool_or(e.is_fall_back) as has_fall_back,
-        count(*) as n_events,
-        min(e.entered_on) filter (where e.stage_order = 1) as entered_development,
-        min(e.entered_on) filter (where e.stage_order = 2) as entered_approval,
-        min(e.entered_on) filter (where e.stage_order = 3) as entered_proposal,
-        min(e.entered_on) filter (where e.stage_order = 4) as entered_tender,
-        min(e.entered_on) filter (where e.stage_order = 5) as entered_negotiation,
-        min(e.entered_on) filter (where e.stage_order = 6) as entered_delivery
-    from snapshot_dates as d
-    inner join stage_event_facts as e on e.project_id = d.project_id and e.entered_on <= d.as_of
-    group by d.as_of, d.project_id
+        row_key,
+        cum_max_order as ev_max_order,
+        first_order as ev_first_order,
+        cum_mask as ev_mask,
+        stage as last_stage,
+        entered_on as last_entered_on,
+        cum_n_events as n_events,
+        entered_development,
+        entered_approval,
+        entered_proposal,
+        entered_tender,
+        entered_negotiation,
+        entered_delivery
+    from (select * from known_by_final union all select * from known_by_earlier)
 ),
 
 peers as (
@@ -111,15 +142,24 @@ peers as (
     group by as_of, grade
 ),
 
-combined as (
+-- narrow per-row history first, then one join with the wide snapshot rows
+history as materialized (
     select
         h.*,
-        e.* exclude (as_of, project_id),
-        nullif(greatest(coalesce(e.ev_max_order, 0), coalesce(h.snap_max_order, 0)), 0) as furthest_raw,
-        least(e.ev_first_order, h.first_snap_order) as first_order,
-        coalesce(e.ev_mask, 0) | coalesce(h.snap_mask, 0) as seen_mask
+        e.* exclude (row_key)
     from snap_history as h
-    left join events_to_date as e on e.as_of = h.as_of and e.project_id = h.project_id
+    left join events_to_date as e on e.row_key = h.row_key
+),
+
+combined as (
+    select
+        m.*,
+        h.* exclude (row_key),
+        nullif(greatest(coalesce(h.ev_max_order, 0), coalesce(h.snap_max_order, 0)), 0) as furthest_raw,
+        least(h.ev_first_order, h.first_snap_order) as first_order,
+        coalesce(h.ev_mask, 0) | coalesce(h.snap_mask, 0) as seen_mask
+    from snap_margined as m
+    inner join history as h on h.row_key = m.row_key
 ),
 
 outcomes as (
@@ -170,7 +210,7 @@ final as (
             when o.outcome = 'won' and o.entered_delivery is not null then o.entered_delivery
             else o.run_start_on
         end as cur_entered_on,
-        coalesce(o.has_fall_back, false) as has_fall_back,
+        case when o.outcome = 'won' then o.last_order else o.snap_order end < o.furthest_raw as is_below_furthest,
         coalesce(o.n_events, 0) as n_events,
         o.first_seen_on,
         case
@@ -200,4 +240,4 @@ final as (
     left join peers as p on p.as_of = o.as_of and p.grade is not distinct from o.grade
 )
 
-select * from final order by as_of, project_id
+select * from final

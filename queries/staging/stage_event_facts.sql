@@ -3,7 +3,10 @@
 -- params: none
 -- output: project_id, seq, stage, stage_order, entered_on, left_on, next_stage, source,
 --         previous_stage, prev_stage, prev_order, is_fall_back, n_stages_skipped,
---         is_date_out_of_order (a 'stage_dates' entry dated before an earlier stage's date)
+--         is_date_out_of_order (a 'stage_dates' entry dated before an earlier stage's date);
+--         and the running history up to this entry: is_last_of_day, first_order,
+--         cum_max_order, cum_mask (bit k-1 = stage k entered), cum_n_events,
+--         entered_<stage> (first entry of each stage so far)
 -- Where entries come from: a project with any entry read from a file (stage_events) uses
 --   those only; a project without uses the snapshots: an entry each time it is seen at a
 --   stage other than the one in its previous snapshot (so the first snapshot it appears in,
@@ -18,6 +21,23 @@ with explicit as (
     select e.project_id, e.stage, c.stage_order, e.entered_on, e.source, e.previous_stage
     from stg_stage_events as e
     inner join cfg_stages as c on c.stage = e.stage
+),
+
+-- a wide export's date for stage k earlier than the date it gives a lower stage
+-- (the window runs over stage_dates rows only)
+explicit_checked as (
+    select
+        *,
+        max(entered_on) over (
+            partition by project_id order by stage_order
+            rows between unbounded preceding and 1 preceding
+        ) > entered_on as is_date_out_of_order
+    from explicit
+    where source = 'stage_dates'
+    union all
+    select *, false
+    from explicit
+    where source <> 'stage_dates'
 ),
 
 has_explicit as (
@@ -44,14 +64,16 @@ seen_runs as (
 ),
 
 derived as (
-    select r.project_id, r.stage, c.stage_order, r.entered_on, 'snapshot' as source, null as previous_stage
+    select
+        r.project_id, r.stage, c.stage_order, r.entered_on, 'snapshot' as source, null as previous_stage,
+        false as is_date_out_of_order
     from seen_runs as r
     inner join cfg_stages as c on c.stage = r.stage
     where r.is_new_run
 ),
 
 unioned as (
-    select * from explicit
+    select * from explicit_checked
     union all
     select * from derived
 ),
@@ -65,14 +87,23 @@ sequenced as (
         lag(source) over w as prev_source,
         lead(entered_on) over w as left_on,
         lead(stage) over w as next_stage,
-        case when source = 'stage_dates' then
-            max(case when source = 'stage_dates' then entered_on end) over (
-                partition by project_id order by stage_order, entered_on
-                rows between unbounded preceding and 1 preceding
-            ) > entered_on
-        end as is_date_out_of_order
+        -- running history up to and including this entry, so project_facts can take
+        -- the day's last entry on or before a snapshot date instead of grouping the entries
+        lead(entered_on) over w is distinct from entered_on as is_last_of_day,
+        first_value(stage_order) over w as first_order,
+        max(stage_order) over wr as cum_max_order,
+        bit_or(1 << (stage_order - 1)) over wr as cum_mask,
+        count(*) over wr as cum_n_events,
+        min(case when stage_order = 1 then entered_on end) over wr as entered_development,
+        min(case when stage_order = 2 then entered_on end) over wr as entered_approval,
+        min(case when stage_order = 3 then entered_on end) over wr as entered_proposal,
+        min(case when stage_order = 4 then entered_on end) over wr as entered_tender,
+        min(case when stage_order = 5 then entered_on end) over wr as entered_negotiation,
+        min(case when stage_order = 6 then entered_on end) over wr as entered_delivery
     from unioned
-    window w as (partition by project_id order by entered_on, stage_order)
+    window
+        w as (partition by project_id order by entered_on, stage_order),
+        wr as (w rows between unbounded preceding and current row)
 ),
 
 final as (
@@ -93,7 +124,18 @@ final as (
             false
         ) as is_fall_back,
         greatest(coalesce(stage_order - prev_order - 1, 0), 0) as n_stages_skipped,
-        coalesce(is_date_out_of_order, false) as is_date_out_of_order
+        coalesce(is_date_out_of_order, false) as is_date_out_of_order,
+        is_last_of_day,
+        first_order,
+        cum_max_order,
+        cum_mask,
+        cum_n_events,
+        entered_development,
+        entered_approval,
+        entered_proposal,
+        entered_tender,
+        entered_negotiation,
+        entered_delivery
     from sequenced
 )
 

@@ -1,21 +1,32 @@
 -- query:  stg_projects (a view)
 -- grain:  one row per project per snapshot date (as_of), from imports still active
 -- params: none
--- output: every column of project_snapshots, with grade renamed for the metric queries
+-- output: every column of project_snapshots, with grade renamed for the metric queries,
+--         and row_key (the stored row's rowid: a cheap join key for derived tables)
 -- why:    rows of a replaced or removed import no longer describe the CRM; a duplicate
 --         (as_of, project_id) (ingest should prevent it) keeps the latest import's row, so
 --         nothing downstream can count a project twice in one snapshot.
 create or replace view stg_projects as
 with active as (
-    select *
+    select *, rowid as row_key
     from project_snapshots
     where import_id not in (select import_id from imports where status <> 'active')
 ),
 
-deduplicated as (
-    select *
+-- only the (as_of, project_id) keys that occur twice are looked at: a two-column
+-- aggregate instead of a window over every wide row
+duplicated as (
+    select as_of, project_id, arg_max(row_key, import_id) as keep_key
     from active
-    qualify row_number() over (partition by as_of, project_id order by import_id desc) = 1
+    group by as_of, project_id
+    having count(*) > 1
+),
+
+deduplicated as (
+    select a.*
+    from active as a
+    anti join duplicated as d
+        on d.as_of = a.as_of and d.project_id = a.project_id and d.keep_key <> a.row_key
 ),
 
 final as (
@@ -41,7 +52,8 @@ final as (
         expected_sign_on,
         created_on,
         lost_reason,
-        import_id
+        import_id,
+        row_key
     from deduplicated
 )
 

@@ -4,6 +4,8 @@
 -- output: project_id, stage, entered_on, source, previous_stage, import_id
 -- why:    the same stage change often arrives twice (a history export re-imported, or a
 --         wide export's stage date repeated in every weekly file); it must count once.
+--         When both a history export and a wide export's date column gave it, it counts
+--         as history (only history can express a fall-back).
 create or replace view stg_stage_events as
 with active as (
     select *
@@ -12,11 +14,15 @@ with active as (
 ),
 
 deduplicated as (
-    select *
+    select
+        project_id,
+        stage,
+        entered_on,
+        min(source) as source,                  -- 'history' before 'stage_dates'
+        max(previous_stage) as previous_stage,  -- any that was given
+        max(import_id) as import_id
     from active
-    qualify row_number() over (
-        partition by project_id, stage, entered_on order by import_id desc, source
-    ) = 1
+    group by project_id, stage, entered_on
 ),
 
 final as (
