@@ -446,6 +446,27 @@ def check_detail(check: Any, value: Any, threshold: Any, lang: str, fallback: An
     return "" if fallback is None else str(fallback)
 
 
+def check_detail_expr(lang: str):
+    """check_detail as a Polars expression over columns check/value/threshold/detail, so a
+    100k-row table is translated without a Python call per row."""
+    import polars as pl
+
+    if lang != "zh":
+        return pl.col("detail").cast(pl.String)
+    pct = lambda c: pl.format("{}%", (pl.col(c) * 100).round(1))  # noqa: E731
+    pts = lambda c: pl.col(c).round(1).cast(pl.String)  # noqa: E731
+    check = pl.col("check")
+    return (
+        pl.when(check == "negative_margin").then(pl.format("毛利率 {} 为负", pct("value")))
+        .when(check == "below_floor").then(pl.format("毛利率 {} 低于底线 {}", pct("value"), pct("threshold")))
+        .when(check == "eroded").then(pl.format("毛利率较最早估算下降 {} 个百分点（阈值 {}）", pts("value"), pts("threshold")))
+        .when(check == "bid_below_floor").then(pl.format("已到招投标阶段，投标毛利率 {} 低于底线 {}：应不投标", pct("value"), pct("threshold")))
+        .when(check == "missing_estimate").then(pl.lit("立项之后仍没有成本或毛利率估算"))
+        .when(check == "high_expense_ratio").then(pl.format("销售费用率 {} 高于阈值 {}（同等级中位数 × 倍数）", pct("value"), pct("threshold")))
+        .otherwise(pl.col("detail").cast(pl.String))
+    )
+
+
 def exception_detail(exception: Any, stage: Any, lang: str, fallback: Any = None) -> str:
     """A process exception in words (zh built here; en is the query's own text)."""
     if lang != "zh":

@@ -36,6 +36,14 @@ RATIO_COLUMNS = {
     "estimated_margin", "margin", "step_conversion", "cumulative_conversion",
     "decided_conversion", "expense_ratio", "win_rate", "margin_pct", "floor",
 }
+CODE_LABELS = {
+    "status": i18n.status_label,
+    "check": i18n.check_label,
+    "change": i18n.change_label,
+    "exception": i18n.exception_label,
+    "severity": i18n.severity_label,
+    "aging_bucket": i18n.bucket_label,
+}
 STAGE_COLUMNS = {"stage", "furthest_stage", "previous_stage", "from_stage", "to_stage", "current_stage"}
 
 
@@ -85,13 +93,8 @@ def localise(ctx: Context, df: pl.DataFrame, columns: Sequence[str] | None = Non
 
     Returns the frame to show/download and a column_config for st.dataframe."""
     lang, unit = ctx.lang, ctx.unit
-    if lang == "zh" and "detail" in df.columns and "check" in df.columns and "value" in df.columns:
-        df = df.with_columns(
-            pl.struct("check", "value", "threshold", "detail").map_elements(
-                lambda r: i18n.check_detail(r["check"], r["value"], r["threshold"], lang, r["detail"]),
-                return_dtype=pl.String,
-            ).alias("detail")
-        )
+    if lang == "zh" and {"detail", "check", "value", "threshold"} <= set(df.columns):
+        df = df.with_columns(i18n.check_detail_expr(lang).alias("detail"))
     if lang == "zh" and "detail" in df.columns and "exception" in df.columns:
         df = df.with_columns(
             pl.struct("exception", "stage", "detail").map_elements(
@@ -110,18 +113,11 @@ def localise(ctx: Context, df: pl.DataFrame, columns: Sequence[str] | None = Non
         if c in STAGE_COLUMNS:
             mapping = {s: i18n.stage_label(s, lang) for s in df.get_column(c).unique().drop_nulls().to_list()}
             exprs.append(pl.col(c).replace_strict(mapping, default=None, return_dtype=pl.String).alias(c))
-        elif c == "status":
-            exprs.append(pl.col(c).map_elements(lambda v: i18n.status_label(v, lang), return_dtype=pl.String))
-        elif c == "check":
-            exprs.append(pl.col(c).map_elements(lambda v: i18n.check_label(v, lang), return_dtype=pl.String))
-        elif c == "change":
-            exprs.append(pl.col(c).map_elements(lambda v: i18n.change_label(v, lang), return_dtype=pl.String))
-        elif c == "exception":
-            exprs.append(pl.col(c).map_elements(lambda v: i18n.exception_label(v, lang), return_dtype=pl.String))
-        elif c == "severity":
-            exprs.append(pl.col(c).map_elements(lambda v: i18n.severity_label(v, lang), return_dtype=pl.String))
-        elif c == "aging_bucket":
-            exprs.append(pl.col(c).map_elements(lambda v: i18n.bucket_label(v, lang), return_dtype=pl.String))
+        elif c in CODE_LABELS and dt == pl.String:
+            # Few distinct codes: translate each once, then a vectorised replace.
+            label = CODE_LABELS[c]
+            mapping = {v: label(v, lang) for v in df.get_column(c).unique().drop_nulls().to_list()}
+            exprs.append(pl.col(c).replace_strict(mapping, default=None, return_dtype=pl.String).alias(c))
         elif c in AMOUNT_COLUMNS and dt.is_numeric():
             exprs.append((pl.col(c).cast(pl.Float64) / divisor).alias(c))
             header = f"{header} ({i18n.unit_suffix(unit, lang)})"

@@ -1,0 +1,50 @@
+"""The UI's words and numbers: zh/en strings, stage names, amounts in 元/万元 (no Streamlit)."""
+
+import polars as pl
+
+from dashboard import i18n
+
+
+def test_every_ui_string_exists_in_both_languages_with_the_same_placeholders():
+    import string
+
+    for key, (en, zh) in i18n.STRINGS.items():
+        assert en and zh, key
+        fields = lambda s: {f for _, f, _, _ in string.Formatter().parse(s) if f}  # noqa: E731
+        assert fields(en) == fields(zh), key
+
+
+def test_stage_names_come_from_the_domain_config():
+    assert i18n.stage_label("tender", "zh") == "招投标"
+    assert i18n.stage_label("tender", "en") == "Tender / bidding"
+    assert i18n.stage_label("not-a-stage", "zh") == "not-a-stage"  # shown, not crashed
+
+
+def test_amounts_in_wan_and_yuan_with_the_sign_first():
+    assert i18n.fmt_amount(12_345_678, "zh", "wan") == "1,235 万元"
+    assert i18n.fmt_amount(12_345, "zh", "wan") == "1.2 万元"
+    assert i18n.fmt_amount(12_345_678, "en", "yuan") == "¥12,345,678"
+    assert i18n.fmt_amount(-7_441_000, "en", "wan", signed=True) == "-¥744.1 万"
+    assert i18n.fmt_amount(5_000, "zh", "yuan", signed=True) == "+5,000 元"
+    assert i18n.fmt_amount(None, "zh", "wan") == "–"
+
+
+def test_percentages_and_points():
+    assert i18n.fmt_pct(0.2345) == "23.4%" or i18n.fmt_pct(0.2345) == "23.5%"
+    assert i18n.fmt_points(0.004, "zh") == "+0.4 个百分点"
+    assert i18n.fmt_points(-0.004, "en") == "-0.4 pp"
+
+
+def test_the_vectorised_check_detail_says_the_same_as_the_scalar_one():
+    df = pl.DataFrame(
+        {
+            "check": ["negative_margin", "below_floor", "eroded", "bid_below_floor", "missing_estimate", "high_expense_ratio", "other"],
+            "value": [-0.05, 0.118, 5.04, -0.05, None, 0.004085, 1.0],
+            "threshold": [0.0, 0.12, 5.0, 0.15, None, 0.003998, None],
+            "detail": ["a", "b", "c", "d", "e", "f", "g"],
+        }
+    )
+    for lang in ("zh", "en"):
+        vectorised = df.select(i18n.check_detail_expr(lang)).to_series().to_list()
+        scalar = [i18n.check_detail(r["check"], r["value"], r["threshold"], lang, r["detail"]) for r in df.iter_rows(named=True)]
+        assert vectorised == scalar
