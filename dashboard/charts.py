@@ -112,12 +112,18 @@ def heatmap(df: pl.DataFrame, lang: str, *, row: str, value: str, value_title: s
             alt.Tooltip(f"{value}:Q", title=value_title, format=".1%" if percent else ","),
         ],
     ).add_params(sel)
-    text = base.mark_text(fontSize=11).encode(
-        text=alt.Text("reached:Q", format=","),
-        color=alt.condition(f"datum['{value}'] > {0.55 if percent else 'datum.maxv * 0.55'}", alt.value("white"), alt.value("#222")),
+    # Text colour computed here (white on dark cells) and used as is (scale=None).
+    vmax = float(df.get_column(value).max() or 0) if df.height else 0.0
+    cut = 0.55 if percent else vmax * 0.55
+    df = df.with_columns(
+        pl.when(pl.col(value).cast(pl.Float64) > cut).then(pl.lit("white")).otherwise(pl.lit("#222")).alias("text_color")
     )
-    if not percent:
-        text = text.transform_joinaggregate(maxv=f"max({value})")
+    text = alt.Chart(_to_pandas(df)).mark_text(fontSize=11).encode(
+        x=alt.X("stage_label:N", sort=order),
+        y=alt.Y("segment:N", sort="ascending"),
+        text=alt.Text("reached:Q", format=","),
+        color=alt.Color("text_color:N", scale=None),
+    )
     n_rows = max(df.get_column("segment").n_unique(), 1)
     return (rects + text).properties(height=min(36 * n_rows + 40, 700))
 

@@ -222,3 +222,10 @@ def test_an_unknown_column_and_stage_are_mapped_once_and_the_mapping_is_reused(d
     again.file_uploader(key="data_upload_0").set_value(("odd-2.csv", blob.replace(b"X-1", b"X-2"), "text/csv")).run()
     assert not again.exception
     assert any("可以导入" in s.value for s in again.success)
+
+
+@pytest.mark.parametrize("page", [None, "funnel", "aging", "margin"])
+def test_filters_that_match_nothing_get_a_helpful_message(db, page):
+    at = open_page(page, region="华东", owner="孙浩")  # 孙浩 works in 西南 only
+    assert at.multiselect(key="owner").value == ["孙浩"]
+    assert any("没有符合筛选条件的项目" in i.value for i in at.info), [i.value for i in at.info]
