@@ -74,6 +74,8 @@ def cmd_query(args: argparse.Namespace) -> int:
         categories=tuple(args.category or ()),
     )
     extra = {"by": args.by} if args.by else {}
+    if args.project:
+        extra["project_id"] = args.project
     cur = store.ReadHub(db).cursor()
     try:
         df = queries.run(cur, args.name, filters, **extra)
@@ -125,6 +127,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--owner", action="append")
     p.add_argument("--category", action="append")
     p.add_argument("--by", choices=["region", "grade", "owner", "category"], help="segment (funnel)")
+    p.add_argument("--project", help="project id (the `project` query)")
     p.add_argument("--format", choices=["table", "csv", "json"], default="table")
     p.set_defaults(func=cmd_query)
 
