@@ -19,7 +19,6 @@ import json
 import os
 import platform
 import random
-import resource
 import statistics
 import subprocess
 import sys
@@ -96,16 +95,30 @@ def write_xlsx(path: Path, n: int) -> None:
     wb.close()
 
 
-def whole_import(path: Path, db: Path) -> tuple[float, int]:
+def whole_import(path: Path, db: Path) -> dict:
+    """Seconds for prepare, for commit, and for an empty write transaction on the result
+    (the store's own cost: copy, migrate check, queries.refresh of the derived tables,
+    checkpoint, fsync, replace) — so the ingest share and the store share are both seen."""
+    from dashboard import store
     from dashboard.ingest import commit, prepare
 
     if db.exists():
         db.unlink()
     t0 = time.perf_counter()
     p = prepare(path.name, path.read_bytes())
+    t1 = time.perf_counter()
     assert p.ok, p.messages()[:5]
     [res] = commit(db, [p])
-    return time.perf_counter() - t0, res.rows_added
+    t2 = time.perf_counter()
+    with store.write_transaction(db):
+        pass
+    t3 = time.perf_counter()
+    assert res.rows_added > 0
+    return {"total": t2 - t0, "prepare": t1 - t0, "commit": t2 - t1, "store_only": t3 - t2}
+
+
+def med(runs: list[dict], key: str) -> float:
+    return statistics.median(r[key] for r in runs)
 
 
 def timed(fn, repeat: int) -> float:
@@ -156,8 +169,10 @@ def machine() -> str:
     import pandas
     import polars
 
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     return (
-        f"{platform.system()} {platform.release()}, {cpu}, {os.cpu_count()} CPUs, {mem:.0f} GiB RAM; "
+        f"{platform.system()} {platform.release()}, {cpu}, {os.cpu_count()} CPUs, {mem:.0f} GiB RAM, "
+        f"load average {load} at the end of the run (the machine is shared: expect noise); "
         f"Python {platform.python_version()}, polars {polars.__version__}, duckdb {duckdb.__version__}, "
         f"fastexcel {fastexcel.__version__}, pandas {pandas.__version__}"
     )
@@ -182,11 +197,12 @@ def main() -> None:
         print(f"generated {n} rows ({csv_path.stat().st_size / 1e6:.1f} MB CSV, "
               f"{xlsx_path.stat().st_size / 1e6:.1f} MB XLSX in {time.perf_counter() - t0:.1f} s)", flush=True)
 
-        csv_import = [whole_import(csv_path, db)[0] for _ in range(args.repeat)]
+        whole_import(csv_path, db)  # warm the OS file cache and this process's imports
+        csv_import = [whole_import(csv_path, db) for _ in range(args.repeat)]
         csv_pandas = timed(lambda: pd.read_csv(csv_path, skiprows=1), args.repeat)
-        print(f"CSV  whole import {statistics.median(csv_import):.3f} s; pandas read {csv_pandas:.3f} s", flush=True)
-        xlsx_import = [whole_import(xlsx_path, db)[0] for _ in range(args.repeat)]
-        print(f"XLSX whole import {statistics.median(xlsx_import):.3f} s", flush=True)
+        print(f"CSV  whole import {med(csv_import, 'total'):.3f} s {csv_import}; pandas read {csv_pandas:.3f} s", flush=True)
+        xlsx_import = [whole_import(xlsx_path, db) for _ in range(args.repeat)]
+        print(f"XLSX whole import {med(xlsx_import, 'total'):.3f} s {xlsx_import}", flush=True)
         xlsx_pandas = timed(lambda: pd.read_excel(xlsx_path, sheet_name="项目台账", skiprows=2, engine="openpyxl"), 1)
         print(f"XLSX pandas+openpyxl read {xlsx_pandas:.3f} s", flush=True)
 
@@ -199,7 +215,7 @@ def main() -> None:
             print(f"1M CSV import {big['seconds']:.2f} s, peak RSS parent {big['self_kb'] / 1024:.0f} MB, "
                   f"child {big['children_kb'] / 1024:.0f} MB", flush=True)
 
-    csv_t, xlsx_t = statistics.median(csv_import), statistics.median(xlsx_import)
+    csv_t, xlsx_t = med(csv_import, "total"), med(xlsx_import, "total")
     lines = [
         "# Ingest benchmark",
         "",
@@ -213,10 +229,16 @@ def main() -> None:
         "`commit` (copy, insert frames, refresh derived views, commit, checkpoint, fsync, os.replace) into a",
         f"fresh DuckDB file; median of {args.repeat} runs. pandas only *reads* the same file (no cleaning, no database).",
         "",
-        "| file | whole import (ours) | pandas read | ratio (pandas / ours) | target |",
-        "|---|---|---|---|---|",
-        f"| CSV {n:,} rows | {csv_t:.3f} s | {csv_pandas:.3f} s (`read_csv`) | {csv_pandas / csv_t:.2f}× | ≤ 1 s |",
-        f"| XLSX {n:,} rows | {xlsx_t:.3f} s | {xlsx_pandas:.3f} s (`read_excel`, openpyxl) | {xlsx_pandas / xlsx_t:.1f}× | ≤ 2 s and ≥ 10× |",
+        "| file | whole import | = prepare (child) | + commit | pandas read | ratio pandas / whole import | target |",
+        "|---|---|---|---|---|---|---|",
+        f"| CSV {n:,} rows | **{csv_t:.2f} s** | {med(csv_import, 'prepare'):.2f} s | {med(csv_import, 'commit'):.2f} s "
+        f"| {csv_pandas:.3f} s (`read_csv`) | {csv_pandas / csv_t:.2f}× | ≤ 1 s |",
+        f"| XLSX {n:,} rows | **{xlsx_t:.2f} s** | {med(xlsx_import, 'prepare'):.2f} s | {med(xlsx_import, 'commit'):.2f} s "
+        f"| {xlsx_pandas:.2f} s (`read_excel`, openpyxl) | {xlsx_pandas / xlsx_t:.1f}× | ≤ 2 s and ≥ 10× |",
+        "",
+        f"Of each commit, the store's own work — an *empty* `write_transaction` on the same database "
+        f"(copy, `queries.refresh` of the derived tables, checkpoint, fsync, replace) — takes "
+        f"{med(csv_import, 'store_only'):.2f} s (CSV) / {med(xlsx_import, 'store_only'):.2f} s (XLSX) at this size.",
         "",
     ]
     if big:
@@ -226,6 +248,19 @@ def main() -> None:
             f"(target < 2048 MB each).",
             "",
         ]
+    lines += [
+        "## Reading the numbers",
+        "",
+        "* pandas `read_csv` of a clean CSV is a C loop with no validation; our CSV import also runs a",
+        "  child process (~0.2 s fixed: Python + Polars start-up), checks every record's field count,",
+        "  parses every value and writes a database, so that ratio is far below 1 by nature.",
+        "* The commit column includes the store's own work on every write (the empty-transaction",
+        "  figure above): copying the file, `queries.refresh` rebuilding the derived per-project tables",
+        "  over *all* rows, checkpoint and fsync. At 100k rows that is most of the commit; the ingest",
+        "  part of a commit (insert frames, replace/diff, stage fill) is the difference.",
+        "* calamine reading the 100k-row sheet is ~0.8 s of the XLSX prepare; openpyxl takes 15–30 s.",
+        "",
+    ]
     text = "\n".join(lines)
     print(text)
     if not args.quick:

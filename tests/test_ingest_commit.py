@@ -140,7 +140,7 @@ def test_the_cli_prints_each_files_report_and_the_as_of_it_used(db_path, tmp_pat
     out = io.StringIO()
     assert cli_ingest(db_path, [path], as_of=None, mapping_path=None, out=out) == 0
     text = out.getvalue()
-    assert "as of 2026-03-02 (from file name)" in text and "imported as import 1" in text
+    assert "as of 2026-03-02 (file name)" in text and "imported as import 1" in text
     out = io.StringIO()
     assert cli_ingest(db_path, [path], as_of=None, mapping_path=None, out=out) == 0
     assert "nothing changed" in out.getvalue()

@@ -9,7 +9,6 @@ from datetime import date
 from pathlib import Path
 
 import polars as pl
-import pytest
 
 from dashboard import store
 from dashboard.ingest import commit, load_mapping, prepare

@@ -19,7 +19,7 @@ from datetime import date
 
 import polars as pl
 
-from dashboard.config import STATUSES, DomainConfig, normalize
+from dashboard.config import DomainConfig, normalize
 from dashboard.ingest import values as V
 from dashboard.ingest.mapping import Mapping
 from dashboard.ingest.read import Grid, file_type, read_csv_grid, read_excel_grid
@@ -621,4 +621,4 @@ def _history(report, data, rows, cols, mapping, config, constants):
     return frame.select(list(EVENT_SCHEMA)).cast(EVENT_SCHEMA)
 
 
-__all__ = ["prepare_local", "PROJECT_SCHEMA", "EVENT_SCHEMA", "STATUSES", "label"]
+__all__ = ["EVENT_SCHEMA", "PROJECT_SCHEMA", "label", "prepare_local"]

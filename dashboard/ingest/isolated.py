@@ -8,7 +8,6 @@ and this process carries on. No streamlit, no database.
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import signal

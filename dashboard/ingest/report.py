@@ -13,7 +13,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import date
 from typing import Any
 
-MAX_ISSUES_PER_KIND = 50  # per (code, column): the rest are counted, not listed
+MAX_ISSUES_PER_KIND = 50
+_SOURCE_ZH = {"given": "指定", "column": "数据列", "title row": "标题行", "file name": "文件名", "today": "今天"}  # per (code, column): the rest are counted, not listed
 
 
 @dataclass
@@ -151,7 +152,7 @@ class Report:
         if zh:
             lines = [
                 f"{self.file_name}：{where}表头在第 {self.header_row} 行，{kind[0]}，"
-                f"数据日期 {as_of}（来源：{src}）",
+                f"数据日期 {as_of}（来源：{_SOURCE_ZH.get(src, src)}）",
                 f"  读取 {self.rows_read} 行，接受 {self.rows_accepted} 行，跳过 {self.rows_skipped} 行"
                 + (f"（{skipped}）" if skipped else ""),
                 f"  识别列：{', '.join(f'{c.header}→{c.canonical}' for c in self.columns)}",
@@ -162,7 +163,7 @@ class Report:
         else:
             lines = [
                 f"{self.file_name}: {where}header on row {self.header_row}, {kind[1]}, "
-                f"as of {as_of} (from {src})",
+                f"as of {as_of} ({src})",
                 f"  rows read {self.rows_read}, accepted {self.rows_accepted}, skipped {self.rows_skipped}"
                 + (f" ({skipped})" if skipped else ""),
                 f"  columns: {', '.join(f'{c.header}->{c.canonical}' for c in self.columns)}",
