@@ -122,10 +122,11 @@ def heatmap(df: pl.DataFrame, lang: str, *, row: str, value: str, value_title: s
         x=alt.X("stage_label:N", sort=order),
         y=alt.Y("segment:N", sort="ascending"),
         text=alt.Text("reached:Q", format=","),
-        color=alt.Color("text_color:N", scale=None),
+        # fill, not color: the rects own the (quantitative) color scale of the layer
+        fill=alt.Fill("text_color:N", scale=None, legend=None),
     )
     n_rows = max(df.get_column("segment").n_unique(), 1)
-    return (rects + text).properties(height=min(36 * n_rows + 40, 700))
+    return alt.layer(rects, text).resolve_scale(color="independent").properties(height=min(36 * n_rows + 40, 700))
 
 
 # --------------------------------------------------------------------------- weekly review
