@@ -229,3 +229,13 @@ def test_filters_that_match_nothing_get_a_helpful_message(db, page):
     at = open_page(page, region="华东", owner="孙浩")  # 孙浩 works in 西南 only
     assert at.multiselect(key="owner").value == ["孙浩"]
     assert any("没有符合筛选条件的项目" in i.value for i in at.info), [i.value for i in at.info]
+
+
+def test_a_waterfall_bar_lists_the_changes_behind_it_in_words(db):
+    at = open_page()
+    at.session_state["weekly_waterfall"] = {"selection": {"pick": [{"step": "won"}]}}
+    at.run()
+    assert not at.exception
+    won = frame(at, "weekly_drill_change_table")
+    assert len(won) == number(metric(at, "本周赢单"))
+    assert set(won["变化"]) == {"赢单"} and set(won["之前"]) == {"进行中"}

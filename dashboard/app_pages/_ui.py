@@ -102,6 +102,8 @@ def localise(ctx: Context, df: pl.DataFrame, columns: Sequence[str] | None = Non
                 return_dtype=pl.String,
             ).alias("detail")
         )
+    if "change" in df.columns and ({"before", "after"} & set(df.columns)):
+        df = df.with_columns(_change_values(df, c, lang, unit).alias(c) for c in ("before", "after") if c in df.columns)
     if columns is not None:
         df = df.select([c for c in columns if c in df.columns])
     exprs = []
@@ -134,6 +136,26 @@ def localise(ctx: Context, df: pl.DataFrame, columns: Sequence[str] | None = Non
     if exprs:
         df = df.with_columns(exprs)
     return df.rename(renames), config
+
+
+def _change_values(df: pl.DataFrame, col: str, lang: str, unit: str) -> pl.Expr:
+    """The before/after of a change in words: stage and status codes named, margins as %,
+    amounts in the chosen unit; dates and anything else as they are."""
+    codes = {}
+    for v in df.get_column(col).drop_nulls().unique().to_list():
+        label = i18n.stage_label(v, lang)
+        if label == v:
+            label = i18n.status_label(v, lang)
+        codes[v] = label
+    change = pl.col("change")
+    number = pl.col(col).cast(pl.Float64, strict=False)
+    suffix = i18n.unit_suffix(unit, lang)
+    return (
+        pl.when(change == "margin_down").then(pl.format("{}%", (number * 100).round(1)))
+        .when(change.is_in(["amount_up", "amount_down"]))
+        .then(pl.format("{} {}", (number / i18n.unit_divisor(unit)).round(1 if unit == "wan" else 0), pl.lit(suffix)))
+        .otherwise(pl.col(col).replace_strict(codes, default=pl.col(col), return_dtype=pl.String))
+    )
 
 
 # --------------------------------------------------------------------------- tables and downloads
