@@ -10,7 +10,7 @@ import dataclasses
 import polars as pl
 import streamlit as st
 
-from dashboard import charts, downloads, i18n
+from dashboard import charts, data, downloads, i18n
 from dashboard.app_pages import _ui
 from dashboard.sidebar import context
 
@@ -226,6 +226,9 @@ else:
 
 
 def _pack() -> bytes:
+    # Runs when the button is clicked, on a server thread, maybe after an import: take a
+    # cursor of its own (a DuckDB cursor must not cross threads; the run's may be stale).
+    pctx = dataclasses.replace(ctx, run=data.open_run())
     summary_rows = [
         (ctx.t("as_of"), i18n.fmt_date(ctx.as_of, lang)),
         (ctx.t("compared_with", since=""), i18n.fmt_date(ctx.since, lang)),
@@ -248,7 +251,7 @@ def _pack() -> bytes:
     # Funnel by region x grade: one segmented run per grade (the query segments one way).
     parts = []
     for grade in ctx.state.grades or tuple(ctx.options.get("grade", ())):
-        part = _ui.quiet_load(ctx, "funnel", dataclasses.replace(now_f, grades=(grade,)), by="region")
+        part = _ui.quiet_load(pctx, "funnel", dataclasses.replace(now_f, grades=(grade,)), by="region")
         if part is not None and part.height:
             parts.append(part.with_columns(pl.lit(grade).alias("grade")).rename({"segment": "region"}, strict=False))
     if parts:
