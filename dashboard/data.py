@@ -20,6 +20,7 @@ Pages call the functions here, which call ``queries.run``; no SQL text lives in 
 from __future__ import annotations
 
 import dataclasses
+import logging
 import uuid
 from dataclasses import dataclass
 from datetime import date
@@ -61,17 +62,19 @@ def db_path() -> Path:
 
 
 def _load_seeds_or_create(path: Path) -> None:
+    """First start: the demo data through the real importer; if that fails, an empty
+    database (the pages then point to the Data page) and the reason in the server log."""
     try:
-        from dashboard import demo  # the seeds teammate's loader; absent in early builds
-    except ImportError:
-        demo = None
-    if demo is not None and hasattr(demo, "load_seeds"):
+        from dashboard import demo
+
         demo.load_seeds(path)
+    except Exception:  # noqa: BLE001 - a broken seed set must not keep the app from starting
+        logging.getLogger(__name__).exception("could not load the demo data into %s; starting empty", path)
     if not path.exists():
         store.ensure_database(path)
 
 
-@st.cache_resource(show_spinner=False, max_entries=4)
+@st.cache_resource(show_spinner="首次启动：正在载入演示数据… · First start: loading the demo data…", max_entries=4)
 def _hub(path: str) -> store.ReadHub:
     p = Path(path)
     p.parent.mkdir(parents=True, exist_ok=True)
