@@ -247,7 +247,7 @@ def _write_workbook(path: Path, *, rows: int = 3) -> None:
     date_fmt = wb.add_format({"num_format": "yyyy-mm-dd"})
     ws.merge_range(0, 0, 0, 6, "大客户项目台账（截至2026年11月23日）")
     ws.write(1, 0, "单位：万元")
-    ws.write_row(3, 0, ["项目编号", "项目名称", "客户等级", "当前阶段", "预计签约金额（万元）", "毛利率", "预计签约时间"])
+    ws.write_row(3, 0, ["项目编号", "项目名称", "客户等级", "当前阶段", "预计签约金额（万元）", "毛利率", "预计签约时间", "创建日期"])
     stages = ["招投标", "提案", "商务谈判", "赢单"]
     for i in range(rows):
         r = 4 + i
@@ -258,6 +258,7 @@ def _write_workbook(path: Path, *, rows: int = 3) -> None:
         ws.write_number(r, 4, 100 + i + 0.5)
         ws.write_number(r, 5, 0.2)
         ws.write_datetime(r, 6, datetime(2026, 3, 5 + i % 20), date_fmt)
+        ws.write_number(r, 7, 45991 + i)  # a date as a bare Excel serial (no date format)
     ws.write_row(4 + rows, 0, ["合计", "", "", "", 100 * rows])
     wb.close()
 
@@ -276,6 +277,7 @@ def test_an_xlsx_ledger_is_read_from_the_right_sheet_below_its_title_rows_with_t
     assert df["expected_amount"].to_list() == [Decimal("1005000.00"), Decimal("1015000.00"), Decimal("1025000.00"), Decimal("1035000.00")]
     assert df["expected_sign_on"].to_list() == [date(2026, 3, 5), date(2026, 3, 6), date(2026, 3, 7), date(2026, 3, 8)]
     assert df["status"].to_list() == ["open", "open", "open", "won"]
+    assert df["created_on"].to_list()[:2] == [date(2025, 11, 30), date(2025, 12, 1)]
 
 
 def test_an_xlsx_error_names_the_row_as_excel_shows_it(tmp_path):
@@ -335,6 +337,63 @@ def test_a_crafted_xlsx_that_aborts_the_excel_reader_is_refused_without_killing_
     assert "无法被安全读取" in p.report.errors[0].zh
     again = _prepare(_write(tmp_path, "ok.csv", _csv([HEADER, *ROWS]).encode()))
     assert again.ok  # and this process carries on
+
+
+def huge_string_xlsx() -> bytes:
+    """~30 KB zipped: one 1 MB shared string referenced by 12,000 cells (12 GB unpacked)."""
+    parts = {
+        "[Content_Types].xml": (
+            '<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+            '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+            '<Default Extension="xml" ContentType="application/xml"/>'
+            '<Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
+            '<Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
+            '<Override PartName="/xl/sharedStrings.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/></Types>'
+        ),
+        "_rels/.rels": (
+            '<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+            '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>'
+        ),
+        "xl/workbook.xml": (
+            '<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+            'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets><sheet name="s" sheetId="1" r:id="rId1"/></sheets></workbook>'
+        ),
+        "xl/_rels/workbook.xml.rels": (
+            '<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+            '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/>'
+            '<Relationship Id="rId2" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/sharedStrings" Target="sharedStrings.xml"/></Relationships>'
+        ),
+        "xl/sharedStrings.xml": (
+            '<?xml version="1.0" encoding="UTF-8"?><sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+            'count="1" uniqueCount="1"><si><t>' + "x" * 1_000_000 + "</t></si></sst>"
+        ),
+        "xl/worksheets/sheet1.xml": (
+            '<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>'
+            + "".join(
+                f'<row r="{r}">' + "".join(f'<c r="{c}{r}" t="s"><v>0</v></c>' for c in "ABCDEFGHIJKL") + "</row>"
+                for r in range(1, 1001)
+            )
+            + "</sheetData></worksheet>"
+        ),
+    }
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, text in parts.items():
+            z.writestr(name, text)
+    return buf.getvalue()
+
+
+def test_a_small_xlsx_that_unpacks_to_gigabytes_is_refused_at_the_memory_limit(tmp_path):
+    path = _write(tmp_path, "huge-strings.xlsx", huge_string_xlsx())
+    assert path.stat().st_size < 40_000
+    p = prepare(path.name, path.read_bytes(), memory_mb=1024)  # the default (4 GB) only takes longer
+    assert not p.ok and p.report.errors[0].code == "unreadable"
+
+
+def test_a_file_that_takes_longer_than_the_time_limit_is_refused(tmp_path):
+    path = _write(tmp_path, "slow.csv", _csv([HEADER, *ROWS]).encode())
+    p = prepare(path.name, path.read_bytes(), timeout_s=0.01)
+    assert not p.ok and "longer than 0.01 s" in p.report.errors[0].en
 
 
 def test_a_file_that_needs_more_memory_than_the_limit_is_refused(tmp_path):

@@ -9,6 +9,7 @@ and this process carries on. No streamlit, no database.
 from __future__ import annotations
 
 import json
+import math
 import os
 import signal
 import subprocess
@@ -27,7 +28,7 @@ from dashboard.ingest.mapping import Mapping
 from dashboard.ingest.report import Report
 
 # Limits for the child that parses a file; override with the environment variables.
-MEMORY_MB = int(os.environ.get("PIPELINE_INGEST_MEMORY_MB", "6144"))  # address space, not RSS
+MEMORY_MB = int(os.environ.get("PIPELINE_INGEST_MEMORY_MB", "4096"))  # address space (RSS is less)
 TIMEOUT_S = int(os.environ.get("PIPELINE_INGEST_TIMEOUT_S", "300"))
 _PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])
 
@@ -76,7 +77,7 @@ def prepare(
     mapping: Mapping | None = None,
     config: DomainConfig | None = None,
     memory_mb: int | None = None,
-    timeout_s: int | None = None,
+    timeout_s: float | None = None,
 ) -> Prepared:
     """Parse, clean and validate one file (CSV or XLSX bytes). ``name`` is a label only.
 
@@ -93,14 +94,14 @@ def prepare(
         "config_path": str(config.path),
         "today": today.isoformat(),
         "memory_mb": memory_mb,
-        "cpu_s": timeout_s,
+        "cpu_s": max(1, math.ceil(timeout_s)),
     }
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(p for p in (_PACKAGE_ROOT, env.get("PYTHONPATH")) if p)
     # The bytes go to the child, and the frames come back, through files in a private
     # temporary folder: no extra copies of a large file in this process's memory.
     with tempfile.TemporaryDirectory(prefix="ingest-") as tmp:
-        src, out = Path(tmp) / "input", Path(tmp) / "output"
+        src, out = Path(tmp) / "input", Path(tmp)
         src.write_bytes(data)
         params["input"], params["output"] = str(src), str(out)
         try:
@@ -118,19 +119,20 @@ def prepare(
                 f"reading took longer than {timeout_s} s and was stopped; the file is refused "
                 "(it may be too large, or crafted)",
             )
-        if proc.returncode != 0 or not out.exists():
+        if proc.returncode != 0 or not (out / "report.json").exists():
             return _refused(name, data, as_of, today, *_why(proc, memory_mb))
-        with open(out, "rb") as fh:
-            report = Report.from_dict(json.loads(fh.read(int.from_bytes(fh.read(8), "big"))))
-            projects = pl.read_ipc(fh.read(int.from_bytes(fh.read(8), "big")))
-            events = pl.read_ipc(fh.read(int.from_bytes(fh.read(8), "big")))
+        report = Report.from_dict(json.loads((out / "report.json").read_text(encoding="utf-8")))
+        projects = pl.read_ipc(out / "projects.arrow")
+        events = pl.read_ipc(out / "events.arrow")
     return Prepared(report=report, projects=projects, events=events)
 
 
 def _why(proc: subprocess.CompletedProcess, memory_mb: int) -> tuple[str, str]:
     if proc.returncode < 0:
         why_en = f"the reader process was stopped by {signal.Signals(-proc.returncode).name}"
-    elif proc.returncode == 3 or b"MemoryError" in proc.stderr:
+    elif proc.returncode == 3 or any(
+        w in proc.stderr for w in (b"MemoryError", b"Cannot allocate memory", b"memory allocation", b"\nOSError\n")
+    ):
         why_en = f"reading it needed more than the {memory_mb} MB memory limit"
     else:
         last = proc.stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or ["?"]

@@ -7,24 +7,17 @@ as refused. Limits are set before Polars or fastexcel are imported.
 
 Protocol: stdin holds JSON {name, as_of, mapping, config_path, today, memory_mb, cpu_s,
 input, output}; the file's bytes are read from ``input`` (a file in the parent's private
-temporary folder) and ``output`` receives three parts, each prefixed by an 8-byte
-big-endian length: the JSON report, Arrow IPC of projects, Arrow IPC of events. Files,
-not pipes, so a large export is not copied through pipe buffers. The child prints to
-stderr only. No streamlit, no database.
+temporary folder) and the folder ``output`` receives projects.arrow and events.arrow
+(Arrow IPC) and then report.json (written last: its presence means complete). Files, not
+pipes, so a large export is not copied through pipe buffers. The child prints to stderr only. No streamlit, no database.
 """
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import resource
 import sys
-
-
-def _write_part(stream, payload: bytes) -> None:
-    stream.write(len(payload).to_bytes(8, "big"))
-    stream.write(payload)
 
 
 def _limit(memory_mb: int, cpu_s: int) -> None:
@@ -60,15 +53,13 @@ def main() -> int:
         print("MemoryError", file=sys.stderr)
         return 3
     del data
-    tmp = params["output"] + ".part"
-    with open(tmp, "wb") as out:
-        _write_part(out, json.dumps(report.to_dict(), ensure_ascii=False, default=str).encode("utf-8"))
-        for frame in (projects, events):
-            buf = io.BytesIO()
-            frame.write_ipc(buf)
-            _write_part(out, buf.getbuffer())
-            del buf
-    os.replace(tmp, params["output"])  # present only when complete
+    out = params["output"]  # a folder; report.json is written last, so it means "complete"
+    projects.write_ipc(os.path.join(out, "projects.arrow"))
+    events.write_ipc(os.path.join(out, "events.arrow"))
+    tmp = os.path.join(out, "report.json.part")
+    with open(tmp, "w", encoding="utf-8") as fh:
+        json.dump(report.to_dict(), fh, ensure_ascii=False, default=str)
+    os.replace(tmp, os.path.join(out, "report.json"))
     return 0
 
 
