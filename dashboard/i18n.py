@@ -120,6 +120,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "p75_days": ("P75 days", "P75 天数"),
     "p90_days": ("P90 days", "P90 天数"),
     "count": ("Count", "数量"),
+    "n": ("Projects", "项目数"),
+    "durations_legend": ("Bar: median days · blue tick: P75 · red tick: P90.", "柱：中位天数 · 蓝色刻度：P75 · 红色刻度：P90。"),
     "days_in_stage": ("Days in stage", "停留天数"),
     "limit_days": ("Limit (days)", "上限（天）"),
     "is_stalled": ("Stalled", "停滞"),
@@ -228,7 +230,13 @@ STATUS_NAMES = {
     "lost": ("Lost", "丢单"),
     "dropped": ("Dropped", "放弃"),
     "completed": ("Completed", "已验收"),
+    # an import's status (the Data page's history)
+    "active": ("Active", "有效"),
+    "replaced": ("Replaced by a later file", "已被后续文件替换"),
+    "removed": ("Removed", "已删除"),
 }
+
+KIND_NAMES = {"projects": ("Project list", "项目台账"), "history": ("Stage history", "阶段历史")}
 
 CHECK_NAMES = {
     "below_floor": ("Margin below floor", "毛利率低于底线"),
@@ -326,6 +334,10 @@ def stage_labels(lang: str) -> list[str]:
 
 def status_label(code: Any, lang: str) -> str:
     return _named(STATUS_NAMES, code, lang)
+
+
+def kind_label(code: Any, lang: str) -> str:
+    return _named(KIND_NAMES, code, lang)
 
 
 def check_label(code: Any, lang: str) -> str:

@@ -43,6 +43,7 @@ CODE_LABELS = {
     "exception": i18n.exception_label,
     "severity": i18n.severity_label,
     "aging_bucket": i18n.bucket_label,
+    "kind": i18n.kind_label,
 }
 STAGE_COLUMNS = {"stage", "furthest_stage", "previous_stage", "from_stage", "to_stage", "current_stage"}
 
@@ -130,6 +131,8 @@ def localise(ctx: Context, df: pl.DataFrame, columns: Sequence[str] | None = Non
             config[header] = st.column_config.NumberColumn(header, format="%.1f")
         elif dt == pl.Date:
             config[header] = st.column_config.DateColumn(header, format="YYYY-MM-DD")
+        elif c == "project_name":  # long names: don't let them push the figures off screen
+            config[header] = st.column_config.TextColumn(header, width="medium")
         elif c == "is_stalled":
             config[header] = st.column_config.CheckboxColumn(header)
         renames[c] = header

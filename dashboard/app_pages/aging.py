@@ -66,4 +66,6 @@ if durations is not None and not _ui.empty_result(ctx, durations):
                         key="aging_durations_chart")
     else:
         st.altair_chart(charts.durations(durations, lang), width="stretch", key="aging_durations_chart")
-    _ui.project_table(ctx, durations, key="aging_durations_table", stem="stage-durations")
+    st.caption(ctx.t("durations_legend"))
+    cols = ([by] if by != "overall" and by in durations.columns else []) + ["stage", "n", "median_days", "p75_days", "p90_days"]
+    _ui.project_table(ctx, durations, key="aging_durations_table", stem="stage-durations", columns=cols)

@@ -24,6 +24,7 @@ if ctx.since is not None:
 else:
     st.caption(ctx.t("weekly_caption_first", as_of=i18n.fmt_date(ctx.as_of, lang)))
 
+pack_slot = st.container(key="weekly_pack_slot")  # filled at the end, shown at the top
 now_f = ctx.filters()
 prev_f = ctx.filters(as_of=ctx.since, since=None) if ctx.since else None
 
@@ -144,7 +145,7 @@ def _drill_table(kind: str, df: pl.DataFrame | None, title: str) -> None:
 
 DRILL_COLUMNS = {
     "open": ["project_id", "project_name", "customer", "grade", "region", "owner", "stage", "expected_amount", "estimated_margin", "expected_sign_on"],
-    "change": ["project_id", "project_name", "customer", "region", "owner", "change", "before", "after", "amount_delta"],
+    "change": ["project_id", "project_name", "change", "before", "after", "amount_delta", "region", "owner"],
     "stalled": ["project_id", "project_name", "region", "grade", "owner", "stage", "entered_on", "days_in_stage", "limit_days"],
     "margin": ["project_id", "project_name", "region", "owner", "check", "severity", "margin", "detail"],
 }
@@ -267,8 +268,7 @@ def _pack() -> bytes:
     )
 
 
-st.divider()
-st.download_button(
+pack_slot.download_button(
     ctx.t("pack_button"), data=_pack, file_name=f"{downloads.file_stem('weekly-review', ctx.as_of)}.xlsx",
     mime=downloads.XLSX_MIME, key="weekly_pack", type="primary", icon=":material/download:", on_click="ignore",
 )
