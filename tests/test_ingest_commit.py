@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import io
 import threading
+from functools import lru_cache
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -48,8 +49,15 @@ def _snapshot(db: Path) -> tuple:
     )
 
 
+@lru_cache(maxsize=None)
+def _prepared(rows: tuple[str, ...], as_of: date, name: str):
+    # prepare() never touches the database, so one result serves every test (each parse
+    # costs a child process start)
+    return prepare(name, _csv(list(rows)), as_of=as_of)
+
+
 def _import(db: Path, rows: list[str], as_of: date, name: str = "台账.csv"):
-    return commit(db, [prepare(name, _csv(rows), as_of=as_of)])
+    return commit(db, [_prepared(tuple(rows), as_of, name)])
 
 
 def test_a_committed_file_stores_snapshot_rows_events_and_an_active_import_row(db_path):
