@@ -186,11 +186,6 @@ def project_detail(run: Run, project_id: str, filters: Filters) -> dict[str, pl.
     return _cached_project(run.cur, run.generation, project_id, filters)
 
 
-def imports(run: Run) -> pl.DataFrame:
-    """The import history (newest first)."""
-    return query(run, "ui_imports", Filters())
-
-
 def clear_caches() -> None:
     """Not needed after an import (the generation changes); for tests and the Data page."""
     _cached_small.clear()

@@ -107,6 +107,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "heat_by": ("Rows", "行维度"),
     "heat_metric": ("Colour", "颜色指标"),
     "stage_projects": ("Projects that reached {stage}", "到达{stage}的项目"),
+    "stage_projects_now": ("Projects now at or past {stage}", "当前处于或已过{stage}的项目"),
     "win_rate_line": ("Win rate over closed projects: {rate} ({won} won of {closed} closed)",
                       "已关闭项目赢单率：{rate}（{closed} 个关闭项目中赢 {won} 个）"),
     # aging

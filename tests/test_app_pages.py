@@ -113,7 +113,7 @@ def test_funnel_lists_the_projects_behind_a_clicked_stage(db):
     assert not at.exception
     listed = frame(at, "funnel_projects_table")
     assert len(listed) > 0
-    assert any("到达招投标的项目" in s.value for s in at.subheader)
+    assert any("招投标的项目" in s.value for s in at.subheader)
 
 
 def test_aging_shows_only_stalled_projects_when_asked(db):
@@ -239,3 +239,19 @@ def test_a_waterfall_bar_lists_the_changes_behind_it_in_words(db):
     won = frame(at, "weekly_drill_change_table")
     assert len(won) == number(metric(at, "本周赢单"))
     assert set(won["变化"]) == {"赢单"} and set(won["之前"]) == {"进行中"}
+
+
+def test_removing_an_import_takes_its_snapshot_out(db, tmp_path, monkeypatch):
+    copy = tmp_path / "pipeline.duckdb"
+    shutil.copy(db, copy)
+    monkeypatch.setenv("PIPELINE_DB", str(copy))
+    at = open_page("data_page")
+    latest = at.selectbox(key="as_of").options[0]
+    pick = at.selectbox(key="data_remove_pick")
+    label = next(o for o in pick.options if f"· {latest} ·" in o and "ledger" in o)  # "11 · 2026-11-23 · file"
+    pick.set_value(int(label.split(" · ")[0]))
+    at.checkbox(key="data_remove_confirm").check().run()
+    at.button(key="data_remove").click().run()
+    assert not at.exception
+    assert any("已删除导入" in s.value for s in at.success)
+    assert latest not in at.selectbox(key="as_of").options

@@ -74,8 +74,8 @@ if picked_stage or cell:
     if segment is not None:
         key = {"region": "regions", "grade": "grades", "owner": "owners", "category": "categories"}[by]
         extra_filter[key] = (segment,)
-    projects = _ui.load(ctx, "funnel_projects", ctx.filters(**extra_filter), stage=stage) if _ui.data.available(
-        "funnel_projects") else None
+    exact = _ui.data.available("funnel_projects")
+    projects = _ui.load(ctx, "funnel_projects", ctx.filters(**extra_filter), stage=stage) if exact else None
     if projects is None:
         # Until a dedicated query exists: projects whose current stage is at least the stage.
         base = _ui.load(ctx, "projects", ctx.filters(**extra_filter))
@@ -84,7 +84,9 @@ if picked_stage or cell:
             col = "furthest_stage" if "furthest_stage" in base.columns else "stage"
             projects = base.filter(pl.col(col).replace_strict(order, default=0) >= order.get(stage, 0))
     label = i18n.stage_label(stage, lang)
-    st.subheader(ctx.t("stage_projects", stage=label))
+    # Without a per-project "furthest stage" query the list is the projects whose current
+    # stage is at or past the stage (a project that fell back below it is not listed): say so.
+    st.subheader(ctx.t("stage_projects" if exact else "stage_projects_now", stage=label))
     if segment is not None:  # a region/owner name comes from the data: plain text only
         st.text(f"{ctx.t(by)}: {segment}")
     if projects is not None and not _ui.empty_result(ctx, projects):
