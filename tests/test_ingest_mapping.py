@@ -45,6 +45,12 @@ def test_a_saved_mappings_file_name_is_made_safe_from_its_name(tmp_path):
     assert path.parent == tmp_path and path.name == "etc-evil-name.toml"
 
 
+def test_a_mapping_that_does_not_validate_is_not_saved(tmp_path):
+    with pytest.raises(MappingError, match="not a canonical field"):
+        save_mapping(Mapping(name="bad", columns={"X": "nonsense"}), tmp_path)
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_a_mapping_naming_an_unknown_field_or_stage_says_which_key(tmp_path):
     bad = tmp_path / "bad.toml"
     bad.write_text('[columns]\n"Deal" = "deal_size"\n', encoding="utf-8")

@@ -234,7 +234,9 @@ _SAFE = re.compile(r"[^\w.-]+")
 
 def save_mapping(mapping: Mapping, directory: str | Path) -> Path:
     """Write ``mapping`` as ``<directory>/<name>.toml`` (the name made safe as a file
-    name: it is a label, never a path) and return the path."""
+    name: it is a label, never a path) and return the path. A mapping that does not
+    validate is refused (MappingError) and nothing is written."""
+    mapping.validate()
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     stem = _SAFE.sub("-", mapping.name).strip(".-") or "mapping"
