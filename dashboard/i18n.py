@@ -127,6 +127,9 @@ STRINGS: dict[str, tuple[str, str]] = {
     "limit_days": ("Limit (days)", "上限（天）"),
     "is_stalled": ("Stalled", "停滞"),
     "entered_on": ("Entered on", "进入日期"),
+    "on_date": ("Date", "日期"),
+    "left_on": ("Left on", "离开日期"),
+    "source": ("Source", "来源"),
     "aging_bucket": ("Age bucket", "停留区间"),
     # margin
     "checks_title": ("Failed checks", "未通过的检查"),

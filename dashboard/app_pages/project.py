@@ -120,7 +120,7 @@ else:
     shown = flags.with_columns(
         pl.struct("flag", "value", "threshold", "detail", "stage").map_elements(_flag_detail, return_dtype=pl.String).alias("detail"),
         pl.col("flag").map_elements(_flag_label, return_dtype=pl.String).alias("flag"),
-    ).select(pl.col("flag").alias("exception"), "severity", "stage", pl.col("on_date").alias("entered_on"), "detail")
+    ).select(pl.col("flag").alias("exception"), "severity", "stage", "on_date", "detail")
     shown = shown.with_columns(pl.col("exception"))  # already words
     table, config = _ui.localise(ctx, shown.rename({"exception": "check_text"}))
     table = table.rename({"check_text": ctx.t("flags")})
