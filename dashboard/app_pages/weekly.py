@@ -28,26 +28,31 @@ pack_slot = st.container(key="weekly_pack_slot")  # filled at the end, shown at 
 now_f = ctx.filters()
 prev_f = ctx.filters(as_of=ctx.since, since=None) if ctx.since else None
 
-projects = _ui.load(ctx, "projects", now_f)
-if projects is None:
-    st.stop()
-if projects.height == 0:
-    st.info(ctx.t("empty_filter"))
-    st.stop()
-prev_projects = _ui.quiet_load(ctx, "projects", prev_f) if prev_f else None
+# Open pipeline now and a week ago: the waterfall's own start/end rows (same definition as
+# the bars, and no 100k-row project list just for two sums). The project list is loaded
+# only for the first snapshot, an apparently empty selection, or the "open" drill-down.
+summary = _ui.quiet_load(ctx, "changes_summary", now_f) if ctx.since else None
+ends = {} if summary is None else {r["step"]: r for r in summary.iter_rows(named=True) if r["step"] in ("start", "end")}
+projects = None
+if len(ends) == 2:
+    amount_now, count_now = float(ends["end"]["amount"] or 0), int(ends["end"]["n_projects"] or 0)
+    amount_prev, count_prev = float(ends["start"]["amount"] or 0), int(ends["start"]["n_projects"] or 0)
+if len(ends) != 2 or count_now == 0:
+    projects = _ui.load(ctx, "projects", now_f)
+    if projects is None:
+        st.stop()
+    if projects.height == 0:
+        st.info(ctx.t("empty_filter"))
+        st.stop()
+    if len(ends) != 2:
+        open_rows = projects.filter(pl.col("status") == "open")
+        amount_now = float(open_rows.get_column("expected_amount").cast(pl.Float64).fill_null(0).sum())
+        count_now, amount_prev, count_prev = open_rows.height, None, None
 changes = _ui.quiet_load(ctx, "changes", now_f) if ctx.since else None
 aging = _ui.quiet_load(ctx, "aging", now_f)
 prev_aging = _ui.quiet_load(ctx, "aging", prev_f) if prev_f else None
 margin = _ui.quiet_load(ctx, "margin", now_f)
 prev_margin = _ui.quiet_load(ctx, "margin", prev_f) if prev_f else None
-
-
-def _open(df: pl.DataFrame | None) -> pl.DataFrame | None:
-    return None if df is None else df.filter(pl.col("status") == "open")
-
-
-def _amount(df: pl.DataFrame | None) -> float | None:
-    return None if df is None else float(df.get_column("expected_amount").cast(pl.Float64).fill_null(0).sum())
 
 
 def _changed(kinds: tuple[str, ...]) -> pl.DataFrame | None:
@@ -72,7 +77,6 @@ def _win_rate(f) -> float | None:
     return df.get_column("win_rate")[0]
 
 
-open_now, open_prev = _open(projects), _open(prev_projects)
 won_now, lost_now = _changed(("won",)), _changed(("lost", "dropped"))
 rate_now, rate_prev = _win_rate(now_f), _win_rate(prev_f)
 stalled_now, stalled_prev = _stalled(aging), _stalled(prev_aging)
@@ -81,14 +85,13 @@ stalled_now, stalled_prev = _stalled(aging), _stalled(prev_aging)
 # A wrapping row: long amounts (元 in billions) get the room they need instead of "6,395,9…".
 kpis = st.container(horizontal=True, gap="large", key="weekly_kpis")
 cols = [kpis.container(width="content") for _ in range(7)]
-amount_now, amount_prev = _amount(open_now), _amount(open_prev)
 cols[0].metric(
     ctx.t("kpi_open_amount"), i18n.fmt_amount(amount_now, lang, unit),
     delta=i18n.fmt_amount(amount_now - amount_prev, lang, unit, signed=True) if amount_prev is not None else None,
 )
 cols[1].metric(
-    ctx.t("kpi_open_count"), i18n.fmt_int(open_now.height),
-    delta=i18n.fmt_delta_int(open_now.height - open_prev.height) if open_prev is not None else None,
+    ctx.t("kpi_open_count"), i18n.fmt_int(count_now),
+    delta=i18n.fmt_delta_int(count_now - count_prev) if count_prev is not None else None,
 )
 cols[2].metric(ctx.t("kpi_won"), i18n.fmt_int(won_now.get_column("project_id").n_unique()) if won_now is not None else "–")
 cols[3].metric(
@@ -123,12 +126,16 @@ drill = st.pills(
     key="weekly_drill", selection_mode="single",
 )
 
-names = projects.select("project_id", "project_name", "customer", "region", "grade", "owner")
-
-
 def _with_names(df: pl.DataFrame) -> pl.DataFrame:
+    """changes/margin/aging carry the names already; a frame without them gets them here."""
+    if "project_name" in df.columns:
+        return df
+    names = projects if projects is not None else _ui.quiet_load(ctx, "projects", now_f)
+    if names is None:
+        return df
+    names = names.select("project_id", "project_name", "customer", "region", "grade", "owner")
     extra = [c for c in names.columns if c != "project_id" and c not in df.columns]
-    return df.join(names.select("project_id", *extra), on="project_id", how="left") if extra else df
+    return df.join(names.select("project_id", *extra), on="project_id", how="left")
 
 
 def _drill_table(kind: str, df: pl.DataFrame | None, title: str) -> None:
@@ -152,7 +159,8 @@ DRILL_COLUMNS = {
 DRILL_COLUMNS["won"] = DRILL_COLUMNS["lost"] = DRILL_COLUMNS["change"]
 
 if drill == "open":
-    _drill_table("open", open_now, ctx.t("kpi_open_count"))
+    everything = projects if projects is not None else _ui.quiet_load(ctx, "projects", now_f)
+    _drill_table("open", None if everything is None else everything.filter(pl.col("status") == "open"), ctx.t("kpi_open_count"))
 elif drill in ("won", "lost"):
     _drill_table(drill, won_now if drill == "won" else lost_now, ctx.t(DRILLS[drill]))
 elif drill == "stalled":
@@ -164,7 +172,6 @@ elif drill == "margin":
 left, right = st.columns([1, 1])
 with left:
     st.subheader(ctx.t("waterfall"))
-    summary = _ui.quiet_load(ctx, "changes_summary", now_f) if ctx.since else None
     if ctx.since is None:
         st.info(ctx.t("no_previous"))
     elif summary is None or summary.height == 0:
@@ -234,7 +241,7 @@ def _pack() -> bytes:
         (ctx.t("as_of"), i18n.fmt_date(ctx.as_of, lang)),
         (ctx.t("compared_with", since=""), i18n.fmt_date(ctx.since, lang)),
         (ctx.t("kpi_open_amount"), i18n.fmt_amount(amount_now, lang, unit)),
-        (ctx.t("kpi_open_count"), i18n.fmt_int(open_now.height)),
+        (ctx.t("kpi_open_count"), i18n.fmt_int(count_now)),
         (ctx.t("kpi_won"), i18n.fmt_int(won_now.get_column("project_id").n_unique() if won_now is not None else None)),
         (ctx.t("kpi_lost"), i18n.fmt_int(lost_now.get_column("project_id").n_unique() if lost_now is not None else None)),
         (ctx.t("kpi_win_rate"), i18n.fmt_pct(rate_now, lang)),
