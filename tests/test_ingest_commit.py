@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from dashboard import store
-from dashboard.ingest import IngestRefused, cli_ingest, commit, prepare, remove_import
+from dashboard.ingest import IngestRefused, Mapping, cli_ingest, commit, prepare, remove_import
 
 HEADER = "项目编号,项目名称,区域,当前阶段,预计签约金额,毛利率,立项日期,提案日期"
 BASE = [
@@ -91,6 +91,21 @@ def test_reimporting_an_identical_file_changes_nothing_and_says_so(db_path):
     assert res.outcome == "unchanged" and res.import_id == 1 and not res.changed_anything
     assert "nothing changed" in res.message("en") and "未做任何更改" in res.message("zh")
     assert _snapshot(db_path) == before
+
+
+def test_the_same_file_through_a_corrected_mapping_is_imported_again_not_skipped(db_path):
+    data = b"Deal,Phase\nD1,Pitch\nD2,Close\n"
+    first = Mapping(name="crm", columns={"Deal": "project_id", "Phase": "stage"}, stages={"Pitch": "proposal", "Close": "negotiation"})
+    fixed = Mapping(name="crm", columns=first.columns, stages={"Pitch": "proposal", "Close": "won"})
+    commit(db_path, [prepare("crm.csv", data, as_of=date(2026, 3, 2), mapping=first)])
+    [res] = commit(db_path, [prepare("crm.csv", data, as_of=date(2026, 3, 2), mapping=fixed)])
+    assert (res.outcome, res.rows_changed) == ("replaced", 1)
+    assert _rows(db_path, "select status from project_snapshots order by project_id") == [("open",), ("won",)]
+
+
+def test_an_export_with_a_header_and_no_rows_is_refused_rather_than_emptying_a_date():
+    p = prepare("empty.csv", (HEADER + "\n").encode(), as_of=date(2026, 3, 2))
+    assert [e.code for e in p.report.errors] == ["no_rows"]
 
 
 def test_a_corrected_export_replaces_its_dates_snapshot_and_keeps_other_dates(db_path):

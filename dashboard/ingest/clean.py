@@ -13,6 +13,7 @@ Shapes produced (see dashboard/migrations/0001_init.sql):
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from dataclasses import dataclass
 from datetime import date
@@ -307,6 +308,11 @@ def prepare_local(
     name = label(name)
     report = Report(file_name=name, sha256=hashlib.sha256(data).hexdigest(), size_bytes=len(data))
     report.mapping_name = mapping.name if mapping else None
+    if mapping is not None:
+        # what the mapping *says* (lookup tables included), so re-importing the same bytes
+        # through a corrected mapping is not mistaken for an identical import
+        said = json.dumps({**mapping.to_dict(), "source": None}, sort_keys=True, ensure_ascii=False, default=str)
+        report.mapping_sha256 = hashlib.sha256(said.encode("utf-8")).hexdigest()
     matcher = HeaderMatcher(config, mapping)
     kind_of_file = file_type(data)
     report.file_type = kind_of_file
@@ -376,6 +382,14 @@ def prepare_local(
     else:
         projects, events = _projects(report, data, rows, cols, mapping, config, constants)
     report.rows_accepted = report.rows_read - report.rows_skipped
+    if report.rows_accepted == 0 and report.ok:
+        # an empty export would replace a whole date's snapshot with nothing: never silently
+        report.error(
+            "no_rows",
+            "表头下面没有任何数据行；空文件不会被导入（否则会清空该日期的数据）",
+            "there are no data rows below the header; an empty file is not imported (it would "
+            "empty that date's snapshot)",
+        )
     report.n_events = events.height
     return report, projects, events
 

@@ -8,7 +8,8 @@ only identifiers in SQL text are our own column names.
 
 Rules:
 * a file with any error is refused before anything is opened (IngestRefused);
-* the same bytes for the same as-of date and kind, already active -> nothing changes;
+* the same bytes, read through the same mapping (or none), for the same as-of date and
+  kind, already active -> nothing changes;
 * a 'projects' file for an as-of date that already has an active one replaces that
   date's snapshot rows (old import -> 'replaced'; the result counts added / removed /
   changed rows); other dates are untouched. The same holds for 'history' files;
@@ -125,8 +126,10 @@ def _commit_one(con, prep: Prepared) -> CommitResult:
     kind = r.kind or "projects"
     same = con.execute(
         "select import_id from imports where sha256 = $sha and kind = $kind and status = 'active' "
-        "and as_of is not distinct from $as_of order by import_id",
-        {"sha": r.sha256, "kind": kind, "as_of": r.as_of},
+        "and as_of is not distinct from $as_of "
+        "and json_extract_string(report, '$.mapping_sha256') is not distinct from $mapping "
+        "order by import_id",
+        {"sha": r.sha256, "kind": kind, "as_of": r.as_of, "mapping": r.mapping_sha256},
     ).fetchall()
     if same:
         return CommitResult(r.file_name, same[0][0], kind, r.as_of, "unchanged", rows_unchanged=r.rows_accepted)

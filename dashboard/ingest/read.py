@@ -123,6 +123,8 @@ def _fast_record_starts(body: str, header_end: int, width: int) -> array | None:
     """Line numbers of the data records when every line is one record of ``width`` fields
     (the common case), counted with vectorised string ops; None when unsure (a quoted
     field spans lines, or some line's count differs): then the csv module decides."""
+    if not body:
+        return array("q")
     lines = body.split("\n")
     if body.endswith("\n"):
         lines.pop()

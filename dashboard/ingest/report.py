@@ -67,6 +67,7 @@ class Report:
     header_row: int | None = None  # row number of the header, as a person counts it
     kind: str | None = None  # 'projects' | 'history'
     mapping_name: str | None = None
+    mapping_sha256: str | None = None  # of the mapping's content: part of an import's identity
     columns: list[ColumnMatch] = field(default_factory=list)
     ignored_columns: list[str] = field(default_factory=list)
     rows_read: int = 0
