@@ -2,4 +2,36 @@
 
 Not named ``pages/``: that name triggers Streamlit's old automatic page discovery; the
 entry script lists these files in ``st.navigation`` instead.
+
+Widget keys (stable: AppTest finds widgets by them; in the browser every keyed element
+carries the CSS class ``st-key-<key>``). The sidebar keys are also the URL parameters.
+
+* sidebar (every page): ``lang`` (radio 中文/English; URL value ``中文``/``English``),
+  ``unit`` (radio 万元/元), ``as_of`` (selectbox, ISO dates, newest first), ``region``,
+  ``grade``, ``owner``, ``category`` (multiselects). Project page URL: ``?project=ID``.
+* every table with project rows: selecting a row opens the project; its downloads are
+  ``<table key>_csv`` and ``<table key>_xlsx``.
+* weekly (url ``/``): ``weekly_pack`` (review pack download), ``weekly_kpis`` (figures),
+  ``weekly_drill`` (pills: open/won/lost/stalled/margin) → ``weekly_drill_<kind>_table``,
+  ``weekly_waterfall`` (chart; a bar → ``weekly_drill_change_table``),
+  ``weekly_stalled_table``, ``weekly_margin_table``, ``weekly_change_kinds`` (pills),
+  ``weekly_changes_table``.
+* funnel (``/funnel``): ``funnel_chart`` (a bar → ``funnel_projects_table``),
+  ``funnel_table``, ``funnel_by``, ``funnel_metric`` (segmented controls),
+  ``funnel_heatmap`` (a cell → ``funnel_projects_table``).
+* aging (``/aging``): ``aging_chart`` (a bar segment narrows ``aging_table``),
+  ``aging_stalled_only`` (toggle), ``aging_table``, ``aging_durations_by``,
+  ``aging_durations_chart``, ``aging_durations_table``.
+* margin (``/margin``): ``margin_by`` (segmented), ``margin_by_chart`` (a bar narrows
+  ``margin_table``), ``margin_checks`` (pills), ``margin_table``, ``margin_hist``.
+* project (``/project?project=ID``): ``project_pick`` (text input), ``project_timeline``,
+  ``project_history_amount`` / ``_margin`` / ``_sign``, ``project_flags``,
+  ``project_snapshots``, ``project_events``.
+* data (``/data``): the uploader ``data_upload_<n>`` (n grows after each import: find it by
+  ``[data-testid="stFileUploader"]``), one ``data_file_<i>`` container per file with
+  ``data_asof_<sha10>`` (date), ``data_mapping_pick_<sha10>``, the mapping form
+  ``data_mapping_form_<sha10>`` (``data_map_col_<sha10>_<j>``, ``data_map_stage_<sha10>_<j>``,
+  ``data_mapping_save_<sha10>``); ``data_commit``; ``data_history``;
+  ``data_remove_pick``, ``data_remove_confirm``, ``data_remove``; ``data_template_zh``,
+  ``data_template_en``.
 """
