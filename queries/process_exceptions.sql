@@ -70,7 +70,7 @@ exceptions as (
     where s.outcome = 'won' and (s.seen_mask >> (t.tender_order - 1)) & 1 = 0
 
     union all
-    select s.project_id, 'first_seen_mid_funnel', 'info', 5, c.stage, s.first_seen_on,
+    select s.project_id, 'first_seen_mid_funnel', 'info', 5, c.stage, s.first_recorded_on,
            printf('first recorded at %s; earlier stages counted as reached', c.stage)
     from scoped as s
     inner join cfg_stages as c on c.stage_order = s.first_order

@@ -50,8 +50,8 @@ QUERY_NAMES: tuple[str, ...] = (
     "snapshots",
     "filter_options",
 )
-# The Data page's import history (issue 4: the UI's one helper query).
-QUERY_NAMES += ("ui_imports",)
+# UI helper queries (issue 4): the Data page's import history, the funnel's drill-down list.
+QUERY_NAMES += ("ui_imports", "ui_reached")
 
 SEGMENTS = ("region", "grade", "owner", "category")
 

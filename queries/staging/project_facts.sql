@@ -15,6 +15,7 @@
 --         cur_entered_on            when the project entered its current stage (this stay)
 --         is_below_furthest         current stage below the furthest (fell back, not recovered)
 --         first_seen_on             first snapshot the project appears in, up to as_of
+--         first_recorded_on         earliest of first_seen_on and the stage entries
 --         closed_on                 won: delivery entry date if recorded, else like lost;
 --                                   lost/dropped: first snapshot of the current closed run
 --         margin_amount, margin_cost, margin: the margin basis (see docs/ANALYSES.md)
@@ -213,6 +214,10 @@ final as (
         case when o.outcome = 'won' then o.last_order else o.snap_order end < o.furthest_raw as is_below_furthest,
         coalesce(o.n_events, 0) as n_events,
         o.first_seen_on,
+        least(
+            o.entered_development, o.entered_approval, o.entered_proposal, o.entered_tender,
+            o.entered_negotiation, o.entered_delivery, o.first_seen_on
+        ) as first_recorded_on,
         case
             when o.outcome = 'won' then coalesce(o.entered_delivery, o.close_seen_on, o.as_of)
             when o.outcome in ('lost', 'dropped') then coalesce(o.close_seen_on, o.as_of)

@@ -1,0 +1,32 @@
+-- query:  ui_reached (the funnel page's drill-down: the projects behind "reached")
+-- grain:  one row per project in the $as_of snapshot whose furthest stage is at or past
+--         $stage; same scope as `funnel`, so the row count equals funnel's reached($stage)
+-- params: $as_of date; $stage varchar (a stage code); $regions, $grades, $owners,
+--         $categories, $allowed_regions varchar[] (empty = all)
+-- output: project_id, project_name, customer, grade, region, owner, category, stage
+--         (current), furthest_stage, status, expected_amount, margin
+with target as (
+    select stage_order from cfg_stages where stage = $stage
+),
+
+scoped as (
+    select *
+    from project_facts
+    where as_of = $as_of
+      and (len($regions) = 0 or list_contains($regions, region))
+      and (len($grades) = 0 or list_contains($grades, grade))
+      and (len($owners) = 0 or list_contains($owners, owner))
+      and (len($categories) = 0 or list_contains($categories, category))
+      and (len($allowed_regions) = 0 or list_contains($allowed_regions, region))
+),
+
+final as (
+    select
+        p.project_id, p.project_name, p.customer, p.grade, p.region, p.owner, p.category,
+        p.cur_stage as stage, f.stage as furthest_stage, p.status, p.expected_amount, p.margin
+    from scoped as p
+    join cfg_stages as f on f.stage_order = p.furthest_order
+    where p.furthest_order >= (select stage_order from target)
+)
+
+select * from final order by project_id
