@@ -214,6 +214,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "before": ("Before", "之前"),
     "after": ("After", "之后"),
     "n_projects": ("Projects", "项目数"),
+    "furthest_stage": ("Furthest stage", "最远阶段"),
     "amount": ("Amount", "金额"),
     "segment": ("Segment", "维度"),
     "as_of_col": ("As of", "快照日期"),

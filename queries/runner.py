@@ -56,7 +56,7 @@ QUERY_NAMES += ("ui_imports", "ui_reached")
 SEGMENTS = ("region", "grade", "owner", "category")
 
 # Queries whose `by` must name a segment (None = unsegmented).
-_DEFAULT_EXTRA: dict[str, Any] = {"by": None, "project_id": None}
+_DEFAULT_EXTRA: dict[str, Any] = {"by": None, "project_id": None, "stage": None}  # stage: ui_reached
 
 # `project` is composed from other queries (each one statement), not a .sql file of its own.
 _COMPOSITE = {"project"}

@@ -112,8 +112,9 @@ def test_funnel_lists_the_projects_behind_a_clicked_stage(db):
     at.run()
     assert not at.exception
     listed = frame(at, "funnel_projects_table")
-    assert len(listed) > 0
-    assert any("招投标的项目" in s.value for s in at.subheader)
+    assert any("到达招投标的项目" in s.value for s in at.subheader)
+    reached = next(d.value for d in at.dataframe if "到达数" in d.value.columns)  # the funnel table
+    assert len(listed) == int(reached.set_index("阶段").loc["招投标", "到达数"])
 
 
 def test_aging_shows_only_stalled_projects_when_asked(db):

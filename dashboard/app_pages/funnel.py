@@ -74,8 +74,8 @@ if picked_stage or cell:
     if segment is not None:
         key = {"region": "regions", "grade": "grades", "owner": "owners", "category": "categories"}[by]
         extra_filter[key] = (segment,)
-    exact = _ui.data.available("funnel_projects")
-    projects = _ui.load(ctx, "funnel_projects", ctx.filters(**extra_filter), stage=stage) if exact else None
+    exact = _ui.data.available("ui_reached")
+    projects = _ui.load(ctx, "ui_reached", ctx.filters(**extra_filter), stage=stage) if exact else None
     if projects is None:
         # Until a dedicated query exists: projects whose current stage is at least the stage.
         base = _ui.load(ctx, "projects", ctx.filters(**extra_filter))
@@ -92,4 +92,4 @@ if picked_stage or cell:
     if projects is not None and not _ui.empty_result(ctx, projects):
         _ui.project_table(ctx, projects, key="funnel_projects_table", stem=f"funnel-{stage}",
                           columns=["project_id", "project_name", "customer", "grade", "region", "owner", "stage",
-                                   "status", "expected_amount", "estimated_margin"])
+                                   "furthest_stage", "status", "expected_amount", "margin", "estimated_margin"])
