@@ -139,7 +139,7 @@ def _mapping_form(p, idx: int, sha8: str) -> None:
                 st.text(col)  # the file's header, as text (widget labels render Markdown)
                 col_choice[col] = st.selectbox(
                     f"column {j + 1}", options=fields, key=f"data_map_col_{sha8}_{j}", label_visibility="collapsed",
-                    format_func=lambda f: ctx.t("mapping_ignore") if f == "" else f,
+                    format_func=lambda f: ctx.t("mapping_ignore") if f == "" else (f"{ctx.t(f)} · {f}" if f in i18n.STRINGS else f),
                 )
             targets = list(cfg.stage_codes) + list(STATUSES)
             stage_choice = {}
