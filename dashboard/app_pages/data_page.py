@@ -63,7 +63,7 @@ def _prepare(name: str, blob: bytes, sha: str, as_of: date | None, mapping) -> o
     if key not in cache:
         with st.spinner(ctx.t("progress_reading", name=name)):
             cache[key] = ingest.prepare(name, blob, as_of=as_of, mapping=mapping)
-        while len(cache) > 12:  # uploads are big: keep only the recent ones in the session
+        while len(cache) > 12:  # many as-of/mapping variants of one file: keep the recent ones
             cache.pop(next(iter(cache)))
     return cache[key]
 
@@ -218,6 +218,11 @@ else:
             _report_view(p, idx)
             _mapping_form(p, idx, sha8)
             prepared.append(p)
+    # Keep only the reports of the files still in the uploader (parsed frames are big).
+    current = {hashlib.sha256(f.getvalue()).hexdigest() for f in files or []}
+    cache = st.session_state.get(_PREPARED, {})
+    for key in [k for k in cache if k[1] not in current]:
+        del cache[key]
     if prepared:
         all_ok = all(p.ok for p in prepared)
         if st.button(ctx.t("commit"), type="primary", disabled=not all_ok, key="data_commit", icon=":material/database_upload:"):
