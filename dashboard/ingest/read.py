@@ -17,6 +17,7 @@ No streamlit, no database.
 from __future__ import annotations
 
 import csv
+import html
 import io
 import re
 import zipfile
@@ -289,8 +290,6 @@ def _sheet_paths(zf: zipfile.ZipFile) -> dict[str, str]:
             target = targets[rid.group(1).decode()].lstrip("/")
             if not target.startswith("xl/"):
                 target = "xl/" + target
-            import html
-
             out[html.unescape(name.group(1).decode("utf-8"))] = target
     return out
 
