@@ -1,7 +1,16 @@
-"""Synthetic pipeline histories written straight into the stored tables with SQL.
+"""Benchmark (not a test): every query module at 10k, 100k and 1M projects, next to a
+straightforward pandas implementation of the same result and to the floor (a bare
+sum()/max() scan of the columns the query reads), in memory and on a file; the facts
+rebuild time and the peak memory of the process.
 
-Used by bench/bench_queries.py (10k … 1M projects) and by tests/test_queries_agreement.py
-(a few thousand). Deterministic for a given (n_projects, n_snapshots, seed): every random
+    python3 bench/bench_queries.py            # writes bench/results/queries.md
+    python3 bench/bench_queries.py --quick    # 10k only, prints only
+
+Each (size, storage) runs in its own child process, so its peak RSS is its own; pandas
+runs in a separate child (its frames of the raw tables are not the dashboard's memory).
+
+The data: synthetic pipeline histories written straight into the stored tables with SQL
+(also used by tests/test_queries_agreement.py with a few thousand projects). Deterministic for a given (n_projects, n_snapshots, seed): every random
 choice is a hash of the project number, so there is no Python loop over rows.
 
 Per project: a start stage (development 60 %, approval 25 %, proposal 15 %), three stage
@@ -13,7 +22,22 @@ amounts that drift between snapshots, margins with 10 % missing and some erosion
 
 from __future__ import annotations
 
+import argparse
+import json
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+
 import duckdb
+
+ROOT = Path(__file__).resolve().parent.parent
 
 LAST_SNAPSHOT = "2026-09-28"
 
@@ -193,3 +217,387 @@ def generate(con: duckdb.DuckDBPyConnection, n_projects: int, n_snapshots: int =
         import queries
 
         queries.refresh(con)
+
+
+# --- the benchmark -----------------------------------------------------------------------
+
+SIZES = ((10_000, 8), (100_000, 8), (1_000_000, 2))  # (projects, weekly snapshots)
+
+# name, extra parameters, the columns it reads (floor = one scan of those, no compute)
+QUERIES = [
+    ("funnel", {}, "project_facts", "furthest_order cur_order first_order outcome skipped_mask expected_amount"),
+    ("funnel by region", {"by": "region"}, "project_facts",
+     "region furthest_order cur_order first_order outcome skipped_mask expected_amount"),
+    ("win_rate", {}, "project_facts", "outcome closed_on contract_amount expected_amount"),
+    ("aging", {}, "project_facts",
+     "outcome status cur_entered_on cur_stage grade project_id project_name region owner category expected_amount"),
+    ("stage_durations", {}, "stage_event_facts", "project_id stage stage_order entered_on left_on"),
+    ("margin", {}, "project_facts",
+     "outcome margin earliest_margin furthest_order bid_amount margin_cost expense_ratio peer_expense_ratio "
+     "category grade cur_stage project_id margin_amount"),
+    ("margin_summary", {"by": "region"}, "project_facts", "outcome region margin_amount margin_cost margin expense_actual"),
+    ("changes", {}, "project_facts2",
+     "project_id outcome status expected_amount cur_order expected_sign_on margin region first_seen_on"),
+    ("changes_summary", {}, "project_facts2", "project_id outcome expected_amount region first_seen_on"),
+    ("process_exceptions", {}, "project_facts",
+     "project_id skipped_mask first_order furthest_order seen_mask outcome first_recorded_on"),
+    ("project", {"project_id": "P0000042"}, "point", "project_id"),
+]
+PANDAS = ("funnel", "aging", "margin", "changes_summary")
+
+
+def _floor_sql(table: str, columns: str) -> str:
+    cols = columns.split()
+    numeric = {"furthest_order", "cur_order", "first_order", "skipped_mask", "expected_amount", "contract_amount",
+               "margin", "earliest_margin", "bid_amount", "margin_cost", "expense_ratio", "peer_expense_ratio",
+               "margin_amount", "expense_actual", "seen_mask", "stage_order"}
+    agg = ", ".join(f"sum({c})" if c in numeric else f"max({c})" for c in cols)
+    if table == "project_facts":
+        return f"select {agg} from project_facts where as_of = $as_of"
+    if table == "project_facts2":
+        return f"select {agg} from project_facts where as_of in ($as_of, $since)"
+    if table == "point":
+        return "select count(*) from project_facts where project_id = 'P0000042'"
+    return f"select {agg} from stage_event_facts where entered_on <= $as_of"
+
+
+def _median_ms(fn, repeat: int) -> float:
+    fn()  # warm: the first run plans and loads
+    times = []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - t) * 1000)
+    return statistics.median(times)
+
+
+def _rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _build(con, n, k):
+    from dashboard import store
+
+    store.migrate(con)
+    generate(con, n, n_snapshots=k, refresh=False)
+
+
+def child_sql(n: int, k: int, storage: str, repeat: int) -> dict:
+    import queries
+    from dashboard import store
+    from queries import Filters
+
+    out: dict = {"n": n, "snapshots": k, "storage": storage}
+    tmp = None
+    if storage == "memory":
+        con = duckdb.connect(":memory:", config={"autoinstall_known_extensions": "false"})
+    else:
+        tmp = Path(tempfile.mkdtemp(prefix="bench-q-")) / "pipeline.duckdb"
+        con = duckdb.connect(str(tmp), config={"autoinstall_known_extensions": "false"})
+    con.execute("set enable_progress_bar = false")
+    _build(con, n, k)
+    out["snapshot_rows"] = con.execute("select count(*) from project_snapshots").fetchall()[0][0]
+    out["event_rows"] = con.execute("select count(*) from stage_events").fetchall()[0][0]
+    rebuilds = []
+    for _ in range(3):
+        t = time.perf_counter()
+        queries.refresh(con)
+        rebuilds.append(time.perf_counter() - t)
+    out["refresh_s"] = statistics.median(rebuilds)
+    out["refresh_all_s"] = rebuilds
+    if storage == "file":
+        con.execute("checkpoint")
+        con.close()
+        con = store.connect_read_only(tmp)  # as the dashboard reads it
+        con.execute("set enable_progress_bar = false")
+    dates = [r[0] for r in con.execute("select distinct as_of from project_facts order by 1").fetchall()]
+    as_of, since = dates[-1], dates[-2] if len(dates) > 1 else dates[-1]
+    f = Filters(as_of=as_of, since=since)
+    out["as_of"], out["since"] = str(as_of), str(since)
+    results = {}
+    for name, extra, table, columns in QUERIES:
+        qname = name.split(" ")[0]
+        cur = con.cursor()
+        latency = _median_ms(lambda: queries.run(cur, qname, f, **extra), repeat)
+        floor_sql = _floor_sql(table, columns)
+        params = {"as_of": as_of, "since": since}
+        params = {key: v for key, v in params.items() if f"${key}" in floor_sql}
+        floor = _median_ms(lambda: cur.execute(floor_sql, params).fetchall(), repeat)
+        rows = queries.run(cur, qname, f, **extra).height
+        results[name] = {"ms": latency, "floor_ms": floor, "rows": rows}
+    filtered = Filters(as_of=as_of, regions=("华东",), grades=("A", "B"))
+    results["funnel (region+grade filter)"] = {
+        "ms": _median_ms(lambda: queries.run(con.cursor(), "funnel", filtered), repeat),
+        "floor_ms": _median_ms(lambda: con.execute(
+            "select sum(furthest_order), sum(cur_order), sum(first_order), max(outcome), sum(skipped_mask), "
+            "sum(expected_amount), max(region), max(grade) from project_facts where as_of = $a", {"a": as_of}
+        ).fetchall(), repeat),
+        "rows": 6,
+    }
+    page = ("funnel", "win_rate", "aging")  # the first screen of the weekly review
+    out["page_ms"] = sum(results[p]["ms"] for p in page)
+    out["queries"] = results
+    out["peak_rss_mb"] = _rss_mb()
+    con.close()
+    if tmp:
+        out["file_mb"] = tmp.stat().st_size / 2**20
+        for leftover in tmp.parent.iterdir():
+            leftover.unlink()
+        tmp.parent.rmdir()
+    return out
+
+
+# straightforward pandas: the raw tables in memory, each result computed from them
+
+
+def _pd_facts(pd, np, snaps, events, as_of):
+    order = {"development": 1, "approval": 2, "proposal": 3, "tender": 4, "negotiation": 5, "delivery": 6}
+    s = snaps[snaps["as_of"] <= as_of]
+    won = s["status"].isin(["won", "completed"])
+    s_order = np.where(won, 6, s["stage"].map(order))
+    snap_max = pd.Series(s_order, index=s.index).groupby(s["project_id"]).max()
+    ev = events[events["entered_on"] <= as_of]
+    ev = ev.assign(o=ev["stage"].map(order)).sort_values(["project_id", "entered_on", "o"])
+    ev_max = ev.groupby("project_id")["o"].max()
+    last = ev.groupby("project_id").tail(1).set_index("project_id")
+    cur = s[s["as_of"] == as_of].copy()
+    cur["furthest"] = np.fmax(cur["project_id"].map(snap_max), cur["project_id"].map(ev_max))
+    cur["outcome"] = np.select(
+        [cur["status"].isin(["lost", "dropped"]), cur["furthest"] == 6], [cur["status"], "won"], "open")
+    cur["cur_stage"] = np.where(cur["outcome"] == "won", "delivery",
+                                np.where(cur["status"].isin(["won", "completed"]), "delivery", cur["stage"]))
+    cur["cur_order"] = cur["cur_stage"].map(order)
+    cur["entered_on"] = np.where(cur["project_id"].map(last["stage"]) == cur["cur_stage"],
+                                 cur["project_id"].map(last["entered_on"]), pd.NaT)
+    cur["first_seen_on"] = cur["project_id"].map(s.groupby("project_id")["as_of"].min())
+    return cur, s
+
+
+def pd_funnel(pd, np, snaps, events, as_of):
+    cur, _ = _pd_facts(pd, np, snaps, events, as_of)
+    rows = []
+    for code, k in (("development", 1), ("approval", 2), ("proposal", 3), ("tender", 4), ("negotiation", 5),
+                    ("delivery", 6)):
+        here = cur["cur_order"] == k
+        rows.append({"stage": code, "reached": int((cur["furthest"] >= k).sum()),
+                     "n_open_here": int((here & (cur["outcome"] == "open")).sum()),
+                     "n_lost_here": int((here & (cur["outcome"] == "lost")).sum()),
+                     "expected_amount": cur.loc[cur["furthest"] >= k, "expected_amount"].sum()})
+    return pd.DataFrame(rows)
+
+
+def pd_aging(pd, np, snaps, events, as_of, limits):
+    cur, _ = _pd_facts(pd, np, snaps, events, as_of)
+    a = cur[(cur["outcome"] == "open") | ((cur["outcome"] == "won") & (cur["status"] != "completed"))].copy()
+    a["days_in_stage"] = (pd.Timestamp(as_of) - pd.to_datetime(a["entered_on"])).dt.days
+    a = a.merge(limits, how="left", left_on=["grade", "cur_stage"], right_on=["grade", "stage"])
+    a["is_stalled"] = a["days_in_stage"] > a["limit_days"]
+    a["aging_bucket"] = pd.cut(a["days_in_stage"], [-1, 30, 60, 90, 10**9], labels=["0-30", "31-60", "61-90", ">90"])
+    return a.sort_values(["is_stalled", "days_in_stage"], ascending=[False, False])
+
+
+def pd_margin(pd, np, snaps, events, as_of, t):
+    cur, s = _pd_facts(pd, np, snaps, events, as_of)
+
+    def margin_of(df):
+        amount = df["contract_amount"].fillna(df["expected_amount"]).astype(float)
+        cost = df["estimated_cost"].astype(float).fillna(amount * (1 - df["estimated_margin"]))
+        return amount, cost, ((amount - cost) / amount).where(amount > 0)
+
+    amount, cost, m = margin_of(cur)
+    cur = cur.assign(amount=amount, cost=cost, margin=m)
+    _, _, sm = margin_of(s)
+    hist = s.assign(margin=sm).dropna(subset=["margin"]).sort_values("as_of")
+    cur["earliest"] = cur["project_id"].map(hist.groupby("project_id")["margin"].first())
+    ratio = (cur["expense_actual"].astype(float) / cur["amount"]).where(cur["amount"] > 0)
+    cur["ratio"] = ratio
+    cur["peer"] = cur.groupby("grade")["ratio"].transform("median")
+    c = cur[~cur["outcome"].isin(["lost", "dropped"])]
+    floor = c["grade"].map(t.margin_floor_by_grade).fillna(t.margin_floor)
+    floor = c["category"].map(t.margin_floor_by_category).fillna(floor)
+    bid = c["bid_amount"].astype(float)
+    bid_margin = ((bid - c["cost"]) / bid).where(bid > 0).fillna(c["margin"])
+    points = ((c["earliest"] - c["margin"]) * 100).round(9)
+    parts = [
+        c[c["margin"] < 0].assign(check="negative_margin", value=c["margin"]),
+        c[c["margin"] < floor].assign(check="below_floor", value=c["margin"]),
+        c[points >= t.erosion_points].assign(check="eroded", value=points),
+        c[(c["furthest"] >= 4) & (bid_margin < floor)].assign(check="bid_below_floor", value=bid_margin),
+        c[(c["furthest"] > 2) & c["margin"].isna()].assign(check="missing_estimate", value=np.nan),
+        c[(c["peer"] > 0) & (c["ratio"] > t.expense_ratio_factor * c["peer"])].assign(
+            check="high_expense_ratio", value=c["ratio"]),
+    ]
+    return pd.concat(parts)[["project_id", "check", "value"]].sort_values(["project_id", "check"])
+
+
+def pd_changes_summary(pd, np, snaps, events, since, as_of):
+    b, _ = _pd_facts(pd, np, snaps, events, since)
+    a, _ = _pd_facts(pd, np, snaps, events, as_of)
+    m = b[["project_id", "outcome", "expected_amount"]].merge(
+        a[["project_id", "outcome", "expected_amount", "first_seen_on"]], on="project_id", how="outer",
+        suffixes=("_b", "_a"), indicator=True)
+    ob, oa = m["outcome_b"] == "open", m["outcome_a"] == "open"
+    amt_b = m["expected_amount_b"].where(ob, 0).fillna(0)
+    amt_a = m["expected_amount_a"].where(oa, 0).fillna(0)
+    step = np.select(
+        [ob & oa & (amt_a > amt_b), ob & oa & (amt_a < amt_b), ob & oa, ob & (m["_merge"] == "left_only"), ob,
+         oa & (m["_merge"] == "right_only") & (m["first_seen_on"] > since), oa & (m["_merge"] == "right_only"), oa],
+        ["increased", "decreased", "", "vanished", m["outcome_a"].astype(str), "new", "reappeared", "reopened"], "")
+    moves = (amt_a - amt_b).groupby(step).sum()
+    return {"start": amt_b.sum(), **{k: v for k, v in moves.items() if k}, "end": amt_a.sum()}
+
+
+def child_pandas(n: int, k: int, repeat: int) -> dict:
+    import numpy as np
+    import pandas as pd
+
+    import queries
+    from dashboard.config import get_config
+    from queries import Filters
+
+    con = duckdb.connect(":memory:")
+    con.execute("set enable_progress_bar = false")
+    _build(con, n, k)
+    queries.refresh(con)
+    snaps = con.sql("select * exclude (customer_grade), customer_grade as grade from project_snapshots").df()
+    events = con.sql("select project_id, stage, entered_on from stage_events").df()
+    for df, cols in ((snaps, ("as_of", "expected_sign_on", "created_on")), (events, ("entered_on",))):
+        for c in cols:
+            df[c] = pd.to_datetime(df[c])
+    for c in ("expected_amount", "contract_amount", "estimated_cost", "bid_amount", "expense_actual"):
+        snaps[c] = snaps[c].astype(float)
+    dates = sorted(snaps["as_of"].unique())
+    as_of, since = pd.Timestamp(dates[-1]), pd.Timestamp(dates[-2] if len(dates) > 1 else dates[-1])
+    t = get_config().thresholds
+    limits = pd.DataFrame(
+        [(g, st, t.age_limit(st, g)) for g in ("A", "B", "C", "D") for st in t.stage_age_limit_days],
+        columns=["grade", "stage", "limit_days"])
+    f = Filters(as_of=as_of.date(), since=since.date())
+    out = {"n": n, "snapshots": k, "pandas_ms": {}, "agrees": {}}
+    # same results? (checked once, on the columns both compute)
+    sql_funnel = queries.run(con, "funnel", f)
+    pdf = pd_funnel(pd, np, snaps, events, as_of)
+    out["agrees"]["funnel"] = (pdf["reached"].tolist() == sql_funnel["reached"].to_list()
+                               and pdf["n_open_here"].tolist() == sql_funnel["n_open_here"].to_list())
+    sql_aging = queries.run(con, "aging", f)
+    pa = pd_aging(pd, np, snaps, events, as_of, limits)
+    out["agrees"]["aging"] = (len(pa) == sql_aging.height and int(pa["is_stalled"].sum()) == sql_aging["is_stalled"].sum()
+                              and int(pa["days_in_stage"].sum()) == sql_aging["days_in_stage"].sum())
+    sql_margin = queries.run(con, "margin", f)
+    pm = pd_margin(pd, np, snaps, events, as_of, t)
+    out["agrees"]["margin"] = (set(zip(pm["project_id"], pm["check"]))
+                               == set(zip(sql_margin["project_id"].to_list(), sql_margin["check"].to_list())))
+    sql_w = dict(zip(*queries.run(con, "changes_summary", f).select("step", "amount")))
+    pw = pd_changes_summary(pd, np, snaps, events, since, as_of)
+    out["agrees"]["changes_summary"] = all(abs(float(sql_w[k]) - float(v)) < 0.01 for k, v in pw.items())
+    r = max(1, repeat // 2)
+    out["pandas_ms"]["funnel"] = _median_ms(lambda: pd_funnel(pd, np, snaps, events, as_of), r)
+    out["pandas_ms"]["aging"] = _median_ms(lambda: pd_aging(pd, np, snaps, events, as_of, limits), r)
+    out["pandas_ms"]["margin"] = _median_ms(lambda: pd_margin(pd, np, snaps, events, as_of, t), r)
+    out["pandas_ms"]["changes_summary"] = _median_ms(
+        lambda: pd_changes_summary(pd, np, snaps, events, since, as_of), r)
+    return out
+
+
+def _run_child(args: list[str]) -> dict:
+    cmd = [sys.executable, __file__, "--child", *args]
+    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    if proc.returncode != 0:
+        raise RuntimeError(f"{' '.join(args)} failed:\n{proc.stderr[-3000:]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def _fmt(x: float) -> str:
+    return f"{x:,.0f}" if x >= 100 else f"{x:.1f}"
+
+
+def report(runs: list[dict], pandas_runs: list[dict], command: str) -> str:
+    lines = [
+        "# Query benchmark",
+        "",
+        f"Command: `{command}` (from the repository root). Machine: {platform.machine()}, "
+        f"{os.cpu_count()} cores, Python {platform.python_version()}, DuckDB {duckdb.__version__}. "
+        f"Run {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; load average at the start "
+        f"{os.getloadavg()[0]:.1f} (other sessions share this machine: absolute numbers are noisy, "
+        "ratios measured in the same process less so).",
+        "",
+        "Data: `generate()` in this file (SQL straight into the stored tables): about 2.7 stage entries "
+        "per project (skips, fall-backs, same-day moves), weekly snapshots. Latency = median of the "
+        "runs after one warm-up, through `queries.run` (SQL + conversion to Polars). Floor = a bare "
+        "`sum()`/`max()` scan of the columns the query reads, with its `as_of` filter. "
+        "pandas = a straightforward pandas implementation of the same result from the raw tables held "
+        "in memory (loading them not counted), checked against the SQL result in the same run.",
+        "",
+    ]
+    for run in runs:
+        q = run["queries"]
+        lines += [
+            f"## {run['n']:,} projects, {run['snapshots']} snapshots, {run['storage']} "
+            f"({run['snapshot_rows']:,} snapshot rows, {run['event_rows']:,} stage entries)",
+            "",
+            f"Facts rebuild (`queries.refresh`, median of 3): **{run['refresh_s']:.2f} s** "
+            f"({', '.join(f'{x:.2f}' for x in run['refresh_all_s'])}). "
+            f"Peak RSS of the process: **{run['peak_rss_mb']:,.0f} MB**. "
+            f"First screen (funnel + win_rate + aging): {run['page_ms']:.0f} ms."
+            + (f" File size {run['file_mb']:.0f} MB." if "file_mb" in run else ""),
+            "",
+            "| query | rows | median ms | floor ms | × floor | pandas ms | × faster than pandas |",
+            "|---|---:|---:|---:|---:|---:|---:|",
+        ]
+        pand = next((p for p in pandas_runs if p["n"] == run["n"]), None)
+        for name, r in q.items():
+            pms = pand["pandas_ms"].get(name) if pand and run["storage"] == "memory" else None
+            lines.append(
+                f"| {name} | {r['rows']:,} | {_fmt(r['ms'])} | {_fmt(r['floor_ms'])} | "
+                f"{r['ms'] / max(r['floor_ms'], 1e-3):.1f} | {_fmt(pms) if pms else ''} | "
+                f"{pms / r['ms']:.1f} |" if pms else
+                f"| {name} | {r['rows']:,} | {_fmt(r['ms'])} | {_fmt(r['floor_ms'])} | "
+                f"{r['ms'] / max(r['floor_ms'], 1e-3):.1f} | | |"
+            )
+        if pand and run["storage"] == "memory":
+            lines += ["", "pandas agrees with SQL: " + ", ".join(f"{k} {'yes' if v else 'NO'}"
+                                                               for k, v in pand["agrees"].items())]
+        lines.append("")
+    return "\n".join(lines)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--child", action="store_true")
+    ap.add_argument("--part", choices=["sql", "pandas"])
+    ap.add_argument("--n", type=int)
+    ap.add_argument("--k", type=int)
+    ap.add_argument("--storage", choices=["memory", "file"])
+    ap.add_argument("--repeat", type=int, default=7)
+    ap.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "queries.md")
+    args = ap.parse_args()
+    if args.child:
+        res = (child_sql(args.n, args.k, args.storage, args.repeat) if args.part == "sql"
+               else child_pandas(args.n, args.k, args.repeat))
+        print(json.dumps(res, default=str))
+        return 0
+    sizes = SIZES[:1] if args.quick else SIZES
+    runs, pandas_runs = [], []
+    for n, k in sizes:
+        for storage in ("memory", "file"):
+            run = _run_child(["--part", "sql", "--n", str(n), "--k", str(k), "--storage", storage,
+                              "--repeat", str(args.repeat)])
+            runs.append(run)
+            print(f"{n:>9,} {storage:6} refresh {run['refresh_s']:.2f}s rss {run['peak_rss_mb']:.0f}MB "
+                  + " ".join(f"{q}={r['ms']:.0f}ms" for q, r in run["queries"].items()), flush=True)
+        p = _run_child(["--part", "pandas", "--n", str(n), "--k", str(k), "--repeat", str(args.repeat)])
+        pandas_runs.append(p)
+        print(f"{n:>9,} pandas " + " ".join(f"{q}={ms:.0f}ms" for q, ms in p["pandas_ms"].items()), p["agrees"],
+              flush=True)
+    text = report(runs, pandas_runs, "python3 bench/bench_queries.py" + (" --quick" if args.quick else ""))
+    if args.quick:
+        print(text)
+    else:
+        args.out.write_text(text + "\n", encoding="utf-8")
+        print(f"wrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
