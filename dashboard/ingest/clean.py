@@ -72,6 +72,11 @@ _TOTAL_WORDS = ["合计", "总计", "小计", "总合计", "累计", "total", "t
 _ISSUES_LISTED = 50
 
 
+def _nulls(n: int, dtype: pl.DataType) -> pl.Series:
+    # built in Rust: a Python list of n Nones costs ~10 ms per 100k rows and column
+    return pl.select(pl.repeat(None, n, dtype=dtype)).to_series()
+
+
 def empty_projects() -> pl.DataFrame:
     return pl.DataFrame(schema=PROJECT_SCHEMA)
 
@@ -450,7 +455,7 @@ def _projects(report, data, rows, cols, mapping, config, constants):
     n = data.height
     for f in TEXT_FIELDS:
         s = _get(data, cols, f)
-        out[f] = V.clean_text(s) if s is not None else pl.Series(f, [None] * n, dtype=pl.String)
+        out[f] = V.clean_text(s) if s is not None else _nulls(n, pl.String)
 
     s = _get(data, cols, "customer_grade")
     if s is not None:
@@ -460,13 +465,13 @@ def _projects(report, data, rows, cols, mapping, config, constants):
                      expected_zh="、".join(config.grades) + "（可写作 A级、A类）", expected_en=", ".join(config.grades) + " (also A级, A类, a)")
         out["customer_grade"] = grade
     else:
-        out["customer_grade"] = pl.Series([None] * n, dtype=pl.String)
+        out["customer_grade"] = _nulls(n, pl.String)
 
     default_unit = constants.get("amount_unit")
     for f in AMOUNT_FIELDS:
         s = _get(data, cols, f)
         if s is None:
-            out[f] = pl.Series([None] * n, dtype=V.AMOUNT_DTYPE)
+            out[f] = _nulls(n, V.AMOUNT_DTYPE)
             continue
         _, header, unit = cols.by_field[f]
         amount_unit = unit if unit in V.UNIT_FACTORS else (normalize(default_unit) if default_unit else None)
@@ -490,7 +495,7 @@ def _projects(report, data, rows, cols, mapping, config, constants):
                 column=header,
             )
     else:
-        out["estimated_margin"] = pl.Series([None] * n, dtype=pl.Float64)
+        out["estimated_margin"] = _nulls(n, pl.Float64)
 
     order = constants.get("date_order")
     for f in DATE_FIELDS:
@@ -498,7 +503,7 @@ def _projects(report, data, rows, cols, mapping, config, constants):
             col, header, _ = cols.by_field[f]
             out[f] = _date_column(report, data, col, header, order, rows)
         else:
-            out[f] = pl.Series([None] * n, dtype=pl.Date)
+            out[f] = _nulls(n, pl.Date)
 
     stage_dates: dict[str, pl.Series] = {}
     for code in config.stage_codes:
@@ -508,12 +513,12 @@ def _projects(report, data, rows, cols, mapping, config, constants):
             stage_dates[code] = _date_column(report, data, col, header, order, rows)
 
     stage_names, status_words = _stage_words(mapping, config)
-    stage = pl.Series([None] * n, dtype=pl.String)
-    status_from_stage = pl.Series([None] * n, dtype=pl.String)
+    stage = _nulls(n, pl.String)
+    status_from_stage = _nulls(n, pl.String)
     if "stage" in cols.by_field:
         s = _get(data, cols, "stage")
         stage, status_from_stage = _stage_column(report, s, rows, cols.by_field["stage"][1], stage_names, status_words)
-    status_col = pl.Series([None] * n, dtype=pl.String)
+    status_col = _nulls(n, pl.String)
     if "status" in cols.by_field:
         s = _get(data, cols, "status")
         header = cols.by_field["status"][1]
@@ -576,8 +581,7 @@ def _projects(report, data, rows, cols, mapping, config, constants):
     if events:
         ev = (
             pl.concat(events)
-            .drop_nulls()
-            .unique(["project_id", "stage", "entered_on"], maintain_order=True)
+            .drop_nulls()  # one row per (project, stage column): unique while ids are unique
             .with_columns(source=pl.lit("stage_dates"), previous_stage=pl.lit(None, pl.String))
             .select(list(EVENT_SCHEMA))
             .cast(EVENT_SCHEMA)
@@ -617,7 +621,7 @@ def _history(report, data, rows, cols, mapping, config, constants):
     missing_date = data[col].is_null() | (data[col].str.strip_chars() == "")
     _cell_errors(report, missing_date, data[col], rows, code="missing_date", column=header, zh="日期为空", en="the date is empty",
                  expected_zh="进入该阶段的日期", expected_en="the date the stage was entered")
-    previous = pl.Series([None] * data.height, dtype=pl.String)
+    previous = _nulls(data.height, pl.String)
     if "previous_stage" in cols.by_field:
         col, header, _ = cols.by_field["previous_stage"]
         previous, _prev_status = _stage_column(report, data[col], rows, header, stage_names, status_words)

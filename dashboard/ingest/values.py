@@ -161,7 +161,7 @@ _DATETIME_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y/%m/%d %H:%M:%
 
 
 def _fast_dates(t: pl.Series) -> pl.Series:
-    value = pl.Series(t.name, [None] * t.len(), dtype=pl.Date)
+    value = pl.select(pl.repeat(None, t.len(), dtype=pl.Date)).to_series().alias(t.name)
     # chrono's %Y takes any number of digits ('3/5/26' would be year 3): four or nothing
     t = pl.select(pl.when(t.str.contains(r"^\d{4}")).then(t).otherwise(None)).to_series()
     for fmt in _DATE_FORMATS + _DATETIME_FORMATS:
