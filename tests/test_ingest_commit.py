@@ -86,9 +86,12 @@ def test_a_refused_file_leaves_the_database_byte_for_byte_as_it_was(db_path):
 
 def test_reimporting_an_identical_file_changes_nothing_and_says_so(db_path):
     _import(db_path, BASE, date(2026, 3, 2))
-    before = _snapshot(db_path)
+    before, before_sha, before_stat = _snapshot(db_path), _sha(db_path), db_path.stat()
     [res] = _import(db_path, BASE, date(2026, 3, 2))
     assert res.outcome == "unchanged" and res.import_id == 1 and not res.changed_anything
+    assert (_sha(db_path), db_path.stat().st_ino, db_path.stat().st_mtime_ns) == (
+        before_sha, before_stat.st_ino, before_stat.st_mtime_ns
+    )  # not even rewritten: a running dashboard has nothing to reload
     assert "nothing changed" in res.message("en") and "未做任何更改" in res.message("zh")
     assert _snapshot(db_path) == before
 

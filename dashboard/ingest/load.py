@@ -121,7 +121,9 @@ def _diff(con, as_of: date) -> tuple[int, int, int, int]:
     return added, removed, changed, same
 
 
-def _commit_one(con, prep: Prepared) -> CommitResult:
+def _identical(con, prep: Prepared) -> CommitResult | None:
+    """The result for a file already imported as it is (same bytes, mapping, as-of date and
+    kind, still active), else None."""
     r = prep.report
     kind = r.kind or "projects"
     same = con.execute(
@@ -131,8 +133,37 @@ def _commit_one(con, prep: Prepared) -> CommitResult:
         "order by import_id",
         {"sha": r.sha256, "kind": kind, "as_of": r.as_of, "mapping": r.mapping_sha256},
     ).fetchall()
-    if same:
-        return CommitResult(r.file_name, same[0][0], kind, r.as_of, "unchanged", rows_unchanged=r.rows_accepted)
+    if not same:
+        return None
+    return CommitResult(r.file_name, same[0][0], kind, r.as_of, "unchanged", rows_unchanged=r.rows_accepted)
+
+
+def _all_identical(db_path: Path, prepared: list[Prepared]) -> list[CommitResult] | None:
+    """When every file is already imported as it is, the results without writing at all
+    (the database file keeps its bytes, inode and mtime: readers need not reattach)."""
+    if not db_path.exists():
+        return None
+    try:
+        con = store.connect_read_only(db_path)
+    except Exception:  # held by a writer of another kind, or an old schema: take the write path
+        return None
+    try:
+        if store.schema_version(con) < store.LATEST_VERSION:
+            return None
+        results = [_identical(con, p) for p in prepared]
+    finally:
+        con.close()
+    if any(r is None for r in results):
+        return None
+    return results  # type: ignore[return-value]
+
+
+def _commit_one(con, prep: Prepared) -> CommitResult:
+    r = prep.report
+    kind = r.kind or "projects"
+    unchanged = _identical(con, prep)
+    if unchanged is not None:
+        return unchanged
     import_id = _scalar(con, "select coalesce(max(import_id), 0) + 1 from imports")
     prior = [
         row[0]
@@ -218,6 +249,9 @@ def commit(db_path: str | Path, prepared: Sequence[Prepared], *, lock_timeout_s:
     refused = [p for p in prepared if not p.ok]
     if refused:
         raise IngestRefused(refused)
+    quiet = _all_identical(Path(db_path), prepared)
+    if quiet is not None:
+        return quiet
     # History first, so a projects file in the same batch can take a last known stage from it.
     order = sorted(range(len(prepared)), key=lambda i: (prepared[i].report.kind != "history", i))
     results: dict[int, CommitResult] = {}
