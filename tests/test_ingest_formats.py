@@ -88,6 +88,16 @@ def test_a_csv_already_holding_replacement_characters_is_refused(tmp_path):
     assert not p.ok and p.report.errors[0].code == "bad_text" and p.report.errors[0].row == 2
 
 
+def test_tab_and_semicolon_separated_exports_are_read_like_csv(tmp_path):
+    for sep, name in (("\t", "导出.txt"), (";", "export-eu.csv")):
+        lines = ["项目编号{0}当前阶段{0}预计签约金额".format(sep), f"P1{sep}提案{sep}1,5", f"P2{sep}立项{sep}2", f"P3{sep}立项"]
+        p = _prepare(_write(tmp_path, name, _csv(lines).encode()))
+        assert p.report.delimiter == sep
+        assert [(e.code, e.row) for e in p.report.errors] == [("ragged_row", 4)]
+        ok = _prepare(_write(tmp_path, name, _csv(lines[:3]).encode()))
+        assert ok.ok and ok.projects["stage"].to_list() == ["proposal", "approval"]
+
+
 def test_title_rows_above_the_header_are_skipped_and_give_the_as_of_date(tmp_path):
     lines = ["大客户项目台账（截至2026年11月23日）,,,,,,,,,", "制表：销售管理部,,,,,,,,,", ",,,,,,,,,", HEADER, *ROWS]
     p = _prepare(_write(tmp_path, "ledger.csv", _csv(lines).encode("utf-8")))

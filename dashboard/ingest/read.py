@@ -29,6 +29,7 @@ import polars as pl
 
 from dashboard.ingest.report import Report
 
+DELIMITERS = (",", "\t", ";")
 HEADER_SEARCH_ROWS = 30  # title rows above the header: at most this many
 MIN_HEADER_MATCHES = 2
 _BOM = b"\xef\xbb\xbf"
@@ -120,7 +121,7 @@ def _no_header(report: Report, where: str = "") -> None:
 # --- CSV -----------------------------------------------------------------------------
 
 
-def _fast_record_starts(body: str, header_end: int, width: int) -> array | None:
+def _fast_record_starts(body: str, header_end: int, width: int, delimiter: str = ",") -> array | None:
     """Line numbers of the data records when every line is one record of ``width`` fields
     (the common case), counted with vectorised string ops; None when unsure (a quoted
     field spans lines, or some line's count differs): then the csv module decides."""
@@ -136,14 +137,14 @@ def _fast_record_starts(body: str, header_end: int, width: int) -> array | None:
         return None
     if col.str.contains('"', literal=True).any():
         col = col.str.replace_all(r'"[^"]*"', "")  # quoted fields (a doubled "" is two of them)
-    fields = col.str.count_matches(",", literal=True) + 1
+    fields = col.str.count_matches(delimiter, literal=True) + 1
     odd = fields != width
-    if odd.any() and (col.filter(odd).str.replace_all(r"[,\s]", "").str.len_bytes() > 0).any():
+    if odd.any() and (col.filter(odd).str.replace_all(delimiter, "", literal=True).str.strip_chars().str.len_bytes() > 0).any():
         return None  # a line that is not blank has another field count: let csv decide
     return array("q", range(header_end + 1, header_end + 1 + n_lines))
 
 
-def _exact_record_starts(first: list, reader, prev: int, width: int, report: Report) -> array | None:
+def _exact_record_starts(first: list, reader, prev: int, width: int, report: Report, delimiter: str = ",") -> array | None:
     starts = array("q")
     ragged = 0
 
@@ -161,7 +162,7 @@ def _exact_record_starts(first: list, reader, prev: int, width: int, report: Rep
                 f"({abs(len(rec) - width)} {'too many' if more else 'missing'}); the file may hold several "
                 "tables, or a stray or missing comma",
                 row=start,
-                value=",".join(rec)[:80],
+                value=delimiter.join(rec)[:80],
                 expected_zh=f"{width} 个字段",
                 expected_en=f"{width} fields",
             )
@@ -193,21 +194,29 @@ def read_csv_grid(data: bytes, report: Report, score: Callable[[list[str | None]
     if "\r" in text and "\n" not in text:
         text = text.replace("\r", "\n")  # classic Mac line ends: one rule for both readers
 
-    reader = csv.reader(io.StringIO(text, newline=""))
-    head: list[tuple[int, list[str]]] = []  # (start line, fields) of the first records
-    prev = 0
-    for rec in reader:
-        head.append((prev + 1, rec))
-        prev = reader.line_num
-        if len(head) >= HEADER_SEARCH_ROWS:
-            break
-    if not head:
-        report.error("empty", "文件是空的", "the file is empty")
-        return None
-    hi, best = _best_header([[c or None for c in r] for _, r in head], score)
-    if hi < 0 or best < MIN_HEADER_MATCHES:
+    # The delimiter is the one under which a header row is found (comma, tab, semicolon):
+    # exports saved as "text" or from European Excel use the other two.
+    chosen = None
+    for delimiter in DELIMITERS:
+        reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+        head: list[tuple[int, list[str]]] = []  # (start line, fields) of the first records
+        prev = 0
+        for rec in reader:
+            head.append((prev + 1, rec))
+            prev = reader.line_num
+            if len(head) >= HEADER_SEARCH_ROWS:
+                break
+        if not head:
+            report.error("empty", "文件是空的", "the file is empty")
+            return None
+        hi, best = _best_header([[c or None for c in r] for _, r in head], score)
+        if hi >= 0 and best >= MIN_HEADER_MATCHES and (chosen is None or best > chosen[2]):
+            chosen = (delimiter, reader, best, hi, head, prev)
+    if chosen is None:
         _no_header(report)
         return None
+    delimiter, reader, _, hi, head, prev = chosen
+    report.delimiter = delimiter
     header_line, header = head[hi]
     width = len(header)
     header_end = head[hi + 1][0] - 1 if hi + 1 < len(head) else prev
@@ -224,9 +233,9 @@ def read_csv_grid(data: bytes, report: Report, score: Callable[[list[str | None]
     body = text[pos:]
     del text  # a large export: keep one copy of the text at a time
     # Every data record: its first line, and a check of its width against the header.
-    starts = _fast_record_starts(body, header_end, width)
+    starts = _fast_record_starts(body, header_end, width, delimiter)
     if starts is None:  # quotes spanning lines, or a row that may be ragged: the exact way
-        starts = _exact_record_starts(head[hi + 1 :], reader, prev, width, report)
+        starts = _exact_record_starts(head[hi + 1 :], reader, prev, width, report, delimiter)
         if starts is None:
             return None
     names = [f"c{i}" for i in range(width)]
@@ -237,6 +246,7 @@ def read_csv_grid(data: bytes, report: Report, score: Callable[[list[str | None]
         del body
         frame = pl.read_csv(
             encoded,
+            separator=delimiter,
             has_header=False,
             schema={n: pl.String for n in names},
             truncate_ragged_lines=True,  # only all-blank records can still be ragged here

@@ -62,6 +62,7 @@ class Report:
     size_bytes: int = 0
     file_type: str | None = None  # 'csv' | 'xlsx'
     encoding: str | None = None  # 'utf-8', 'utf-8-sig', 'gb18030' (CSV only)
+    delimiter: str | None = None  # ',', '\t' or ';' (CSV only)
     sheet: str | None = None
     sheets_considered: list[str] = field(default_factory=list)
     header_row: int | None = None  # row number of the header, as a person counts it
