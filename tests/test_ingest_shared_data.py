@@ -114,3 +114,32 @@ def test_odoos_two_fields_both_translated_as_closing_date_are_reported_not_merge
     dup = [e for e in p.report.errors if e.code == "duplicate_header"]
     assert len(dup) == 1 and dup[0].column == "关闭日期"
     assert "关闭日期" in dup[0].text("zh") and "both called '关闭日期'" in dup[0].text("en")
+
+
+CROSSWALK_FIELDS = {
+    "opportunity_name": "project_name",
+    "account_name": "customer",
+    "stage": "stage",
+    "amount": "expected_amount",
+    "expected_close_date": "expected_sign_on",
+    "owner": "owner",
+    "lost_reason": "lost_reason",
+}
+
+
+def test_the_headers_real_crms_write_for_our_fields_are_recognised_without_a_mapping(shared_data, tmp_path):
+    crosswalk = shared_data / "chinese-crm-formats" / "opportunity_header_crosswalk.csv"
+    rows = list(csv.DictReader(io.StringIO(crosswalk.read_text("utf-8"))))
+    headers = {}
+    for row in rows:
+        field = CROSSWALK_FIELDS.get(row["canonical_field"])
+        for crm in ("hubspot_label", "odoo_label_en", "odoo_label_zh_CN", "wukongcrm_export_header"):
+            label = row[crm]
+            if field and label and "(" not in label and label != "status_remark":
+                headers.setdefault(crm, {})[label] = field
+    for crm, expected in headers.items():
+        path = tmp_path / f"{crm}.csv"
+        path.write_text("项目编号," + ",".join(expected) + "\nP1" + "," * len(expected) + "\n", encoding="utf-8")
+        p = _prepare(path)
+        got = {c.header: c.canonical for c in p.report.columns if c.canonical != "project_id"}
+        assert got == expected, crm
