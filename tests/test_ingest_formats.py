@@ -13,6 +13,8 @@ from pathlib import Path
 
 import polars as pl
 import xlsxwriter
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from dashboard.ingest import Mapping, prepare
 
@@ -432,3 +434,29 @@ def test_the_report_round_trips_through_a_dict_and_lists_recognised_and_ignored_
     assert d["ok"] is True and d["ignored_columns"] == ["备注"]
     assert {"header": "预计签约金额(万元)", "canonical": "expected_amount", "how": "alias", "unit": "万元"} in d["columns"]
     assert d["rows_read"] == 3 and d["sha256"] and d["as_of_source"] == "today"
+
+
+CELLS = [
+    "项目编号", "项目名称", "当前阶段", "预计签约金额(万元)", "毛利率", "预计签约时间", "立项日期", "阶段", "进入日期",
+    "原阶段", "P1", "P2", "", "  ", "合计", "赢单", "提案", "1,234", "23%", "2026/3/5", "3/5/2026", "13/5/2026",
+    "45991", "abc", '"x,y"', '"a""b"', "\t", "Ａ级", "E级", "\r", "\ufeff", '"multi\nline"', ";", "总计：",
+]
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(st.lists(st.sampled_from(CELLS), max_size=7), max_size=8),
+    st.sampled_from([",", ";", "\t"]),
+    st.sampled_from(["\n", "\r\n", "\r"]),
+    st.sampled_from(["utf-8", "gb18030"]),
+)
+def test_any_csv_like_file_is_read_or_refused_with_a_report_never_a_crash(rows, sep, newline, encoding):
+    from dashboard.config import get_config
+    from dashboard.ingest.clean import prepare_local
+
+    data = newline.join(sep.join(r) for r in rows).encode(encoding, errors="ignore")
+    report, projects, events = prepare_local("f.csv", data, as_of=None, mapping=None, config=get_config(), today=date(2026, 1, 1))
+    assert report.ok or report.errors
+    if report.ok:
+        assert projects.height + events.height > 0
+        assert projects["project_id"].null_count() == 0

@@ -244,16 +244,25 @@ def read_csv_grid(data: bytes, report: Report, score: Callable[[list[str | None]
     else:
         encoded = body.encode("utf-8")
         del body
-        frame = pl.read_csv(
-            encoded,
-            separator=delimiter,
-            has_header=False,
-            schema={n: pl.String for n in names},
-            truncate_ragged_lines=True,  # only all-blank records can still be ragged here
-            raise_if_empty=False,
-            missing_columns="insert",  # a blank first line must not narrow the schema
-            quote_char='"',
-        )
+        try:
+            frame = pl.read_csv(
+                encoded,
+                separator=delimiter,
+                has_header=False,
+                schema={n: pl.String for n in names},
+                truncate_ragged_lines=True,  # only all-blank records can still be ragged here
+                raise_if_empty=False,
+                missing_columns="insert",  # a blank first line must not narrow the schema
+                extra_columns="ignore",  # nor a longer blank one widen it
+                quote_char='"',
+            )
+        except pl.exceptions.PolarsError as exc:
+            report.error(
+                "unreadable_csv",
+                f"无法按 CSV 读取：{str(exc).splitlines()[0][:200]}",
+                f"could not be read as CSV: {str(exc).splitlines()[0][:200]}",
+            )
+            return None
     if frame.height != len(starts):
         report.error(
             "row_count",
