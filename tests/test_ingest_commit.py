@@ -207,3 +207,37 @@ def test_the_cli_says_what_to_do_when_another_import_holds_the_database(db_path,
     assert code == 3
     assert "wait until it finishes and run the same command again" in out.getvalue()
     assert _rows(db_path, "select count(*) from imports") == [(0,)]
+
+
+def test_an_import_killed_at_any_moment_leaves_the_old_database_or_the_whole_new_one(db_path, tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    _import(db_path, BASE, date(2026, 3, 2))
+    before_sha, before = _sha(db_path), _snapshot(db_path)
+    big = tmp_path / "台账_2026-03-09.csv"
+    rows = [f"Q{i:06d},项目{i},华东,提案,{1000 + i},20%,2026-01-05,2026-02-01" for i in range(10_000)]
+    big.write_bytes(_csv(rows))
+    root = Path(__file__).resolve().parent.parent
+    outcomes = set()
+    for delay in (0.4, 1.2, 2.5):
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "dashboard.cli", "ingest", str(big), "--db", str(db_path)],
+            cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+        )
+        time.sleep(delay)
+        os.killpg(proc.pid, signal.SIGKILL)  # the CLI and its parsing child, mid-flight
+        proc.wait()
+        if _sha(db_path) == before_sha:
+            outcomes.add("old")
+            assert _snapshot(db_path) == before
+        else:
+            outcomes.add("new")
+            assert _rows(db_path, "select count(*) from project_snapshots where as_of = $d", {"d": date(2026, 3, 9)}) == [(10_000,)]
+            break  # the new import is complete; later kills would only re-test "unchanged"
+    assert outcomes  # at least one kill landed; either way the file was whole
+    [res] = _import(db_path, BASE[:1], date(2026, 3, 16))  # and the next import works
+    assert res.outcome == "added"
