@@ -16,6 +16,8 @@ from typing import Any
 from dashboard.config import get_config
 
 LANGS = ("zh", "en")
+# How a missing value reads everywhere (figures, table cells, report facts), in both languages.
+MISSING = "–"
 UNITS = ("wan", "yuan")  # 万元 (10,000 元) or 元
 
 # key -> (English, 中文). Placeholders use str.format names.
@@ -392,14 +394,14 @@ def unit_suffix(unit: str, lang: str) -> str:
 
 def fmt_int(value: Any, lang: str = "en") -> str:
     if _missing(value):
-        return "–"
+        return MISSING
     return f"{int(value):,}"
 
 
 def fmt_amount(value: Any, lang: str, unit: str, *, signed: bool = False) -> str:
     """An amount in 元 shown in the chosen unit: ``1,234.5 万元`` / ``¥12,345,000``."""
     if _missing(value):
-        return "–"
+        return MISSING
     v = float(Decimal(str(value))) / unit_divisor(unit)
     # The sign leads ("-¥12", not "¥-12"): st.metric reads a delta's direction from it.
     sign = "-" if v < 0 else ("+" if signed and v > 0 else "")
@@ -414,7 +416,7 @@ def fmt_amount(value: Any, lang: str, unit: str, *, signed: bool = False) -> str
 def fmt_pct(value: Any, lang: str = "en", *, digits: int = 1, signed: bool = False) -> str:
     """A ratio (0.234) as a percentage (23.4%)."""
     if _missing(value):
-        return "–"
+        return MISSING
     sign = "+" if signed and value > 0 else ""
     return f"{sign}{value * 100:.{digits}f}%"
 
@@ -422,14 +424,14 @@ def fmt_pct(value: Any, lang: str = "en", *, digits: int = 1, signed: bool = Fal
 def fmt_points(value: Any, lang: str = "en") -> str:
     """A difference of two ratios, in percentage points."""
     if _missing(value):
-        return "–"
+        return MISSING
     pts = value * 100
     return f"{pts:+.1f} 个百分点" if lang == "zh" else f"{pts:+.1f} pp"
 
 
 def fmt_date(value: Any, lang: str = "en") -> str:
     if _missing(value):
-        return "–"
+        return MISSING
     if isinstance(value, datetime):
         value = value.date()
     if isinstance(value, date):

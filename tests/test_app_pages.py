@@ -256,3 +256,20 @@ def test_removing_an_import_takes_its_snapshot_out(db, tmp_path, monkeypatch):
     assert not at.exception
     assert any("已删除导入" in s.value for s in at.success)
     assert latest not in at.selectbox(key="as_of").options
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_missing_values_read_the_same_dash_in_every_table_not_none(db, lang):
+    from dashboard import i18n
+    from dashboard.sidebar import LANG_NAMES
+
+    at = open_page("funnel", lang=LANG_NAMES[lang])
+    tables = list(at.dataframe)
+    assert tables
+    assert all(t.proto.placeholder == i18n.MISSING for t in tables), [t.proto.id for t in tables]
+    funnel = next(t.value for t in tables if i18n.t("reached", lang) in t.value.columns)
+    assert funnel[f"{i18n.t('step_conversion', lang)} (%)"].isna().iloc[-1]  # the last stage has none: shown as the dash
+    at = open_page(lang=LANG_NAMES[lang])
+    changes = [t for t in at.dataframe if t.proto.id.endswith("weekly_changes_table")]
+    assert changes and changes[0].proto.placeholder == i18n.MISSING
+    assert changes[0].value[i18n.t("before", lang)].isna().any()  # a new project has no 'before'

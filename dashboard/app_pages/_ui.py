@@ -164,6 +164,14 @@ def _change_values(df: pl.DataFrame, col: str, lang: str, unit: str) -> pl.Expr:
 # --------------------------------------------------------------------------- tables and downloads
 
 
+def dataframe(df: pl.DataFrame, **kwargs: Any):
+    """st.dataframe as every page shows a table: a missing value reads ``i18n.MISSING`` (not
+    Streamlit's "None") in both languages, no index, full width."""
+    kwargs.setdefault("hide_index", True)
+    kwargs.setdefault("width", "stretch")
+    return st.dataframe(df, placeholder=i18n.MISSING, **kwargs)
+
+
 def download_buttons(ctx: Context, df: pl.DataFrame, stem: str, key: str) -> None:
     """Our CSV (BOM, formulas neutralised) and Excel, replacing st.dataframe's own export."""
     name = downloads.file_stem(stem, ctx.as_of)
@@ -196,15 +204,13 @@ def project_table(
     ids = df.get_column("project_id").cast(pl.String).to_list() if "project_id" in df.columns else []
     shown, config = localise(ctx, df, columns)
     order = [c for c in shown.columns if c != ctx.t("project_id")] if hide_id else None
-    event = st.dataframe(
+    event = dataframe(
         shown,
         column_order=order,
         key=key,
         on_select="rerun" if ids else "ignore",
         selection_mode="single-row",
-        hide_index=True,
         column_config=config,
-        width="stretch",
         height=height,
     )
     if ids:

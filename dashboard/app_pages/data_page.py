@@ -94,13 +94,14 @@ def _report_view(p, idx: int) -> None:
         {
             ctx.t("metric"): [ctx.t(k) for k in ("file_name", "sheet", "header_row", "kind", "encoding", "rows_read",
                                                  "rows_accepted", "rows_skipped", "as_of", "as_of_found")],
-            ctx.t("value"): [str(v) if v is not None else "–" for v in (
+            ctx.t("value"): [str(v) if v is not None else i18n.MISSING for v in (
                 r.file_name, r.sheet, r.header_row, r.kind, r.encoding, r.rows_read, r.rows_accepted, r.rows_skipped,
                 r.as_of.isoformat() if r.as_of else None, i18n.as_of_source_label(r.as_of_source, lang) or None)],
         }
     )
     c1, c2 = st.columns([2, 3])
-    c1.dataframe(facts, hide_index=True, width="stretch", key=f"data_facts_{idx}")
+    with c1:
+        _ui.dataframe(facts, key=f"data_facts_{idx}")
     if r.columns:
         cols = pl.DataFrame(
             {
@@ -112,12 +113,13 @@ def _report_view(p, idx: int) -> None:
         ).rename({"header": "表头" if lang == "zh" else "Header", "field": "字段" if lang == "zh" else "Field",
                   "how": "识别方式" if lang == "zh" else "How", "unit": "单位" if lang == "zh" else "Unit"})
         c2.caption(ctx.t("columns_recognised"))
-        c2.dataframe(cols, hide_index=True, width="stretch", height=250, key=f"data_columns_{idx}")
+        with c2:
+            _ui.dataframe(cols, height=250, key=f"data_columns_{idx}")
     messages = r.messages(lang)
     if messages:
         st.caption(ctx.t("errors"))
-        st.dataframe(pl.DataFrame({ctx.t("detail"): messages}), hide_index=True, width="stretch",
-                     height=min(36 * len(messages) + 40, 320), key=f"data_errors_{idx}")
+        _ui.dataframe(pl.DataFrame({ctx.t("detail"): messages}),
+                      height=min(36 * len(messages) + 40, 320), key=f"data_errors_{idx}")
 
 
 def _mapping_form(p, idx: int, sha8: str) -> None:
@@ -250,7 +252,7 @@ else:
         "import_id", "file_name", "kind", "sheet", "as_of", "rows_accepted", "rows_skipped", "imported_at", "status"
     )
     table, config = _ui.localise(ctx, shown)
-    st.dataframe(table, hide_index=True, column_config=config, width="stretch", height=300, key="data_history")
+    _ui.dataframe(table, column_config=config, height=300, key="data_history")
     _ui.download_buttons(ctx, table, "imports", "data_history")
     active = history.filter(pl.col("status") == "active")
     if ingest is not None and active.height:

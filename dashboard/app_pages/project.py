@@ -66,7 +66,7 @@ for label, value in (
     (ctx.t("status"), i18n.status_label(row.get("status"), lang)),
     (ctx.t("stage"), i18n.stage_label(row.get("cur_stage") or row.get("stage"), lang)),
 ):
-    next(head_cols).metric(label, str(value) if value not in (None, "") else "–")
+    next(head_cols).metric(label, str(value) if value not in (None, "") else i18n.MISSING)
 fig_cols = iter(st.columns([1.3, 1.3, 1, 1.2, 1.2]))
 prev = snaps.row(snaps.height - 2, named=True) if snaps.height > 1 else None
 
@@ -124,7 +124,7 @@ else:
     shown = shown.with_columns(pl.col("exception"))  # already words
     table, config = _ui.localise(ctx, shown.rename({"exception": "check_text"}))
     table = table.rename({"check_text": ctx.t("flags")})
-    st.dataframe(table, hide_index=True, column_config=config, width="stretch", key="project_flags")
+    _ui.dataframe(table, column_config=config, key="project_flags")
 
 with st.expander(ctx.t("snapshots_table")):
     _ui.project_table(ctx, snaps.drop("project_id"), key="project_snapshots", stem=f"project-{project_id}",
