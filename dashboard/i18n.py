@@ -174,6 +174,10 @@ STRINGS: dict[str, tuple[str, str]] = {
     "as_of_for": ("As-of date for this file", "该文件的快照日期"),
     "as_of_source": ("Found from: {source}", "来源：{source}"),
     "as_of_found": ("As-of date found in", "快照日期来源"),
+    # the importer's "as_of_today" note names the CLI option; on the web the date field is the fix
+    "as_of_today_web": ("No date in the file name or title: taken as of today ({today}). If that is wrong, set the "
+                        "as-of date in the date field above.",
+                        "文件名和标题中都没有日期，数据日期按今天（{today}）计；如不对，请在上方的日期框中修改。"),
     "header_row": ("Header row", "表头所在行"),
     "encoding": ("Encoding", "编码"),
     "rows_read": ("Rows read", "读取行数"),

@@ -273,3 +273,16 @@ def test_missing_values_read_the_same_dash_in_every_table_not_none(db, lang):
     changes = [t for t in at.dataframe if t.proto.id.endswith("weekly_changes_table")]
     assert changes and changes[0].proto.placeholder == i18n.MISSING
     assert changes[0].value[i18n.t("before", lang)].isna().any()  # a new project has no 'before'
+
+
+def test_a_file_without_a_date_points_to_the_date_field_not_the_cli_option(db, tmp_path, monkeypatch):
+    copy = tmp_path / "pipeline.duckdb"
+    shutil.copy(db, copy)
+    monkeypatch.setenv("PIPELINE_DB", str(copy))
+    blob = "项目编号,项目名称,区域,客户等级,当前阶段,状态,预计签约金额\nX-1,测试项目,华东,A,立项,进行中,100\n".encode()
+    for lang, words, detail in (("中文", "上方的日期框", "说明"), ("English", "date field above", "Detail")):
+        at = open_page("data_page", lang=lang)
+        at.file_uploader(key="data_upload_0").set_value(("nodate.csv", blob, "text/csv")).run()
+        assert not at.exception
+        messages = " ".join(" ".join(map(str, d.value[detail])) for d in at.dataframe if list(d.value.columns) == [detail])
+        assert words in messages and "--as-of" not in messages, messages

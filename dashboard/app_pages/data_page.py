@@ -9,6 +9,7 @@ st.dataframe / st.text, never Markdown or HTML. The importer runs in a child pro
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from datetime import date
 from pathlib import Path
@@ -84,6 +85,17 @@ def _auto_mapping(report, saved: dict) -> str:
     return best
 
 
+def _web_messages(r) -> list[str]:
+    """The report's messages, worded for this page: the importer's "no date in the file" note
+    tells a CLI user to give ``--as-of``; here the fix is the date field above the report."""
+    warnings = [
+        dataclasses.replace(i, zh=i18n.t("as_of_today_web", "zh", today=r.as_of), en=i18n.t("as_of_today_web", "en", today=r.as_of))
+        if i.code == "as_of_today" else i
+        for i in r.warnings
+    ]
+    return dataclasses.replace(r, warnings=warnings).messages(lang)
+
+
 def _report_view(p, idx: int) -> None:
     r = p.report
     if r.ok:
@@ -115,7 +127,7 @@ def _report_view(p, idx: int) -> None:
         c2.caption(ctx.t("columns_recognised"))
         with c2:
             _ui.dataframe(cols, height=250, key=f"data_columns_{idx}")
-    messages = r.messages(lang)
+    messages = _web_messages(r)
     if messages:
         st.caption(ctx.t("errors"))
         _ui.dataframe(pl.DataFrame({ctx.t("detail"): messages}),
