@@ -68,3 +68,41 @@ def test_template_headers_are_ones_the_importer_recognises():
 
 def test_file_stems_are_safe():
     assert downloads.file_stem("weekly/../review", date(2026, 11, 23)) == "weekly_.._review-2026-11-23"
+
+
+def test_the_english_template_names_stage_dates_in_words_not_codes():
+    headers = downloads.template_headers(get_config().headers, "en")
+    assert not [h for h in headers if "." in h or "_" in h], headers  # no canonical names like stage_date.tender
+    assert {"Development Date", "Tender Date", "Negotiation Date"} <= set(headers)
+
+
+def test_both_templates_filled_in_import_cleanly_every_column_recognised():
+    import xlsxwriter
+
+    from dashboard import ingest
+
+    cfg = get_config()
+    row = {
+        "project_id": "T-1", "project_name": "Template project", "customer": "ACME", "customer_grade": "A",
+        "region": "华东", "owner": "Zhang", "category": "Software", "stage": "tender", "status": "open",
+        "expected_amount": 120, "expected_sign_on": "2026-12-31", "created_on": "2026-09-01",
+        "stage_date.development": "2026-09-01", "stage_date.approval": "2026-09-15",
+        "stage_date.proposal": "2026-10-01", "stage_date.tender": "2026-11-01",
+    }
+    for lang in ("zh", "en"):
+        blank = downloads.template_xlsx(cfg.headers, lang)
+        header_row = pl.read_excel(io.BytesIO(blank), engine="calamine").columns
+        assert header_row == downloads.template_headers(cfg.headers, lang)
+        buf = io.BytesIO()
+        wb = xlsxwriter.Workbook(buf, {"in_memory": True})
+        ws = wb.add_worksheet("Projects")
+        for c, (field, header) in enumerate(zip(downloads.TEMPLATE_FIELDS, header_row)):
+            ws.write_string(0, c, header)
+            if field in row:
+                ws.write(1, c, row[field])
+        wb.close()
+        prepared = ingest.prepare(f"template-{lang}.xlsx", buf.getvalue(), as_of=date(2026, 11, 23))
+        report = prepared.report
+        assert report.ok, report.messages("en")
+        assert [c.canonical for c in report.columns] == list(downloads.TEMPLATE_FIELDS), lang
+        assert not report.ignored_columns and report.rows_accepted == 1
