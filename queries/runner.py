@@ -50,8 +50,9 @@ QUERY_NAMES: tuple[str, ...] = (
     "snapshots",
     "filter_options",
 )
-# UI helper queries (issue 4): the Data page's import history, the funnel's drill-down list.
-QUERY_NAMES += ("ui_imports", "ui_reached")
+# UI helper queries (issue 4): the Data page's import history, the funnel's drill-down list,
+# the win-rate drill-down (closed projects), the funnel's region × grade heat map.
+QUERY_NAMES += ("ui_imports", "ui_reached", "ui_closed", "ui_region_grade")
 
 SEGMENTS = ("region", "grade", "owner", "category")
 
