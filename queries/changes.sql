@@ -80,95 +80,81 @@ scoped as (
       and (len($allowed_regions) = 0 or list_contains($allowed_regions, p.region))
 ),
 
+-- one pass: each project's changes as a list, unnested (no union of twelve scans)
+listed as (
+    select
+        *,
+        list_filter([
+            case when in_after and not in_before and (since is null or first_seen_on > since) then 'new' end,
+            case when in_after and not in_before and first_seen_on <= since then 'reappeared' end,
+            case when in_before and not in_after then 'vanished' end,
+            case when order_after > order_before and not (outcome_after = 'won' and outcome_before <> 'won')
+                then 'advanced' end,
+            case when order_after < order_before then 'fell_back' end,
+            case when outcome_after in ('won', 'lost', 'dropped') and outcome_after <> outcome_before
+                then outcome_after end,
+            case when status_after = 'completed' and status_before <> 'completed' then 'completed' end,
+            case when outcome_after = 'open' and outcome_before <> 'open' then 'reopened' end,
+            case when sign_after > sign_before then 'pushed_out' end,
+            case when amount_after - amount_before > 0
+                      and amount_after - amount_before > $amount_change_share * abs(amount_before)
+                then 'amount_up' end,
+            case when amount_after - amount_before < 0
+                      and amount_before - amount_after > $amount_change_share * abs(amount_before)
+                then 'amount_down' end,
+            case when round((margin_before - margin_after) * 100, 9) >= $margin_change_points
+                then 'margin_down' end
+        ], lambda c: c is not null) as changes
+    from scoped
+),
+
 changes as (
-    select project_id, 'new' as change, 1 as change_order, null as before, stage_after as after,
-           case when outcome_after = 'open' then amount_after else 0 end as amount_delta
-    from scoped
-    where in_after and not in_before and (since is null or first_seen_on > since)
-
-    union all
-    select project_id, 'reappeared', 2, null, stage_after,
-           case when outcome_after = 'open' then amount_after else 0 end
-    from scoped
-    where in_after and not in_before and first_seen_on <= since
-
-    union all
-    select project_id, 'vanished', 3, stage_before, null,
-           case when outcome_before = 'open' then -amount_before else 0 end
-    from scoped
-    where in_before and not in_after
-
-    union all
-    select project_id, 'advanced', 4, stage_before, stage_after, null
-    from scoped
-    where in_after and in_before and order_after > order_before
-      and not (outcome_after = 'won' and outcome_before <> 'won')
-
-    union all
-    select project_id, 'fell_back', 5, stage_before, stage_after, null
-    from scoped
-    where in_after and in_before and order_after < order_before
-
-    union all
-    select project_id, outcome_after, 6, outcome_before, outcome_after,
-           case when outcome_before = 'open' then -amount_before else 0 end
-    from scoped
-    where in_after and in_before and outcome_after in ('won', 'lost', 'dropped')
-      and outcome_after <> outcome_before
-
-    union all
-    select project_id, 'completed', 7, status_before, status_after, null
-    from scoped
-    where in_after and in_before and status_after = 'completed' and status_before <> 'completed'
-
-    union all
-    select project_id, 'reopened', 8, outcome_before, outcome_after, amount_after
-    from scoped
-    where in_after and in_before and outcome_after = 'open' and outcome_before <> 'open'
-
-    union all
-    select project_id, 'pushed_out', 9, cast(sign_before as varchar), cast(sign_after as varchar), null
-    from scoped
-    where in_after and in_before and sign_after > sign_before
-
-    union all
-    select project_id, 'amount_up', 10, cast(amount_before as varchar), cast(amount_after as varchar),
-           amount_after - amount_before
-    from scoped
-    where in_after and in_before and amount_after - amount_before > 0
-      and amount_after - amount_before > $amount_change_share * abs(amount_before)
-
-    union all
-    select project_id, 'amount_down', 11, cast(amount_before as varchar), cast(amount_after as varchar),
-           amount_after - amount_before
-    from scoped
-    where in_after and in_before and amount_after - amount_before < 0
-      and amount_before - amount_after > $amount_change_share * abs(amount_before)
-
-    union all
-    select project_id, 'margin_down', 12, printf('%.4f', margin_before), printf('%.4f', margin_after), null
-    from scoped
-    where in_after and in_before
-      and round((margin_before - margin_after) * 100, 9) >= $margin_change_points
+    select * exclude (changes), unnest(changes) as change
+    from listed
 ),
 
 final as (
     select
-        c.project_id,
-        c.change,
-        c.before,
-        c.after,
-        cast(c.amount_delta as decimal(38, 2)) as amount_delta,
-        s.project_name,
-        s.region,
-        s.grade,
-        s.owner,
-        s.category,
-        s.since,
-        s.as_of,
-        c.change_order
-    from changes as c
-    inner join scoped as s on s.project_id = c.project_id
+        project_id,
+        change,
+        case
+            when change in ('new', 'reappeared') then null
+            when change in ('vanished', 'advanced', 'fell_back') then stage_before
+            when change in ('won', 'lost', 'dropped', 'reopened') then outcome_before
+            when change = 'completed' then status_before
+            when change = 'pushed_out' then cast(sign_before as varchar)
+            when change in ('amount_up', 'amount_down') then cast(amount_before as varchar)
+            when change = 'margin_down' then printf('%.4f', margin_before)
+        end as before,
+        case
+            when change in ('new', 'reappeared', 'advanced', 'fell_back') then stage_after
+            when change = 'vanished' then null
+            when change in ('won', 'lost', 'dropped', 'reopened') then outcome_after
+            when change = 'completed' then status_after
+            when change = 'pushed_out' then cast(sign_after as varchar)
+            when change in ('amount_up', 'amount_down') then cast(amount_after as varchar)
+            when change = 'margin_down' then printf('%.4f', margin_after)
+        end as after,
+        cast(case
+            when change in ('new', 'reappeared', 'reopened')
+                then case when outcome_after = 'open' then amount_after else 0 end
+            when change in ('vanished', 'won', 'lost', 'dropped')
+                then case when outcome_before = 'open' then -amount_before else 0 end
+            when change in ('amount_up', 'amount_down') then amount_after - amount_before
+        end as decimal(38, 2)) as amount_delta,
+        project_name,
+        region,
+        grade,
+        owner,
+        category,
+        since,
+        as_of,
+        list_position(
+            ['new', 'reappeared', 'vanished', 'advanced', 'fell_back', 'won', 'lost', 'dropped', 'completed',
+             'reopened', 'pushed_out', 'amount_up', 'amount_down', 'margin_down'],
+            change
+        ) as change_order
+    from changes
 )
 
 select * exclude (change_order) from final order by change_order, project_id

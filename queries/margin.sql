@@ -64,82 +64,84 @@ scoped as (
       and (len($allowed_regions) = 0 or list_contains($allowed_regions, f.region))
 ),
 
-checks as (
+-- one pass: each project's failed checks as a list, unnested (no union of six scans)
+failed as (
     select
-        project_id, 'negative_margin' as check, 'high' as severity, 1 as check_order,
-        margin as value, 0.0 as threshold,
-        printf('margin %.1f%% is negative', margin * 100) as detail
+        *,
+        list_filter([
+            case when margin < 0 then 'negative_margin' end,
+            case when margin < floor then 'below_floor' end,
+            case when points_lost >= $erosion_points then 'eroded' end,
+            case when furthest_order >= tender_order and bid_margin < floor then 'bid_below_floor' end,
+            case when furthest_order > approval_order and margin is null then 'missing_estimate' end,
+            case
+                when peer_expense_ratio > 0 and expense_ratio > $expense_ratio_factor * peer_expense_ratio
+                    then 'high_expense_ratio'
+            end
+        ], lambda c: c is not null) as checks
     from scoped
     where margin < 0
+       or margin < floor
+       or (furthest_order >= tender_order and bid_margin < floor)
+       or points_lost >= $erosion_points
+       or (furthest_order > approval_order and margin is null)
+       or (peer_expense_ratio > 0 and expense_ratio > $expense_ratio_factor * peer_expense_ratio)
+),
 
-    union all
-
-    select
-        project_id, 'below_floor', 'medium', 2,
-        margin, floor,
-        printf('margin %.1f%% < floor %.1f%%', margin * 100, floor * 100)
-    from scoped
-    where margin < floor
-
-    union all
-
-    select
-        project_id, 'eroded', 'medium', 3,
-        points_lost, cast($erosion_points as double),
-        printf('margin %.1f%% on %s -> %.1f%% now: %.1f points lost',
-               earliest_margin * 100, earliest_margin_on, margin * 100, points_lost)
-    from scoped
-    where points_lost >= $erosion_points
-
-    union all
-
-    select
-        project_id, 'bid_below_floor', 'high', 4,
-        bid_margin, floor,
-        printf('reached %s with bid margin %.1f%% < floor %.1f%%: should have been a no-bid',
-               'tender', bid_margin * 100, floor * 100)
-    from scoped
-    where furthest_order >= tender_order and bid_margin < floor
-
-    union all
-
-    select
-        project_id, 'missing_estimate', 'low', 5,
-        null, null,
-        printf('at %s (past approval) without a cost or margin estimate', cur_stage)
-    from scoped
-    where furthest_order > approval_order and margin is null
-
-    union all
-
-    select
-        project_id, 'high_expense_ratio', 'medium', 6,
-        expense_ratio, $expense_ratio_factor * peer_expense_ratio,
-        printf('sales expense %.1f%% of amount > %.1f x grade median %.1f%%',
-               expense_ratio * 100, cast($expense_ratio_factor as double), peer_expense_ratio * 100)
-    from scoped
-    where peer_expense_ratio > 0 and expense_ratio > $expense_ratio_factor * peer_expense_ratio
+checks as (
+    select * exclude (checks), unnest(checks) as check_name
+    from failed
 ),
 
 final as (
     select
-        c.project_id,
-        c.check,
-        c.severity,
-        c.value,
-        c.threshold,
-        c.detail,
-        s.project_name,
-        s.region,
-        s.grade,
-        s.owner,
-        s.category,
-        s.cur_stage as stage,
-        s.margin_amount,
-        s.margin,
-        c.check_order
-    from checks as c
-    inner join scoped as s on s.project_id = c.project_id
+        project_id,
+        check_name as "check",
+        case check_name
+            when 'negative_margin' then 'high'
+            when 'bid_below_floor' then 'high'
+            when 'missing_estimate' then 'low'
+            else 'medium'
+        end as severity,
+        case check_name
+            when 'eroded' then points_lost
+            when 'bid_below_floor' then bid_margin
+            when 'missing_estimate' then null
+            when 'high_expense_ratio' then expense_ratio
+            else margin
+        end as value,
+        case check_name
+            when 'negative_margin' then 0.0
+            when 'eroded' then cast($erosion_points as double)
+            when 'missing_estimate' then null
+            when 'high_expense_ratio' then $expense_ratio_factor * peer_expense_ratio
+            else floor
+        end as threshold,
+        case check_name
+            when 'negative_margin' then printf('margin %.1f%% is negative', margin * 100)
+            when 'below_floor' then printf('margin %.1f%% < floor %.1f%%', margin * 100, floor * 100)
+            when 'eroded' then printf('margin %.1f%% on %s -> %.1f%% now: %.1f points lost',
+                                      earliest_margin * 100, earliest_margin_on, margin * 100, points_lost)
+            when 'bid_below_floor' then printf('reached tender with bid margin %.1f%% < floor %.1f%%: should have been a no-bid',
+                                               bid_margin * 100, floor * 100)
+            when 'missing_estimate' then printf('at %s (past approval) without a cost or margin estimate', cur_stage)
+            when 'high_expense_ratio' then printf('sales expense %.1f%% of amount > %.1f x grade median %.1f%%',
+                                                  expense_ratio * 100, cast($expense_ratio_factor as double),
+                                                  peer_expense_ratio * 100)
+        end as detail,
+        project_name,
+        region,
+        grade,
+        owner,
+        category,
+        cur_stage as stage,
+        margin_amount,
+        margin,
+        list_position(
+            ['negative_margin', 'below_floor', 'eroded', 'bid_below_floor', 'missing_estimate', 'high_expense_ratio'],
+            check_name
+        ) as check_order
+    from checks
 )
 
 select * exclude (check_order) from final order by project_id, check_order
