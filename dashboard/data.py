@@ -40,7 +40,7 @@ from queries import Filters
 SMALL_ENTRIES, SMALL_TTL_S = 256, 3600
 LARGE_ENTRIES, LARGE_TTL_S = 24, 900
 
-LARGE_QUERIES = frozenset({"projects", "aging", "margin", "changes", "process_exceptions", "ui_reached"})
+LARGE_QUERIES = frozenset({"projects", "aging", "margin", "changes", "process_exceptions", "ui_reached", "ui_closed"})
 
 
 class QueryUnavailable(LookupError):

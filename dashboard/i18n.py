@@ -110,6 +110,9 @@ STRINGS: dict[str, tuple[str, str]] = {
     "heat_metric": ("Colour", "颜色指标"),
     "stage_projects": ("Projects that reached {stage}", "到达{stage}的项目"),
     "stage_projects_now": ("Projects now at or past {stage}", "当前处于或已过{stage}的项目"),
+    "win_rate_drill": ("Show the closed projects behind the win rate", "查看赢单率所计的已关闭项目"),
+    "win_rate_projects": ("Closed projects counted in the win rate ({won} won of {closed} closed)",
+                          "赢单率所计的已关闭项目（{closed} 个关闭项目中赢 {won} 个）"),
     "win_rate_line": ("Win rate over closed projects: {rate} ({won} won of {closed} closed)",
                       "已关闭项目赢单率：{rate}（{closed} 个关闭项目中赢 {won} 个）"),
     # aging
@@ -226,6 +229,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "as_of_col": ("As of", "快照日期"),
     "exception": ("Process exception", "流程异常"),
     "lost_reason": ("Reason", "原因"),
+    "outcome": ("Outcome", "结果"),
+    "closed_on": ("Closed on", "关闭日期"),
     "file_name": ("File", "文件"),
     "import_id": ("Import", "导入编号"),
     "kind": ("Kind", "类型"),

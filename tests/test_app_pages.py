@@ -286,3 +286,19 @@ def test_a_file_without_a_date_points_to_the_date_field_not_the_cli_option(db, t
         assert not at.exception
         messages = " ".join(" ".join(map(str, d.value[detail])) for d in at.dataframe if list(d.value.columns) == [detail])
         assert words in messages and "--as-of" not in messages, messages
+
+
+def test_the_win_rate_drills_down_to_the_closed_projects_it_counts(db):
+    at = open_page()
+    at.session_state["weekly_drill"] = "win_rate"
+    at.run()
+    assert not at.exception
+    closed = frame(at, "weekly_drill_win_rate_table")
+    won = (closed["结果"] == "赢单").sum()
+    assert len(closed) > 0 and set(closed["结果"]) <= {"赢单", "丢单", "放弃"}
+    assert metric(at, "赢单率") == f"{won / len(closed) * 100:.1f}%"  # the rate is exactly these rows
+    funnel = open_page("funnel")
+    assert "funnel_closed_table" not in [d.key for d in funnel.dataframe]
+    funnel.toggle(key="funnel_win_rate_drill").set_value(True).run()
+    assert not funnel.exception
+    assert len(frame(funnel, "funnel_closed_table")) == len(closed)

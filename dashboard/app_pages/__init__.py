@@ -12,11 +12,13 @@ carries the CSS class ``st-key-<key>``). The sidebar keys are also the URL param
 * every table with project rows: selecting a row opens the project; its downloads are
   ``<table key>_csv`` and ``<table key>_xlsx``.
 * weekly (url ``/``): ``weekly_pack`` (review pack download), ``weekly_kpis`` (figures),
-  ``weekly_drill`` (pills: open/won/lost/stalled/margin) → ``weekly_drill_<kind>_table``,
+  ``weekly_drill`` (pills: open/won/lost/win_rate/stalled/margin) → ``weekly_drill_<kind>_table``
+  (win_rate: the closed projects the rate counts),
   ``weekly_waterfall`` (chart; a bar → ``weekly_drill_change_table``),
   ``weekly_stalled_table``, ``weekly_margin_table``, ``weekly_change_kinds`` (pills),
   ``weekly_changes_table``.
-* funnel (``/funnel``): ``funnel_chart`` (a bar → ``funnel_projects_table``),
+* funnel (``/funnel``): ``funnel_win_rate_drill`` (toggle → ``funnel_closed_table``, the
+  closed projects the win rate counts), ``funnel_chart`` (a bar → ``funnel_projects_table``),
   ``funnel_table``, ``funnel_by``, ``funnel_metric`` (segmented controls),
   ``funnel_heatmap`` (a cell → ``funnel_projects_table``).
 * aging (``/aging``): ``aging_chart`` (a bar segment narrows ``aging_table``),

@@ -34,10 +34,11 @@ AMOUNT_COLUMNS = {
 }
 RATIO_COLUMNS = {
     "estimated_margin", "margin", "step_conversion", "cumulative_conversion",
-    "decided_conversion", "expense_ratio", "win_rate", "margin_pct", "floor",
+    "decided_conversion", "expense_ratio", "win_rate", "margin_pct", "floor", "reached_rate",
 }
 CODE_LABELS = {
     "status": i18n.status_label,
+    "outcome": i18n.status_label,
     "check": i18n.check_label,
     "change": i18n.change_label,
     "exception": i18n.exception_label,
@@ -260,3 +261,23 @@ def empty_result(ctx: Context, df: pl.DataFrame | None) -> bool:
         st.info(ctx.t("empty_filter"))
         return True
     return df is None
+
+
+CLOSED_COLUMNS = ["project_id", "project_name", "customer", "grade", "region", "owner", "outcome", "closed_on",
+                  "amount", "lost_reason"]
+
+
+def closed_projects(ctx: Context, filters, *, key: str, title: str | None = None) -> None:
+    """The projects a win rate counts (query ``ui_closed``, same scope as ``win_rate``):
+    won, lost and dropped, newest first; a row opens the project."""
+    df = load(ctx, "ui_closed", filters)
+    if df is None:
+        return
+    if title:
+        st.subheader(title)
+    if df.height == 0:
+        st.info(ctx.t("empty_filter"))
+        return
+    won = df.filter(pl.col("outcome") == "won").height
+    st.caption(ctx.t("win_rate_projects", won=i18n.fmt_int(won), closed=i18n.fmt_int(df.height)))
+    project_table(ctx, df, key=key, stem="win-rate-closed", columns=CLOSED_COLUMNS, height=360)

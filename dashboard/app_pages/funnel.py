@@ -31,6 +31,8 @@ if wr is not None and wr.height:
     rate_text = i18n.fmt_pct(w.get("win_rate"), lang)
     st.metric(ctx.t("kpi_win_rate"), rate_text,
               help=ctx.t("win_rate_line", rate=rate_text, won=i18n.fmt_int(w.get("n_won")), closed=i18n.fmt_int(w.get("n_closed"))))
+    if st.toggle(ctx.t("win_rate_drill"), key="funnel_win_rate_drill", disabled=not w.get("n_closed")):
+        _ui.closed_projects(ctx, ctx.filters(since=None), key="funnel_closed_table")
 picks = _ui.chart(ctx, charts.funnel(funnel, lang), key="funnel_chart", param=charts.PICK)
 st.caption(ctx.t("select_mark_hint"))
 with st.expander(ctx.t("funnel_title"), expanded=True):

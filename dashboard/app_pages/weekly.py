@@ -118,6 +118,7 @@ DRILLS = {
     "open": "kpi_open_count",
     "won": "kpi_won",
     "lost": "kpi_lost",
+    "win_rate": "kpi_win_rate",
     "stalled": "kpi_stalled",
     "margin": "kpi_margin_alerts",
 }
@@ -163,6 +164,9 @@ if drill == "open":
     _drill_table("open", None if everything is None else everything.filter(pl.col("status") == "open"), ctx.t("kpi_open_count"))
 elif drill in ("won", "lost"):
     _drill_table(drill, won_now if drill == "won" else lost_now, ctx.t(DRILLS[drill]))
+elif drill == "win_rate":  # the closed projects the headline rate counts (every close up to the snapshot)
+    st.subheader(ctx.t("projects_behind", what=ctx.t("kpi_win_rate")))
+    _ui.closed_projects(ctx, dataclasses.replace(now_f, since=None), key="weekly_drill_win_rate_table")
 elif drill == "stalled":
     _drill_table("stalled", stalled_now, ctx.t("kpi_stalled"))
 elif drill == "margin":
