@@ -302,3 +302,17 @@ def test_the_win_rate_drills_down_to_the_closed_projects_it_counts(db):
     funnel.toggle(key="funnel_win_rate_drill").set_value(True).run()
     assert not funnel.exception
     assert len(frame(funnel, "funnel_closed_table")) == len(closed)
+
+
+def test_the_seven_headline_figures_sit_in_two_deliberate_rows_pipeline_then_risk(db):
+    at = open_page()
+    kpis = next(b for b in at.main.children.values() if str(getattr(b.proto, "id", "")).endswith("-weekly_kpis"))
+    rows = list(kpis.children.values())
+    assert len(rows) == 2  # not one row that wraps its 7th figure alone
+
+    def labels(row):
+        return [m.label for col in row.children.values() for m in col.children.values() if type(m).__name__ == "Metric"]
+
+    assert labels(rows[0]) == ["在手管道金额", "在跟项目数", "本周赢单", "本周丢单/放弃"]
+    assert labels(rows[1]) == ["赢单率", "停滞项目", "毛利预警"]
+    assert len(rows[0].children) == len(rows[1].children) == 4  # same grid: the cards line up

@@ -82,34 +82,40 @@ rate_now, rate_prev = _win_rate(now_f), _win_rate(prev_f)
 stalled_now, stalled_prev = _stalled(aging), _stalled(prev_aging)
 
 # --------------------------------------------------------------------------- headline figures
-# A wrapping row: long amounts (元 in billions) get the room they need instead of "6,395,9…".
-kpis = st.container(horizontal=True, gap="large", key="weekly_kpis")
-cols = [kpis.container(width="content") for _ in range(7)]
+# Two deliberate rows of cards instead of one row that wraps its 7th figure alone at 1440 px:
+# the pipeline and this week's movement first, then the conversion and the risks that need a
+# decision. Same column widths in both rows so the cards line up; the amount gets the widest.
+kpis = st.container(key="weekly_kpis")
+with kpis:
+    pipeline_row = st.columns([1.4, 1, 1, 1], gap="small")
+    risk_row = st.columns([1.4, 1, 1, 1], gap="small")
+cols = [*pipeline_row, *risk_row[:3]]
 cols[0].metric(
-    ctx.t("kpi_open_amount"), i18n.fmt_amount(amount_now, lang, unit),
+    ctx.t("kpi_open_amount"), i18n.fmt_amount(amount_now, lang, unit), border=True, height="stretch",
     delta=i18n.fmt_amount(amount_now - amount_prev, lang, unit, signed=True) if amount_prev is not None else None,
 )
 cols[1].metric(
-    ctx.t("kpi_open_count"), i18n.fmt_int(count_now),
+    ctx.t("kpi_open_count"), i18n.fmt_int(count_now), border=True, height="stretch",
     delta=i18n.fmt_delta_int(count_now - count_prev) if count_prev is not None else None,
 )
-cols[2].metric(ctx.t("kpi_won"), i18n.fmt_int(won_now.get_column("project_id").n_unique()) if won_now is not None else "–")
+cols[2].metric(ctx.t("kpi_won"), i18n.fmt_int(won_now.get_column("project_id").n_unique()) if won_now is not None else i18n.MISSING,
+               border=True, height="stretch")
 cols[3].metric(
-    ctx.t("kpi_lost"), i18n.fmt_int(lost_now.get_column("project_id").n_unique()) if lost_now is not None else "–",
-    delta_color="inverse",
+    ctx.t("kpi_lost"), i18n.fmt_int(lost_now.get_column("project_id").n_unique()) if lost_now is not None else i18n.MISSING,
+    border=True, height="stretch",
 )
 cols[4].metric(
-    ctx.t("kpi_win_rate"), i18n.fmt_pct(rate_now, lang),
+    ctx.t("kpi_win_rate"), i18n.fmt_pct(rate_now, lang), border=True, height="stretch",
     delta=i18n.fmt_points(rate_now - rate_prev, lang) if rate_now is not None and rate_prev is not None else None,
 )
 cols[5].metric(
-    ctx.t("kpi_stalled"), i18n.fmt_int(stalled_now.height) if stalled_now is not None else "–",
+    ctx.t("kpi_stalled"), i18n.fmt_int(stalled_now.height) if stalled_now is not None else i18n.MISSING, border=True, height="stretch",
     delta=i18n.fmt_delta_int(stalled_now.height - stalled_prev.height) if stalled_now is not None and stalled_prev is not None else None,
     delta_color="inverse",
 )
 alerts_now, alerts_prev = _alert_projects(margin), _alert_projects(prev_margin)
 cols[6].metric(
-    ctx.t("kpi_margin_alerts"), i18n.fmt_int(alerts_now),
+    ctx.t("kpi_margin_alerts"), i18n.fmt_int(alerts_now), border=True, height="stretch",
     delta=i18n.fmt_delta_int(alerts_now - alerts_prev) if alerts_now is not None and alerts_prev is not None else None,
     delta_color="inverse",
 )
