@@ -233,6 +233,13 @@ def refresh(con: duckdb.DuckDBPyConnection) -> None:
         "zh": [s.zh for s in cfg.stages],
         "en": [s.en for s in cfg.stages],
     }
-    for name in STAGING:
-        sql = sql_text(name)
-        con.execute(sql, _used_params(sql, stage_params)).fetchall()
+    # The derived tables' row order does not matter (every query sorts), and letting DuckDB
+    # write them unordered roughly halves the memory a rebuild holds at 1M projects.
+    before = con.execute("select current_setting('preserve_insertion_order')").fetchall()[0][0]
+    con.execute("set preserve_insertion_order = false")
+    try:
+        for name in STAGING:
+            sql = sql_text(name)
+            con.execute(sql, _used_params(sql, stage_params)).fetchall()
+    finally:
+        con.execute(f"set preserve_insertion_order = {'true' if before else 'false'}")
