@@ -18,6 +18,13 @@ from dashboard import i18n
 from dashboard.config import get_config
 
 PICK = "pick"
+# Vega expression: a long axis label with a space breaks into two lines
+# ("Commercial negotiation" -> "Commercial" / "negotiation"); short or Chinese ones stay.
+WRAP_LABEL = (
+    "length(datum.label) > 12 && indexof(datum.label, ' ') > 0 ? "
+    "[slice(datum.label, 0, indexof(datum.label, ' ')), slice(datum.label, indexof(datum.label, ' ') + 1)] "
+    ": datum.label"
+)
 STAGE_COLORS = ["#9ecae1", "#6baed6", "#4292c6", "#2171b5", "#08519c", "#08306b"]
 BUCKET_COLORS = ["#c7e9c0", "#fdd49e", "#fc8d59", "#d7301f"]
 GOOD, BAD, NEUTRAL, TOTAL = "#2e7d32", "#c62828", "#90a4ae", "#1565c0"
@@ -98,8 +105,9 @@ def heatmap(df: pl.DataFrame, lang: str, *, row: str, value: str, value_title: s
     order = _stage_frame(lang).get_column("stage_label").to_list()
     sel = _pick(["segment", "stage"])
     base = alt.Chart(_to_pandas(df)).encode(
-        x=alt.X("stage_label:N", sort=order, title=None, axis=alt.Axis(labelAngle=0, labelLimit=120)),
-        y=alt.Y("segment:N", title=None, sort="ascending", axis=alt.Axis(labelLimit=160)),
+        x=alt.X("stage_label:N", sort=order, title=None,
+                axis=alt.Axis(labelAngle=0, labelLimit=160, labelOverlap=False, labelExpr=WRAP_LABEL, labelFontSize=12)),
+        y=alt.Y("segment:N", title=None, sort="ascending", axis=alt.Axis(labelLimit=160, labelFontSize=12)),
     )
     fmt = ".0%" if percent else ","
     rects = base.mark_rect(stroke="white", strokeWidth=1).encode(
@@ -118,15 +126,111 @@ def heatmap(df: pl.DataFrame, lang: str, *, row: str, value: str, value_title: s
     df = df.with_columns(
         pl.when(pl.col(value).cast(pl.Float64) > cut).then(pl.lit("white")).otherwise(pl.lit("#222")).alias("text_color")
     )
-    text = alt.Chart(_to_pandas(df)).mark_text(fontSize=11).encode(
+    # The cell says what its colour says (a conversion, or the count when colouring by reached).
+    text = alt.Chart(_to_pandas(df)).mark_text(fontSize=12).encode(
         x=alt.X("stage_label:N", sort=order),
         y=alt.Y("segment:N", sort="ascending"),
-        text=alt.Text("reached:Q", format=","),
+        text=alt.Text(f"{value}:Q", format=".0%" if percent else ","),
         # fill, not color: the rects own the (quantitative) color scale of the layer
         fill=alt.Fill("text_color:N", scale=None, legend=None),
     )
     n_rows = max(df.get_column("segment").n_unique(), 1)
     return alt.layer(rects, text).resolve_scale(color="independent").properties(height=min(36 * n_rows + 40, 700))
+
+
+# Metrics of the region × grade map: (column, kind) — kind decides the format and scale.
+REGION_GRADE_METRICS = {
+    "win_rate": "percent",
+    "reached_rate": "percent",
+    "n_open": "count",
+    "open_amount": "amount",
+}
+
+
+def region_grade_cells(df: pl.DataFrame, lang: str, unit: str, *, value: str) -> pl.DataFrame:
+    """The cells of the region × grade map: ``value`` for the colour (amounts in the chosen
+    unit), its text as people read it, and the text colour (white on dark cells)."""
+    kind = REGION_GRADE_METRICS[value]
+    v = pl.col(value).cast(pl.Float64)
+    if kind == "amount":
+        v = v / i18n.unit_divisor(unit)
+    out = df.with_columns(
+        pl.col("region").cast(pl.String).fill_null(i18n.MISSING),
+        pl.col("grade").cast(pl.String).fill_null(i18n.MISSING),
+        v.alias("value"),
+    )
+    if kind == "percent":
+        text = pl.col("value").map_elements(lambda x: i18n.fmt_pct(x, lang, digits=0), return_dtype=pl.String)
+    elif kind == "amount":
+        text = pl.col("value").map_elements(lambda x: f"{x:,.0f}", return_dtype=pl.String)
+    else:
+        text = pl.col("value").map_elements(lambda x: i18n.fmt_int(x), return_dtype=pl.String)
+    vmax = float(out.get_column("value").max() or 0) if out.height else 0.0
+    vmin = float(out.get_column("value").min() or 0) if out.height else 0.0
+    cut = vmin + (vmax - vmin) * 0.6
+    # What the rate is made of (small, under it): a 7% over 14 closed projects is not a 7% over 400.
+    if value == "win_rate":
+        sub = pl.format("{}/{}", pl.col("n_won"), pl.col("n_closed"))
+    elif value == "reached_rate":
+        sub = pl.format("{}/{}", pl.col("n_reached"), pl.col("n_projects"))
+    else:
+        sub = pl.lit("")
+    return out.with_columns(
+        text.fill_null(i18n.MISSING).alias("value_text"),
+        sub.fill_null("").alias("sub_text"),
+        pl.when(pl.col("value") > cut).then(pl.lit("white")).otherwise(pl.lit("#222")).alias("text_color"),
+    )
+
+
+def region_grade_heatmap(df: pl.DataFrame, lang: str, unit: str, *, value: str, value_title: str,
+                         stage: str = "tender") -> alt.Chart:
+    """Regions (rows) × customer grades (columns A–D), colour = ``value`` (a column of query
+    ``ui_region_grade``), the value written in each cell; a cell with nothing to measure
+    (no closed project for a win rate) is grey with a dash. Pick: region + grade."""
+    kind = REGION_GRADE_METRICS[value]
+    cells = region_grade_cells(df, lang, unit, value=value)
+    grades = [g for g in get_config().grades if g in set(cells.get_column("grade").to_list())]
+    grades += sorted(set(cells.get_column("grade").to_list()) - set(grades))
+    regions = sorted(set(cells.get_column("region").to_list()))
+    sel = _pick(["region", "grade"])
+    data = _to_pandas(cells)
+    x = alt.X("grade:N", sort=grades, title=i18n.t("grade", lang), axis=alt.Axis(labelAngle=0, orient="top", labelFontSize=13))
+    y = alt.Y("region:N", sort=regions, title=None, axis=alt.Axis(labelLimit=160, labelFontSize=13))
+    amount_title = f"{i18n.t('kpi_open_amount', lang)} ({i18n.unit_suffix(unit, lang)})"
+    tooltip = [
+        alt.Tooltip("region:N", title=i18n.t("region", lang)),
+        alt.Tooltip("grade:N", title=i18n.t("grade", lang)),
+        alt.Tooltip("value_text:N", title=value_title),
+        alt.Tooltip("n_projects:Q", title=i18n.t("n_projects", lang), format=","),
+        alt.Tooltip("n_open:Q", title=i18n.t("n_open", lang), format=","),
+        alt.Tooltip("n_reached:Q", title=i18n.t("n_reached", lang, stage=i18n.stage_label(stage, lang)), format=","),
+        alt.Tooltip("n_won:Q", title=i18n.t("n_won", lang), format=","),
+        alt.Tooltip("n_closed:Q", title=i18n.t("n_closed", lang), format=","),
+    ]
+    base = alt.Chart(data).encode(x=x, y=y)
+    background = base.mark_rect(color="#eceff1", stroke="white", strokeWidth=2).encode(tooltip=tooltip)
+    legend_format = ".0%" if kind == "percent" else ",.0f"
+    rects = base.mark_rect(stroke="white", strokeWidth=2).encode(
+        color=alt.Color("value:Q", title=amount_title if kind == "amount" else value_title,
+                        scale=alt.Scale(scheme="blues", zero=kind != "percent"),
+                        legend=alt.Legend(format=legend_format, orient="right")),
+        opacity=_opacity(sel),
+        tooltip=tooltip,
+    ).transform_filter("isValid(datum.value)").add_params(sel)
+    two_lines = kind == "percent"
+    text = base.mark_text(fontSize=14, fontWeight="bold", dy=-7 if two_lines else 0).encode(
+        text=alt.Text("value_text:N"),
+        fill=alt.Fill("text_color:N", scale=None, legend=None),
+        tooltip=tooltip,
+    )
+    layers = [background, rects, text]
+    if two_lines:
+        layers.append(base.mark_text(fontSize=11, dy=10, opacity=0.85).encode(
+            text=alt.Text("sub_text:N"),
+            fill=alt.Fill("text_color:N", scale=None, legend=None),
+            tooltip=tooltip,
+        ))
+    return alt.layer(*layers).properties(height=min(52 * max(len(regions), 1) + 40, 640))
 
 
 # --------------------------------------------------------------------------- weekly review

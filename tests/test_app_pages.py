@@ -316,3 +316,26 @@ def test_the_seven_headline_figures_sit_in_two_deliberate_rows_pipeline_then_ris
     assert labels(rows[0]) == ["在手管道金额", "在跟项目数", "本周赢单", "本周丢单/放弃"]
     assert labels(rows[1]) == ["赢单率", "停滞项目", "毛利预警"]
     assert len(rows[0].children) == len(rows[1].children) == 4  # same grid: the cards line up
+
+
+def test_a_region_grade_cell_lists_the_projects_behind_its_figure(db):
+    at = open_page("funnel")
+    assert at.segmented_control(key="funnel_rg_metric").value == "win_rate"  # what a manager reads first
+    assert "funnel_cell_table" not in [d.key for d in at.dataframe]
+    at.session_state["funnel_rg_heatmap"] = {"selection": {"pick": [{"region": "华东", "grade": "A"}]}}
+    at.run()
+    assert not at.exception
+    closed = frame(at, "funnel_cell_table")
+    assert len(closed) > 0 and set(closed["区域"]) == {"华东"} and set(closed["客户等级"]) == {"A"}
+    assert set(closed["结果"]) <= {"赢单", "丢单", "放弃"}
+    # the same list as the win-rate drill-down with the sidebar narrowed to that cell
+    narrowed = open_page("funnel", region="华东", grade="A")
+    narrowed.toggle(key="funnel_win_rate_drill").set_value(True).run()
+    assert len(frame(narrowed, "funnel_closed_table")) == len(closed)
+
+    at.segmented_control(key="funnel_rg_metric").set_value("reached_rate").run()
+    assert not at.exception
+    reached = frame(at, "funnel_cell_table")
+    assert set(reached["最远阶段"]) <= {"招投标", "商务谈判", "工程实施"}
+    at.segmented_control(key="funnel_rg_metric").set_value("n_open").run()
+    assert set(frame(at, "funnel_cell_table")["状态"]) == {"进行中"}

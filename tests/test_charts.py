@@ -102,3 +102,51 @@ def test_charts_module_never_calls_streamlit():
     import inspect
 
     assert "streamlit" not in inspect.getsource(charts)
+
+
+REGION_GRADE = pl.DataFrame(
+    {
+        "region": ["华东", "华东", "西北", "西北"],
+        "grade": ["B", "A", "A", "D"],
+        "n_projects": [50, 40, 9, 20],
+        "n_open": [20, 15, 3, 10],
+        "open_amount": [12_345_678.0, 5_000_000.0, 0.0, 1_000_000.0],
+        "n_reached": [25, 30, 2, 0],
+        "reached_rate": [0.5, 0.75, 2 / 9, 0.0],
+        "n_won": [10, 8, 0, 0],
+        "n_closed": [30, 25, 6, 0],
+        "win_rate": [1 / 3, 0.32, 0.0, None],
+    }
+)
+
+
+def test_region_grade_cells_write_the_rate_with_what_it_is_made_of_and_a_dash_when_nothing_to_measure():
+    cells = charts.region_grade_cells(REGION_GRADE, "zh", "wan", value="win_rate")
+    by_cell = {(r["region"], r["grade"]): r for r in cells.iter_rows(named=True)}
+    assert by_cell[("华东", "B")]["value_text"] == "33%" and by_cell[("华东", "B")]["sub_text"] == "10/30"
+    assert by_cell[("西北", "D")]["value_text"] == "–"  # no closed project: no rate, not 0%
+    amounts = charts.region_grade_cells(REGION_GRADE, "en", "wan", value="open_amount")
+    assert amounts.filter(pl.col("grade") == "B").get_column("value_text").to_list() == ["1,235"]  # 万元
+    counts = charts.region_grade_cells(REGION_GRADE, "en", "yuan", value="n_open")
+    assert counts.get_column("sub_text").to_list() == ["", "", "", ""]
+
+
+def test_the_region_grade_map_has_grades_as_columns_in_order_and_a_cell_pick():
+    for value in charts.REGION_GRADE_METRICS:
+        chart = charts.region_grade_heatmap(REGION_GRADE, "en", "wan", value=value, value_title=value)
+        assert charts.PICK in _params(chart)
+        spec = chart.to_dict()
+        layer = spec["layer"][1]
+        assert layer["encoding"]["x"]["field"] == "grade" and layer["encoding"]["y"]["field"] == "region"
+        assert layer["encoding"]["x"]["sort"] == ["A", "B", "D"]  # the config's order, only grades present
+        pick = next(p for p in spec.get("params", []) + layer.get("params", []) if p["name"] == charts.PICK)
+        assert pick["select"]["fields"] == ["region", "grade"]
+
+
+def test_the_segment_heat_map_writes_the_coloured_metric_and_wraps_long_stage_names():
+    seg = FUNNEL.with_columns(pl.lit("华东").alias("region"))
+    chart = charts.heatmap(seg, "en", row="region", value="cumulative_conversion", value_title="c", percent=True)
+    spec = chart.to_dict()
+    text = spec["layer"][1]["encoding"]["text"]
+    assert text["field"] == "cumulative_conversion" and text["format"] == ".0%"
+    assert spec["layer"][0]["encoding"]["x"]["axis"]["labelExpr"] == charts.WRAP_LABEL

@@ -19,8 +19,10 @@ carries the CSS class ``st-key-<key>``). The sidebar keys are also the URL param
   ``weekly_changes_table``.
 * funnel (``/funnel``): ``funnel_win_rate_drill`` (toggle → ``funnel_closed_table``, the
   closed projects the win rate counts), ``funnel_chart`` (a bar → ``funnel_projects_table``),
-  ``funnel_table``, ``funnel_by``, ``funnel_metric`` (segmented controls),
-  ``funnel_heatmap`` (a cell → ``funnel_projects_table``).
+  ``funnel_table``, ``funnel_rg_metric`` (segmented: win_rate/reached_rate/n_open/open_amount),
+  ``funnel_rg_heatmap`` (region × grade; a cell → ``funnel_cell_table``, the projects behind
+  the cell's figure), ``funnel_by``, ``funnel_metric`` (segmented controls),
+  ``funnel_heatmap`` (segment × stage; a cell → ``funnel_projects_table``).
 * aging (``/aging``): ``aging_chart`` (a bar segment narrows ``aging_table``),
   ``aging_stalled_only`` (toggle), ``aging_table``, ``aging_durations_by``,
   ``aging_durations_chart``, ``aging_durations_table``.

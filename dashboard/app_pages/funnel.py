@@ -1,6 +1,8 @@
-"""Funnel: the six-stage funnel (reached, step / cumulative / decided conversion), win rate,
-and a heat map of conversion by segment (region, grade, owner or category) × stage.
-Clicking a stage bar or a heat-map cell lists its projects; a row opens the project.
+"""Funnel: the six-stage funnel (reached, step / cumulative / decided conversion), win rate
+(its closed projects on demand), the funnel by region × customer grade as a heat map (win
+rate, reach of the tender stage, open projects or open pipeline), and conversion by segment
+(region, grade, owner or category) × stage. Clicking a stage bar or a heat-map cell lists
+its projects; a row opens the project.
 """
 
 from __future__ import annotations
@@ -45,13 +47,49 @@ with st.expander(ctx.t("funnel_title"), expanded=True):
 
 picked_stage = picks[0].get("stage") if picks else None
 
-# --------------------------------------------------------------------------- heat map
-st.subheader(ctx.t("heat_title"))
-c1, c2 = st.columns(2)
-by = c1.segmented_control(ctx.t("heat_by"), options=list(i18n.DIMENSIONS), format_func=lambda d: ctx.t(d),
-                          default="region", key="funnel_by")
+# --------------------------------------------------------------------------- region × grade
+# The manager's first question on this page: where do we win, and where does the funnel thin
+# out? Rows region, columns grade A–D; the metric is chosen (win rate first).
+REACH_STAGE = "tender"
+st.subheader(ctx.t("rg_title"))
+rg_metric = st.segmented_control(
+    ctx.t("rg_metric"), options=list(charts.REGION_GRADE_METRICS),
+    format_func=lambda m: ctx.t(m, stage=i18n.stage_label(REACH_STAGE, lang)) if m == "reached_rate" else ctx.t(m),
+    default="win_rate", key="funnel_rg_metric",
+) or "win_rate"
+rg = _ui.load(ctx, "ui_region_grade", f, stage=REACH_STAGE)
+if rg is not None and rg.height:
+    rg_title = ctx.t(rg_metric, stage=i18n.stage_label(REACH_STAGE, lang))
+    rg_cells = _ui.chart(ctx, charts.region_grade_heatmap(rg, lang, ctx.unit, value=rg_metric, value_title=rg_title,
+                                                          stage=REACH_STAGE),
+                         key="funnel_rg_heatmap", param=charts.PICK)
+    st.caption(ctx.t("rg_hint"))
+    rg_cell = rg_cells[0] if rg_cells else None
+    if rg_cell and rg_cell.get("region") is not None and rg_cell.get("grade") is not None:
+        region, grade = str(rg_cell["region"]), str(rg_cell["grade"])
+        cell_f = ctx.filters(regions=(region,), grades=(grade,))
+        st.subheader(ctx.t("projects_behind", what=rg_title))
+        # region names come from the data: plain text only
+        st.text(ctx.t("rg_cell", region_label=ctx.t("region"), region=region, grade_label=ctx.t("grade"), grade=grade))
+        if rg_metric == "win_rate":
+            _ui.closed_projects(ctx, ctx.filters(regions=(region,), grades=(grade,), since=None), key="funnel_cell_table")
+        else:
+            first = _ui.i18n.get_config().stages[0].code
+            listed = _ui.load(ctx, "ui_reached", cell_f, stage=REACH_STAGE if rg_metric == "reached_rate" else first)
+            if listed is not None and rg_metric in ("n_open", "open_amount"):
+                listed = listed.filter(pl.col("status") == "open")
+            if listed is not None and not _ui.empty_result(ctx, listed):
+                _ui.project_table(ctx, listed, key="funnel_cell_table", stem=f"funnel-{region}-{grade}",
+                                  columns=["project_id", "project_name", "customer", "owner", "stage", "furthest_stage",
+                                           "status", "expected_amount", "margin"])
+
+# --------------------------------------------------------------------------- segment × stage
+st.subheader(ctx.t("segment_stage_title"))
+# One above the other: side by side in half-width columns the English labels were cut off.
+by = st.segmented_control(ctx.t("heat_by"), options=list(i18n.DIMENSIONS), format_func=lambda d: ctx.t(d),
+                         default="region", key="funnel_by")
 by = by or "region"
-metric = c2.segmented_control(
+metric = st.segmented_control(
     ctx.t("heat_metric"), options=["cumulative_conversion", "step_conversion", "decided_conversion", "reached"],
     format_func=lambda m: ctx.t(m), default="cumulative_conversion", key="funnel_metric",
 )
