@@ -70,12 +70,22 @@ def browser():
 
 
 @pytest.fixture
-def page(browser, server):
-    """A fresh browser session (a new Streamlit session) per test."""
+def page(browser, server, request):
+    """A fresh browser session (a new Streamlit session) per test. When the test fails, the
+    page as it was goes to artifacts/screenshots/FAILED-<test>.png and the server log's
+    tail into the test's captured output."""
     context = browser.new_context(viewport=bs.VIEWPORT, locale="zh-CN")
     pg = context.new_page()
     pg.set_default_timeout(bs.TIMEOUT_MS)
+    failed_before = request.session.testsfailed
     yield pg
+    if request.session.testsfailed > failed_before:  # this test's call just failed
+        try:
+            bs.SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+            pg.screenshot(path=str(bs.SCREENSHOTS / f"FAILED-{request.node.name}.png"), full_page=True)
+        except Exception as exc:  # the page may be gone; the log still helps
+            print(f"no failure screenshot: {exc}")
+        print(f"--- streamlit log (tail) ---\n{server.log()}")
     context.close()
 
 
