@@ -331,7 +331,7 @@ def aging(df: pl.DataFrame, lang: str) -> alt.Chart:
         alt.Chart(_to_pandas(counts))
         .mark_bar()
         .encode(
-            x=alt.X("stage_label:N", sort=order, title=None, axis=alt.Axis(labelAngle=0, labelLimit=120)),
+            x=alt.X("stage_label:N", sort=order, title=None, axis=alt.Axis(labelAngle=0, labelLimit=160, labelOverlap=False, labelExpr=WRAP_LABEL)),
             y=alt.Y("n_projects:Q", title=i18n.t("n_projects", lang)),
             color=alt.Color("bucket_label:N", sort=buckets, scale=alt.Scale(domain=buckets, range=BUCKET_COLORS), title=i18n.t("aging_bucket", lang)),
             order=alt.Order("aging_bucket:N"),
@@ -490,7 +490,8 @@ def timeline(events: pl.DataFrame, lang: str, end: date | None) -> alt.Chart:
             alt.Tooltip("note:N", title=" "),
         ],
     )
-    return bars.properties(height=230)
+    # Streamlit fits the whole chart (axes, legend) into this height: room for six rows.
+    return bars.properties(height=300)
 
 
 def history(snapshots: pl.DataFrame, lang: str, unit: str, *, measure: str = "amount") -> alt.Chart:
@@ -509,13 +510,13 @@ def history(snapshots: pl.DataFrame, lang: str, unit: str, *, measure: str = "am
         return alt.Chart(_to_pandas(data)).mark_line(point=True, color="#6a51a3", interpolate="step-after").encode(
             x=x, y=alt.Y("expected_sign_on:T", title=None, axis=alt.Axis(format="%Y-%m")),
             tooltip=[alt.Tooltip("as_of:T", format="%Y-%m-%d"), alt.Tooltip("expected_sign_on:T", format="%Y-%m-%d")],
-        ).properties(height=130, title=i18n.t("expected_sign_on", lang))
+        ).properties(height=190, title=i18n.t("expected_sign_on", lang))
     if measure == "margin":
         return alt.Chart(_to_pandas(data)).mark_line(point=True, color="#ff8f00").encode(
             x=x, y=alt.Y("margin:Q", title=None, axis=alt.Axis(format="%")),
             tooltip=[alt.Tooltip("as_of:T", format="%Y-%m-%d"), alt.Tooltip("margin:Q", format=".1%")],
-        ).properties(height=130, title=i18n.t("margin", lang))
+        ).properties(height=190, title=i18n.t("margin", lang))
     return alt.Chart(_to_pandas(data)).mark_line(point=True).encode(
         x=x, y=alt.Y("amount:Q", title=None),
         tooltip=[alt.Tooltip("as_of:T", format="%Y-%m-%d"), alt.Tooltip("amount:Q", format=",.1f")],
-    ).properties(height=130, title=f"{i18n.t('expected_amount', lang)} ({i18n.unit_suffix(unit, lang)})")
+    ).properties(height=190, title=f"{i18n.t('expected_amount', lang)} ({i18n.unit_suffix(unit, lang)})")

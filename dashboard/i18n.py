@@ -198,6 +198,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "rows_read": ("Rows read", "读取行数"),
     "columns_recognised": ("Columns recognised", "识别的列"),
     "errors": ("Errors", "错误"),
+    "notes": ("Notes", "提示"),
     "commit": ("Import", "导入"),
     "commit_done": ("Imported {n} file(s). The dashboard now shows the new data.",
                     "已导入 {n} 个文件。看板已显示新数据。"),
@@ -241,6 +242,13 @@ STRINGS: dict[str, tuple[str, str]] = {
     "as_of_col": ("As of", "快照日期"),
     "exception": ("Process exception", "流程异常"),
     "lost_reason": ("Reason", "原因"),
+    "estimated_cost": ("Estimated cost", "成本估算"),
+    "bid_amount": ("Bid amount", "投标金额"),
+    "actual_cost": ("Actual cost", "实际成本"),
+    "expense_budget": ("Sales expense budget", "销售费用预算"),
+    "expense_actual": ("Sales expense", "销售费用"),
+    "created_on": ("Created on", "创建日期"),
+    "previous_stage": ("Previous stage", "上一阶段"),
     "outcome": ("Outcome", "结果"),
     "closed_on": ("Closed on", "关闭日期"),
     "file_name": ("File", "文件"),
@@ -263,6 +271,10 @@ STATUS_NAMES = {
     "replaced": ("Replaced by a later file", "已被后续文件替换"),
     "removed": ("Removed", "已删除"),
 }
+
+# How the importer recognised a column (the Data page's report).
+HOW_NAMES = {"alias": ("Known header", "已知表头"), "mapping": ("Mapping file", "映射文件"),
+             "canonical": ("Field name", "字段名")}
 
 KIND_NAMES = {"projects": ("Project list", "项目台账"), "history": ("Stage history", "阶段历史")}
 
@@ -362,6 +374,22 @@ def stage_labels(lang: str) -> list[str]:
 
 def status_label(code: Any, lang: str) -> str:
     return _named(STATUS_NAMES, code, lang)
+
+
+def how_label(code: Any, lang: str) -> str:
+    return _named(HOW_NAMES, code, lang)
+
+
+def field_label(field: Any, lang: str) -> str:
+    """A target field of the importer in words: ``stage_date.tender`` -> "招投标日期" /
+    "Tender / bidding date"; ``customer_grade`` -> the grade's name; unknown ones as they are."""
+    f = str(field)
+    if f.startswith("stage_date."):
+        stage = stage_label(f.split(".", 1)[1], lang)
+        return f"{stage}日期" if lang == "zh" else f"{stage} date"
+    if f == "customer_grade":
+        f = "grade"
+    return t(f, lang) if f in STRINGS else str(field)
 
 
 def kind_label(code: Any, lang: str) -> str:
@@ -466,9 +494,15 @@ def fmt_delta_int(value: Any) -> str | None:
     return f"{int(value):+,}"
 
 
+MISSING_ESTIMATE_EN = "No cost or margin estimate after approval"
+
+
 def check_detail(check: Any, value: Any, threshold: Any, lang: str, fallback: Any = None) -> str:
-    """Why a margin check failed, in the chosen language (the query's own text is English)."""
+    """Why a margin check failed, in the chosen language (the query's own text is English;
+    where it names a stage by its code, the English here names none)."""
     if lang != "zh":
+        if check == "missing_estimate":
+            return MISSING_ESTIMATE_EN
         return "" if fallback is None else str(fallback)
     v, th = value, threshold
     if check == "negative_margin":
@@ -492,7 +526,10 @@ def check_detail_expr(lang: str):
     import polars as pl
 
     if lang != "zh":
-        return pl.col("detail").cast(pl.String)
+        return (
+            pl.when(pl.col("check") == "missing_estimate").then(pl.lit(MISSING_ESTIMATE_EN))
+            .otherwise(pl.col("detail").cast(pl.String))
+        )
     pct = lambda c: pl.format("{}%", (pl.col(c) * 100).round(1))  # noqa: E731
     pts = lambda c: pl.col(c).round(1).cast(pl.String)  # noqa: E731
     check = pl.col("check")
@@ -507,11 +544,27 @@ def check_detail_expr(lang: str):
     )
 
 
-def exception_detail(exception: Any, stage: Any, lang: str, fallback: Any = None) -> str:
-    """A process exception in words (zh built here; en is the query's own text)."""
-    if lang != "zh":
-        return "" if fallback is None else str(fallback)
+def stalled_detail(days: Any, stage: Any, limit: Any, lang: str) -> str:
+    """A stalled project's flag in words: days in the stage (by name) against its limit."""
     s = stage_label(stage, lang)
+    if lang == "zh":
+        return f"在「{s}」已停留 {fmt_int(days)} 天（上限 {fmt_int(limit)} 天）"
+    return f"{fmt_int(days)} days in {s} (limit {fmt_int(limit)})"
+
+
+def exception_detail(exception: Any, stage: Any, lang: str, fallback: Any = None) -> str:
+    """A process exception in words, stages by their names (the query's own English text
+    names them by code: "negotiation -> proposal")."""
+    s = stage_label(stage, lang)
+    if lang != "zh":
+        return {
+            "skipped_stage": f"{s} never recorded (skipped)",
+            "fell_back": f"Moved back to {s}",
+            "out_of_order_dates": f"{s} dated before an earlier stage",
+            "contract_without_tender": "Contract signed with no tender recorded",
+            "first_seen_mid_funnel": f"First recorded at {s}; earlier stages counted as reached",
+            "same_day_moves": f"Entered and left {s} on the same day",
+        }.get(str(exception), "" if fallback is None else str(fallback))
     return {
         "skipped_stage": f"未记录「{s}」阶段",
         "fell_back": f"回退到「{s}」",

@@ -48,3 +48,25 @@ def test_the_vectorised_check_detail_says_the_same_as_the_scalar_one():
         vectorised = df.select(i18n.check_detail_expr(lang)).to_series().to_list()
         scalar = [i18n.check_detail(r["check"], r["value"], r["threshold"], lang, r["detail"]) for r in df.iter_rows(named=True)]
         assert vectorised == scalar
+
+
+def test_flag_details_name_stages_by_their_names_not_codes_in_both_languages():
+    for lang in ("zh", "en"):
+        for exception in ("skipped_stage", "fell_back", "out_of_order_dates", "contract_without_tender",
+                          "first_seen_mid_funnel", "same_day_moves"):
+            text = i18n.exception_detail(exception, "delivery", lang, "negotiation -> delivery")
+            assert text and "delivery" not in text and "negotiation" not in text, (lang, exception, text)
+        stalled = i18n.stalled_detail(508.0, "delivery", 180.0, lang)
+        assert "508" in stalled and "180" in stalled and i18n.stage_label("delivery", lang) in stalled
+        assert "proposal" not in i18n.check_detail("missing_estimate", None, None, lang, "at proposal (past approval) without …")
+
+
+def test_importer_fields_have_names_in_both_languages():
+    from dashboard.config import get_config
+
+    for lang in ("zh", "en"):
+        for field in get_config().headers:
+            label = i18n.field_label(field, lang)
+            assert label and label != field and "_" not in label and "stage_date" not in label, (lang, field, label)
+    assert i18n.field_label("stage_date.tender", "zh") == "招投标日期"
+    assert i18n.how_label("alias", "en") == "Known header"

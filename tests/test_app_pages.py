@@ -339,3 +339,27 @@ def test_a_region_grade_cell_lists_the_projects_behind_its_figure(db):
     assert set(reached["最远阶段"]) <= {"招投标", "商务谈判", "工程实施"}
     at.segmented_control(key="funnel_rg_metric").set_value("n_open").run()
     assert set(frame(at, "funnel_cell_table")["状态"]) == {"进行中"}
+
+
+def test_the_project_page_names_stages_in_its_flags_not_codes(db):
+    at = open_page("project", project=STALLED_PROJECT, lang="English")
+    flags = next(d.value for d in at.dataframe if "Flags" in d.value.columns)
+    details = " ".join(flags["Detail"])
+    assert "Implementation" in details
+    assert not any(code in details for code in ("delivery", " -> ", "negotiation ", "proposal;"))
+
+
+def test_the_upload_report_names_fields_and_how_they_were_recognised_in_words(db, tmp_path, monkeypatch):
+    copy = tmp_path / "pipeline.duckdb"
+    shutil.copy(db, copy)
+    monkeypatch.setenv("PIPELINE_DB", str(copy))
+    at = open_page("data_page", lang="English")
+    blob = (SEEDS / "2026-11-16_crm-export.csv").read_bytes()
+    at.file_uploader(key="data_upload_0").set_value(("2026-11-16_crm-export.csv", blob, "text/csv")).run()
+    assert not at.exception
+    columns = next(d.value for d in at.dataframe if "How" in d.value.columns)
+    assert set(columns["How"]) == {"Known header"}
+    assert "Tender / bidding date" in set(columns["Field"])
+    assert not [f for f in columns["Field"] if "_" in f or "stage_date" in f]  # no project_id, stage_date.tender
+    facts = next(d.value for d in at.dataframe if "Metric" in d.value.columns)
+    assert dict(zip(facts["Metric"], facts["Value"]))["Kind"] == "Project list"

@@ -46,6 +46,7 @@ CODE_LABELS = {
     "aging_bucket": i18n.bucket_label,
     "kind": i18n.kind_label,
 }
+DAY_COLUMNS = {"median_days", "p75_days", "p90_days", "days_in_stage", "limit_days"}
 STAGE_COLUMNS = {"stage", "furthest_stage", "previous_stage", "from_stage", "to_stage", "current_stage"}
 
 
@@ -95,9 +96,9 @@ def localise(ctx: Context, df: pl.DataFrame, columns: Sequence[str] | None = Non
 
     Returns the frame to show/download and a column_config for st.dataframe."""
     lang, unit = ctx.lang, ctx.unit
-    if lang == "zh" and {"detail", "check", "value", "threshold"} <= set(df.columns):
+    if {"detail", "check", "value", "threshold"} <= set(df.columns):
         df = df.with_columns(i18n.check_detail_expr(lang).alias("detail"))
-    if lang == "zh" and "detail" in df.columns and "exception" in df.columns:
+    if "detail" in df.columns and "exception" in df.columns:
         df = df.with_columns(
             pl.struct("exception", "stage", "detail").map_elements(
                 lambda r: i18n.exception_detail(r["exception"], r["stage"], lang, r["detail"]),
@@ -130,6 +131,8 @@ def localise(ctx: Context, df: pl.DataFrame, columns: Sequence[str] | None = Non
             exprs.append((pl.col(c).cast(pl.Float64) * 100).alias(c))
             header = f"{header} (%)"
             config[header] = st.column_config.NumberColumn(header, format="%.1f")
+        elif c in DAY_COLUMNS and dt.is_numeric():  # a median of 33.5 days reads as 34 days
+            config[header] = st.column_config.NumberColumn(header, format="%.0f")
         elif dt == pl.Date:
             config[header] = st.column_config.DateColumn(header, format="YYYY-MM-DD")
         elif c == "project_name":  # long names: don't let them push the figures off screen

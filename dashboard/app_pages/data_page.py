@@ -107,7 +107,7 @@ def _report_view(p, idx: int) -> None:
             ctx.t("metric"): [ctx.t(k) for k in ("file_name", "sheet", "header_row", "kind", "encoding", "rows_read",
                                                  "rows_accepted", "rows_skipped", "as_of", "as_of_found")],
             ctx.t("value"): [str(v) if v is not None else i18n.MISSING for v in (
-                r.file_name, r.sheet, r.header_row, r.kind, r.encoding, r.rows_read, r.rows_accepted, r.rows_skipped,
+                r.file_name, r.sheet, r.header_row, i18n.kind_label(r.kind, lang) or None, r.encoding, r.rows_read, r.rows_accepted, r.rows_skipped,
                 r.as_of.isoformat() if r.as_of else None, i18n.as_of_source_label(r.as_of_source, lang) or None)],
         }
     )
@@ -118,8 +118,8 @@ def _report_view(p, idx: int) -> None:
         cols = pl.DataFrame(
             {
                 "header": [c.header for c in r.columns],
-                "field": [c.canonical for c in r.columns],
-                "how": [c.how for c in r.columns],
+                "field": [i18n.field_label(c.canonical, lang) for c in r.columns],
+                "how": [i18n.how_label(c.how, lang) for c in r.columns],
                 "unit": [c.unit or "" for c in r.columns],
             }
         ).rename({"header": "表头" if lang == "zh" else "Header", "field": "字段" if lang == "zh" else "Field",
@@ -129,7 +129,7 @@ def _report_view(p, idx: int) -> None:
             _ui.dataframe(cols, height=250, key=f"data_columns_{idx}")
     messages = _web_messages(r)
     if messages:
-        st.caption(ctx.t("errors"))
+        st.caption(ctx.t("errors") if r.errors or r.issues_not_listed else ctx.t("notes"))  # a note is not an error
         _ui.dataframe(pl.DataFrame({ctx.t("detail"): messages}),
                       height=min(36 * len(messages) + 40, 320), key=f"data_errors_{idx}")
 

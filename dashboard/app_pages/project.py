@@ -113,8 +113,8 @@ else:
     def _flag_detail(r: dict) -> str:
         if r["flag"] in i18n.CHECK_NAMES:
             return i18n.check_detail(r["flag"], r["value"], r["threshold"], lang, r["detail"])
-        if r["flag"] == "stalled" and lang == "zh":
-            return f"已停留 {i18n.fmt_int(r['value'])} 天（上限 {i18n.fmt_int(r['threshold'])} 天）"
+        if r["flag"] == "stalled":
+            return i18n.stalled_detail(r["value"], r["stage"], r["threshold"], lang)
         return i18n.exception_detail(r["flag"], r["stage"], lang, r["detail"])
 
     shown = flags.with_columns(
