@@ -130,6 +130,12 @@ def test_region_and_grade_go_into_the_url_and_a_reload_keeps_the_filtered_figure
     bs.assert_no_exception(page)
     bs.screenshot(page, "1-weekly-review-east-A_en")
 
+    bs.pick_radio(page, "unit", "元")  # amounts in 元: ten thousand times the 万 figure
+    assert params(page).get("unit") == ["元"], page.url
+    in_yuan = bs.metrics(page)["Open pipeline"]
+    assert abs(bs.number(in_yuan) - bs.number(english["Open pipeline"]) * 10_000) <= 10_000 / 2, in_yuan
+    bs.screenshot(page, "1-weekly-review-east-A-yuan_en")
+
 
 # --------------------------------------------------------------------------- 4. table row -> project page
 
