@@ -192,7 +192,9 @@ def region_grade_heatmap(df: pl.DataFrame, lang: str, unit: str, *, value: str, 
     grades = [g for g in get_config().grades if g in set(cells.get_column("grade").to_list())]
     grades += sorted(set(cells.get_column("grade").to_list()) - set(grades))
     regions = sorted(set(cells.get_column("region").to_list()))
-    sel = _pick(["region", "grade"])
+    # The picked cell gets a dark frame; the others keep full colour (faded cells made their
+    # white numbers unreadable). empty=False: with nothing picked, no cell is framed.
+    sel = alt.selection_point(name=PICK, fields=["region", "grade"], on="click", clear="dblclick", empty=False)
     data = _to_pandas(cells)
     x = alt.X("grade:N", sort=grades, title=i18n.t("grade", lang), axis=alt.Axis(labelAngle=0, orient="top", labelFontSize=13))
     y = alt.Y("region:N", sort=regions, title=None, axis=alt.Axis(labelLimit=160, labelFontSize=13))
@@ -210,13 +212,18 @@ def region_grade_heatmap(df: pl.DataFrame, lang: str, unit: str, *, value: str, 
     base = alt.Chart(data).encode(x=x, y=y)
     background = base.mark_rect(color="#eceff1", stroke="white", strokeWidth=2).encode(tooltip=tooltip)
     legend_format = ".0%" if kind == "percent" else ",.0f"
-    rects = base.mark_rect(stroke="white", strokeWidth=2).encode(
+    rects = base.mark_rect().encode(
         color=alt.Color("value:Q", title=amount_title if kind == "amount" else value_title,
                         scale=alt.Scale(scheme="blues", zero=kind != "percent"),
                         legend=alt.Legend(format=legend_format, orient="right")),
-        opacity=_opacity(sel),
+        stroke=alt.value("white"),
+        strokeWidth=alt.value(2),
         tooltip=tooltip,
     ).transform_filter("isValid(datum.value)").add_params(sel)
+    # Drawn last so no neighbouring cell covers it.
+    frame = base.mark_rect(filled=False, stroke="#222", strokeWidth=3).encode(
+        strokeOpacity=alt.condition(sel, alt.value(1.0), alt.value(0.0)),
+    )
     two_lines = kind == "percent"
     text = base.mark_text(fontSize=14, fontWeight="bold", dy=-7 if two_lines else 0).encode(
         text=alt.Text("value_text:N"),
@@ -230,6 +237,7 @@ def region_grade_heatmap(df: pl.DataFrame, lang: str, unit: str, *, value: str, 
             fill=alt.Fill("text_color:N", scale=None, legend=None),
             tooltip=tooltip,
         ))
+    layers.append(frame)
     return alt.layer(*layers).properties(height=min(52 * max(len(regions), 1) + 40, 640))
 
 
