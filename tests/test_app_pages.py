@@ -267,8 +267,13 @@ def test_missing_values_read_the_same_dash_in_every_table_not_none(db, lang):
     tables = list(at.dataframe)
     assert tables
     assert all(t.proto.placeholder == i18n.MISSING for t in tables), [t.proto.id for t in tables]
-    funnel = next(t.value for t in tables if i18n.t("reached", lang) in t.value.columns)
+    funnel_el = next(t for t in tables if i18n.t("reached", lang) in t.value.columns)
+    funnel = funnel_el.value
     assert funnel[f"{i18n.t('step_conversion', lang)} (%)"].isna().iloc[-1]  # the last stage has none: shown as the dash
+    import json
+
+    config = json.loads(funnel_el.proto.columns)
+    assert config[i18n.t("reached", lang)]["type_config"]["format"] == "%,.0f"  # 1,783 like the chart, not 1783
     at = open_page(lang=LANG_NAMES[lang])
     changes = [t for t in at.dataframe if t.proto.id.endswith("weekly_changes_table")]
     assert changes and changes[0].proto.placeholder == i18n.MISSING

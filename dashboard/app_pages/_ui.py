@@ -46,6 +46,11 @@ CODE_LABELS = {
     "aging_bucket": i18n.bucket_label,
     "kind": i18n.kind_label,
 }
+# Counts read with a thousands separator, like the figures and chart labels ("1,783").
+COUNT_COLUMNS = {
+    "reached", "n_open_here", "n_lost_here", "n_dropped_here", "n_skipped", "n_projects", "n",
+    "rows_accepted", "rows_skipped", "rows_read", "n_advanced", "n_won", "n_lost", "n_dropped", "n_closed",
+}
 DAY_COLUMNS = {"median_days", "p75_days", "p90_days", "days_in_stage", "limit_days"}
 STAGE_COLUMNS = {"stage", "furthest_stage", "previous_stage", "from_stage", "to_stage", "current_stage"}
 
@@ -131,6 +136,8 @@ def localise(ctx: Context, df: pl.DataFrame, columns: Sequence[str] | None = Non
             exprs.append((pl.col(c).cast(pl.Float64) * 100).alias(c))
             header = f"{header} (%)"
             config[header] = st.column_config.NumberColumn(header, format="%.1f")
+        elif c in COUNT_COLUMNS and dt.is_integer():
+            config[header] = st.column_config.NumberColumn(header, format="%,.0f")
         elif c in DAY_COLUMNS and dt.is_numeric():  # a median of 33.5 days reads as 34 days
             config[header] = st.column_config.NumberColumn(header, format="%.0f")
         elif dt == pl.Date:

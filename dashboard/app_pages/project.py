@@ -56,7 +56,8 @@ snaps = snaps.sort("as_of")
 row = snaps.row(snaps.height - 1, named=True)
 
 # Header: uploaded text through st.text / st.metric only (never Markdown).
-st.text(f"{row.get('project_id')} · {row.get('project_name') or ''}\n{ctx.t('customer')}: {row.get('customer') or '–'}")
+colon = "：" if lang == "zh" else ": "
+st.text(f"{row.get('project_id')} · {row.get('project_name') or ''}\n{ctx.t('customer')}{colon}{row.get('customer') or i18n.MISSING}")
 head_cols = iter(st.columns([0.8, 0.9, 1, 1.1, 0.9, 2.1]))
 for label, value in (
     (ctx.t("grade"), row.get("grade")),
