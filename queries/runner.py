@@ -38,6 +38,7 @@ QUERY_NAMES: tuple[str, ...] = (
     "funnel",
     "win_rate",
     "aging",
+    "aging_summary",
     "stage_durations",
     "margin",
     "margin_summary",

@@ -220,6 +220,16 @@ def test_only_a_project_past_its_grade_limit_is_stalled_and_it_comes_first(world
     assert a["days_over_limit"][0] == 128 - 45
 
 
+def test_the_aging_summary_counts_what_the_aging_list_lists(world):
+    s = queries.run(world, "aging_summary", Filters(as_of=AS_OF))
+    got = {r["stage"]: (r["n_in_progress"], r["n_0_30"], r["n_over_90"], r["n_stalled"]) for r in s.iter_rows(named=True)}
+    # from the aging list above: development G (128 days, stalled) H (0); proposal B C I; tender A;
+    # delivery D
+    assert got == {"development": (2, 1, 1, 1), "proposal": (3, 3, 0, 0), "tender": (1, 1, 0, 0),
+                   "delivery": (1, 1, 0, 0)}
+    assert s.filter(s["stage"] == "development")["stalled_expected_amount"][0] == Decimal("70000.00")
+
+
 def test_stage_durations_count_each_finished_stay_once(world):
     d = queries.run(world, "stage_durations", Filters(as_of=AS_OF))
     got = {r["stage"]: (r["n"], r["median_days"]) for r in d.iter_rows(named=True)}

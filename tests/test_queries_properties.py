@@ -145,7 +145,7 @@ def _is_open(row, events, snapshots):
                    (r["stage"] == "delivery" or r["status"] in ("won", "completed")) for r in snapshots)
 
 
-QUERIES_WITH_ROWS = ["aging", "margin", "changes", "process_exceptions", "stage_durations", "projects"]
+QUERIES_WITH_ROWS = ["aging", "aging_summary", "margin", "changes", "process_exceptions", "stage_durations", "projects"]
 
 
 @HEAVY
@@ -174,3 +174,18 @@ def test_duplicated_history_rows_change_nothing(con, history):
     after = {n: queries.run(con, n, Filters(as_of=dates[-1])) for n in before}
     for n in before:
         assert before[n].equals(after[n]), n
+
+
+@SETTINGS
+@given(histories())
+def test_the_aging_summary_equals_counting_the_aging_list(con, history):
+    snapshots, events, dates = history
+    _reload(con, snapshots, events)
+    f = Filters(as_of=dates[-1])
+    listed = queries.run(con, "aging", f)
+    summary = queries.run(con, "aging_summary", f)
+    expected = {}
+    for r in listed.iter_rows(named=True):
+        n, stalled = expected.get(r["stage"], (0, 0))
+        expected[r["stage"]] = (n + 1, stalled + int(r["is_stalled"]))
+    assert {r["stage"]: (r["n_in_progress"], r["n_stalled"]) for r in summary.iter_rows(named=True)} == expected
