@@ -21,6 +21,10 @@ from dashboard.filters import FilterState
 from queries import Filters
 
 _CTX_KEY = "_pipeline_ctx"
+# A page that changed the data (an import) asks for a snapshot here; the sidebar applies it
+# at the start of the next run, before the bound ``as_of`` widget exists (a widget's state
+# can only be set before it is drawn in a run).
+PENDING_AS_OF = "_pending_as_of"
 # Bound widgets put the *formatted* option into the URL, so every format_func here must
 # not depend on the language (else switching language would orphan the parameter).
 LANG_NAMES = {"zh": "中文", "en": "English"}
@@ -90,6 +94,9 @@ def render(lang: str) -> Context:
     options: dict[str, list[str]] = {}
     as_of_value = None
     if snaps:
+        pending = st.session_state.pop(PENDING_AS_OF, None)
+        if pending in {d.isoformat() for d in snaps}:
+            st.session_state[filters.KEY_AS_OF] = pending
         as_of_value = sb.selectbox(
             i18n.t("as_of", lang),
             options=[d.isoformat() for d in snaps],  # newest first: the default is the latest
@@ -120,6 +127,15 @@ def render(lang: str) -> Context:
     ctx = Context(run=run, state=state, snapshots=snaps, as_of=as_of, since=since, options=options)
     st.session_state[_CTX_KEY] = ctx
     return ctx
+
+
+def show_snapshot_after_import(shown: date | None, imported: list[date | None]) -> None:
+    """After an import: move this session to the newest imported snapshot when it is later
+    than the one shown (a session on "the latest" follows the new latest; one looking back
+    at an older week is left alone by a back-filled import). Applied on the next run."""
+    newest = max((d for d in imported if d is not None), default=None)
+    if newest is not None and (shown is None or newest > shown):
+        st.session_state[PENDING_AS_OF] = newest.isoformat()
 
 
 def context() -> Context:

@@ -195,8 +195,28 @@ def test_data_page_imports_an_export_under_a_corrected_as_of_date(db, tmp_path, 
     assert not at.exception
     assert any("已导入 1 个文件" in s.value for s in at.success)
     assert at.selectbox(key="as_of").options[0] == "2026-11-30"
+    # The same session moves to the new snapshot (it was on the latest): no reload needed.
+    assert at.selectbox(key="as_of").value == "2026-11-30"
     history = next(d.value for d in at.dataframe if "文件" in d.value.columns)  # the import history
     assert "export.csv" in set(history["文件"])
+    at.switch_page("app_pages/weekly.py").run()
+    assert not at.exception
+    assert "2026-11-30" in at.caption[0].value, at.caption[0].value
+
+
+def test_a_back_filled_import_leaves_a_session_on_an_older_week_where_it_was(db, tmp_path, monkeypatch):
+    copy = tmp_path / "pipeline.duckdb"
+    shutil.copy(db, copy)
+    monkeypatch.setenv("PIPELINE_DB", str(copy))
+    at = open_page("data_page", as_of="2026-11-16")
+    assert at.selectbox(key="as_of").value == "2026-11-16"
+    blob = (SEEDS / "2026-11-16_crm-export.csv").read_bytes()
+    at.file_uploader(key="data_upload_0").set_value(("export.csv", blob, "text/csv")).run()
+    at.date_input[0].set_value(date(2026, 11, 1)).run()
+    at.button(key="data_commit").click().run()
+    assert not at.exception
+    assert any("已导入 1 个文件" in s.value for s in at.success)
+    assert at.selectbox(key="as_of").value == "2026-11-16"
 
 
 

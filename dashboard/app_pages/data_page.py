@@ -20,7 +20,7 @@ import streamlit as st
 from dashboard import data, downloads, i18n
 from dashboard.app_pages import _ui
 from dashboard.config import STATUSES, get_config, normalize
-from dashboard.sidebar import context
+from dashboard.sidebar import context, show_snapshot_after_import
 
 ctx = context()
 lang = ctx.lang
@@ -251,6 +251,7 @@ else:
                 st.session_state[_FLASH] = ("ok", ctx.t("commit_done", n=len(results)), None)
                 st.session_state[_UPLOADER_GEN] = gen + 1  # a fresh, empty uploader
                 st.session_state.pop(_PREPARED, None)
+                show_snapshot_after_import(ctx.as_of, [r.as_of for r in results])
                 st.rerun()
 
 # --------------------------------------------------------------------------- history
