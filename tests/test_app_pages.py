@@ -388,3 +388,26 @@ def test_the_upload_report_names_fields_and_how_they_were_recognised_in_words(db
     assert not [f for f in columns["Field"] if "_" in f or "stage_date" in f]  # no project_id, stage_date.tender
     facts = next(d.value for d in at.dataframe if "Metric" in d.value.columns)
     assert dict(zip(facts["Metric"], facts["Value"]))["Kind"] == "Project list"
+
+
+def test_a_refused_report_counts_rows_read_and_rows_with_errors_not_rows_accepted(db, tmp_path, monkeypatch):
+    copy = tmp_path / "pipeline.duckdb"
+    shutil.copy(db, copy)
+    monkeypatch.setenv("PIPELINE_DB", str(copy))
+    rows = "".join(f"X-{i},项目{i},华东,A,立项,进行中,100,2026-12-0{i % 9 + 1}\n" for i in range(1, 1200))
+    blob = ("项目编号,项目名称,区域,客户等级,当前阶段,状态,预计签约金额,预计签约时间\n" + rows
+            + "Y-1,坏日期,华东,A,立项,进行中,100,2026-13-45\n").encode()
+    at = open_page("data_page")
+    at.file_uploader(key="data_upload_0").set_value(("2026-12-14_bad.csv", blob, "text/csv")).run()
+    assert not at.exception
+    assert any("已拒绝" in e.value for e in at.error)
+    facts = next(d.value for d in at.dataframe if "指标" in d.value.columns)
+    facts = dict(zip(facts["指标"], facts["数值"]))
+    assert facts["读取行数"] == "1,200" and facts["有错误的行数"] == "1", facts
+    assert facts["将写入行数"].startswith("0") and "接受行数" not in facts and "跳过行数" not in facts, facts
+
+    ok = open_page("data_page")
+    ok.file_uploader(key="data_upload_0").set_value(("export.csv", (SEEDS / "2026-11-16_crm-export.csv").read_bytes(), "text/csv")).run()
+    facts = next(d.value for d in ok.dataframe if "指标" in d.value.columns)
+    facts = dict(zip(facts["指标"], facts["数值"]))
+    assert "," in facts["接受行数"] and facts["跳过行数"] == "0", facts

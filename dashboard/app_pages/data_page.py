@@ -102,13 +102,22 @@ def _report_view(p, idx: int) -> None:
         st.success(ctx.t("report_ok", accepted=i18n.fmt_int(r.rows_accepted), skipped=i18n.fmt_int(r.rows_skipped)))
     else:
         st.error(ctx.t("report_refused", n=len(r.errors) + sum(r.issues_not_listed.values())))
+    if r.ok:
+        counts = [("rows_read", i18n.fmt_int(r.rows_read)), ("rows_accepted", i18n.fmt_int(r.rows_accepted)),
+                  ("rows_skipped", i18n.fmt_int(r.rows_skipped))]
+    else:  # nothing is accepted from a refused file: say what was read, what is wrong, what is written
+        error_rows = len({e.row for e in r.errors if e.row is not None})
+        more = "+" if r.issues_not_listed else ""
+        counts = [("rows_read", i18n.fmt_int(r.rows_read)), ("rows_with_errors", i18n.fmt_int(error_rows) + more),
+                  ("rows_to_write", ctx.t("rows_to_write_none"))]
+    pairs = [("file_name", r.file_name), ("sheet", r.sheet), ("header_row", r.header_row),
+             ("kind", i18n.kind_label(r.kind, lang) or None), ("encoding", r.encoding), *counts,
+             ("as_of", r.as_of.isoformat() if r.as_of else None),
+             ("as_of_found", i18n.as_of_source_label(r.as_of_source, lang) or None)]
     facts = pl.DataFrame(
         {
-            ctx.t("metric"): [ctx.t(k) for k in ("file_name", "sheet", "header_row", "kind", "encoding", "rows_read",
-                                                 "rows_accepted", "rows_skipped", "as_of", "as_of_found")],
-            ctx.t("value"): [str(v) if v is not None else i18n.MISSING for v in (
-                r.file_name, r.sheet, r.header_row, i18n.kind_label(r.kind, lang) or None, r.encoding, r.rows_read, r.rows_accepted, r.rows_skipped,
-                r.as_of.isoformat() if r.as_of else None, i18n.as_of_source_label(r.as_of_source, lang) or None)],
+            ctx.t("metric"): [ctx.t(k) for k, _ in pairs],
+            ctx.t("value"): [str(v) if v is not None else i18n.MISSING for _, v in pairs],
         }
     )
     c1, c2 = st.columns([2, 3])
