@@ -23,40 +23,52 @@ grade_limits as (
 scoped as (
     select
         case $by
-            when 'region' then f.region
-            when 'grade' then f.grade
-            when 'owner' then f.owner
-            when 'category' then f.category
+            when 'region' then region
+            when 'grade' then grade
+            when 'owner' then owner
+            when 'category' then category
         end as segment,
-        f.cur_stage,
-        f.expected_amount,
-        date_diff('day', f.cur_entered_on, f.as_of) as days_in_stage,
-        coalesce(g.limit_days, l.limit_days) as limit_days
-    from project_facts as f
-    left join limits as l on l.stage = f.cur_stage
-    left join grade_limits as g on g.stage = f.cur_stage and g.grade = f.grade
-    where f.as_of = $as_of
-      and (f.outcome = 'open' or (f.outcome = 'won' and f.status <> 'completed'))
-      and (len($regions) = 0 or list_contains($regions, f.region))
-      and (len($grades) = 0 or list_contains($grades, f.grade))
-      and (len($owners) = 0 or list_contains($owners, f.owner))
-      and (len($categories) = 0 or list_contains($categories, f.category))
-      and (len($allowed_regions) = 0 or list_contains($allowed_regions, f.region))
+        cur_stage,
+        grade,
+        date_diff('day', cur_entered_on, as_of) as days_in_stage,
+        expected_amount
+    from project_facts
+    where as_of = $as_of
+      and (outcome = 'open' or (outcome = 'won' and status <> 'completed'))
+      and (len($regions) = 0 or list_contains($regions, region))
+      and (len($grades) = 0 or list_contains($grades, grade))
+      and (len($owners) = 0 or list_contains($owners, owner))
+      and (len($categories) = 0 or list_contains($categories, category))
+      and (len($allowed_regions) = 0 or list_contains($allowed_regions, region))
+),
+
+-- a few thousand (segment, stage, grade, days) groups: the limits join runs on these
+grouped as (
+    select segment, cur_stage, grade, days_in_stage, count(*) as n, sum(expected_amount) as amount
+    from scoped
+    group by all
+),
+
+limited as (
+    select gr.*, coalesce(g.limit_days, l.limit_days) as limit_days
+    from grouped as gr
+    left join limits as l on l.stage = gr.cur_stage
+    left join grade_limits as g on g.stage = gr.cur_stage and g.grade = gr.grade
 ),
 
 counted as (
     select
         segment,
         cur_stage as stage,
-        count(*) as n_in_progress,
-        count(*) filter (where days_in_stage <= 30) as n_0_30,
-        count(*) filter (where days_in_stage > 30 and days_in_stage <= 60) as n_31_60,
-        count(*) filter (where days_in_stage > 60 and days_in_stage <= 90) as n_61_90,
-        count(*) filter (where days_in_stage > 90) as n_over_90,
-        count(*) filter (where days_in_stage > limit_days) as n_stalled,
-        coalesce(sum(expected_amount) filter (where days_in_stage > limit_days), 0) as stalled_expected_amount,
+        sum(n) as n_in_progress,
+        coalesce(sum(n) filter (where days_in_stage <= 30), 0) as n_0_30,
+        coalesce(sum(n) filter (where days_in_stage > 30 and days_in_stage <= 60), 0) as n_31_60,
+        coalesce(sum(n) filter (where days_in_stage > 60 and days_in_stage <= 90), 0) as n_61_90,
+        coalesce(sum(n) filter (where days_in_stage > 90), 0) as n_over_90,
+        coalesce(sum(n) filter (where days_in_stage > limit_days), 0) as n_stalled,
+        coalesce(sum(amount) filter (where days_in_stage > limit_days), 0) as stalled_expected_amount,
         max(days_in_stage) as max_days_in_stage
-    from scoped
+    from limited
     group by segment, cur_stage
 ),
 
@@ -65,12 +77,12 @@ final as (
         c.segment,
         c.stage,
         s.stage_order,
-        c.n_in_progress,
-        c.n_0_30,
-        c.n_31_60,
-        c.n_61_90,
-        c.n_over_90,
-        c.n_stalled,
+        cast(c.n_in_progress as bigint) as n_in_progress,
+        cast(c.n_0_30 as bigint) as n_0_30,
+        cast(c.n_31_60 as bigint) as n_31_60,
+        cast(c.n_61_90 as bigint) as n_61_90,
+        cast(c.n_over_90 as bigint) as n_over_90,
+        cast(c.n_stalled as bigint) as n_stalled,
         cast(c.stalled_expected_amount as decimal(38, 2)) as stalled_expected_amount,
         c.max_days_in_stage
     from counted as c
