@@ -305,11 +305,11 @@ def test_a_file_without_a_date_points_to_the_date_field_not_the_cli_option(db, t
     shutil.copy(db, copy)
     monkeypatch.setenv("PIPELINE_DB", str(copy))
     blob = "项目编号,项目名称,区域,客户等级,当前阶段,状态,预计签约金额\nX-1,测试项目,华东,A,立项,进行中,100\n".encode()
-    for lang, words, detail in (("中文", "上方的日期框", "说明"), ("English", "date field above", "Detail")):
+    for lang, words in (("中文", "上方的日期框"), ("English", "date field above")):
         at = open_page("data_page", lang=lang)
         at.file_uploader(key="data_upload_0").set_value(("nodate.csv", blob, "text/csv")).run()
         assert not at.exception
-        messages = " ".join(" ".join(map(str, d.value[detail])) for d in at.dataframe if list(d.value.columns) == [detail])
+        messages = " ".join(t.value for t in at.text)
         assert words in messages and "--as-of" not in messages, messages
 
 
@@ -405,6 +405,10 @@ def test_a_refused_report_counts_rows_read_and_rows_with_errors_not_rows_accepte
     facts = dict(zip(facts["指标"], facts["数值"]))
     assert facts["读取行数"] == "1,200" and facts["有错误的行数"] == "1", facts
     assert facts["将写入行数"].startswith("0") and "接受行数" not in facts and "跳过行数" not in facts, facts
+    # The whole message, expected format included, as a wrapped text line (not a cut-off cell).
+    line = next(t.value for t in at.text if "2026-13-45" in t.value)
+    assert "第 1201 行" in line and "Excel" in line, line
+    assert not [d for d in at.dataframe if list(d.value.columns) == ["说明"]]
 
     ok = open_page("data_page")
     ok.file_uploader(key="data_upload_0").set_value(("export.csv", (SEEDS / "2026-11-16_crm-export.csv").read_bytes(), "text/csv")).run()

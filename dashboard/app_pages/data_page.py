@@ -139,8 +139,12 @@ def _report_view(p, idx: int) -> None:
     messages = _web_messages(r)
     if messages:
         st.caption(ctx.t("errors") if r.errors or r.issues_not_listed else ctx.t("notes"))  # a note is not an error
-        _ui.dataframe(pl.DataFrame({ctx.t("detail"): messages}),
-                      height=min(36 * len(messages) + 40, 320), key=f"data_errors_{idx}")
+        # One wrapped plain-text line per message (st.text: never Markdown): a table cell cut
+        # the long ones off at its edge, right where the expected format is spelled out.
+        with st.container(border=True, height=min(34 * len(messages) + 30, 320) if len(messages) > 8 else "content",
+                          key=f"data_errors_{idx}"):
+            for m in messages:
+                st.text(m, width="stretch")
 
 
 def _mapping_form(p, idx: int, sha8: str) -> None:
