@@ -456,7 +456,7 @@ def fmt_amount(value: Any, lang: str, unit: str, *, signed: bool = False) -> str
         return MISSING
     v = float(Decimal(str(value))) / unit_divisor(unit)
     # The sign leads ("-¥12", not "¥-12"): st.metric reads a delta's direction from it.
-    sign = "-" if v < 0 else ("+" if signed and v > 0 else "")
+    sign = "-" if v < 0 else ("+" if signed and v > 0 else ("±" if signed else ""))
     v = abs(v)
     # 万元: one decimal for small amounts, none once the number is long enough to read.
     body = f"{v:,.1f}" if unit == "wan" and abs(v) < 1000 else f"{v:,.0f}"
@@ -478,7 +478,8 @@ def fmt_points(value: Any, lang: str = "en") -> str:
     if _missing(value):
         return MISSING
     pts = value * 100
-    return f"{pts:+.1f} 个百分点" if lang == "zh" else f"{pts:+.1f} pp"
+    text = f"{pts:+.1f}" if round(pts, 1) != 0 else "±0.0"  # no change reads neutral, not "+0.0"
+    return f"{text} 个百分点" if lang == "zh" else f"{text} pp"
 
 
 def fmt_date(value: Any, lang: str = "en") -> str:
@@ -494,7 +495,7 @@ def fmt_date(value: Any, lang: str = "en") -> str:
 def fmt_delta_int(value: Any) -> str | None:
     if _missing(value):
         return None
-    return f"{int(value):+,}"
+    return f"{int(value):+,}" if int(value) else "±0"
 
 
 MISSING_ESTIMATE_EN = "No cost or margin estimate after approval"

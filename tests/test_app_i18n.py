@@ -35,6 +35,20 @@ def test_percentages_and_points():
     assert i18n.fmt_points(-0.004, "en") == "-0.4 pp"
 
 
+def test_no_change_reads_plus_minus_zero_not_plus_zero():
+    assert i18n.fmt_delta_int(0) == "±0" and i18n.fmt_delta_int(3) == "+3" and i18n.fmt_delta_int(-1) == "-1"
+    assert i18n.fmt_points(0.0, "en") == "±0.0 pp" and i18n.fmt_points(1e-17, "zh") == "±0.0 个百分点"
+    assert i18n.fmt_amount(0, "zh", "wan", signed=True) == "±0.0 万元"
+
+
+def test_a_zero_delta_is_grey_without_an_arrow():
+    from dashboard.app_pages import _ui
+
+    assert _ui.metric_delta("±0", True, inverse=True) == {"delta": "±0", "delta_color": "off", "delta_arrow": "off"}
+    assert _ui.metric_delta("+1", False, inverse=True) == {"delta": "+1", "delta_color": "inverse"}
+    assert _ui.metric_delta(None, False) == {"delta": None}
+
+
 def test_the_vectorised_check_detail_says_the_same_as_the_scalar_one():
     df = pl.DataFrame(
         {

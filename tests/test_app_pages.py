@@ -415,3 +415,14 @@ def test_a_refused_report_counts_rows_read_and_rows_with_errors_not_rows_accepte
     facts = next(d.value for d in ok.dataframe if "指标" in d.value.columns)
     facts = dict(zip(facts["指标"], facts["数值"]))
     assert "," in facts["接受行数"] and facts["跳过行数"] == "0", facts
+
+
+def test_an_unchanged_headline_figure_shows_a_grey_plus_minus_zero_not_a_red_arrow(db):
+    at = open_page(region="华东", grade="A")  # seeds: as many margin alerts as the week before
+    alerts = next(m for m in at.metric if m.label == "毛利预警")
+    assert alerts.delta == "±0", alerts.delta
+    from streamlit.proto.Metric_pb2 import Metric
+
+    assert alerts.proto.color == Metric.MetricColor.GRAY and alerts.proto.direction == Metric.MetricDirection.NONE
+    moved = [m for m in at.metric if m.delta and m.delta != "±0"]
+    assert moved and all(not m.delta.startswith("±") for m in moved)

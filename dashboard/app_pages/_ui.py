@@ -172,6 +172,16 @@ def _change_values(df: pl.DataFrame, col: str, lang: str, unit: str) -> pl.Expr:
     )
 
 
+def metric_delta(text: str | None, zero: bool, *, inverse: bool = False) -> dict[str, Any]:
+    """st.metric's delta arguments: no change reads grey without an arrow ("±0"), not as a
+    red/green "↑ +0"; otherwise green up (red up when ``inverse``: more stalled is worse)."""
+    if text is None:
+        return {"delta": None}
+    if zero:
+        return {"delta": text, "delta_color": "off", "delta_arrow": "off"}
+    return {"delta": text, "delta_color": "inverse" if inverse else "normal"}
+
+
 # --------------------------------------------------------------------------- tables and downloads
 
 

@@ -90,13 +90,16 @@ with kpis:
     pipeline_row = st.columns([1.4, 1, 1, 1], gap="small")
     risk_row = st.columns([1.4, 1, 1, 1], gap="small")
 cols = [*pipeline_row, *risk_row[:3]]
+amount_diff = amount_now - amount_prev if amount_prev is not None else None
 cols[0].metric(
     ctx.t("kpi_open_amount"), i18n.fmt_amount(amount_now, lang, unit), border=True, height="stretch",
-    delta=i18n.fmt_amount(amount_now - amount_prev, lang, unit, signed=True) if amount_prev is not None else None,
+    **_ui.metric_delta(None if amount_diff is None else i18n.fmt_amount(amount_diff, lang, unit, signed=True),
+                       amount_diff is not None and round(amount_diff / i18n.unit_divisor(unit), 1) == 0),
 )
 cols[1].metric(
     ctx.t("kpi_open_count"), i18n.fmt_int(count_now), border=True, height="stretch",
-    delta=i18n.fmt_delta_int(count_now - count_prev) if count_prev is not None else None,
+    **_ui.metric_delta(i18n.fmt_delta_int(count_now - count_prev) if count_prev is not None else None,
+                       count_prev is not None and count_now == count_prev),
 )
 cols[2].metric(ctx.t("kpi_won"), i18n.fmt_int(won_now.get_column("project_id").n_unique()) if won_now is not None else i18n.MISSING,
                border=True, height="stretch")
@@ -104,20 +107,22 @@ cols[3].metric(
     ctx.t("kpi_lost"), i18n.fmt_int(lost_now.get_column("project_id").n_unique()) if lost_now is not None else i18n.MISSING,
     border=True, height="stretch",
 )
+rate_diff = rate_now - rate_prev if rate_now is not None and rate_prev is not None else None
 cols[4].metric(
     ctx.t("kpi_win_rate"), i18n.fmt_pct(rate_now, lang), border=True, height="stretch",
-    delta=i18n.fmt_points(rate_now - rate_prev, lang) if rate_now is not None and rate_prev is not None else None,
+    **_ui.metric_delta(None if rate_diff is None else i18n.fmt_points(rate_diff, lang),
+                       rate_diff is not None and round(rate_diff * 100, 1) == 0),
 )
+stalled_diff = stalled_now.height - stalled_prev.height if stalled_now is not None and stalled_prev is not None else None
 cols[5].metric(
     ctx.t("kpi_stalled"), i18n.fmt_int(stalled_now.height) if stalled_now is not None else i18n.MISSING, border=True, height="stretch",
-    delta=i18n.fmt_delta_int(stalled_now.height - stalled_prev.height) if stalled_now is not None and stalled_prev is not None else None,
-    delta_color="inverse",
+    **_ui.metric_delta(i18n.fmt_delta_int(stalled_diff), stalled_diff == 0, inverse=True),
 )
 alerts_now, alerts_prev = _alert_projects(margin), _alert_projects(prev_margin)
+alerts_diff = alerts_now - alerts_prev if alerts_now is not None and alerts_prev is not None else None
 cols[6].metric(
     ctx.t("kpi_margin_alerts"), i18n.fmt_int(alerts_now), border=True, height="stretch",
-    delta=i18n.fmt_delta_int(alerts_now - alerts_prev) if alerts_now is not None and alerts_prev is not None else None,
-    delta_color="inverse",
+    **_ui.metric_delta(i18n.fmt_delta_int(alerts_diff), alerts_diff == 0, inverse=True),
 )
 
 DRILLS = {
