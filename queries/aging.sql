@@ -4,6 +4,7 @@
 -- params: $as_of date; the filter lists; $project_id varchar | null (null = all);
 --         thresholds: $age_stages varchar[] + $age_days integer[] (limit per stage),
 --         $age_override_grades, $age_override_stages varchar[] + $age_override_days integer[]
+--         $limit integer | null (null = every row; the first N in the order shown)
 -- output: project_id, project_name, region, grade, owner, category, stage, entered_on,
 --         days_in_stage, aging_bucket, limit_days, is_stalled, days_over_limit,
 --         expected_amount, status
@@ -71,3 +72,4 @@ final as (
 )
 
 select * from final order by is_stalled desc, days_over_limit desc nulls last, project_id
+limit $limit

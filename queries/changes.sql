@@ -3,6 +3,7 @@
 -- params: $as_of date; $since date | null (null = the snapshot before $as_of); the filter
 --         lists (applied to the project's attributes in $as_of, else in $since);
 --         thresholds: $amount_change_share double, $margin_change_points double
+--         $limit integer | null (null = every row; the first N in the order shown)
 -- output: project_id, change, before, after, amount_delta, project_name, region, grade,
 --         owner, category, since, as_of
 -- Changes (a project can have several):
@@ -158,3 +159,4 @@ final as (
 )
 
 select * exclude (change_order) from final order by change_order, project_id
+limit $limit

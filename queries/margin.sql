@@ -5,6 +5,7 @@
 --         thresholds: $floor_default double, $floor_category_keys varchar[] +
 --         $floor_category_values double[], $floor_grade_keys varchar[] + $floor_grade_values
 --         double[], $erosion_points double, $expense_ratio_factor double
+--         $limit integer | null (null = every row; the first N in the order shown)
 -- output: project_id, check, severity, value, threshold, detail, project_name, region,
 --         grade, owner, category, stage, margin_amount, margin
 -- Checks (each evaluated on its own; a negative margin is also below the floor):
@@ -145,3 +146,4 @@ final as (
 )
 
 select * exclude (check_order) from final order by project_id, check_order
+limit $limit

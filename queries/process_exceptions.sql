@@ -1,6 +1,7 @@
 -- query:  process_exceptions
 -- grain:  one row per (project, exception) for projects in the $as_of snapshot, history up to $as_of
 -- params: $as_of date; the filter lists; $project_id varchar | null (null = all)
+--         $limit integer | null (null = every row; the first N in the order shown)
 -- output: project_id, exception, severity, stage, on_date, detail, project_name, region,
 --         grade, owner, category
 -- Exceptions:
@@ -102,3 +103,4 @@ final as (
 )
 
 select * exclude (exception_order) from final order by project_id, exception_order, on_date, stage
+limit $limit

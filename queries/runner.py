@@ -58,7 +58,8 @@ QUERY_NAMES += ("ui_imports", "ui_reached", "ui_closed", "ui_region_grade")
 SEGMENTS = ("region", "grade", "owner", "category")
 
 # Queries whose `by` must name a segment (None = unsegmented).
-_DEFAULT_EXTRA: dict[str, Any] = {"by": None, "project_id": None, "stage": None}  # stage: ui_reached
+_DEFAULT_EXTRA: dict[str, Any] = {"by": None, "project_id": None, "stage": None,  # stage: ui_reached
+                                   "limit": None}  # limit: the first N rows of a list query
 
 # `project` is composed from other queries (each one statement), not a .sql file of its own.
 _COMPOSITE = {"project"}

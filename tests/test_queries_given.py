@@ -220,6 +220,11 @@ def test_only_a_project_past_its_grade_limit_is_stalled_and_it_comes_first(world
     assert a["days_over_limit"][0] == 128 - 45
 
 
+def test_a_list_query_can_return_only_its_first_rows(world):
+    assert queries.run(world, "aging", Filters(as_of=AS_OF), limit=1)["project_id"].to_list() == ["G"]
+    assert queries.run(world, "margin", Filters(as_of=AS_OF), limit=2).height == 2
+
+
 def test_the_aging_summary_counts_what_the_aging_list_lists(world):
     s = queries.run(world, "aging_summary", Filters(as_of=AS_OF))
     got = {r["stage"]: (r["n_in_progress"], r["n_0_30"], r["n_over_90"], r["n_stalled"]) for r in s.iter_rows(named=True)}
