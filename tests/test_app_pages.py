@@ -426,3 +426,16 @@ def test_an_unchanged_headline_figure_shows_a_grey_plus_minus_zero_not_a_red_arr
     assert alerts.proto.color == Metric.MetricColor.GRAY and alerts.proto.direction == Metric.MetricDirection.NONE
     moved = [m for m in at.metric if m.delta and m.delta != "±0"]
     assert moved and all(not m.delta.startswith("±") for m in moved)
+
+
+def test_the_stalled_list_fits_its_half_of_the_page_with_manager_and_region_up_front(db):
+    import json
+
+    at = open_page(lang="English")
+    el = next(d for d in at.dataframe if str(d.proto.id).endswith("-weekly_stalled_table"))
+    config = json.loads(el.proto.columns)
+    order = list(el.proto.column_order)
+    assert order[:3] == ["Project", "Account manager", "Region"], order
+    widths = {h: config[h]["width"] for h in order}
+    assert all(isinstance(w, int) for w in widths.values()), widths
+    assert sum(widths.values()) + 30 <= 600, widths  # ~600 px: the wider half of the main area at 1440 px

@@ -217,13 +217,20 @@ def project_table(
     height: int | str = "auto",
     download: bool = True,
     hide_id: bool = False,
+    widths: dict[str, int | str] | None = None,
 ) -> None:
     """A localised table; selecting a row opens that project's page. ``hide_id`` keeps the
-    project number out of sight (narrow spots) but in the downloads."""
+    project number out of sight (narrow spots) but in the downloads. ``widths``: column
+    (code name) → pixels or "small"/"medium"/"large", for tables in a narrow spot."""
     if df is None:
         return
     ids = df.get_column("project_id").cast(pl.String).to_list() if "project_id" in df.columns else []
     shown, config = localise(ctx, df, columns)
+    if widths:
+        present = [c for c in (columns or df.columns) if c in df.columns]
+        for code, header in zip(present, shown.columns):
+            if code in widths:
+                config[header] = {**dict(config.get(header) or {"label": header}), "width": widths[code]}
     order = [c for c in shown.columns if c != ctx.t("project_id")] if hide_id else None
     event = dataframe(
         shown,

@@ -169,6 +169,8 @@ DRILL_COLUMNS = {
     "margin": ["project_id", "project_name", "region", "owner", "check", "severity", "margin", "detail"],
 }
 DRILL_COLUMNS["won"] = DRILL_COLUMNS["lost"] = DRILL_COLUMNS["change"]
+# Half a 1440 px page: the name gets what is left after the columns a decision needs.
+STALLED_WIDTHS = {"project_name": 130, "owner": 96, "region": 56, "stage": 120, "days_in_stage": 82, "limit_days": 76}
 
 if drill == "open":
     everything = projects if projects is not None else _ui.quiet_load(ctx, "projects", now_f)
@@ -184,7 +186,8 @@ elif drill == "margin":
     _drill_table("margin", margin, ctx.t("kpi_margin_alerts"))
 
 # --------------------------------------------------------------------------- waterfall
-left, right = st.columns([1, 1])
+# The stalled list gets the wider half: its manager and region must show without scrolling.
+left, right = st.columns([1, 1.6])
 with left:
     st.subheader(ctx.t("waterfall"))
     if ctx.since is None:
@@ -212,7 +215,8 @@ with right:
     else:
         top = stalled_now.sort("days_in_stage", descending=True)
         _ui.project_table(ctx, top, key="weekly_stalled_table", stem="stalled", height=300, hide_id=True,
-                          columns=["project_id", "project_name", "stage", "days_in_stage", "limit_days", "owner", "region"])
+                          columns=["project_id", "project_name", "owner", "region", "stage", "days_in_stage", "limit_days"],
+                          widths=STALLED_WIDTHS)
 
 st.subheader(ctx.t("margin_alerts_title"))
 if margin is None:
