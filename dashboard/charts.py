@@ -466,31 +466,49 @@ def timeline_segments(events: pl.DataFrame, end: date | None) -> pl.DataFrame:
     return pl.DataFrame(out, schema={"stage": pl.String, "start": pl.Date, "end": pl.Date, "move": pl.String, "stage_order": pl.Int64})
 
 
+def timeline_skips(events: pl.DataFrame) -> pl.DataFrame:
+    """The stages a project jumped over: one row per skipped stage, on the date of the jump
+    (the entry into the stage after it). A move back and then forward again counts anew."""
+    cfg = get_config()
+    by_order = {s.order: s.code for s in cfg.stages}
+    seg = timeline_segments(events, None)
+    out = []
+    prev_order = None
+    for r in seg.iter_rows(named=True):
+        if prev_order is not None and r["stage_order"] > prev_order + 1:
+            out.extend({"stage": by_order[o], "on": r["start"], "entered": r["stage"], "stage_order": o}
+                       for o in range(prev_order + 1, r["stage_order"]) if o in by_order)
+        prev_order = r["stage_order"]
+    return pl.DataFrame(out, schema={"stage": pl.String, "on": pl.Date, "entered": pl.String, "stage_order": pl.Int64})
+
+
 def timeline(events: pl.DataFrame, lang: str, end: date | None) -> alt.Chart:
-    """Gantt of the stages a project went through; fall-backs red, skips outlined orange."""
+    """Gantt of the stages a project went through: a stay is a bar (red when the move into it
+    went backwards); a stage jumped over gets a hollow orange diamond on its own row, at the
+    date of the jump — the stage entered by skipping is an ordinary bar."""
     seg = timeline_segments(events, end)
     labels = _stage_frame(lang)
+    skipped, fell_back = i18n.t("skipped_note", lang), i18n.t("fell_back_note", lang)
     seg = seg.join(labels.select("stage", "stage_label"), on="stage", how="left").with_columns(
-        pl.col("move").replace_strict(
-            {"start": "", "next": "", "back": i18n.t("fell_back_note", lang), "skip": i18n.t("skipped_note", lang)},
-            default="",
-        ).alias("note")
+        pl.col("move").replace_strict({"back": fell_back}, default="").alias("note")
+    )
+    skips = timeline_skips(events).join(labels.select("stage", "stage_label"), on="stage", how="left").with_columns(
+        pl.lit(skipped).alias("note"),
+        pl.col("entered").replace_strict({s: i18n.stage_label(s, lang) for s in get_config().stage_codes},
+                                         default=pl.col("entered"), return_dtype=pl.String).alias("entered_label"),
     )
     order = labels.get_column("stage_label").to_list()
-    base = alt.Chart(_to_pandas(seg)).encode(
-        y=alt.Y("stage_label:N", sort=order, title=None, scale=alt.Scale(domain=order), axis=alt.Axis(labelLimit=200, labelOverlap=False)),
+    y = alt.Y("stage_label:N", sort=order, title=None, scale=alt.Scale(domain=order), axis=alt.Axis(labelLimit=200, labelOverlap=False))
+    color = alt.Color(
+        "note:N",
+        scale=alt.Scale(domain=["", skipped, fell_back], range=["#4292c6", "#ff8f00", BAD]),
+        legend=alt.Legend(title=None, orient="bottom", values=[skipped, fell_back]),
     )
-    bars = base.mark_bar(height=16, cornerRadius=2).encode(
+    bars = alt.Chart(_to_pandas(seg)).mark_bar(height=16, cornerRadius=2).encode(
+        y=y,
         x=alt.X("start:T", title=None, axis=alt.Axis(format="%Y-%m-%d")),
         x2="end:T",
-        color=alt.Color(
-            "note:N",
-            scale=alt.Scale(
-                domain=["", i18n.t("skipped_note", lang), i18n.t("fell_back_note", lang)],
-                range=["#4292c6", "#ff8f00", BAD],
-            ),
-            legend=alt.Legend(title=None, orient="bottom", values=[i18n.t("skipped_note", lang), i18n.t("fell_back_note", lang)]),
-        ),
+        color=color,
         tooltip=[
             alt.Tooltip("stage_label:N", title=i18n.t("stage", lang)),
             alt.Tooltip("start:T", title=i18n.t("entered_on", lang), format="%Y-%m-%d"),
@@ -498,8 +516,19 @@ def timeline(events: pl.DataFrame, lang: str, end: date | None) -> alt.Chart:
             alt.Tooltip("note:N", title=" "),
         ],
     )
+    marks = alt.Chart(_to_pandas(skips)).mark_point(shape="diamond", filled=False, size=160, strokeWidth=2.5).encode(
+        y=y,
+        x=alt.X("on:T"),
+        color=color,
+        tooltip=[
+            alt.Tooltip("stage_label:N", title=i18n.t("stage", lang)),
+            alt.Tooltip("note:N", title=" "),
+            alt.Tooltip("on:T", title=i18n.t("skipped_on", lang), format="%Y-%m-%d"),
+            alt.Tooltip("entered_label:N", title=i18n.t("skipped_to", lang)),
+        ],
+    )
     # Streamlit fits the whole chart (axes, legend) into this height: room for six rows.
-    return bars.properties(height=300)
+    return alt.layer(bars, marks).properties(height=300)
 
 
 def history(snapshots: pl.DataFrame, lang: str, unit: str, *, measure: str = "amount") -> alt.Chart:

@@ -174,6 +174,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "events_table": ("Stage events", "阶段事件"),
     "fell_back_note": ("Moved backwards", "阶段回退"),
     "skipped_note": ("Skipped", "跳过"),
+    "skipped_on": ("Jumped over on", "跳过日期"),
+    "skipped_to": ("Went straight to", "直接进入"),
     "back_to": ("Back", "返回"),
     # data page
     "upload_title": ("Upload CRM exports", "上传 CRM 导出文件"),
