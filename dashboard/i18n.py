@@ -33,7 +33,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     # sidebar
     "language": ("Language", "语言"),
     "unit": ("Amounts in", "金额单位"),
-    "unit_help": ("万元 = 10,000 元 (yuan).", "1 万元 = 10,000 元。"),
+    "unit_help": ("¥10k (万元) = ¥10,000; a figure like ¥17,145 ×10k is ¥171.45 million. ¥ (元) shows whole yuan.",
+                  "1 万元 = 10,000 元。"),
     "filters": ("Filters", "筛选"),
     "as_of": ("Snapshot (as of)", "快照日期"),
     "as_of_help": ("Which weekly export to look at; the comparison uses the one before it.",
@@ -440,9 +441,15 @@ def unit_divisor(unit: str) -> int:
     return 10_000 if unit == "wan" else 1
 
 
+# English has one convention for 万元: the unit is "¥10k" (headers and axes: "Amount (¥10k)")
+# and a figure reads "¥17,145 ×10k" (= ¥171.45 million). Chinese stays 万元 / 元.
+UNIT_CAPTIONS_EN = {"wan": "¥10k", "yuan": "¥"}
+
+
 def unit_suffix(unit: str, lang: str) -> str:
+    """The unit in a column header or axis title."""
     if unit == "wan":
-        return "万元" if lang == "zh" else "10k ¥"
+        return "万元" if lang == "zh" else "¥10k"
     return "元" if lang == "zh" else "¥"
 
 
@@ -453,7 +460,8 @@ def fmt_int(value: Any, lang: str = "en") -> str:
 
 
 def fmt_amount(value: Any, lang: str, unit: str, *, signed: bool = False) -> str:
-    """An amount in 元 shown in the chosen unit: ``1,234.5 万元`` / ``¥12,345,000``."""
+    """An amount in 元 shown in the chosen unit: ``1,234.5 万元`` / ``¥1,234.5 ×10k`` /
+    ``12,345,000 元`` / ``¥12,345,000``."""
     if _missing(value):
         return MISSING
     v = float(Decimal(str(value))) / unit_divisor(unit)
@@ -463,7 +471,7 @@ def fmt_amount(value: Any, lang: str, unit: str, *, signed: bool = False) -> str
     # 万元: one decimal for small amounts, none once the number is long enough to read.
     body = f"{v:,.1f}" if unit == "wan" and abs(v) < 1000 else f"{v:,.0f}"
     if unit == "wan":
-        return f"{sign}{body} 万元" if lang == "zh" else f"{sign}¥{body} 万"
+        return f"{sign}{body} 万元" if lang == "zh" else f"{sign}¥{body} ×10k"
     return f"{sign}{body} 元" if lang == "zh" else f"{sign}¥{body}"
 
 

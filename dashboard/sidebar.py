@@ -85,6 +85,9 @@ def render(lang: str) -> Context:
         i18n.t("unit", lang),
         options=list(i18n.UNITS),
         format_func=UNIT_NAMES.get,
+        # The option text is the URL value, so it stays 万元/元 in both languages; English
+        # readers get the unit's English name under it.
+        captions=[i18n.UNIT_CAPTIONS_EN[u] for u in i18n.UNITS] if lang == "en" else None,
         help=i18n.t("unit_help", lang),
         horizontal=True,
         key=filters.KEY_UNIT,

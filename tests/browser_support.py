@@ -146,8 +146,8 @@ def metrics(page) -> dict[str, str]:
 
 
 def number(text: str) -> float:
-    """'174,409 万元' -> 174409.0; '30.6%' -> 30.6."""
-    digits = re.sub(r"[^\d.\-]", "", text)
+    """'174,409 万元' -> 174409.0; '¥174,409 ×10k' -> 174409.0; '30.6%' -> 30.6."""
+    digits = re.sub(r"[^\d.\-]", "", text.replace("×10k", ""))
     return float(digits) if digits not in ("", "-", ".") else float("nan")
 
 

@@ -24,7 +24,7 @@ def test_amounts_in_wan_and_yuan_with_the_sign_first():
     assert i18n.fmt_amount(12_345_678, "zh", "wan") == "1,235 万元"
     assert i18n.fmt_amount(12_345, "zh", "wan") == "1.2 万元"
     assert i18n.fmt_amount(12_345_678, "en", "yuan") == "¥12,345,678"
-    assert i18n.fmt_amount(-7_441_000, "en", "wan", signed=True) == "-¥744.1 万"
+    assert i18n.fmt_amount(-7_441_000, "en", "wan", signed=True) == "-¥744.1 ×10k"
     assert i18n.fmt_amount(5_000, "zh", "yuan", signed=True) == "+5,000 元"
     assert i18n.fmt_amount(None, "zh", "wan") == "–"
 
@@ -84,3 +84,11 @@ def test_importer_fields_have_names_in_both_languages():
             assert label and label != field and "_" not in label and "stage_date" not in label, (lang, field, label)
     assert i18n.field_label("stage_date.tender", "zh") == "招投标日期"
     assert i18n.how_label("alias", "en") == "Known header"
+
+
+def test_english_names_the_10k_unit_one_way_in_figures_headers_and_axes():
+    assert i18n.fmt_amount(171_450_000, "en", "wan") == "¥17,145 ×10k"
+    assert i18n.unit_suffix("wan", "en") == "¥10k" and i18n.unit_suffix("yuan", "en") == "¥"
+    assert i18n.unit_suffix("wan", "zh") == "万元" and i18n.unit_suffix("yuan", "zh") == "元"
+    for unit in i18n.UNITS:
+        assert "万" not in i18n.fmt_amount(123_456, "en", unit) and "万" not in i18n.unit_suffix(unit, "en")

@@ -439,3 +439,18 @@ def test_the_stalled_list_fits_its_half_of_the_page_with_manager_and_region_up_f
     widths = {h: config[h]["width"] for h in order}
     assert all(isinstance(w, int) for w in widths.values()), widths
     assert sum(widths.values()) + 30 <= 600, widths  # ~600 px: the wider half of the main area at 1440 px
+
+
+def test_english_shows_the_10k_unit_one_way_and_chinese_keeps_wan(db):
+    at = open_page(lang="English")
+    assert metric(at, "Open pipeline").startswith("¥") and metric(at, "Open pipeline").endswith("×10k")
+    changes = frame(at, "weekly_changes_table")
+    assert "Amount change (¥10k)" in changes.columns, list(changes.columns)
+    assert list(at.radio(key="unit").proto.captions) == ["¥10k", "¥"]
+    assert at.radio(key="unit").options == ["万元", "元"]  # the URL values stay as they were
+    texts = " ".join(map(str, changes.to_numpy().ravel()))
+    assert "万" not in texts
+    zh = open_page()
+    assert metric(zh, "在手管道金额").endswith(" 万元") and not list(zh.radio(key="unit").proto.captions)
+    assert any(c.endswith("(万元)") for c in frame(zh, "weekly_changes_table").columns)
+

@@ -163,11 +163,11 @@ def _change_values(df: pl.DataFrame, col: str, lang: str, unit: str) -> pl.Expr:
         codes[v] = label
     change = pl.col("change")
     number = pl.col(col).cast(pl.Float64, strict=False)
-    suffix = i18n.unit_suffix(unit, lang)
+    amount = number.map_elements(lambda v: i18n.fmt_amount(v, lang, unit), return_dtype=pl.String)  # like the figures
     return (
         pl.when(change == "margin_down").then(pl.format("{}%", (number * 100).round(1)))
         .when(change.is_in(["amount_up", "amount_down"]))
-        .then(pl.format("{} {}", (number / i18n.unit_divisor(unit)).round(1 if unit == "wan" else 0), pl.lit(suffix)))
+        .then(amount)
         .otherwise(pl.col(col).replace_strict(codes, default=pl.col(col), return_dtype=pl.String))
     )
 
