@@ -180,7 +180,12 @@ STRINGS: dict[str, tuple[str, str]] = {
     "back_to": ("Back", "返回"),
     # data page
     "upload_title": ("Upload CRM exports", "上传 CRM 导出文件"),
-    "upload_label": ("CSV or Excel exports (one or more)", "CSV 或 Excel 导出文件（可多个）"),
+    # Streamlit 1.67 draws the box's own words ("Upload", "… per file • CSV, XLSX") in English
+    # with no way to translate them, so the label says in Chinese what the box does.
+    "upload_label": ("CSV or Excel exports (one or more): drop them on the box below or click “Upload”; "
+                     "up to {mb} MB per file",
+                     "CSV 或 Excel 导出文件（可多个）：拖到下方框内，或点击框中的 “Upload”（上传）选择文件；"
+                     "每个文件不超过 {mb} MB"),
     "upload_help": ("Nothing is written until you press Import; each file is checked first.",
                     "点击导入前不会写入任何数据；每个文件都会先校验。"),
     "report_heading": ("Validation report", "校验报告"),

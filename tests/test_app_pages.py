@@ -454,3 +454,8 @@ def test_english_shows_the_10k_unit_one_way_and_chinese_keeps_wan(db):
     assert metric(zh, "在手管道金额").endswith(" 万元") and not list(zh.radio(key="unit").proto.captions)
     assert any(c.endswith("(万元)") for c in frame(zh, "weekly_changes_table").columns)
 
+
+def test_the_uploader_says_in_chinese_what_its_english_box_does(db):
+    # Streamlit's own "Upload" / "200MB per file" cannot be translated in 1.67: the label explains it.
+    label = open_page("data_page").file_uploader(key="data_upload_0").label
+    assert "拖到下方框内" in label and "Upload" in label and "200 MB" in label, label

@@ -204,7 +204,7 @@ if ingest is None:
 else:
     gen = st.session_state.get(_UPLOADER_GEN, 0)
     files = st.file_uploader(
-        ctx.t("upload_label"), type=["csv", "xlsx"], accept_multiple_files=True,
+        ctx.t("upload_label", mb=st.get_option("server.maxUploadSize")), type=["csv", "xlsx"], accept_multiple_files=True,
         key=f"data_upload_{gen}", help=ctx.t("upload_help"),
     )
     prepared = []
