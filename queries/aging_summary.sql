@@ -35,11 +35,8 @@ scoped as (
     from project_facts
     where as_of = $as_of
       and (outcome = 'open' or (outcome = 'won' and status <> 'completed'))
-      and (len($regions) = 0 or list_contains($regions, region))
-      and (len($grades) = 0 or list_contains($grades, grade))
-      and (len($owners) = 0 or list_contains($owners, owner))
-      and (len($categories) = 0 or list_contains($categories, category))
-      and (len($allowed_regions) = 0 or list_contains($allowed_regions, region))
+      and in_scope(region, grade, owner, category,
+          $regions, $grades, $owners, $categories, $allowed_regions)
 ),
 
 -- a few thousand (segment, stage, grade, days) groups: the limits join runs on these

@@ -74,11 +74,8 @@ scoped as (
     select p.*, d.since, d.as_of
     from paired as p
     cross join dates as d
-    where (len($regions) = 0 or list_contains($regions, p.region))
-      and (len($grades) = 0 or list_contains($grades, p.grade))
-      and (len($owners) = 0 or list_contains($owners, p.owner))
-      and (len($categories) = 0 or list_contains($categories, p.category))
-      and (len($allowed_regions) = 0 or list_contains($allowed_regions, p.region))
+    where in_scope(p.region, p.grade, p.owner, p.category,
+        $regions, $grades, $owners, $categories, $allowed_regions)
 ),
 
 -- one pass: each project's changes as a list, unnested (no union of twelve scans)

@@ -6,7 +6,8 @@ with scoped as (
     select region, grade, owner, category
     from project_facts
     where as_of = $as_of
-      and (len($allowed_regions) = 0 or list_contains($allowed_regions, region))
+      -- the options are not narrowed by the user's own filters, only by access control
+      and in_scope(region, grade, owner, category, [], [], [], [], $allowed_regions)
 ),
 
 unpivoted as (

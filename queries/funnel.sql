@@ -29,11 +29,8 @@ with scoped as (
         expected_amount
     from project_facts
     where as_of = $as_of
-      and (len($regions) = 0 or list_contains($regions, region))
-      and (len($grades) = 0 or list_contains($grades, grade))
-      and (len($owners) = 0 or list_contains($owners, owner))
-      and (len($categories) = 0 or list_contains($categories, category))
-      and (len($allowed_regions) = 0 or list_contains($allowed_regions, region))
+      and in_scope(region, grade, owner, category,
+          $regions, $grades, $owners, $categories, $allowed_regions)
 ),
 
 -- a handful of rows: everything below works on these, not on the projects

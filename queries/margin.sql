@@ -58,11 +58,8 @@ scoped as (
     where f.as_of = $as_of
       and f.outcome not in ('lost', 'dropped')
       and (cast($project_id as varchar) is null or f.project_id = $project_id)
-      and (len($regions) = 0 or list_contains($regions, f.region))
-      and (len($grades) = 0 or list_contains($grades, f.grade))
-      and (len($owners) = 0 or list_contains($owners, f.owner))
-      and (len($categories) = 0 or list_contains($categories, f.category))
-      and (len($allowed_regions) = 0 or list_contains($allowed_regions, f.region))
+      and in_scope(f.region, f.grade, f.owner, f.category,
+          $regions, $grades, $owners, $categories, $allowed_regions)
 ),
 
 -- one pass: each project's failed checks as a list, unnested (no union of six scans)

@@ -19,11 +19,8 @@ with scoped as (
     from project_facts
     where as_of = $as_of
       and (cast($project_id as varchar) is null or project_id = $project_id)
-      and (len($regions) = 0 or list_contains($regions, region))
-      and (len($grades) = 0 or list_contains($grades, grade))
-      and (len($owners) = 0 or list_contains($owners, owner))
-      and (len($categories) = 0 or list_contains($categories, category))
-      and (len($allowed_regions) = 0 or list_contains($allowed_regions, region))
+      and in_scope(region, grade, owner, category,
+          $regions, $grades, $owners, $categories, $allowed_regions)
 ),
 
 tender as (

@@ -15,11 +15,8 @@ with latest as (
 allowed as (
     select project_id
     from latest
-    where (len($regions) = 0 or list_contains($regions, region))
-      and (len($grades) = 0 or list_contains($grades, grade))
-      and (len($owners) = 0 or list_contains($owners, owner))
-      and (len($categories) = 0 or list_contains($categories, category))
-      and (len($allowed_regions) = 0 or list_contains($allowed_regions, region))
+    where in_scope(region, grade, owner, category,
+        $regions, $grades, $owners, $categories, $allowed_regions)
 ),
 
 final as (

@@ -7,11 +7,8 @@ with scoped as (
     select *
     from project_facts
     where as_of = $as_of
-      and (len($regions) = 0 or region in (select unnest($regions)))
-      and (len($grades) = 0 or grade in (select unnest($grades)))
-      and (len($owners) = 0 or owner in (select unnest($owners)))
-      and (len($categories) = 0 or category in (select unnest($categories)))
-      and (len($allowed_regions) = 0 or region in (select unnest($allowed_regions)))
+      and in_scope(region, grade, owner, category,
+          $regions, $grades, $owners, $categories, $allowed_regions)
 ),
 
 final as (

@@ -5,7 +5,7 @@
 with scoped as (
     select as_of, outcome, expected_amount
     from project_facts
-    where len($allowed_regions) = 0 or list_contains($allowed_regions, region)
+    where in_scope(region, grade, owner, category, [], [], [], [], $allowed_regions)
 ),
 
 final as (

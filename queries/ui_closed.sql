@@ -15,11 +15,8 @@ with scoped as (
       and outcome <> 'open'
       and closed_on <= $as_of
       and (cast($since as date) is null or closed_on > cast($since as date))
-      and (len($regions) = 0 or list_contains($regions, region))
-      and (len($grades) = 0 or list_contains($grades, grade))
-      and (len($owners) = 0 or list_contains($owners, owner))
-      and (len($categories) = 0 or list_contains($categories, category))
-      and (len($allowed_regions) = 0 or list_contains($allowed_regions, region))
+      and in_scope(region, grade, owner, category,
+          $regions, $grades, $owners, $categories, $allowed_regions)
 ),
 
 final as (
