@@ -206,7 +206,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "rows_read": ("Rows read", "读取行数"),
     "rows_with_errors": ("Rows with errors", "有错误的行数"),
     "rows_to_write": ("Rows to write", "将写入行数"),
-    "rows_to_write_none": ("0 (the file is refused, nothing is written)", "0（文件已拒绝，不写入任何数据）"),
+    "rows_to_write_none": ("0 (refused)", "0（已拒绝）"),
     "columns_recognised": ("Columns recognised", "识别的列"),
     "errors": ("Errors", "错误"),
     "notes": ("Notes", "提示"),
