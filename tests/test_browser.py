@@ -266,6 +266,14 @@ def test_next_weeks_xlsx_and_gb18030_csv_are_checked_imported_and_change_the_wee
     assert {exports["xlsx"].name, exports["csv"].name} <= names, history[:3]
     bs.assert_no_exception(page)
     bs.screenshot(page, "2-imported_zh")
+    # The same session moved to the newest imported week: sidebar and weekly review, no reload.
+    assert page.locator(".st-key-as_of input").input_value() == WEEK_2.isoformat()
+    page.locator('[data-testid="stSidebarNav"] a', has_text="周例会").click()
+    page.locator('[data-testid="stMain"] h1', has_text="周例会").wait_for()
+    bs.settle(page)
+    caption = page.locator('[data-testid="stMain"] [data-testid="stCaptionContainer"]').first.inner_text()
+    assert WEEK_2.isoformat() in caption, caption
+    assert params(page).get("as_of") in (None, [WEEK_2.isoformat()]), page.url  # a reload keeps it
 
     bs.open_app(page, server.url + "/")  # the newest week is the default
     assert page.locator(".st-key-as_of input").input_value() == WEEK_2.isoformat()
