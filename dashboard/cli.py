@@ -80,7 +80,7 @@ def cmd_query(args: argparse.Namespace) -> int:
     try:
         df = queries.run(cur, args.name, filters, **extra)
     except (KeyError, ValueError) as exc:
-        print(f"dashboard query: {exc}", file=sys.stderr)
+        print(f"dashboard query: {exc.args[0] if exc.args else exc}", file=sys.stderr)
         return 2
     _print_frame(df, args.format)
     return 0
@@ -139,7 +139,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    return args.func(args)
+    try:
+        return args.func(args)
+    except BrokenPipeError:
+        # `dashboard imports | head`: the reader left; not an error worth a traceback.
+        sys.stderr.close()
+        return 0
 
 
 if __name__ == "__main__":
