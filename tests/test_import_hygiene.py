@@ -13,3 +13,23 @@ def test_headless_module_does_not_import_streamlit(module):
     code = f"import sys, {module}; print('streamlit' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False", f"{module} pulled in streamlit"
+
+
+def test_the_demo_loader_does_not_import_streamlit():
+    out = subprocess.run(
+        [sys.executable, "-c", "import sys, dashboard.demo; print('streamlit' in sys.modules)"],
+        capture_output=True, text=True, check=True,
+    )
+    assert out.stdout.strip() == "False"
+
+
+def test_pages_contain_no_sql():
+    """Pages reach the database only through dashboard/data.py -> queries.run."""
+    import pathlib
+    import re
+
+    ui = pathlib.Path(__file__).resolve().parent.parent / "dashboard"
+    files = [*ui.glob("app_pages/*.py"), ui / "sidebar.py", ui / "charts.py", ui / "streamlit_app.py"]
+    sql_call = re.compile(r"\.(sql|execute|executemany)\(|\bimport duckdb\b|\bselect\s+.+\s+from\s", re.I)
+    offenders = [f"{f.name}:{i}" for f in files for i, line in enumerate(f.read_text(encoding="utf-8").splitlines(), 1) if sql_call.search(line)]
+    assert offenders == []
