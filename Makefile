@@ -34,6 +34,7 @@ test-fast: setup
 bench: setup
 	$(PY) bench/bench_ingest.py
 	$(PY) bench/bench_queries.py
+	$(PY) bench/bench_ui.py
 
 ## Regenerate the demo exports in seeds/ (deterministic).
 seeds: setup
