@@ -317,7 +317,7 @@ STREAMLIT_WITH_FAULTHANDLER = (
 class Server:
     """``streamlit run`` on loopback with a short disconnected-session TTL; RSS sampled."""
 
-    def __init__(self, db: Path, ttl_s: int, log_path: Path):
+    def __init__(self, db: Path, ttl_s: int, log_path: Path, extra_env: dict[str, str] | None = None):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         # `python -m streamlit run …`, with every thread's stack dumped to the log on SIGUSR1
@@ -325,7 +325,7 @@ class Server:
         cmd = [sys.executable, "-c", STREAMLIT_WITH_FAULTHANDLER, "run", str(APP), "--server.address", "127.0.0.1",
                "--server.port", str(self.port), "--server.headless", "true", "--browser.gatherUsageStats", "false",
                "--server.fileWatcherType", "none", "--server.disconnectedSessionTTL", str(ttl_s)]
-        env = dict(os.environ, PIPELINE_DB=str(db))
+        env = dict(os.environ, PIPELINE_DB=str(db), **(extra_env or {}))
         self.log_fh = open(log_path, "w")
         self.proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=self.log_fh, stderr=subprocess.STDOUT)
         self.samples: list[tuple[float, float]] = []  # (t, rss MB)
@@ -642,7 +642,7 @@ def deadlock_probe(db: Path, facts: dict, args, tmp: Path) -> dict:
     import asyncio
 
     pages = ("weekly", "funnel", "aging", "margin", "project")
-    srv = Server(db, args.session_ttl, tmp / "streamlit-probe.log")
+    srv = Server(db, args.session_ttl, tmp / "streamlit-probe.log", server_env(args))
     t0 = time.monotonic()
     try:
         sessions = asyncio.run(come_and_go(srv.url, facts, args.probe_sessions, args.session_concurrency, pages,
@@ -660,6 +660,10 @@ def deadlock_probe(db: Path, facts: dict, args, tmp: Path) -> dict:
     return res
 
 
+def server_env(args) -> dict[str, str]:
+    return dict(kv.split("=", 1) for kv in args.server_env)
+
+
 def browser_phase(db: Path, facts: dict, args, tmp: Path) -> dict:
     import asyncio
 
@@ -667,7 +671,7 @@ def browser_phase(db: Path, facts: dict, args, tmp: Path) -> dict:
     res: dict = {"ttl_s": args.session_ttl, "pages": pages}
     if args.probe_sessions:
         res["probe"] = deadlock_probe(db, facts, args, tmp)
-    srv = Server(db, args.session_ttl, tmp / "streamlit.log")
+    srv = Server(db, args.session_ttl, tmp / "streamlit.log", server_env(args))
     timeout_ms = int(args.browser_timeout * 1000)
     hung = lambda: srv.hung  # noqa: E731
     try:
@@ -778,6 +782,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--browser-timeout", type=float, default=60, help="per browser step, s")
     ap.add_argument("--browser-pages", nargs="+", default=["weekly", "funnel", "aging", "margin", "project"],
                     choices=PAGES, help="pages the memory and load sessions open (in turn)")
+    ap.add_argument("--server-env", action="append", default=[], metavar="KEY=VALUE",
+                    help="extra environment for the streamlit server, e.g. MALLOC_ARENA_MAX=2 (repeatable)")
     ap.add_argument("--probe-sessions", type=int, default=8,
                     help="first, this many sessions over all five pages on their own server, to see whether it "
                          "keeps answering (0 = skip)")
@@ -967,7 +973,9 @@ def report(command, mach, args, builds, facts, baseline, apptest, browser, elaps
         L += [f"## Memory: {args.sessions} sessions come and go ({n:,} projects, real server)", "",
               f"`python -m streamlit run dashboard/streamlit_app.py --server.address 127.0.0.1 --server.port <free> "
               f"--server.headless true --browser.gatherUsageStats false --server.fileWatcherType none "
-              f"--server.disconnectedSessionTTL {b['ttl_s']}` (the repo's `.streamlit/config.toml` applies: "
+              f"--server.disconnectedSessionTTL {b['ttl_s']}`"
+              + (f" with {' '.join(args.server_env)} in its environment" if args.server_env else "")
+              + " (the repo's `.streamlit/config.toml` applies: "
               "`runner.fastReruns=false`). Sessions: headless Chromium (pip playwright, `/usr/bin/chromium`), "
               f"{args.session_concurrency} at a time, each opens one page ({pages_txt} in "
               "turn), picks a region, then a grade (a different pair each: misses), and closes. RSS = "
