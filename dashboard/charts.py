@@ -14,7 +14,7 @@ from datetime import date, timedelta
 import altair as alt
 import polars as pl
 
-from dashboard import i18n
+from dashboard import i18n, pymap
 from dashboard.config import get_config
 
 PICK = "pick"
@@ -62,9 +62,9 @@ def funnel(df: pl.DataFrame, lang: str) -> alt.Chart:
     """Horizontal bars of ``reached`` per stage, cumulative conversion as text. Pick: stage."""
     df = _with_stage_labels(df, lang)
     df = df.with_columns(
-        pl.col("cumulative_conversion").map_elements(lambda v: i18n.fmt_pct(v, lang), return_dtype=pl.String).alias("cum_text"),
-        pl.col("step_conversion").map_elements(lambda v: i18n.fmt_pct(v, lang), return_dtype=pl.String).alias("step_text"),
-        pl.col("decided_conversion").map_elements(lambda v: i18n.fmt_pct(v, lang), return_dtype=pl.String).alias("dec_text")
+        pymap.values(df, "cumulative_conversion", lambda v: i18n.fmt_pct(v, lang), name="cum_text"),
+        pymap.values(df, "step_conversion", lambda v: i18n.fmt_pct(v, lang), name="step_text"),
+        pymap.values(df, "decided_conversion", lambda v: i18n.fmt_pct(v, lang), name="dec_text")
         if "decided_conversion" in df.columns
         else pl.lit("–").alias("dec_text"),
     )
@@ -160,11 +160,11 @@ def region_grade_cells(df: pl.DataFrame, lang: str, unit: str, *, value: str) ->
         v.alias("value"),
     )
     if kind == "percent":
-        text = pl.col("value").map_elements(lambda x: i18n.fmt_pct(x, lang, digits=0), return_dtype=pl.String)
+        text = pymap.values(out, "value", lambda x: i18n.fmt_pct(x, lang, digits=0))
     elif kind == "amount":
-        text = pl.col("value").map_elements(lambda x: f"{x:,.0f}", return_dtype=pl.String)
+        text = pymap.values(out, "value", lambda x: f"{x:,.0f}")
     else:
-        text = pl.col("value").map_elements(lambda x: i18n.fmt_int(x), return_dtype=pl.String)
+        text = pymap.values(out, "value", lambda x: i18n.fmt_int(x))
     vmax = float(out.get_column("value").max() or 0) if out.height else 0.0
     vmin = float(out.get_column("value").min() or 0) if out.height else 0.0
     cut = vmin + (vmax - vmin) * 0.6
@@ -176,7 +176,7 @@ def region_grade_cells(df: pl.DataFrame, lang: str, unit: str, *, value: str) ->
     else:
         sub = pl.lit("")
     return out.with_columns(
-        text.fill_null(i18n.MISSING).alias("value_text"),
+        text.fill_null(i18n.MISSING).alias("value_text"),  # a Series, computed above
         sub.fill_null("").alias("sub_text"),
         pl.when(pl.col("value") > cut).then(pl.lit("white")).otherwise(pl.lit("#222")).alias("text_color"),
     )
@@ -272,9 +272,9 @@ def waterfall(summary: pl.DataFrame, lang: str, unit: str) -> alt.Chart:
     steps = steps.with_columns(
         (pl.col("lo") / div).alias("lo"),
         (pl.col("hi") / div).alias("hi"),
-        pl.col("step").map_elements(lambda s: i18n.change_label(s, lang), return_dtype=pl.String).alias("label"),
-        pl.col("amount").map_elements(lambda v: i18n.fmt_amount(v, lang, unit, signed=True), return_dtype=pl.String).alias("text"),
-        pl.col("amount").map_elements(lambda v: f"{v / div:+,.0f}", return_dtype=pl.String).alias("short"),
+        pymap.values(steps, "step", lambda s: i18n.change_label(s, lang), name="label"),
+        pymap.values(steps, "amount", lambda v: i18n.fmt_amount(v, lang, unit, signed=True), name="text"),
+        pymap.values(steps, "amount", lambda v: f"{v / div:+,.0f}", name="short"),
     )
     steps = steps.with_columns(
         pl.when(pl.col("kind") == "total").then(pl.col("short").str.strip_chars_start("+")).otherwise(pl.col("short")).alias("short")
@@ -316,9 +316,9 @@ def aging(df: pl.DataFrame, lang: str) -> alt.Chart:
         df.group_by("stage", "aging_bucket")
         .agg(pl.len().alias("n_projects"), pl.col("is_stalled").sum().alias("n_stalled"))
         .pipe(_with_stage_labels, lang)
-        .with_columns(pl.col("aging_bucket").map_elements(lambda b: i18n.bucket_label(b, lang), return_dtype=pl.String).alias("bucket_label"))
         .sort("stage_order", "aging_bucket")
     )
+    counts = counts.with_columns(pymap.values(counts, "aging_bucket", lambda b: i18n.bucket_label(b, lang), name="bucket_label"))
     order = _stage_frame(lang).get_column("stage_label").to_list()
     buckets = [i18n.bucket_label(b, lang) for b in i18n.BUCKETS]
     sel = _pick(["stage", "aging_bucket"])

@@ -17,6 +17,8 @@ from decimal import Decimal
 import polars as pl
 import xlsxwriter
 
+from dashboard import pymap
+
 DANGEROUS_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 BOM = "\ufeff"
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -46,7 +48,7 @@ def _flatten(df: pl.DataFrame) -> pl.DataFrame:
     nested = [c for c, dt in df.schema.items() if isinstance(dt, (pl.List, pl.Struct, pl.Array))]
     if not nested:
         return df
-    return df.with_columns(pl.col(c).map_elements(str, return_dtype=pl.String).alias(c) for c in nested)
+    return df.with_columns(pymap.values(df, c, str) for c in nested)
 
 
 def to_csv_bytes(df: pl.DataFrame) -> bytes:

@@ -33,3 +33,19 @@ def test_pages_contain_no_sql():
     sql_call = re.compile(r"\.(sql|execute|executemany)\(|\bimport duckdb\b|\bselect\s+.+\s+from\s", re.I)
     offenders = [f"{f.name}:{i}" for f in files for i, line in enumerate(f.read_text(encoding="utf-8").splitlines(), 1) if sql_call.search(line)]
     assert offenders == []
+
+
+def test_server_code_never_calls_polars_map_elements():
+    """map_elements deadlocked the multi-session server (dashboard/pymap.py says why)."""
+    import pathlib
+
+    root = pathlib.Path(__file__).resolve().parent.parent
+    files = [*root.glob("dashboard/**/*.py"), *root.glob("queries/**/*.py")]
+    offenders = [
+        f"{f.relative_to(root)}:{i}"
+        for f in files
+        if f.name != "pymap.py"
+        for i, line in enumerate(f.read_text(encoding="utf-8").splitlines(), 1)
+        if "map_elements(" in line
+    ]
+    assert offenders == []

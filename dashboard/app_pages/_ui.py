@@ -14,7 +14,7 @@ from typing import Any
 import polars as pl
 import streamlit as st
 
-from dashboard import data, downloads, i18n
+from dashboard import data, downloads, i18n, pymap
 from dashboard.filters import KEY_PROJECT
 from dashboard.sidebar import Context
 
@@ -105,10 +105,12 @@ def localise(ctx: Context, df: pl.DataFrame, columns: Sequence[str] | None = Non
         df = df.with_columns(i18n.check_detail_expr(lang).alias("detail"))
     if "detail" in df.columns and "exception" in df.columns:
         df = df.with_columns(
-            pl.struct("exception", "stage", "detail").map_elements(
+            pymap.rows(
+                df,
+                ["exception", "stage", "detail"],
                 lambda r: i18n.exception_detail(r["exception"], r["stage"], lang, r["detail"]),
-                return_dtype=pl.String,
-            ).alias("detail")
+                name="detail",
+            )
         )
     if "change" in df.columns and ({"before", "after"} & set(df.columns)):
         df = df.with_columns(_change_values(df, c, lang, unit).alias(c) for c in ("before", "after") if c in df.columns)
@@ -163,7 +165,8 @@ def _change_values(df: pl.DataFrame, col: str, lang: str, unit: str) -> pl.Expr:
         codes[v] = label
     change = pl.col("change")
     number = pl.col(col).cast(pl.Float64, strict=False)
-    amount = number.map_elements(lambda v: i18n.fmt_amount(v, lang, unit), return_dtype=pl.String)  # like the figures
+    floats = df.select(pl.col(col).cast(pl.Float64, strict=False)).to_series()
+    amount = pl.lit(pl.Series([None if v is None else i18n.fmt_amount(v, lang, unit) for v in floats.to_list()], dtype=pl.String))  # like the figures
     return (
         pl.when(change == "margin_down").then(pl.format("{}%", (number * 100).round(1)))
         .when(change.is_in(["amount_up", "amount_down"]))

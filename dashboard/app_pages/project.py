@@ -9,7 +9,7 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from dashboard import charts, data, filters, i18n
+from dashboard import charts, data, filters, i18n, pymap
 from dashboard.app_pages import _ui
 from dashboard.sidebar import context
 
@@ -119,8 +119,8 @@ else:
         return i18n.exception_detail(r["flag"], r["stage"], lang, r["detail"])
 
     shown = flags.with_columns(
-        pl.struct("flag", "value", "threshold", "detail", "stage").map_elements(_flag_detail, return_dtype=pl.String).alias("detail"),
-        pl.col("flag").map_elements(_flag_label, return_dtype=pl.String).alias("flag"),
+        pymap.rows(flags, ["flag", "value", "threshold", "detail", "stage"], _flag_detail, name="detail"),
+        pymap.values(flags, "flag", _flag_label),
     ).select(pl.col("flag").alias("exception"), "severity", "stage", "on_date", "detail")
     shown = shown.with_columns(pl.col("exception"))  # already words
     table, config = _ui.localise(ctx, shown.rename({"exception": "check_text"}))
