@@ -19,8 +19,9 @@ $(STAMP): pyproject.toml
 setup: $(STAMP)
 
 ## Start the dashboard on http://localhost:$(PORT) (loads the demo data on first start).
+## MALLOC_ARENA_MAX=2: glibc otherwise keeps freed memory per session thread (bench/results/ui.md).
 run: setup
-	$(PY) -m streamlit run dashboard/streamlit_app.py --server.port $(PORT)
+	MALLOC_ARENA_MAX=2 $(PY) -m streamlit run dashboard/streamlit_app.py --server.port $(PORT)
 
 ## The whole test suite, browser tests included (CI runs exactly this).
 test: setup

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from datetime import date
 from pathlib import Path
@@ -98,7 +99,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     app = Path(__file__).with_name("streamlit_app.py")
     cmd = [sys.executable, "-m", "streamlit", "run", str(app), *args.streamlit_args]
-    return subprocess.call(cmd)
+    # glibc keeps freed memory per thread, and Streamlit runs a thread per session:
+    # without this the server kept ~400 MB more after 40 sessions (bench/results/ui.md).
+    env = {"MALLOC_ARENA_MAX": "2", **os.environ}
+    return subprocess.call(cmd, env=env)
 
 
 def build_parser() -> argparse.ArgumentParser:
