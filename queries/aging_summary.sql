@@ -22,12 +22,7 @@ grade_limits as (
 
 scoped as (
     select
-        case $by
-            when 'region' then region
-            when 'grade' then grade
-            when 'owner' then owner
-            when 'category' then category
-        end as segment,
+        segment_of($by, region, grade, owner, category) as segment,
         cur_stage,
         grade,
         date_diff('day', cur_entered_on, as_of) as days_in_stage,

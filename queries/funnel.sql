@@ -15,12 +15,7 @@
 --   reached s; open_expected_amount the open projects now at s.
 with scoped as (
     select
-        case $by
-            when 'region' then region
-            when 'grade' then grade
-            when 'owner' then owner
-            when 'category' then category
-        end as segment,
+        segment_of($by, region, grade, owner, category) as segment,
         furthest_order,
         cur_order,
         first_order,

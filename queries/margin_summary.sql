@@ -9,12 +9,7 @@
 --   must not outweigh a large one at 5 %).
 with scoped as (
     select
-        case $by
-            when 'region' then region
-            when 'grade' then grade
-            when 'owner' then owner
-            when 'category' then category
-        end as segment,
+        segment_of($by, region, grade, owner, category) as segment,
         margin_amount,
         margin_cost,
         margin,

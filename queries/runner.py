@@ -27,6 +27,7 @@ STAGING_DIR = SQL_DIR / "staging"
 # Rebuilt in this order by refresh(): config, renaming views, then the derived tables.
 STAGING: tuple[str, ...] = (
     "in_scope",
+    "segment_of",
     "cfg_stages",
     "stg_projects",
     "stg_stage_events",

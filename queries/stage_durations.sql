@@ -10,12 +10,7 @@
 with scoped as (
     select
         project_id,
-        case $by
-            when 'region' then region
-            when 'grade' then grade
-            when 'owner' then owner
-            when 'category' then category
-        end as segment
+        segment_of($by, region, grade, owner, category) as segment
     from project_facts
     where as_of = $as_of
       and in_scope(region, grade, owner, category,

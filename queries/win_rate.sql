@@ -9,12 +9,7 @@
 --   amount (else the expected amount) of the won ones.
 with scoped as (
     select
-        case $by
-            when 'region' then region
-            when 'grade' then grade
-            when 'owner' then owner
-            when 'category' then category
-        end as segment,
+        segment_of($by, region, grade, owner, category) as segment,
         outcome,
         coalesce(contract_amount, expected_amount) as amount
     from project_facts
