@@ -544,7 +544,9 @@ def build(n_projects: int = DEFAULT_PROJECTS, seed: int = DEFAULT_SEED, weeks: i
         phase = 1
         while name in names_seen:
             phase += 1
-            name = f"{short}{prng.choice(topics)}项目（{'一二三四五六七八九'[min(phase, 9) - 1]}期）"
+            # 二期 … 九期, then 10期, 11期 …: a large organisation runs out of numerals, not names
+            numeral = "一二三四五六七八九"[phase - 1] if phase <= 9 else str(phase)
+            name = f"{short}{prng.choice(topics)}项目（{numeral}期）"
         names_seen.add(name)
         created = START + timedelta(days=int(span * prng.random() ** 0.7))  # busier lately
         p = Project(i, name, full, grade, region, owner, category, created)

@@ -375,3 +375,19 @@ def test_a_seed_file_the_importer_refuses_stops_the_load_and_writes_nothing(tmp_
     with pytest.raises(demo.SeedsRefused, match="2026-11-23_broken.csv"):
         demo.load_seeds(db_path, bad)
     assert not db_path.exists()
+
+
+def test_a_large_organisation_gets_unique_project_names_instead_of_hanging():
+    """Above ~10k projects the 二期…九期 numerals ran out and build() looped forever."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; sys.path.insert(0, 'seeds'); import generate as g; "
+        "ds = g.build(n_projects=20000); names = [p.name for p in ds.projects]; "
+        "print(len(names), len(set(names)))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True,
+                         cwd=str(__import__("pathlib").Path(__file__).resolve().parent.parent))
+    total, unique = map(int, out.stdout.split())
+    assert total == 20_000 and unique == total - 8  # the 8 planted duplicate entries share a name
