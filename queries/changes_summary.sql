@@ -13,55 +13,30 @@
 --   before -> new / reappeared (missing before) or reopened (closed before), plus its
 --   amount now. Decimal arithmetic throughout; no floats.
 with dates as (
-    select
-        cast($as_of as date) as as_of,
-        coalesce(
-            cast($since as date),
-            (select max(as_of) from project_facts where as_of < cast($as_of as date))
-        ) as since
-),
-
-after_rows as (
-    select * from project_facts where as_of = (select as_of from dates)
-),
-
-before_rows as (
-    select * from project_facts where as_of = (select since from dates)
-),
-
-paired as (
-    select
-        case when a.project_id is not null then a.region else b.region end as region,
-        case when a.project_id is not null then a.grade else b.grade end as grade,
-        case when a.project_id is not null then a.owner else b.owner end as owner,
-        case when a.project_id is not null then a.category else b.category end as category,
-        a.project_id is not null as in_after,
-        b.project_id is not null as in_before,
-        a.first_seen_on,
-        coalesce(b.outcome = 'open', false) as open_before,
-        coalesce(a.outcome = 'open', false) as open_after,
-        a.outcome as outcome_after,
-        cast(case when b.outcome = 'open' then coalesce(b.expected_amount, 0) else 0 end as decimal(38, 2))
-            as amount_before,
-        cast(case when a.outcome = 'open' then coalesce(a.expected_amount, 0) else 0 end as decimal(38, 2))
-            as amount_after
-    from after_rows as a
-    full outer join before_rows as b on b.project_id = a.project_id
+    select cast($as_of as date) as as_of, since_date($as_of, $since) as since
 ),
 
 scoped as (
-    select p.*, d.since
-    from paired as p
-    cross join dates as d
-    where in_scope(p.region, p.grade, p.owner, p.category,
-        $regions, $grades, $owners, $categories, $allowed_regions)
+    select
+        in_after,
+        in_before,
+        first_seen_on,
+        since,
+        outcome_after,
+        coalesce(outcome_before = 'open', false) as open_before,
+        coalesce(outcome_after = 'open', false) as open_after,
+        cast(case when outcome_before = 'open' then coalesce(amount_before, 0) else 0 end as decimal(38, 2))
+            as open_amount_before,
+        cast(case when outcome_after = 'open' then coalesce(amount_after, 0) else 0 end as decimal(38, 2))
+            as open_amount_after
+    from snapshot_pairs($as_of, $since, $regions, $grades, $owners, $categories, $allowed_regions)
 ),
 
 classified as (
     select
         case
-            when open_before and open_after and amount_after > amount_before then 'increased'
-            when open_before and open_after and amount_after < amount_before then 'decreased'
+            when open_before and open_after and open_amount_after > open_amount_before then 'increased'
+            when open_before and open_after and open_amount_after < open_amount_before then 'decreased'
             when open_before and open_after then null
             when open_before and not in_after then 'vanished'
             when open_before then outcome_after
@@ -69,7 +44,7 @@ classified as (
             when open_after and not in_before then 'reappeared'
             when open_after then 'reopened'
         end as step,
-        amount_after - amount_before as amount
+        open_amount_after - open_amount_before as amount
     from scoped
 ),
 
@@ -88,10 +63,10 @@ moves as (
 ),
 
 ends as (
-    select 'start' as step, sum(amount_before) as amount, count(*) filter (where open_before) as n_projects
+    select 'start' as step, sum(open_amount_before) as amount, count(*) filter (where open_before) as n_projects
     from scoped
     union all
-    select 'end', sum(amount_after), count(*) filter (where open_after)
+    select 'end', sum(open_amount_after), count(*) filter (where open_after)
     from scoped
 ),
 

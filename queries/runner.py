@@ -33,6 +33,8 @@ STAGING: tuple[str, ...] = (
     "stg_stage_events",
     "stage_event_facts",
     "project_facts",
+    "since_date",  # macros over project_facts: after it
+    "snapshot_pairs",
 )
 
 QUERY_NAMES: tuple[str, ...] = (
