@@ -8,8 +8,12 @@ constant next to its builder (``PICK``); pages pass it to ``st.altair_chart(on_s
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import threading
 from collections.abc import Sequence
 from datetime import date, timedelta
+from typing import Any
 
 import altair as alt
 import polars as pl
@@ -53,6 +57,46 @@ def _opacity(sel: alt.Parameter) -> alt.ConditionalValueDefnumberExprRef:
 
 def _to_pandas(df: pl.DataFrame):
     return df.to_pandas()
+
+
+# --------------------------------------------------------------------------- chart → Vega-Lite spec
+
+# Altair's theme and data transformer are process-wide settings: one conversion at a time.
+_SPEC_LOCK = threading.Lock()
+
+
+def _named_dataset(data: Any, datasets: dict[str, Any]) -> dict[str, str]:
+    """Altair data transformer: keep the frame itself under a content-derived name (the
+    spec references it by name; Streamlit serialises it to Arrow when the chart is drawn)."""
+    import pandas as pd
+
+    digest = hashlib.sha1(pd.util.hash_pandas_object(data, index=False).to_numpy().tobytes())
+    digest.update(repr(list(data.dtypes.items())).encode())
+    name = f"data-{digest.hexdigest()[:16]}"
+    datasets[name] = data
+    return {"name": name}
+
+
+alt.data_transformers.register("pipeline_named", _named_dataset)
+
+
+def vega_lite_spec(chart: alt.TopLevelMixin, *, validate: bool = False) -> dict[str, Any]:
+    """The Vega-Lite spec ``st.vega_lite_chart`` draws, as ``st.altair_chart`` would make it
+    (Altair theme "none", data as named datasets).
+
+    Building an Altair chart and turning it into a spec costs 20–80 ms of CPU per chart
+    (``st.altair_chart`` does the second part under a process-wide lock on every rerun);
+    the pages cache this spec (``dashboard.data.chart_spec``) so a rerun with the same
+    inputs only draws it. The spec's shape is fixed by the builder's code, not by the data:
+    tests/test_charts.py validates every builder against the Vega-Lite schema
+    (``validate=True``), so the server skips that part (a third of the cost)."""
+    datasets: dict[str, Any] = {}
+    with _SPEC_LOCK:
+        theme = alt.theme.enable("none") if alt.theme.active == "default" else contextlib.nullcontext()
+        with theme, alt.data_transformers.enable("pipeline_named", datasets=datasets):
+            spec = chart.to_dict(validate=validate)
+    spec["datasets"] = {**(spec.get("datasets") or {}), **datasets}
+    return spec
 
 
 # --------------------------------------------------------------------------- funnel
@@ -310,14 +354,18 @@ def waterfall(summary: pl.DataFrame, lang: str, unit: str) -> alt.Chart:
 # --------------------------------------------------------------------------- aging
 
 
-def aging(df: pl.DataFrame, lang: str) -> alt.Chart:
-    """Open projects per stage, stacked by age bucket. Pick: stage + aging_bucket."""
-    counts = (
+def aging_counts(df: pl.DataFrame) -> pl.DataFrame:
+    """Query ``aging`` (one row per open project) → stage, aging_bucket, n_projects, n_stalled."""
+    return (
         df.group_by("stage", "aging_bucket")
-        .agg(pl.len().alias("n_projects"), pl.col("is_stalled").sum().alias("n_stalled"))
-        .pipe(_with_stage_labels, lang)
-        .sort("stage_order", "aging_bucket")
+        .agg(pl.len().alias("n_projects"), pl.col("is_stalled").sum().cast(pl.Int64).alias("n_stalled"))
+        .sort("stage", "aging_bucket")
     )
+
+
+def aging(counts: pl.DataFrame, lang: str) -> alt.Chart:
+    """Open projects per stage (``aging_counts``), stacked by age bucket. Pick: stage + aging_bucket."""
+    counts = counts.pipe(_with_stage_labels, lang).sort("stage_order", "aging_bucket")
     counts = counts.with_columns(pymap.values(counts, "aging_bucket", lambda b: i18n.bucket_label(b, lang), name="bucket_label"))
     order = _stage_frame(lang).get_column("stage_label").to_list()
     buckets = [i18n.bucket_label(b, lang) for b in i18n.BUCKETS]
@@ -385,15 +433,39 @@ def durations(df: pl.DataFrame, lang: str, *, segment: str | None = None) -> alt
 # --------------------------------------------------------------------------- margin
 
 
-def margin_histogram(df: pl.DataFrame, lang: str, floor: float) -> alt.Chart:
-    """Distribution of margins (ratio column ``margin``) with the company floor as a rule."""
-    data = df.select(pl.col("margin").cast(pl.Float64)).drop_nulls().with_columns(pl.col("margin").clip(-0.5, 1.0))
+MARGIN_BIN = 0.025  # 2.5 percentage points per bar
+MARGIN_RANGE = (-0.5, 1.0)  # margins beyond are counted in the outermost bar
+
+
+def margin_bins(df: pl.DataFrame) -> pl.DataFrame:
+    """Projects per margin bar (ratio column ``margin``): lo, hi, n — a few dozen rows
+    however many projects, so the chart neither ships nor hashes the project list."""
+    step = MARGIN_BIN
+    m = df.select(pl.col("margin").cast(pl.Float64)).drop_nulls().with_columns(pl.col("margin").clip(*MARGIN_RANGE))
+    # round before floor: 0.15 / 0.025 is 5.999… in binary and belongs to the bar from 0.15
+    lo = ((pl.col("margin") / step).round(9).floor() * step).round(6)
+    return (
+        m.group_by(lo.alias("lo")).agg(pl.len().alias("n"))
+        .with_columns((pl.col("lo") + step).round(6).alias("hi"))
+        .select("lo", "hi", pl.col("n").cast(pl.Int64))
+        .sort("lo")
+    )
+
+
+def margin_histogram(bins: pl.DataFrame, lang: str, floor: float) -> alt.Chart:
+    """Distribution of margins (``margin_bins``) with the company floor as a rule."""
     bars = (
-        alt.Chart(_to_pandas(data))
+        alt.Chart(_to_pandas(bins))
         .mark_bar(color="#6baed6")
         .encode(
-            x=alt.X("margin:Q", bin=alt.Bin(step=0.025), title=i18n.t("margin", lang), axis=alt.Axis(format="%")),
-            y=alt.Y("count():Q", title=i18n.t("n_projects", lang)),
+            x=alt.X("lo:Q", bin="binned", title=i18n.t("margin", lang), axis=alt.Axis(format="%")),
+            x2="hi:Q",
+            y=alt.Y("n:Q", title=i18n.t("n_projects", lang)),
+            tooltip=[
+                alt.Tooltip("lo:Q", title=i18n.t("margin", lang) + " ≥", format=".1%"),
+                alt.Tooltip("hi:Q", title=i18n.t("margin", lang) + " <", format=".1%"),
+                alt.Tooltip("n:Q", title=i18n.t("n_projects", lang), format=","),
+            ],
         )
     )
     rule = alt.Chart(_to_pandas(pl.DataFrame({"floor": [floor]}))).mark_rule(color=BAD, strokeDash=[4, 3], size=2).encode(

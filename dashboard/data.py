@@ -40,6 +40,12 @@ from queries import Filters
 SMALL_ENTRIES, SMALL_TTL_S = 256, 3600
 LARGE_ENTRIES, LARGE_TTL_S = 24, 900
 
+# Vega-Lite specs of the charts: small (a spec plus a few dozen rows), many per page.
+CHART_ENTRIES, CHART_TTL_S = 512, 3600
+# st.cache_data hashes a frame of this many rows or more by a sample of its rows, so two
+# different frames could share a key: chart inputs must be aggregates, smaller than this.
+MAX_CHART_ROWS = 50_000
+
 LARGE_QUERIES = frozenset({"projects", "aging", "margin", "changes", "process_exceptions", "ui_reached", "ui_closed"})
 
 
@@ -186,8 +192,27 @@ def project_detail(run: Run, project_id: str, filters: Filters) -> dict[str, pl.
     return _cached_project(run.cur, run.generation, project_id, filters)
 
 
+@st.cache_data(max_entries=CHART_ENTRIES, ttl=CHART_TTL_S, show_spinner=False)
+def _cached_spec(builder: str, args: tuple, kwargs: tuple[tuple[str, Any], ...]) -> dict[str, Any]:
+    from dashboard import charts
+
+    return charts.vega_lite_spec(getattr(charts, builder)(*args, **dict(kwargs)))
+
+
+def chart_spec(builder: str, *args: Any, **kwargs: Any) -> dict[str, Any]:
+    """``dashboard.charts.<builder>(*args, **kwargs)`` as a Vega-Lite spec, cached on the
+    builder's name and every argument (the frames by content, the language, the unit …):
+    a rerun that draws the same chart skips Altair's construction and schema validation."""
+    for value in (*args, *kwargs.values()):
+        if isinstance(value, pl.DataFrame) and value.height >= MAX_CHART_ROWS:
+            raise ValueError(f"chart {builder!r} got a frame of {value.height:,} rows: aggregate it first "
+                             f"(charts.aging_counts, charts.margin_bins …)")
+    return _cached_spec(builder, args, tuple(sorted(kwargs.items())))
+
+
 def clear_caches() -> None:
     """Not needed after an import (the generation changes); for tests and the Data page."""
     _cached_small.clear()
     _cached_large.clear()
     _cached_project.clear()
+    _cached_spec.clear()

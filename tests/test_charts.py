@@ -19,7 +19,7 @@ FUNNEL = pl.DataFrame(
 
 
 def _params(chart) -> set[str]:
-    spec = chart.to_dict()
+    spec = charts.vega_lite_spec(chart, validate=True)
     found = set()
 
     def walk(node):
@@ -103,10 +103,12 @@ def test_aging_margin_and_history_charts_build():
     aging = pl.DataFrame(
         {"stage": ["tender", "tender", "proposal"], "aging_bucket": ["0-30", ">90", "31-60"], "is_stalled": [False, True, False]}
     )
-    assert charts.PICK in _params(charts.aging(aging, "en"))
+    counts = charts.aging_counts(aging)
+    assert counts.filter(pl.col("stage") == "tender").get_column("n_stalled").sum() == 1
+    assert charts.PICK in _params(charts.aging(counts, "en"))
     by = pl.DataFrame({"owner": ["张伟", "李娜"], "margin": [0.1, 0.3], "expense_ratio": [0.02, 0.01]})
     assert charts.PICK in _params(charts.margin_by(by, "zh", dim="owner", floor=0.15))
-    charts.margin_histogram(pl.DataFrame({"margin": [0.1, -0.2, None]}), "en", 0.15).to_dict()
+    charts.margin_histogram(charts.margin_bins(pl.DataFrame({"margin": [0.1, -0.2, None]})), "en", 0.15).to_dict()
     snaps = pl.DataFrame({"as_of": [date(2026, 11, 16), date(2026, 11, 23)], "expected_amount": [1e6, 2e6], "estimated_margin": [0.2, 0.1]})
     charts.history(snaps, "zh", "wan").to_dict()
     charts.history(snaps, "en", "yuan", measure="margin").to_dict()
@@ -168,3 +170,25 @@ def test_the_segment_heat_map_writes_the_coloured_metric_and_wraps_long_stage_na
     text = spec["layer"][1]["encoding"]["text"]
     assert text["field"] == "cumulative_conversion" and text["format"] == ".0%"
     assert spec["layer"][0]["encoding"]["x"]["axis"]["labelExpr"] == charts.WRAP_LABEL
+
+
+def test_margin_bins_count_every_margin_once_in_its_bar():
+    margins = [0.15, 0.1499, 0.175, -0.9, 1.7, 0.0, None, 0.024999]
+    bins = charts.margin_bins(pl.DataFrame({"margin": margins}))
+    assert bins.get_column("n").sum() == 7  # the missing margin is not a bar
+    def bar_of(m):
+        return bins.filter((pl.col("lo") <= m) & (pl.col("hi") > m)).get_column("n").to_list()
+    assert bar_of(0.15) == [1] and bar_of(0.149) == [1]  # 0.15 opens its own bar; 0.1499 the one below
+    assert bar_of(-0.5) == [1] and bar_of(1.0) == [1]  # beyond the range: the outermost bars
+    assert bar_of(0.0) == [2]  # 0.0 and 0.024999
+    assert (bins.get_column("hi") - bins.get_column("lo") - charts.MARGIN_BIN).abs().max() < 1e-9
+
+
+def test_vega_lite_spec_names_the_data_and_leaves_altair_settings_alone():
+    spec = charts.vega_lite_spec(charts.funnel(FUNNEL, "zh"))
+    names = set(spec["datasets"])
+    assert names and all(n.startswith("data-") for n in names)
+    assert charts.PICK in {p["name"] for p in spec.get("params", [])}
+    assert alt.theme.active == "default" and alt.data_transformers.active == "default"
+    # same content, same name: a rerun with the same data keeps the chart's dataset
+    assert set(charts.vega_lite_spec(charts.funnel(FUNNEL.clone(), "zh"))["datasets"]) == names

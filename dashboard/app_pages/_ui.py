@@ -258,7 +258,7 @@ def open_project(ctx: Context, project_id: str) -> None:
 
 
 def selection(event: Any, param: str) -> list[dict]:
-    """The marks selected in an Altair chart (st.altair_chart(on_select="rerun")) as dicts."""
+    """The marks selected in a chart (st.vega_lite_chart(on_select="rerun")) as dicts."""
     if event is None:
         return []
     sel = getattr(event, "selection", None) or (event.get("selection") if isinstance(event, dict) else None)
@@ -276,12 +276,14 @@ def selection(event: Any, param: str) -> list[dict]:
     return [p for p in picked if isinstance(p, dict)]
 
 
-def chart(ctx: Context, chart_obj, *, key: str, param: str | None) -> list[dict]:
-    """Render an Altair chart; when it has a point selection ``param``, return the picks."""
+def chart(builder: str, *args: Any, key: str, param: str | None = None, **kwargs: Any) -> list[dict]:
+    """Draw ``dashboard.charts.<builder>(*args, **kwargs)`` (its spec cached, see
+    ``data.chart_spec``); when the chart has a point selection ``param``, return the picks."""
+    spec = data.chart_spec(builder, *args, **kwargs)
     if param is None:
-        st.altair_chart(chart_obj, width="stretch", key=key)
+        st.vega_lite_chart(spec, width="stretch", key=key)
         return []
-    event = st.altair_chart(chart_obj, width="stretch", key=key, on_select="rerun", selection_mode=param)
+    event = st.vega_lite_chart(spec, width="stretch", key=key, on_select="rerun", selection_mode=param)
     return selection(event, param)
 
 

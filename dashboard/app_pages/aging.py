@@ -24,7 +24,7 @@ if aging is not None and not _ui.empty_result(ctx, aging):
     c1, c2 = st.columns(2)
     c1.metric(ctx.t("kpi_in_progress"), i18n.fmt_int(aging.height))
     c2.metric(ctx.t("kpi_stalled"), i18n.fmt_int(n_stalled))
-    picks = _ui.chart(ctx, charts.aging(aging, lang), key="aging_chart", param=charts.PICK)
+    picks = _ui.chart("aging", charts.aging_counts(aging), lang, key="aging_chart", param=charts.PICK)
     st.caption(ctx.t("select_mark_hint"))
     stalled_only = st.toggle(ctx.t("aging_stalled_only"), key="aging_stalled_only")
     shown = aging
@@ -62,10 +62,9 @@ if durations is not None and not _ui.empty_result(ctx, durations):
         durations = durations.rename({seg_col: by})
     if by != "overall" and by in durations.columns:
         top = (durations.group_by(by).agg(pl.col("n").sum()).sort("n", descending=True).head(9).get_column(by).to_list())
-        st.altair_chart(charts.durations(durations.filter(pl.col(by).is_in(top)), lang, segment=by), width="stretch",
-                        key="aging_durations_chart")
+        _ui.chart("durations", durations.filter(pl.col(by).is_in(top)), lang, segment=by, key="aging_durations_chart")
     else:
-        st.altair_chart(charts.durations(durations, lang), width="stretch", key="aging_durations_chart")
+        _ui.chart("durations", durations, lang, key="aging_durations_chart")
     st.caption(ctx.t("durations_legend"))
     cols = ([by] if by != "overall" and by in durations.columns else []) + ["stage", "n", "median_days", "p75_days", "p90_days"]
     _ui.project_table(ctx, durations, key="aging_durations_table", stem="stage-durations", columns=cols)

@@ -35,7 +35,7 @@ if wr is not None and wr.height:
               help=ctx.t("win_rate_line", rate=rate_text, won=i18n.fmt_int(w.get("n_won")), closed=i18n.fmt_int(w.get("n_closed"))))
     if st.toggle(ctx.t("win_rate_drill"), key="funnel_win_rate_drill", disabled=not w.get("n_closed")):
         _ui.closed_projects(ctx, ctx.filters(since=None), key="funnel_closed_table")
-picks = _ui.chart(ctx, charts.funnel(funnel, lang), key="funnel_chart", param=charts.PICK)
+picks = _ui.chart("funnel", funnel, lang, key="funnel_chart", param=charts.PICK)
 st.caption(ctx.t("select_mark_hint"))
 with st.expander(ctx.t("funnel_title"), expanded=True):
     _ui.project_table(
@@ -60,9 +60,8 @@ rg_metric = st.segmented_control(
 rg = _ui.load(ctx, "ui_region_grade", f, stage=REACH_STAGE)
 if rg is not None and rg.height:
     rg_title = ctx.t(rg_metric, stage=i18n.stage_label(REACH_STAGE, lang))
-    rg_cells = _ui.chart(ctx, charts.region_grade_heatmap(rg, lang, ctx.unit, value=rg_metric, value_title=rg_title,
-                                                          stage=REACH_STAGE),
-                         key="funnel_rg_heatmap", param=charts.PICK)
+    rg_cells = _ui.chart("region_grade_heatmap", rg, lang, ctx.unit, value=rg_metric, value_title=rg_title,
+                         stage=REACH_STAGE, key="funnel_rg_heatmap", param=charts.PICK)
     st.caption(ctx.t("rg_hint"))
     rg_cell = rg_cells[0] if rg_cells else None
     if rg_cell and rg_cell.get("region") is not None and rg_cell.get("grade") is not None:
@@ -102,8 +101,8 @@ if seg is not None and seg.height:
         _ui.problem(ctx.t("query_failed"), f"funnel by {by}: no segment column")
     else:
         seg = seg.rename({seg_col: by}) if seg_col != by else seg
-        heat = charts.heatmap(seg, lang, row=by, value=metric, value_title=ctx.t(metric), percent=metric != "reached")
-        cells = _ui.chart(ctx, heat, key="funnel_heatmap", param=charts.PICK)
+        cells = _ui.chart("heatmap", seg, lang, row=by, value=metric, value_title=ctx.t(metric),
+                          percent=metric != "reached", key="funnel_heatmap", param=charts.PICK)
         cell = cells[0] if cells else None
 
 # --------------------------------------------------------------------------- projects behind a pick

@@ -35,7 +35,7 @@ if by is not None and by.height:
     seg_col = dim if dim in by.columns else ("segment" if "segment" in by.columns else None)
     if seg_col:
         by = by.rename({seg_col: dim}) if seg_col != dim else by
-        picks = _ui.chart(ctx, charts.margin_by(by, lang, dim=dim, floor=floor), key="margin_by_chart", param=charts.PICK)
+        picks = _ui.chart("margin_by", by, lang, dim=dim, floor=floor, key="margin_by_chart", param=charts.PICK)
         segment = picks[0].get("segment") if picks else None
 
 # --------------------------------------------------------------------------- failed checks
@@ -66,4 +66,4 @@ st.subheader(ctx.t("margin_dist"))
 if projects is not None and projects.height:
     live = projects.filter(pl.col("status").is_in(["open", "won", "completed"])).rename({"estimated_margin": "margin"})
     if live.get_column("margin").drop_nulls().len():
-        st.altair_chart(charts.margin_histogram(live, lang, floor), width="stretch", key="margin_hist")
+        _ui.chart("margin_histogram", charts.margin_bins(live), lang, floor, key="margin_hist")

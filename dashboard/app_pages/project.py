@@ -95,14 +95,14 @@ left, right = st.columns(2)
 with left:
     st.subheader(ctx.t("timeline"))
     if events.height:
-        st.altair_chart(charts.timeline(events, lang, ctx.as_of), width="stretch", key="project_timeline")
+        _ui.chart("timeline", events, lang, ctx.as_of, key="project_timeline")
     else:
         st.info(ctx.t("no_flags"))
 with right:
     st.subheader(ctx.t("history"))
-    st.altair_chart(charts.history(snaps, lang, unit, measure="amount"), width="stretch", key="project_history_amount")
-    st.altair_chart(charts.history(snaps, lang, unit, measure="margin"), width="stretch", key="project_history_margin")
-    st.altair_chart(charts.history(snaps, lang, unit, measure="sign"), width="stretch", key="project_history_sign")
+    _ui.chart("history", snaps, lang, unit, measure="amount", key="project_history_amount")
+    _ui.chart("history", snaps, lang, unit, measure="margin", key="project_history_margin")
+    _ui.chart("history", snaps, lang, unit, measure="sign", key="project_history_sign")
 
 st.subheader(ctx.t("flags"))
 if flags.height == 0:

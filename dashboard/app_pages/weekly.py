@@ -195,7 +195,7 @@ with left:
     elif summary is None or summary.height == 0:
         st.info(ctx.t("not_ready", name="changes_summary"))
     else:
-        picks = _ui.chart(ctx, charts.waterfall(summary, lang, unit), key="weekly_waterfall", param=charts.PICK)
+        picks = _ui.chart("waterfall", summary, lang, unit, key="weekly_waterfall", param=charts.PICK)
         # Waterfall step -> the change rows behind it (amount steps list the changes beyond
         # the configured share; smaller moves are in the bar but not named as a change).
         STEP_CHANGES = {
