@@ -245,4 +245,8 @@ final as (
     left join peers as p on p.as_of = o.as_of and p.grade is not distinct from o.grade
 )
 
+-- Stored in snapshot order: nearly every query reads one or two snapshots (as_of = …), and
+-- with the rows grouped by as_of DuckDB's zone maps skip the other snapshots' row groups
+-- (at 100k projects × 8 weeks: the page queries ~30 % faster; bench/results/ui.md).
 select * from final
+order by as_of, project_id
