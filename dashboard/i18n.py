@@ -58,6 +58,10 @@ STRINGS: dict[str, tuple[str, str]] = {
                   "该分析暂不可用（缺少查询 `{name}`）。"),
     "query_failed": ("This analysis could not be computed. Details:", "该分析计算失败。详情："),
     "select_hint": ("Select a row to open its project.", "选中一行可打开该项目。"),
+    "table_capped": ("Showing the first {shown} of {total} rows, in the order above. The CSV and Excel "
+                     "downloads have all {total}; narrow the filters in the sidebar to list fewer.",
+                     "按上述顺序显示前 {shown} 行（共 {total} 行）。CSV 和 Excel 下载包含全部 {total} 行；"
+                     "在侧边栏缩小筛选范围可减少列出的行数。"),
     "select_mark_hint": ("Click a bar or cell to list its projects.", "点击柱形或单元格可列出对应项目。"),
     "download_csv": ("CSV", "CSV"),
     "download_xlsx": ("Excel", "Excel"),

@@ -313,7 +313,10 @@ def test_a_file_without_a_date_points_to_the_date_field_not_the_cli_option(db, t
         assert words in messages and "--as-of" not in messages, messages
 
 
-def test_the_win_rate_drills_down_to_the_closed_projects_it_counts(db):
+def test_the_win_rate_drills_down_to_the_closed_projects_it_counts(db, monkeypatch):
+    from dashboard.app_pages import _ui
+
+    monkeypatch.setattr(_ui, "MAX_TABLE_ROWS", 100_000)  # every closed project in the table, not the first 1,000
     at = open_page()
     at.session_state["weekly_drill"] = "win_rate"
     at.run()
@@ -459,3 +462,18 @@ def test_the_uploader_says_in_chinese_what_its_english_box_does(db):
     # Streamlit's own "Upload" / "200MB per file" cannot be translated in 1.67: the label explains it.
     label = open_page("data_page").file_uploader(key="data_upload_0").label
     assert "拖到下方框内" in label and "Upload" in label and "200 MB" in label, label
+
+
+def test_a_long_list_shows_its_first_rows_and_says_how_many_there_are(db, monkeypatch):
+    from dashboard.app_pages import _ui
+
+    everything = frame(open_page("aging", lang="English"), "aging_table")
+    assert len(everything) > 7
+    monkeypatch.setattr(_ui, "MAX_TABLE_ROWS", 7)
+    at = open_page("aging", lang="English")
+    capped = frame(at, "aging_table")
+    assert len(capped) == 7
+    assert capped.reset_index(drop=True).equals(everything.head(7).reset_index(drop=True))  # the first rows, same order
+    notes = [c.value for c in at.caption if "Showing the first 7 of" in c.value]
+    assert notes == [f"Showing the first 7 of {len(everything):,} rows, in the order above. The CSV and Excel "
+                     f"downloads have all {len(everything):,}; narrow the filters in the sidebar to list fewer."]

@@ -8,7 +8,7 @@ through ``st.dataframe``/``st.text``/widget labels Streamlit escapes — never t
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import polars as pl
@@ -52,6 +52,11 @@ COUNT_COLUMNS = {
     "rows_accepted", "rows_skipped", "rows_read", "n_advanced", "n_won", "n_lost", "n_dropped", "n_closed",
 }
 DAY_COLUMNS = {"median_days", "p75_days", "p90_days", "days_in_stage", "limit_days"}
+# A table shows at most this many rows, in the order the page sorted them (most urgent
+# first); its CSV/Excel downloads have every row. At 100k projects an unfiltered list is
+# tens of thousands of rows: megabytes sent on every rerun and drawn by the browser for
+# nobody to scroll through (bench/results/ui.md).
+MAX_TABLE_ROWS = 1_000
 STAGE_COLUMNS = {"stage", "furthest_stage", "previous_stage", "from_stage", "to_stage", "current_stage"}
 
 
@@ -196,16 +201,18 @@ def dataframe(df: pl.DataFrame, **kwargs: Any):
     return st.dataframe(df, placeholder=i18n.MISSING, **kwargs)
 
 
-def download_buttons(ctx: Context, df: pl.DataFrame, stem: str, key: str) -> None:
-    """Our CSV (BOM, formulas neutralised) and Excel, replacing st.dataframe's own export."""
+def download_buttons(ctx: Context, df: pl.DataFrame | Callable[[], pl.DataFrame], stem: str, key: str) -> None:
+    """Our CSV (BOM, formulas neutralised) and Excel, replacing st.dataframe's own export.
+    ``df`` may be a function making the frame: it then runs only when a button is clicked."""
     name = downloads.file_stem(stem, ctx.as_of)
+    frame = df if callable(df) else (lambda: df)
     row = st.container(horizontal=True, gap="small")
     row.download_button(
-        ctx.t("download_csv"), data=lambda: downloads.to_csv_bytes(df), file_name=f"{name}.csv",
+        ctx.t("download_csv"), data=lambda: downloads.to_csv_bytes(frame()), file_name=f"{name}.csv",
         mime=downloads.CSV_MIME, key=f"{key}_csv", icon=":material/download:", on_click="ignore",
     )
     row.download_button(
-        ctx.t("download_xlsx"), data=lambda: downloads.to_xlsx_bytes({stem[:31]: df}), file_name=f"{name}.xlsx",
+        ctx.t("download_xlsx"), data=lambda: downloads.to_xlsx_bytes({stem[:31]: frame()}), file_name=f"{name}.xlsx",
         mime=downloads.XLSX_MIME, key=f"{key}_xlsx", icon=":material/table:", on_click="ignore",
     )
 
@@ -222,13 +229,16 @@ def project_table(
     hide_id: bool = False,
     widths: dict[str, int | str] | None = None,
 ) -> None:
-    """A localised table; selecting a row opens that project's page. ``hide_id`` keeps the
-    project number out of sight (narrow spots) but in the downloads. ``widths``: column
-    (code name) → pixels or "small"/"medium"/"large", for tables in a narrow spot."""
+    """A localised table of at most ``MAX_TABLE_ROWS`` rows (the downloads have them all);
+    selecting a row opens that project's page. ``hide_id`` keeps the project number out of
+    sight (narrow spots) but in the downloads. ``widths``: column (code name) → pixels or
+    "small"/"medium"/"large", for tables in a narrow spot."""
     if df is None:
         return
-    ids = df.get_column("project_id").cast(pl.String).to_list() if "project_id" in df.columns else []
-    shown, config = localise(ctx, df, columns)
+    total = df.height
+    head = df.head(MAX_TABLE_ROWS)
+    ids = head.get_column("project_id").cast(pl.String).to_list() if "project_id" in head.columns else []
+    shown, config = localise(ctx, head, columns)
     if widths:
         present = [c for c in (columns or df.columns) if c in df.columns]
         for code, header in zip(present, shown.columns):
@@ -248,8 +258,11 @@ def project_table(
         rows = event.selection.rows if event is not None else []
         if rows and 0 <= rows[0] < len(ids):
             open_project(ctx, ids[rows[0]])
-    if download and shown.height:
-        download_buttons(ctx, shown, stem or key, key)
+    if total > MAX_TABLE_ROWS:
+        st.caption(ctx.t("table_capped", shown=i18n.fmt_int(MAX_TABLE_ROWS), total=i18n.fmt_int(total)))
+    if download and total:
+        everything = shown if total == shown.height else (lambda: localise(ctx, df, columns)[0])
+        download_buttons(ctx, everything, stem or key, key)
 
 
 def open_project(ctx: Context, project_id: str) -> None:
