@@ -471,6 +471,9 @@ async def _change(page, key: str, text: str | None, timeout_ms: int) -> tuple[fl
     await inp.focus(timeout=timeout_ms)
     if text is not None:
         await inp.fill(text, timeout=timeout_ms)
+        # Enter picks the highlighted option: wait until the list shows it (under load the
+        # list can lag behind the typing, and an Enter on no option changes nothing).
+        await page.get_by_role("option", name=text, exact=True).first.wait_for(timeout=timeout_ms)
     since = await page.evaluate("performance.now()")
     await inp.press("Enter" if text is not None else "Backspace", timeout=timeout_ms)
     handle = await page.wait_for_function(DONE_JS, arg=since, timeout=timeout_ms, polling=50)
@@ -692,8 +695,12 @@ def deadlock_probe(db: Path, facts: dict, args, tmp: Path) -> dict:
     return res
 
 
+DEPLOYED_SERVER_ENV = ["MALLOC_ARENA_MAX=2"]  # what `make run` / `dashboard serve` set
+
+
 def server_env(args) -> dict[str, str]:
-    return dict(kv.split("=", 1) for kv in args.server_env)
+    pairs = dict(kv.split("=", 1) for kv in (args.server_env if args.server_env is not None else DEPLOYED_SERVER_ENV))
+    return {k: v for k, v in pairs.items() if v != ""}
 
 
 def browser_phase(db: Path, facts: dict, args, tmp: Path) -> dict:
@@ -818,8 +825,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--browser-timeout", type=float, default=60, help="per browser step, s")
     ap.add_argument("--browser-pages", nargs="+", default=["weekly", "funnel", "aging", "margin", "project"],
                     choices=PAGES, help="pages the memory and load sessions open (in turn)")
-    ap.add_argument("--server-env", action="append", default=[], metavar="KEY=VALUE",
-                    help="extra environment for the streamlit server, e.g. MALLOC_ARENA_MAX=2 (repeatable)")
+    ap.add_argument("--server-env", action="append", default=None, metavar="KEY=VALUE",
+                    help="environment for the streamlit server (repeatable); default MALLOC_ARENA_MAX=2, as "
+                         "`make run` and `dashboard serve` start it; --server-env MALLOC_ARENA_MAX= for glibc's default")
     ap.add_argument("--probe-sessions", type=int, default=8,
                     help="first, this many sessions over all five pages on their own server, to see whether it "
                          "keeps answering (0 = skip)")
@@ -1009,7 +1017,8 @@ def report(command, mach, args, builds, facts, baseline, apptest, browser, elaps
               f"`python -m streamlit run dashboard/streamlit_app.py --server.address 127.0.0.1 --server.port <free> "
               f"--server.headless true --browser.gatherUsageStats false --server.fileWatcherType none "
               f"--server.disconnectedSessionTTL {b['ttl_s']}`"
-              + (f" with {' '.join(args.server_env)} in its environment" if args.server_env else "")
+              + (" with " + " ".join(f"{k}={v}" for k, v in server_env(args).items()) + " in its environment"
+                 if server_env(args) else " with glibc's default malloc arenas")
               + " (the repo's `.streamlit/config.toml` applies: "
               "`runner.fastReruns=false`). Sessions: headless Chromium (pip playwright, `/usr/bin/chromium`), "
               f"{args.session_concurrency} at a time, each opens one page ({pages_txt} in "

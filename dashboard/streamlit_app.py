@@ -27,12 +27,16 @@ lang = sidebar.language()
 T = lambda key: i18n.t(key, lang)  # noqa: E731
 
 pages = [
-    st.Page("app_pages/weekly.py", title=T("page_weekly"), icon=":material/event_note:", url_path="weekly", default=True),
+    st.Page("app_pages/weekly.py", title=T("page_weekly"), icon=":material/event_note:", url_path="review", default=True),
     st.Page("app_pages/funnel.py", title=T("page_funnel"), icon=":material/filter_alt:", url_path="funnel"),
     st.Page("app_pages/aging.py", title=T("page_aging"), icon=":material/hourglass_bottom:", url_path="aging"),
     st.Page("app_pages/margin.py", title=T("page_margin"), icon=":material/percent:", url_path="margin"),
     st.Page("app_pages/project.py", title=T("page_project"), icon=":material/work:", url_path="project"),
     st.Page("app_pages/data_page.py", title=T("page_data"), icon=":material/upload_file:", url_path="data"),
+    # /weekly (the page's name, typed or bookmarked) shows the review too, filters and all;
+    # hidden: the menu keeps one entry. (A redirect to / would drop the filters from the
+    # address: Streamlit clears bound query parameters on st.switch_page.)
+    st.Page("app_pages/weekly.py", title=T("page_weekly"), url_path="weekly", visibility="hidden"),
 ]
 page = st.navigation(pages, position="sidebar")
 sidebar.render(lang)

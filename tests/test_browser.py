@@ -136,6 +136,14 @@ def test_region_and_grade_go_into_the_url_and_a_reload_keeps_the_filtered_figure
     assert abs(bs.number(in_yuan) - bs.number(english["Open pipeline"]) * 10_000) <= 10_000 / 2, in_yuan
     bs.screenshot(page, "1-weekly-review-east-A-yuan_en")
 
+    # A link kept as /weekly (the page's name) opens the review with its filters.
+    page.goto(server.url + "/weekly?region=华东&grade=A&lang=English", wait_until="domcontentloaded")
+    bs.settle(page)
+    assert bs.title(page) == "Weekly review"
+    assert params(page).get("region") == ["华东"] and params(page).get("grade") == ["A"], page.url
+    assert bs.metrics(page)["Open projects"] == english["Open projects"]
+    bs.assert_no_exception(page)
+
 
 # --------------------------------------------------------------------------- 4. table row -> project page
 
