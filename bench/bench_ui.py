@@ -692,6 +692,10 @@ def deadlock_probe(db: Path, facts: dict, args, tmp: Path) -> dict:
            "stacks": stack_excerpt(srv.stacks), "seconds": time.monotonic() - t0}
     log(f"deadlock probe: {len(done)}/{len(sessions)} sessions completed; "
         + (f"server HUNG at {srv.hung_at:.0f} s" if srv.hung else "server kept answering"))
+    for x in sessions:
+        if "error" in x:
+            log(f"  probe session {x['i']} ({x.get('page')}): {x['error']}")
+    res["errors"] = [f"{x['i']} ({x.get('page')}): {x['error']}" for x in sessions if "error" in x]
     return res
 
 

@@ -34,7 +34,9 @@ STAGING: tuple[str, ...] = (
     "stage_event_facts",
     "project_facts",
     "since_date",  # macros over project_facts: after it
-    "snapshot_pairs",
+    "snapshot_pairs_computed",
+    "pair_facts",  # every snapshot paired with the one before (uses the macro above)
+    "snapshot_pairs",  # stored pairs, else computed
 )
 
 QUERY_NAMES: tuple[str, ...] = (

@@ -305,8 +305,19 @@ def test_the_queries_agree_with_the_reference_on_generated_histories():
     con.execute("insert into stage_events select * from stage_events where hash(project_id) % 7 = 1")
     queries.refresh(con)
     dates = [r[0] for r in con.execute("select distinct as_of from project_snapshots order by 1").fetchall()]
-    assert_agree(con, dates[-1], since=dates[-2])
+    assert_agree(con, dates[-1], since=dates[-2])  # the week before: pairs stored at refresh
     assert_agree(con, dates[1], since=dates[0])
+    assert_agree(con, dates[-1], since=dates[0])  # an earlier week: pairs computed on the fly
+    # Both ways of pairing give the same rows, for every pair of snapshots and filter.
+    for i, at in enumerate(dates):
+        for since in [None, *dates[:i]]:
+            for regions, grades in (([], []), (["华东"], []), (["华东", "西南"], ["A"])):
+                args = [at, since, regions, grades]
+                sql = "select * from {}(?, ?, ?::varchar[], ?::varchar[], [], [], []) order by project_id"
+                stored = con.execute(sql.format("snapshot_pairs"), args).fetchall()
+                computed = con.execute(sql.format("snapshot_pairs_computed"), args).fetchall()
+                assert stored == computed, (at, since, regions, grades)
+                assert stored or regions, (at, since)  # every snapshot has projects
 
 
 @pytest.fixture(scope="module")
