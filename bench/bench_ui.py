@@ -404,10 +404,13 @@ OBSERVER_JS = """() => {
   if (window.__bench) return;
   window.__bench = {states: [], keys: []};
   addEventListener('keydown', () => window.__bench.keys.push(performance.now()), true);
+  // Record the value the attribute had *before* each change: a fast rerun can go running ->
+  // notRunning before the observer's callback runs, and then both records would read the
+  // current value (notRunning) and the run would be missed.
   new MutationObserver(ms => { for (const m of ms) {
-      const s = m.target.getAttribute('data-test-script-state');
-      if (s) window.__bench.states.push([s, performance.now()]);
-  } }).observe(document.body, {attributes: true, subtree: true, attributeFilter: ['data-test-script-state']});
+      if (m.attributeName === 'data-test-script-state') window.__bench.states.push([m.oldValue, performance.now()]);
+  } }).observe(document.body, {attributes: true, subtree: true, attributeOldValue: true,
+                               attributeFilter: ['data-test-script-state']});
 }"""
 
 # Before the app's scripts run: note when each websocket message arrives and its size, so a
@@ -426,16 +429,16 @@ WS_INIT_JS = """(() => {
   window.WebSocket = Tapped;
 })()"""
 
-# Resolves to ms from the last keydown to the first notRunning after a running that follows it.
+# Resolves to ms from the last keydown to the end of the first run that started after it.
 DONE_JS = """(since) => {
   const b = window.__bench; const k = b.keys.filter(t => t >= since);
   if (!k.length) return null;
   const t0 = k[k.length - 1];
   let ran = false;
-  for (const [s, t] of b.states) {
+  for (const [was, t] of b.states) {   // was = the value before this change
     if (t < t0) continue;
-    if (s === 'running') ran = true;
-    else if (ran && s === 'notRunning') {
+    if (was === 'notRunning') ran = true;          // a run started
+    else if (ran && was === 'running') {           // and ended
       const msgs = (window.__ws || []).filter(([at]) => at >= t0 && at <= t);
       const last = msgs.length ? msgs[msgs.length - 1][0] - t0 : null;
       return [t - t0, last, msgs.reduce((n, m) => n + m[1], 0)];
@@ -793,7 +796,8 @@ def machine() -> dict:
                 break
     mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
     chromium = subprocess.run(["/usr/bin/chromium", "--version"], capture_output=True, text=True).stdout.strip()
-    git = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
+    git = (subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
+           or os.environ.get("BENCH_COMMIT", "? (not a git checkout: set BENCH_COMMIT)"))
     dirty = subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain", "--untracked-files=no"],
                            capture_output=True, text=True).stdout.split()
     dirty = [x for x in dirty if "/" in x or "." in x]
