@@ -1,8 +1,9 @@
 """Chart builders: Polars frames in, ``alt.Chart`` out. Pure: never call ``st.*``.
 
 Every chart a page lets the user click carries a point selection whose name is the
-constant next to its builder (``PICK``); pages pass it to ``st.altair_chart(on_select=
-"rerun", selection_mode=PICK)`` and read the picked fields. Labels arrive translated
+constant next to its builder (``PICK``); pages draw a builder through ``_ui.chart`` (its
+Vega-Lite spec cached: ``vega_lite_spec`` below, ``data.chart_spec``) with
+``param=PICK`` and read the picked fields. Labels arrive translated
 (``dashboard.i18n``); stages keep their code in a hidden field so a pick returns the code.
 """
 

@@ -5,21 +5,7 @@
 -- output: seq, stage, stage_order, entered_on, left_on, days_in_stage, source,
 --         prev_stage, is_fall_back, n_stages_skipped, is_date_out_of_order, detail
 --         (left_on is null, and days_in_stage counts to $as_of, while the stay continues)
-with latest as (
-    select *
-    from project_facts
-    where project_id = $project_id and as_of <= $as_of
-    qualify row_number() over (order by as_of desc) = 1
-),
-
-allowed as (
-    select project_id
-    from latest
-    where in_scope(region, grade, owner, category,
-        $regions, $grades, $owners, $categories, $allowed_regions)
-),
-
-final as (
+with final as (
     select
         e.seq,
         e.stage,
@@ -40,8 +26,10 @@ final as (
             else printf('from %s', e.prev_stage)
         end as detail
     from stage_event_facts as e
-    inner join allowed as a on a.project_id = e.project_id
-    where e.entered_on <= $as_of
+    where e.project_id = $project_id
+        and e.entered_on <= $as_of
+        and project_in_scope($project_id, $as_of,
+            $regions, $grades, $owners, $categories, $allowed_regions)
 )
 
 select * from final order by seq

@@ -6,21 +6,7 @@
 --         status, stage, cur_stage, outcome, furthest_order, cur_entered_on,
 --         expected_amount, contract_amount, estimated_cost, estimated_margin, bid_amount,
 --         margin, expense_actual, expected_sign_on, lost_reason
-with latest as (
-    select *
-    from project_facts
-    where project_id = $project_id and as_of <= $as_of
-    qualify row_number() over (order by as_of desc) = 1
-),
-
-allowed as (
-    select project_id
-    from latest
-    where in_scope(region, grade, owner, category,
-        $regions, $grades, $owners, $categories, $allowed_regions)
-),
-
-final as (
+with final as (
     select
         f.as_of, f.project_id, f.project_name, f.customer, f.grade, f.region, f.owner,
         f.category, f.status, f.stage, f.cur_stage, f.outcome, f.furthest_order,
@@ -28,8 +14,10 @@ final as (
         f.estimated_margin, f.bid_amount, f.margin, f.expense_actual, f.expected_sign_on,
         f.lost_reason
     from project_facts as f
-    inner join allowed as a on a.project_id = f.project_id
-    where f.as_of <= $as_of
+    where f.project_id = $project_id
+        and f.as_of <= $as_of
+        and project_in_scope($project_id, $as_of,
+            $regions, $grades, $owners, $categories, $allowed_regions)
 )
 
 select * from final order by as_of

@@ -34,6 +34,7 @@ STAGING: tuple[str, ...] = (
     "stage_event_facts",
     "project_facts",
     "since_date",  # macros over project_facts: after it
+    "project_in_scope",
     "snapshot_pairs_computed",
     "pair_facts",  # every snapshot paired with the one before (uses the macro above)
     "snapshot_pairs",  # stored pairs, else computed
