@@ -6,6 +6,9 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 PORT   ?= 8501
+# DEMO=0: a first start (no database yet) creates an empty database instead of loading the
+# demo data (`make run DEMO=0`; the same as `dashboard serve --empty`).
+DEMO   ?= 1
 
 .PHONY: setup run test test-fast bench seeds clean
 
@@ -18,10 +21,11 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP)
 
-## Start the dashboard on http://localhost:$(PORT) (loads the demo data on first start).
+## Start the dashboard on http://localhost:$(PORT) (loads the demo data on first start;
+## `make run DEMO=0` starts with an empty database instead).
 ## MALLOC_ARENA_MAX=2: glibc otherwise keeps freed memory per session thread (bench/results/ui.md).
 run: setup
-	MALLOC_ARENA_MAX=2 $(PY) -m streamlit run dashboard/streamlit_app.py --server.port $(PORT)
+	MALLOC_ARENA_MAX=2 PIPELINE_DEMO=$(DEMO) $(PY) -m streamlit run dashboard/streamlit_app.py --server.port $(PORT)
 
 ## The whole test suite, browser tests included (CI runs exactly this).
 test: setup

@@ -203,12 +203,12 @@ def generate(con: duckdb.DuckDBPyConnection, n_projects: int, n_snapshots: int =
     }
     for k in range(n_snapshots):
         con.execute(
-            "insert into imports values ($i, $f, 'sha', null, 'projects', date '2026-09-28' - cast(7 * $k as integer),"
+            "insert into imports (import_id, file_name, sha256, sheet, kind, as_of, rows_read, rows_accepted, rows_skipped, imported_at, status, mapping_name, report) values ($i, $f, 'sha', null, 'projects', date '2026-09-28' - cast(7 * $k as integer),"
             " 0, 0, 0, now(), 'active', null, null)",
             {"i": 1 + k, "f": f"snapshot-{k}.csv", "k": k},
         )
     con.execute(
-        "insert into imports values ($i, 'history.csv', 'sha', null, 'history', null, 0, 0, 0, now(), 'active', null, null)",
+        "insert into imports (import_id, file_name, sha256, sheet, kind, as_of, rows_read, rows_accepted, rows_skipped, imported_at, status, mapping_name, report) values ($i, 'history.csv', 'sha', null, 'history', null, 0, 0, 0, now(), 'active', null, null)",
         {"i": n_snapshots + 1},
     )
     con.execute(_inline(_GENERATE, values))

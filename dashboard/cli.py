@@ -1,4 +1,5 @@
-"""The `dashboard` command: ingest exports, list imports, run query modules, start the app.
+"""The `dashboard` command: ingest exports, list imports, run query modules, load or remove
+the demo data, start the app (`serve --empty`: a first start without the demo data).
 
 Same functions as the pages use (dashboard.ingest, queries); no streamlit import here
 except in `serve`, which only launches the server process.
@@ -94,14 +95,53 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     return ingest.cli_ingest(db, args.files, as_of=args.as_of, mapping_path=args.mapping, out=sys.stdout)
 
 
+def cmd_demo(args: argparse.Namespace) -> int:
+    """`dashboard demo load|remove`: the demo data in one step (it never mixes with real data)."""
+    from dashboard import demo, ingest
+
+    db = args.db or store.default_db_path()
+    if args.action == "remove":
+        if not db.exists():
+            print(f"no database at {db}: nothing to remove", file=sys.stderr)
+            return 1
+        try:
+            removed = demo.remove(db)
+        except store.StoreBusy as exc:
+            print(f"busy: {exc}; nothing was removed", file=sys.stderr)
+            return 3
+        if not removed:
+            print(f"no demo data in {db}: nothing removed")
+        else:
+            print(f"removed the demo data from {db}: {len(removed)} imports "
+                  f"({', '.join(str(r.import_id) for r in removed)}), "
+                  f"{sum(r.snapshot_rows_removed for r in removed):,} snapshot rows; your own imports are untouched")
+        return 0
+    try:
+        results = demo.load_seeds(db)
+    except ingest.DemoRefused as exc:
+        print(f"dashboard demo load: {exc}", file=sys.stderr)
+        return 1
+    changed = sum(r.changed_anything for r in results)
+    print(f"demo data in {db}: {len(results)} files ({changed} imported now, {len(results) - changed} already there); "
+          "every page says so until you import your own exports or run `dashboard demo remove`")
+    return 0
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     import subprocess
 
+    from dashboard import demo
+
     app = Path(__file__).with_name("streamlit_app.py")
-    cmd = [sys.executable, "-m", "streamlit", "run", str(app), *args.streamlit_args]
+    extra = list(args.streamlit_args)
+    if extra[:1] == ["--"]:  # `dashboard serve -- --server.port 8502`: the rest is Streamlit's
+        extra = extra[1:]
+    cmd = [sys.executable, "-m", "streamlit", "run", str(app), *extra]
     # glibc keeps freed memory per thread, and Streamlit runs a thread per session:
     # without this the server kept ~400 MB more after 40 sessions (bench/results/ui.md).
     env = {"MALLOC_ARENA_MAX": "2", **os.environ}
+    if args.empty:
+        env[demo.DEMO_ENV] = "0"
     return subprocess.call(cmd, env=env)
 
 
@@ -135,7 +175,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=["table", "csv", "json"], default="table")
     p.set_defaults(func=cmd_query)
 
-    p = sub.add_parser("serve", help="start the Streamlit dashboard (extra args go to streamlit)")
+    p = sub.add_parser("demo", help="load the demo data into a database without real imports, or remove it")
+    p.add_argument("action", choices=["load", "remove"])
+    _add_db(p)
+    p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("serve", help="start the Streamlit dashboard (after `--`, extra args go to streamlit)")
+    p.add_argument("--empty", action="store_true",
+                   help="on a first start (no database yet) create an empty one instead of loading the demo data")
     p.add_argument("streamlit_args", nargs=argparse.REMAINDER)
     p.set_defaults(func=cmd_serve)
     return parser

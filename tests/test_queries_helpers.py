@@ -41,7 +41,7 @@ def load(con, snapshots: list[dict[str, Any]], events: list[tuple] = (), *, refr
     for i, as_of in enumerate(dates, start=1):
         import_of[as_of] = i
         con.execute(
-            "insert into imports values ($i, $f, 'sha', null, 'projects', $a, 1, 1, 0, now(), 'active', null, null)",
+            "insert into imports (import_id, file_name, sha256, sheet, kind, as_of, rows_read, rows_accepted, rows_skipped, imported_at, status, mapping_name, report) values ($i, $f, 'sha', null, 'projects', $a, 1, 1, 0, now(), 'active', null, null)",
             {"i": i, "f": f"snapshot-{as_of}.csv", "a": d(as_of)},
         )
     rows = []
@@ -64,7 +64,7 @@ def load(con, snapshots: list[dict[str, Any]], events: list[tuple] = (), *, refr
     if events:
         ev_import = len(dates) + 1
         con.execute(
-            "insert into imports values ($i, 'history.csv', 'sha', null, 'history', null, 1, 1, 0, now(), 'active', null, null)",
+            "insert into imports (import_id, file_name, sha256, sheet, kind, as_of, rows_read, rows_accepted, rows_skipped, imported_at, status, mapping_name, report) values ($i, 'history.csv', 'sha', null, 'history', null, 1, 1, 0, now(), 'active', null, null)",
             {"i": ev_import},
         )
         ev_rows = []

@@ -357,12 +357,14 @@ def test_load_seeds_imports_every_file_in_one_commit_and_a_second_commit_changes
             " (select count(distinct project_id) from project_snapshots)"
         ).fetchone()
         sources = dict(con.execute("select source, count(*) from stage_events group by source").fetchall())
+        marks = con.execute("select distinct is_demo from imports").fetchall()
     finally:
         con.close()
     assert (n_imports, n_dates) == (len(results), len(results) - 1)  # the history adds no snapshot
     assert 1000 <= n_projects <= 3000
     assert sources["history"] > 0 and sources["stage_dates"] > 0
-    again = ingest.commit(db_path, list(prepared.values()))
+    assert marks == [(True,)]  # demo data, every import (issue 9, B1)
+    again = ingest.commit(db_path, list(prepared.values()), demo=True)
     assert all(r.outcome == "unchanged" for r in again)
 
 

@@ -13,7 +13,7 @@ import pytest
 from dashboard import store
 
 INSERT = (
-    "insert into imports values ($i, 'f.csv', 'h', null, 'projects', date '2026-01-05', "
+    "insert into imports (import_id, file_name, sha256, sheet, kind, as_of, rows_read, rows_accepted, rows_skipped, imported_at, status, mapping_name, report) values ($i, 'f.csv', 'h', null, 'projects', date '2026-01-05', "
     "1, 1, 0, now(), 'active', null, null)"
 )
 

@@ -7,7 +7,8 @@ Public API (the CLI, the seeds loader and the upload page code against this):
       no database. Prepared.report / .projects / .events / .ok
   commit(db_path, prepared) -> list[CommitResult]
       all files in one store.write_transaction; raises IngestRefused if any has errors
-  remove_import(db_path, import_id) -> RemoveResult
+  remove_imports(db_path, import_ids) -> list[RemoveResult]   (one transaction; remove_import: one id)
+  demo_imports(db_path) -> list[int]   active demo imports (the next real commit removes them)
   cli_ingest(db_path, paths, *, as_of, mapping_path, out) -> int   (exit code)
   Mapping, load_mapping(path), save_mapping(mapping, dir), Mapping.to_toml()
 
@@ -31,6 +32,10 @@ _EXPORTS = {
     "RemoveResult": "load",
     "commit": "load",
     "remove_import": "load",
+    "remove_imports": "load",
+    "demo_imports": "load",
+    "demo_removal_note": "load",
+    "DemoRefused": "load",
     "Lookup": "mapping",
     "Mapping": "mapping",
     "MappingError": "mapping",
@@ -57,7 +62,8 @@ def __dir__() -> list[str]:
 
 if TYPE_CHECKING:
     from dashboard.ingest.cli import cli_ingest
-    from dashboard.ingest.load import CommitResult, IngestRefused, RemoveResult, commit, remove_import
+    from dashboard.ingest.load import (CommitResult, DemoRefused, IngestRefused, RemoveResult, commit, demo_imports,
+                                       demo_removal_note, remove_import, remove_imports)
     from dashboard.ingest.mapping import Lookup, Mapping, MappingError, load_mapping, save_mapping
     from dashboard.ingest.isolated import Prepared, prepare
     from dashboard.ingest.report import ColumnMatch, Issue, Report

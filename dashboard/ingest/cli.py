@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TextIO
 
 from dashboard import store
-from dashboard.ingest.load import commit
+from dashboard.ingest.load import commit, demo_imports, demo_removal_note
 from dashboard.ingest.mapping import MappingError, load_mapping
 from dashboard.ingest.isolated import prepare
 
@@ -61,6 +61,9 @@ def cli_ingest(
         names = ", ".join(f"{p.report.file_name} ({len(p.report.errors)} errors)" for p in refused)
         print(f"refused: {names}; nothing was imported (fix the rows listed above and run the same command again)", file=out)
         return EXIT_REFUSED
+    demo = demo_imports(db_path)
+    if demo:  # said before the write, like the Data page's report
+        print(demo_removal_note(len(demo), lang), file=out)
     try:
         results = commit(db_path, prepared, lock_timeout_s=lock_timeout_s)
     except store.StoreBusy:
@@ -72,5 +75,7 @@ def cli_ingest(
         return EXIT_BUSY
     for res in results:
         print(res.message(lang), file=out)
+    if results and results[0].demo_removed:
+        print(demo_removal_note(len(results[0].demo_removed), lang, done=True), file=out)
     print(f"database: {db_path}", file=out)
     return 0

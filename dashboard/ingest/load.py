@@ -1,4 +1,4 @@
-"""Writing prepared files into the database: ``commit`` and ``remove_import``.
+"""Writing prepared files into the database: ``commit``, ``remove_imports`` / ``remove_import``.
 
 All files of one ``commit`` go into ONE ``store.write_transaction`` (copy -> change ->
 os.replace), so either every file is imported or none, and a refused or failed import
@@ -15,7 +15,11 @@ Rules:
   changed rows); other dates are untouched. The same holds for 'history' files;
 * a project whose stage column held only a status word (赢单, Lost) and whose stage
   could not be read from stage dates gets its last known stage (earlier snapshot, else
-  latest stage event) here, where earlier data is visible.
+  latest stage event) here, where earlier data is visible;
+* demo data (``commit(…, demo=True)``, dashboard/demo.py) is marked ``imports.is_demo``.
+  It never mixes with a company's own exports: the first real import removes every
+  active demo import in the same transaction (``CommitResult.demo_removed``), and demo
+  data is refused into a database that holds real imports (DemoRefused).
 No streamlit.
 """
 
@@ -34,6 +38,10 @@ from dashboard.ingest.isolated import Prepared
 
 _COMPARED = [c for c in PROJECT_SCHEMA if c != "project_id"]
 COMMIT_MEMORY_MB = int(os.environ.get("PIPELINE_COMMIT_MEMORY_MB", "1024"))
+
+
+class DemoRefused(ValueError):
+    """Demo data asked into a database that holds the company's own imports."""
 
 
 class IngestRefused(ValueError):
@@ -58,6 +66,8 @@ class CommitResult:
     rows_unchanged: int = 0
     events_added: int = 0
     replaced_import_ids: list[int] = field(default_factory=list)
+    # The demo imports this commit removed (the same list on every result of one commit).
+    demo_removed: list[int] = field(default_factory=list)
 
     @property
     def changed_anything(self) -> bool:
@@ -121,24 +131,25 @@ def _diff(con, as_of: date) -> tuple[int, int, int, int]:
     return added, removed, changed, same
 
 
-def _identical(con, prep: Prepared) -> CommitResult | None:
+def _identical(con, prep: Prepared, demo: bool) -> CommitResult | None:
     """The result for a file already imported as it is (same bytes, mapping, as-of date and
-    kind, still active), else None."""
+    kind, still active, and demo data only if ``demo``), else None. A company file with the
+    bytes of a demo export is imported as the company's, not taken for the demo's."""
     r = prep.report
     kind = r.kind or "projects"
     same = con.execute(
         "select import_id from imports where sha256 = $sha and kind = $kind and status = 'active' "
-        "and as_of is not distinct from $as_of "
+        "and as_of is not distinct from $as_of and is_demo = $demo "
         "and json_extract_string(report, '$.mapping_sha256') is not distinct from $mapping "
         "order by import_id",
-        {"sha": r.sha256, "kind": kind, "as_of": r.as_of, "mapping": r.mapping_sha256},
+        {"sha": r.sha256, "kind": kind, "as_of": r.as_of, "mapping": r.mapping_sha256, "demo": demo},
     ).fetchall()
     if not same:
         return None
     return CommitResult(r.file_name, same[0][0], kind, r.as_of, "unchanged", rows_unchanged=r.rows_accepted)
 
 
-def _all_identical(db_path: Path, prepared: list[Prepared]) -> list[CommitResult] | None:
+def _all_identical(db_path: Path, prepared: list[Prepared], demo: bool) -> list[CommitResult] | None:
     """When every file is already imported as it is, the results without writing at all
     (the database file keeps its bytes, inode and mtime: readers need not reattach)."""
     if not db_path.exists():
@@ -150,7 +161,7 @@ def _all_identical(db_path: Path, prepared: list[Prepared]) -> list[CommitResult
     try:
         if store.schema_version(con) < store.LATEST_VERSION:
             return None
-        results = [_identical(con, p) for p in prepared]
+        results = [_identical(con, p, demo) for p in prepared]
     finally:
         con.close()
     if any(r is None for r in results):
@@ -158,10 +169,10 @@ def _all_identical(db_path: Path, prepared: list[Prepared]) -> list[CommitResult
     return results  # type: ignore[return-value]
 
 
-def _commit_one(con, prep: Prepared) -> CommitResult:
+def _commit_one(con, prep: Prepared, demo: bool) -> CommitResult:
     r = prep.report
     kind = r.kind or "projects"
-    unchanged = _identical(con, prep)
+    unchanged = _identical(con, prep, demo)
     if unchanged is not None:
         return unchanged
     import_id = _scalar(con, "select coalesce(max(import_id), 0) + 1 from imports")
@@ -191,8 +202,8 @@ def _commit_one(con, prep: Prepared) -> CommitResult:
             con.execute("update imports set status = 'replaced' where import_id = $i", {"i": old})
         con.execute(
             "insert into imports (import_id, file_name, sha256, sheet, kind, as_of, rows_read, rows_accepted, "
-            "rows_skipped, imported_at, status, mapping_name, report) values "
-            "($id, $name, $sha, $sheet, $kind, $as_of, $read, $accepted, $skipped, $at, 'active', $mapping, $report)",
+            "rows_skipped, imported_at, status, mapping_name, report, is_demo) values "
+            "($id, $name, $sha, $sheet, $kind, $as_of, $read, $accepted, $skipped, $at, 'active', $mapping, $report, $demo)",
             {
                 "id": import_id,
                 "name": r.file_name,
@@ -206,6 +217,7 @@ def _commit_one(con, prep: Prepared) -> CommitResult:
                 "at": datetime.now(),
                 "mapping": r.mapping_name,
                 "report": json.dumps(r.to_dict(), ensure_ascii=False, default=str),
+                "demo": demo,
             },
         )
         if kind == "projects" and projects.height:
@@ -240,16 +252,20 @@ def _commit_one(con, prep: Prepared) -> CommitResult:
     return result
 
 
-def commit(db_path: str | Path, prepared: Sequence[Prepared], *, lock_timeout_s: float = 60.0) -> list[CommitResult]:
+def commit(db_path: str | Path, prepared: Sequence[Prepared], *, demo: bool = False,
+           lock_timeout_s: float = 60.0) -> list[CommitResult]:
     """Write every prepared file in one transaction; results in the order given.
 
-    Raises IngestRefused (writing nothing) if any file has errors, and store.StoreBusy
-    when another writer holds the database for longer than ``lock_timeout_s``."""
+    ``demo``: the files are demo data (marked as such). A real commit into a database that
+    holds demo imports removes them all in the same transaction (``demo_removed``).
+    Raises IngestRefused (writing nothing) if any file has errors, DemoRefused for demo
+    data into a database with real imports, and store.StoreBusy when another writer holds
+    the database for longer than ``lock_timeout_s``."""
     prepared = list(prepared)
     refused = [p for p in prepared if not p.ok]
     if refused:
         raise IngestRefused(refused)
-    quiet = _all_identical(Path(db_path), prepared)
+    quiet = _all_identical(Path(db_path), prepared, demo)
     if quiet is not None:
         return quiet
     # History first, so a projects file in the same batch can take a last known stage from it.
@@ -259,8 +275,14 @@ def commit(db_path: str | Path, prepared: Sequence[Prepared], *, lock_timeout_s:
         # Bound DuckDB's buffer pool (default: 80 % of RAM) so a 1M-row import stays
         # well under 2 GB; it spills to a temp file beside the database instead.
         con.execute(f"set memory_limit = '{int(COMMIT_MEMORY_MB)}MB'")
+        demo_ids = _active_ids(con, demo=True)
+        if demo and _active_ids(con, demo=False):
+            raise DemoRefused("this database holds your own imports: the demo data is only loaded into a "
+                              "database without them, so the two never mix; nothing was written")
+        removed = [] if demo else [r.import_id for r in _remove(con, demo_ids)]
         for i in order:
-            results[i] = _commit_one(con, prepared[i])
+            results[i] = _commit_one(con, prepared[i], demo)
+            results[i].demo_removed = removed
     return [results[i] for i in range(len(prepared))]
 
 
@@ -272,13 +294,19 @@ class RemoveResult:
     events_removed: int
 
 
-def remove_import(db_path: str | Path, import_id: int, *, lock_timeout_s: float = 60.0) -> RemoveResult:
-    """Take one active import out: its snapshot rows and stage events go, its status
-    becomes 'removed'. Nothing else is touched (an import it replaced stays replaced)."""
-    with store.write_transaction(db_path, lock_timeout_s=lock_timeout_s) as con:
-        rows = con.execute(
-            "select status, file_name from imports where import_id = $i", {"i": import_id}
-        ).fetchall()
+def _active_ids(con, *, demo: bool) -> list[int]:
+    return [r[0] for r in con.execute(
+        "select import_id from imports where status = 'active' and is_demo = $demo order by import_id", {"demo": demo}
+    ).fetchall()]
+
+
+def _remove(con, import_ids: Sequence[int]) -> list[RemoveResult]:
+    """Inside the caller's transaction: every import in ``import_ids`` must exist and be
+    active (else nothing is removed: KeyError / ValueError); their snapshot rows and stage
+    events go, their status becomes 'removed'."""
+    out = []
+    for import_id in import_ids:
+        rows = con.execute("select status, file_name from imports where import_id = $i", {"i": import_id}).fetchall()
         if not rows:
             raise KeyError(f"there is no import {import_id}")
         status, file_name = rows[0]
@@ -289,4 +317,45 @@ def remove_import(db_path: str | Path, import_id: int, *, lock_timeout_s: float 
         con.execute("delete from project_snapshots where import_id = $i", {"i": import_id})
         con.execute("delete from stage_events where import_id = $i", {"i": import_id})
         con.execute("update imports set status = 'removed' where import_id = $i", {"i": import_id})
-    return RemoveResult(import_id, file_name, n_snap, n_ev)
+        out.append(RemoveResult(import_id, file_name, n_snap, n_ev))
+    return out
+
+
+def remove_imports(db_path: str | Path, import_ids: Sequence[int], *, lock_timeout_s: float = 60.0) -> list[RemoveResult]:
+    """Take several active imports out in ONE write transaction (all or none): their
+    snapshot rows and stage events go, their status becomes 'removed'. Nothing else is
+    touched (an import one of them replaced stays replaced)."""
+    ids = list(dict.fromkeys(int(i) for i in import_ids))
+    if not ids:
+        return []
+    with store.write_transaction(db_path, lock_timeout_s=lock_timeout_s) as con:
+        return _remove(con, ids)
+
+
+def remove_import(db_path: str | Path, import_id: int, *, lock_timeout_s: float = 60.0) -> RemoveResult:
+    """Take one active import out (``remove_imports`` with one id)."""
+    return remove_imports(db_path, [import_id], lock_timeout_s=lock_timeout_s)[0]
+
+
+def demo_imports(db_path: str | Path) -> list[int]:
+    """The active demo imports in the database at ``db_path`` ([] when there is no file, or
+    it predates demo marking): what the next real import will remove. Read-only."""
+    db_path = Path(db_path)
+    if not db_path.exists():
+        return []
+    con = store.connect_read_only(db_path)
+    try:
+        has_column = _scalar(con, "select count(*) from information_schema.columns "
+                                  "where table_name = 'imports' and column_name = 'is_demo'")
+        return _active_ids(con, demo=True) if has_column else []
+    finally:
+        con.close()
+
+
+def demo_removal_note(n_imports: int, lang: str = "en", *, done: bool = False) -> str:
+    """What the CLI says about the demo data a real import removes (before / after)."""
+    if lang == "zh":
+        return (f"已删除演示数据（{n_imports} 次导入）：看板现在只显示您自己的数据" if done
+                else f"注意：本次导入将删除演示数据（{n_imports} 次导入），演示数据不会与您的数据混在一起")
+    return (f"the demo data ({n_imports} imports) was removed: the dashboard now shows only your data" if done
+            else f"note: this import removes the demo data ({n_imports} imports), so it never mixes with your data")
