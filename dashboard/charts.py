@@ -1,4 +1,10 @@
-"""Chart builders: Polars frames in, ``alt.Chart`` out. Pure: never call ``st.*``.
+"""Chart builders: Polars frames in, ``alt.Chart`` out (and the small aggregations behind
+the charts and the review's figures). Pure: never call ``st.*``.
+
+Every bar's length is read from zero: each bar chart's quantitative scale includes 0
+(``ZERO``; tests/test_charts.py checks every builder), the waterfall's floating bars too —
+a week's move is drawn to the scale of the pipeline it moves, its exact size is written on
+it and in the change table beside it.
 
 Every chart a page lets the user click carries a point selection whose name is the
 constant next to its builder (``PICK``); pages draw a builder through ``_ui.chart`` (its
@@ -33,6 +39,8 @@ WRAP_LABEL = (
 STAGE_COLORS = ["#9ecae1", "#6baed6", "#4292c6", "#2171b5", "#08519c", "#08306b"]
 BUCKET_COLORS = ["#c7e9c0", "#fdd49e", "#fc8d59", "#d7301f"]
 GOOD, BAD, NEUTRAL, TOTAL = "#2e7d32", "#c62828", "#90a4ae", "#1565c0"
+# The value scale of every bar chart: bars are read from zero (issue 9, B2).
+ZERO = alt.Scale(zero=True)
 
 
 def _stage_frame(lang: str) -> pl.DataFrame:
@@ -128,7 +136,7 @@ def funnel(df: pl.DataFrame, lang: str) -> alt.Chart:
         .mark_bar(cornerRadiusEnd=3)
         .encode(
             y=y,
-            x=alt.X("reached:Q", title=i18n.t("reached", lang)),
+            x=alt.X("reached:Q", title=i18n.t("reached", lang), scale=ZERO),
             color=alt.Color("stage_label:N", sort=order, scale=alt.Scale(range=STAGE_COLORS), legend=None),
             opacity=_opacity(sel),
             tooltip=tooltip,
@@ -180,7 +188,8 @@ def heatmap(df: pl.DataFrame, lang: str, *, row: str, value: str, value_title: s
         fill=alt.Fill("text_color:N", scale=None, legend=None),
     )
     n_rows = max(df.get_column("segment").n_unique(), 1)
-    return alt.layer(rects, text).resolve_scale(color="independent").properties(height=min(36 * n_rows + 40, 700))
+    # Streamlit fits axes and legend into the height: one row needs room for both too.
+    return alt.layer(rects, text).resolve_scale(color="independent").properties(height=min(max(36 * n_rows + 60, 150), 700))
 
 
 # Metrics of the region × grade map: (column, kind) — kind decides the format and scale.
@@ -198,7 +207,7 @@ def region_grade_cells(df: pl.DataFrame, lang: str, unit: str, *, value: str) ->
     kind = REGION_GRADE_METRICS[value]
     v = pl.col(value).cast(pl.Float64)
     if kind == "amount":
-        v = v / i18n.unit_divisor(unit)
+        v = v / i18n.unit_divisor(unit, lang)
     out = df.with_columns(
         pl.col("region").cast(pl.String).fill_null(i18n.MISSING),
         pl.col("grade").cast(pl.String).fill_null(i18n.MISSING),
@@ -207,7 +216,7 @@ def region_grade_cells(df: pl.DataFrame, lang: str, unit: str, *, value: str) ->
     if kind == "percent":
         text = pymap.values(out, "value", lambda x: i18n.fmt_pct(x, lang, digits=0))
     elif kind == "amount":
-        text = pymap.values(out, "value", lambda x: f"{x:,.0f}")
+        text = pymap.values(out, "value", lambda x: i18n.amount_digits(x, unit, lang))
     else:
         text = pymap.values(out, "value", lambda x: i18n.fmt_int(x))
     vmax = float(out.get_column("value").max() or 0) if out.height else 0.0
@@ -283,43 +292,57 @@ def region_grade_heatmap(df: pl.DataFrame, lang: str, unit: str, *, value: str, 
             tooltip=tooltip,
         ))
     layers.append(frame)
-    return alt.layer(*layers).properties(height=min(52 * max(len(regions), 1) + 40, 640))
+    # Streamlit fits the axis, its title and the legend into the height: a map filtered to
+    # one cell keeps a cell a reader can read (not a hairline), and a few grade columns
+    # keep a cell's width instead of stretching one cell across the page.
+    chart = alt.layer(*layers).properties(height=min(max(52 * max(len(regions), 1) + 70, 190), 640))
+    if len(grades) < 3:
+        chart = chart.properties(width=170 * max(len(grades), 1) + 120)
+    return chart
 
 
 # --------------------------------------------------------------------------- weekly review
 
 
 def waterfall_steps(summary: pl.DataFrame) -> pl.DataFrame:
-    """(step, amount) rows in order → start/end of each bar. The first and last are totals."""
+    """(step, amount[, n_projects]) rows in order → start/end of each bar. The first and
+    last are totals."""
     if "n_projects" in summary.columns:  # a step nobody took is noise between the totals
         last = summary.height - 1
         summary = summary.with_row_index("_i").filter(
             (pl.col("_i") == 0) | (pl.col("_i") == last) | (pl.col("n_projects") > 0) | (pl.col("amount") != 0)
         )
-    rows = summary.select("step", "amount").to_dicts()
+    else:
+        summary = summary.with_columns(pl.lit(None, pl.Int64).alias("n_projects"))
+    rows = summary.select("step", "amount", "n_projects").to_dicts()
     out, level = [], 0.0
     for i, r in enumerate(rows):
         amount = float(r["amount"] or 0)
+        n = r["n_projects"]
         if i == 0 or i == len(rows) - 1:
-            out.append({"step": r["step"], "lo": 0.0, "hi": amount, "amount": amount, "kind": "total", "order": i})
+            out.append({"step": r["step"], "lo": 0.0, "hi": amount, "amount": amount, "kind": "total", "order": i, "n_projects": n})
             level = amount
         else:
             lo, hi = sorted((level, level + amount))
-            out.append({"step": r["step"], "lo": lo, "hi": hi, "amount": amount, "kind": "up" if amount >= 0 else "down", "order": i})
+            out.append({"step": r["step"], "lo": lo, "hi": hi, "amount": amount, "kind": "up" if amount >= 0 else "down",
+                        "order": i, "n_projects": n})
             level += amount
-    return pl.DataFrame(out, schema={"step": pl.String, "lo": pl.Float64, "hi": pl.Float64, "amount": pl.Float64, "kind": pl.String, "order": pl.Int64})
+    return pl.DataFrame(out, schema={"step": pl.String, "lo": pl.Float64, "hi": pl.Float64, "amount": pl.Float64,
+                                     "kind": pl.String, "order": pl.Int64, "n_projects": pl.Int64})
 
 
 def waterfall(summary: pl.DataFrame, lang: str, unit: str) -> alt.Chart:
-    """Pipeline from last week to this week. ``summary``: step (code), amount (元, signed). Pick: step."""
+    """Pipeline from last week to this week. ``summary``: step (code), amount (元, signed),
+    n_projects. The value axis starts at zero: a 3 % move looks like 3 %, and its size is
+    written on it (the change table beside the chart has every count). Pick: step."""
     steps = waterfall_steps(summary)
-    div = i18n.unit_divisor(unit)
+    div = i18n.unit_divisor(unit, lang)
     steps = steps.with_columns(
         (pl.col("lo") / div).alias("lo"),
         (pl.col("hi") / div).alias("hi"),
         pymap.values(steps, "step", lambda s: i18n.change_label(s, lang), name="label"),
         pymap.values(steps, "amount", lambda v: i18n.fmt_amount(v, lang, unit, signed=True), name="text"),
-        pymap.values(steps, "amount", lambda v: f"{v / div:+,.0f}", name="short"),
+        pymap.values(steps, "amount", lambda v: ("-" if v < 0 else "+") + i18n.amount_digits(v / div, unit, lang), name="short"),
     )
     steps = steps.with_columns(
         pl.when(pl.col("kind") == "total").then(pl.col("short").str.strip_chars_start("+")).otherwise(pl.col("short")).alias("short")
@@ -331,25 +354,51 @@ def waterfall(summary: pl.DataFrame, lang: str, unit: str) -> alt.Chart:
         scale=alt.Scale(domain=["total", "up", "down"], range=[TOTAL, GOOD, BAD]),
         legend=None,
     )
-    # Not from zero: week-on-week moves are a few % of the pipeline and vanish on a 0-based axis.
-    lo_all, hi_all = float(steps.get_column("lo").min() or 0), float(steps.get_column("hi").max() or 0)
-    moves = steps.filter(pl.col("kind") != "total")
-    floor_v = float(moves.get_column("lo").min()) if moves.height else lo_all
-    span = max(hi_all - floor_v, 1.0)
-    domain = [max(0.0, floor_v - span * 0.6), hi_all + span * 0.15]
-    steps = steps.with_columns(pl.col("lo").clip(lower_bound=domain[0]))
     base = alt.Chart(_to_pandas(steps)).encode(
         x=alt.X("label:N", sort=order, title=None, axis=alt.Axis(labelAngle=-30, labelLimit=120, labelOverlap=False))
     )
-    bars = base.mark_bar(width={"band": 0.7}, clip=True).encode(
-        y=alt.Y("lo:Q", title=i18n.unit_suffix(unit, lang), scale=alt.Scale(domain=domain, zero=False, nice=False)),
+    bars = base.mark_bar(width={"band": 0.7}).encode(
+        y=alt.Y("lo:Q", title=i18n.unit_suffix(unit, lang), scale=ZERO),
         y2="hi:Q",
         color=color,
         opacity=_opacity(sel),
-        tooltip=[alt.Tooltip("label:N", title=i18n.t("change", lang)), alt.Tooltip("text:N", title=i18n.t("amount", lang))],
+        tooltip=[alt.Tooltip("label:N", title=i18n.t("change", lang)), alt.Tooltip("text:N", title=i18n.t("amount", lang)),
+                 alt.Tooltip("n_projects:Q", title=i18n.t("n_projects", lang), format=",")],
     ).add_params(sel)
     text = base.mark_text(dy=-7, fontSize=10).encode(y=alt.Y("hi:Q"), text="short:N")
-    return (bars + text).properties(height=320)
+    return (bars + text).properties(height=420)  # beside the change table: about as tall
+
+
+CHANGE_KINDS = ("new", "reappeared", "vanished", "advanced", "fell_back", "won", "lost", "dropped", "completed",
+                "reopened", "pushed_out", "amount_up", "amount_down", "margin_down")  # query `changes`, its order
+
+
+def change_counts(changes: pl.DataFrame) -> pl.DataFrame:
+    """Query ``changes`` (one row per project and change) → one row per change kind, every
+    kind in ``CHANGE_KINDS`` order (0 when nobody had it): n_projects, expected_amount (the
+    sum of the projects' expected amounts: this week's, last week's for a vanished one; 元;
+    null when no project) and amount_delta (the sum of the rows' amount_delta, null when the
+    kind has none: what the change moved, as in the list of changes)."""
+    kinds = pl.DataFrame({"change": list(CHANGE_KINDS)}).with_row_index("_order")
+    got = (
+        changes.group_by("change")
+        .agg(
+            pl.col("project_id").n_unique().alias("n_projects"),
+            pl.col("expected_amount").cast(pl.Float64).sum().alias("expected_amount"),
+            pl.when(pl.col("amount_delta").is_not_null().any())
+            .then(pl.col("amount_delta").cast(pl.Float64).sum()).alias("amount_delta"),
+        )
+    )
+    return (
+        kinds.join(got, on="change", how="left")
+        .sort("_order")
+        .select(
+            "change",
+            pl.col("n_projects").fill_null(0).cast(pl.Int64),
+            "expected_amount",
+            "amount_delta",
+        )
+    )
 
 
 # --------------------------------------------------------------------------- aging
@@ -389,7 +438,7 @@ def aging(counts: pl.DataFrame, lang: str) -> alt.Chart:
         .mark_bar()
         .encode(
             x=alt.X("stage_label:N", sort=order, title=None, axis=alt.Axis(labelAngle=0, labelLimit=160, labelOverlap=False, labelExpr=WRAP_LABEL)),
-            y=alt.Y("n_projects:Q", title=i18n.t("n_projects", lang)),
+            y=alt.Y("n_projects:Q", title=i18n.t("n_projects", lang), scale=ZERO),
             color=alt.Color("bucket_label:N", sort=buckets, scale=alt.Scale(domain=buckets, range=BUCKET_COLORS), title=i18n.t("aging_bucket", lang)),
             order=alt.Order("aging_bucket:N"),
             opacity=_opacity(sel),
@@ -420,7 +469,7 @@ def durations(df: pl.DataFrame, lang: str, *, segment: str | None = None) -> alt
     ]
     if segment:
         tooltip.insert(0, alt.Tooltip(f"{segment}:N", title=i18n.t(segment, lang)))
-    bar = base.mark_bar(color="#6baed6").encode(x=alt.X("median_days:Q", title=y_title), tooltip=tooltip)
+    bar = base.mark_bar(color="#6baed6").encode(x=alt.X("median_days:Q", title=y_title, scale=ZERO), tooltip=tooltip)
     p75 = base.mark_tick(color="#08519c", thickness=2, size=16).encode(x="p75_days:Q", tooltip=tooltip)
     p90 = base.mark_tick(color="#d7301f", thickness=2, size=16).encode(x="p90_days:Q", tooltip=tooltip)
     layered = alt.layer(bar, p75, p90)
@@ -461,7 +510,7 @@ def margin_histogram(bins: pl.DataFrame, lang: str, floor: float) -> alt.Chart:
         .encode(
             x=alt.X("lo:Q", bin="binned", title=i18n.t("margin", lang), axis=alt.Axis(format="%")),
             x2="hi:Q",
-            y=alt.Y("n:Q", title=i18n.t("n_projects", lang)),
+            y=alt.Y("n:Q", title=i18n.t("n_projects", lang), scale=ZERO),
             tooltip=[
                 alt.Tooltip("lo:Q", title=i18n.t("margin", lang) + " ≥", format=".1%"),
                 alt.Tooltip("hi:Q", title=i18n.t("margin", lang) + " <", format=".1%"),
@@ -492,7 +541,7 @@ def margin_by(df: pl.DataFrame, lang: str, *, dim: str, floor: float) -> alt.Cha
     base = alt.Chart(_to_pandas(data))
     margin_bars = base.mark_bar().encode(
         y=y,
-        x=alt.X("margin:Q", title=i18n.t("margin", lang), axis=alt.Axis(format="%")),
+        x=alt.X("margin:Q", title=i18n.t("margin", lang), axis=alt.Axis(format="%"), scale=ZERO),
         color=alt.condition(f"datum.margin < {floor}", alt.value(BAD), alt.value("#4292c6")),
         opacity=_opacity(sel),
         tooltip=tooltip,
@@ -501,7 +550,7 @@ def margin_by(df: pl.DataFrame, lang: str, *, dim: str, floor: float) -> alt.Cha
     median = float(data.get_column("expense_ratio").drop_nulls().median() or 0) if "expense_ratio" in data.columns else 0.0
     expense_bars = base.mark_bar(color="#ff8f00").encode(
         y=alt.Y("segment:N", sort=order, title=None, axis=None),
-        x=alt.X("expense_ratio:Q", title=i18n.t("expense_ratio", lang), axis=alt.Axis(format=".1%")),
+        x=alt.X("expense_ratio:Q", title=i18n.t("expense_ratio", lang), axis=alt.Axis(format=".1%"), scale=ZERO),
         opacity=_opacity(sel),
         tooltip=tooltip,
     )
@@ -604,10 +653,24 @@ def timeline(events: pl.DataFrame, lang: str, end: date | None) -> alt.Chart:
     return alt.layer(bars, marks).properties(height=300)
 
 
+MAX_DATE_TICKS = 8
+
+
+def snapshot_axis(dates: Sequence[date]) -> alt.Axis:
+    """A time axis whose ticks are the snapshot dates themselves (weekly exports fall on a
+    Monday, Vega's own weekly ticks on Sundays): every one, or every k-th (the last always)
+    when there are more than ``MAX_DATE_TICKS``."""
+    ds = sorted({d for d in dates if d is not None})
+    step = max(1, -(-len(ds) // MAX_DATE_TICKS))
+    picked = ds[::-1][::step][::-1]
+    return alt.Axis(format="%m-%d", values=[alt.DateTime(year=d.year, month=d.month, date=d.day) for d in picked],
+                    labelOverlap=False)
+
+
 def history(snapshots: pl.DataFrame, lang: str, unit: str, *, measure: str = "amount") -> alt.Chart:
     """One project across snapshots: ``measure`` "amount" (expected amount, chosen unit),
     "margin" (the margin basis, else the estimated margin) or "sign" (expected sign date)."""
-    div = i18n.unit_divisor(unit)
+    div = i18n.unit_divisor(unit, lang)
     margin_col = "margin" if "margin" in snapshots.columns else "estimated_margin"
     data = snapshots.select(
         pl.col("as_of"),
@@ -615,7 +678,7 @@ def history(snapshots: pl.DataFrame, lang: str, unit: str, *, measure: str = "am
         pl.col(margin_col).cast(pl.Float64).alias("margin"),
         pl.col("expected_sign_on") if "expected_sign_on" in snapshots.columns else pl.lit(None, pl.Date).alias("expected_sign_on"),
     ).sort("as_of")
-    x = alt.X("as_of:T", title=None, axis=alt.Axis(format="%m-%d"))
+    x = alt.X("as_of:T", title=None, axis=snapshot_axis(data.get_column("as_of").to_list()))
     if measure == "sign":  # a sign date pushed out week after week shows as a rising line
         return alt.Chart(_to_pandas(data)).mark_line(point=True, color="#6a51a3", interpolate="step-after").encode(
             x=x, y=alt.Y("expected_sign_on:T", title=None, axis=alt.Axis(format="%Y-%m")),

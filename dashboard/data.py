@@ -3,7 +3,8 @@
 Design (docs/ARCHITECTURE.md, STACK.md gotchas 2–3):
 
 * ``st.cache_resource`` holds one :class:`store.ReadHub` per database path for the whole
-  server. On first start with no database it is created and the demo seeds are loaded.
+  server. On first start with no database it is created and the demo seeds are loaded
+  (marked as demo data; ``PIPELINE_DEMO=0`` starts with an empty database instead).
 * Each script run takes **one** cursor (``open_run``) — a DuckDB connection must never be
   shared between threads, and a cursor pins the file generation the run reads.
 * Query results are cached with ``st.cache_data``, bounded by ``max_entries`` and ``ttl``
@@ -15,6 +16,8 @@ Design (docs/ARCHITECTURE.md, STACK.md gotchas 2–3):
   itself is passed as ``_cur`` (underscore: not hashed; it does not change the result).
 
 Pages call the functions here, which call ``queries.run``; no SQL text lives in the UI.
+A failing query raises here like anywhere else: the pages show it (``_ui.load``), never
+a placeholder.
 """
 
 from __future__ import annotations
@@ -49,10 +52,6 @@ MAX_CHART_ROWS = 50_000
 LARGE_QUERIES = frozenset({"projects", "aging", "margin", "changes", "process_exceptions", "ui_reached", "ui_closed"})
 
 
-class QueryUnavailable(LookupError):
-    """The query module is not shipped (yet): the page shows a note, not a traceback."""
-
-
 @dataclass(frozen=True)
 class Run:
     """What one script run reads through: one cursor, the file generation, access scope."""
@@ -68,14 +67,16 @@ def db_path() -> Path:
 
 
 def _load_seeds_or_create(path: Path) -> None:
-    """First start: the demo data through the real importer; if that fails, an empty
-    database (the pages then point to the Data page) and the reason in the server log."""
-    try:
-        from dashboard import demo
+    """First start: the demo data through the real importer (unless ``PIPELINE_DEMO=0``);
+    if that fails, an empty database (the pages then point to the Data page) and the
+    reason in the server log."""
+    from dashboard import demo
 
-        demo.load_seeds(path)
-    except Exception:  # noqa: BLE001 - a broken seed set must not keep the app from starting
-        logging.getLogger(__name__).exception("could not load the demo data into %s; starting empty", path)
+    if demo.wanted():
+        try:
+            demo.load_seeds(path)
+        except Exception:  # noqa: BLE001 - a broken seed set must not keep the app from starting
+            logging.getLogger(__name__).exception("could not load the demo data into %s; starting empty", path)
     if not path.exists():
         store.ensure_database(path)
 
@@ -127,24 +128,9 @@ def _cached_large(_cur, generation: str, name: str, filters: Filters, extra: tup
     return _query(_cur, name, filters, extra)
 
 
-def available(name: str) -> bool:
-    """Shipped: registered and its .sql file present (while a teammate is still writing a
-    query, its page shows a note instead of a traceback)."""
-    if name not in queries.QUERY_NAMES:
-        return False
-    from queries import runner
-
-    sql_dir = getattr(runner, "SQL_DIR", None)
-    if sql_dir is None or name == "project":
-        return True
-    return (sql_dir / f"{name}.sql").exists()
-
-
 def query(run: Run, name: str, filters: Filters, **extra: Any) -> pl.DataFrame:
     """``queries.run`` through the cache. ``filters.allowed_regions`` is forced to the run's
     scope, so no caller can forget it (and it is in the cache key)."""
-    if not available(name):
-        raise QueryUnavailable(name)
     if filters.allowed_regions != run.allowed_regions:
         filters = dataclasses.replace(filters, allowed_regions=run.allowed_regions)
     key = tuple(sorted(extra.items()))
@@ -157,8 +143,6 @@ def query(run: Run, name: str, filters: Filters, **extra: Any) -> pl.DataFrame:
 
 def snapshots(run: Run) -> list[date]:
     """Snapshot dates the user may see, newest first ([] = empty database)."""
-    if not available("snapshots"):
-        return []
     df = query(run, "snapshots", Filters())
     return sorted((d for d in df.get_column("as_of").to_list() if d is not None), reverse=True)
 
@@ -166,13 +150,18 @@ def snapshots(run: Run) -> list[date]:
 def filter_options(run: Run, as_of: date | None) -> dict[str, list[str]]:
     """Values offered in the region/grade/owner/category pickers (for the snapshot ``as_of``)."""
     out: dict[str, list[str]] = {"region": [], "grade": [], "owner": [], "category": []}
-    if not available("filter_options"):
-        return out
     df = query(run, "filter_options", Filters(as_of=as_of))
     for dim, value in df.select("dimension", "value").iter_rows():
         if dim in out and value is not None and value not in out[dim]:
             out[dim].append(value)
     return out
+
+
+def demo_imports(run: Run) -> pl.DataFrame:
+    """The active demo imports (import_id, as_of, file_name), oldest first; empty when the
+    database holds none (query ``ui_imports``, cached per file generation)."""
+    df = query(run, "ui_imports", Filters())
+    return df.filter(pl.col("is_demo") & (pl.col("status") == "active")).select("import_id", "as_of", "file_name").sort("import_id")
 
 
 @st.cache_data(max_entries=SMALL_ENTRIES, ttl=SMALL_TTL_S, show_spinner=False)
@@ -184,10 +173,6 @@ def _cached_project(_cur, generation: str, project_id: str, filters: Filters) ->
 
 def project_detail(run: Run, project_id: str, filters: Filters) -> dict[str, pl.DataFrame]:
     """snapshots, events, flags of one project (through the cache, access scope forced)."""
-    from queries import runner
-
-    if not hasattr(runner, "project_detail"):
-        raise QueryUnavailable("project")
     filters = dataclasses.replace(filters, allowed_regions=run.allowed_regions)
     return _cached_project(run.cur, run.generation, project_id, filters)
 

@@ -4,15 +4,20 @@ Owns: CSV as UTF-8 with a BOM (so Excel shows Chinese) where every text cell tha
 with ``=``, ``+``, ``-``, ``@`` (or a tab / carriage return) is neutralised with a leading
 apostrophe — project names come from uploads and must never run as formulas; Excel
 workbooks via xlsxwriter with formula/URL interpretation switched off, so text stays text.
+Numbers are written as numbers (never "216" as text), with the number format the page
+shows them in (``formats``), dates as dates, and floats without binary noise (730.9,
+not 730.9000000000001: 15 significant digits, what Excel itself keeps).
 Pure: must not import streamlit (pages render the buttons; this module makes the bytes).
 """
 
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 import polars as pl
 import xlsxwriter
@@ -20,6 +25,9 @@ import xlsxwriter
 from dashboard import pymap
 
 DANGEROUS_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+SIGNIFICANT_DIGITS = 15  # a float's decimal digits that are real (IEEE double): the rest is noise
+# Excel number formats by kind (weekly_pack's summary rows name a kind or give a format).
+KIND_FORMATS = {"int": "#,##0", "pct": "0.0%", "date": "yyyy-mm-dd", "datetime": "yyyy-mm-dd hh:mm", "text": None}
 BOM = "\ufeff"
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CSV_MIME = "text/csv"
@@ -51,9 +59,30 @@ def _flatten(df: pl.DataFrame) -> pl.DataFrame:
     return df.with_columns(pymap.values(df, c, str) for c in nested)
 
 
+def _without_float_noise(df: pl.DataFrame) -> pl.DataFrame:
+    floats = [c for c, dt in df.schema.items() if dt in (pl.Float32, pl.Float64)]
+    return df.with_columns(pl.col(c).round_sig_figs(SIGNIFICANT_DIGITS) for c in floats) if floats else df
+
+
+def clean_number(value: float) -> float:
+    """``value`` to 15 significant digits: 730.9000000000001 -> 730.9."""
+    return float(f"{value:.{SIGNIFICANT_DIGITS}g}")
+
+
+def excel_format(printf: str | None) -> str | None:
+    """A table's printf number format as Excel's: '%,.1f' -> '#,##0.0', '%.0f' -> '0';
+    anything else (or None) -> None (General)."""
+    m = re.fullmatch(r"%(,?)\.(\d)f", printf or "")
+    if not m:
+        return None
+    whole = "#,##0" if m.group(1) else "0"
+    return whole + ("." + "0" * int(m.group(2)) if int(m.group(2)) else "")
+
+
 def to_csv_bytes(df: pl.DataFrame) -> bytes:
-    """UTF-8 with BOM, formula-like text neutralised, column names included (also neutralised)."""
-    df = _neutralised(_flatten(df))
+    """UTF-8 with BOM, formula-like text neutralised, column names included (also
+    neutralised), floats without binary noise."""
+    df = _neutralised(_without_float_noise(_flatten(df)))
     df = df.rename({c: neutralise(c) for c in df.columns if neutralise(c) != c})
     return (BOM + df.write_csv()).encode("utf-8")
 
@@ -70,7 +99,23 @@ def _excel_sheet_name(name: str, used: set[str]) -> str:
     return cleaned
 
 
-def _write_cell(ws, row: int, col: int, value, fmts: dict) -> None:
+class _Formats:
+    """xlsxwriter formats of one workbook, made once per number format."""
+
+    def __init__(self, wb):
+        self.wb = wb
+        self.header = wb.add_format({"bold": True, "bg_color": "#E8EEF7", "border": 1})
+        self._made: dict[str, Any] = {}
+
+    def __call__(self, num_format: str | None):
+        if num_format is None:
+            return None
+        if num_format not in self._made:
+            self._made[num_format] = self.wb.add_format({"num_format": num_format})
+        return self._made[num_format]
+
+
+def _write_cell(ws, row: int, col: int, value, fmts: _Formats, num_format: str | None = None) -> None:
     if value is None:
         ws.write_blank(row, col, None)
     elif isinstance(value, bool):
@@ -80,55 +125,82 @@ def _write_cell(ws, row: int, col: int, value, fmts: dict) -> None:
         if f != f or f in (float("inf"), float("-inf")):  # NaN/inf are not numbers to Excel
             ws.write_blank(row, col, None)
         else:
-            ws.write_number(row, col, f)
+            ws.write_number(row, col, clean_number(f), fmts(num_format))
     elif isinstance(value, datetime):
-        ws.write_datetime(row, col, value, fmts["datetime"])
+        ws.write_datetime(row, col, value, fmts(KIND_FORMATS["datetime"]))
     elif isinstance(value, date):
-        ws.write_datetime(row, col, datetime(value.year, value.month, value.day), fmts["date"])
+        ws.write_datetime(row, col, datetime(value.year, value.month, value.day), fmts(KIND_FORMATS["date"]))
     else:
         ws.write_string(row, col, str(value))  # never a formula, never a URL
 
 
-def to_xlsx_bytes(sheets: Mapping[str, pl.DataFrame]) -> bytes:
-    """One worksheet per frame (name -> frame), header row bold and frozen, text as text."""
-    buf = io.BytesIO()
-    wb = xlsxwriter.Workbook(
+def _new_workbook(buf: io.BytesIO):
+    return xlsxwriter.Workbook(
         buf,
         {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False},
     )
-    fmts = {
-        "header": wb.add_format({"bold": True, "bg_color": "#E8EEF7", "border": 1}),
-        "date": wb.add_format({"num_format": "yyyy-mm-dd"}),
-        "datetime": wb.add_format({"num_format": "yyyy-mm-dd hh:mm"}),
-    }
+
+
+def _write_frame(ws, df: pl.DataFrame, fmts: _Formats, formats: Mapping[str, str | None] | None = None) -> None:
+    """A frame as a sheet: header row bold and frozen, a filter, columns as wide as their
+    text, every cell typed (``formats``: column -> Excel number format)."""
+    df = _flatten(df)
+    formats = formats or {}
+    for c, col in enumerate(df.columns):
+        ws.write_string(0, c, str(col), fmts.header)
+        width = max([len(str(col))] + [len(str(v)) for v in df.get_column(col).head(200).to_list()])
+        ws.set_column(c, c, min(max(width + 2, 8), 50))
+    col_formats = [formats.get(col) for col in df.columns]
+    for r, row in enumerate(df.iter_rows(), start=1):
+        for c, value in enumerate(row):
+            _write_cell(ws, r, c, value, fmts, col_formats[c])
+    ws.freeze_panes(1, 0)
+    if df.width:
+        ws.autofilter(0, 0, max(df.height, 1), df.width - 1)
+
+
+def to_xlsx_bytes(sheets: Mapping[str, pl.DataFrame], formats: Mapping[str, Mapping[str, str | None]] | None = None) -> bytes:
+    """One worksheet per frame (name -> frame), header row bold and frozen, text as text,
+    numbers as numbers (``formats``: sheet name -> column -> Excel number format)."""
+    buf = io.BytesIO()
+    wb = _new_workbook(buf)
+    fmts = _Formats(wb)
     used: set[str] = set()
     for name, df in sheets.items():
         ws = wb.add_worksheet(_excel_sheet_name(name, used))
-        df = _flatten(df)
-        for c, col in enumerate(df.columns):
-            ws.write_string(0, c, str(col), fmts["header"])
-            width = max([len(str(col))] + [len(str(v)) for v in df.get_column(col).head(200).to_list()])
-            ws.set_column(c, c, min(max(width + 2, 8), 50))
-        for r, row in enumerate(df.iter_rows(), start=1):
-            for c, value in enumerate(row):
-                _write_cell(ws, r, c, value, fmts)
-        ws.freeze_panes(1, 0)
-        if df.width:
-            ws.autofilter(0, 0, max(df.height, 1), df.width - 1)
+        _write_frame(ws, df, fmts, (formats or {}).get(name))
     wb.close()
     return buf.getvalue()
 
 
+def _write_pairs(ws, rows: Sequence[tuple[str, Any, str | None]], header: tuple[str, str], fmts: _Formats) -> None:
+    """(label, value, kind or Excel format) rows: each value typed with its own format."""
+    ws.write_string(0, 0, header[0], fmts.header)
+    ws.write_string(0, 1, header[1], fmts.header)
+    for r, (label, value, kind) in enumerate(rows, start=1):
+        ws.write_string(r, 0, str(label))
+        num_format = KIND_FORMATS[kind] if kind in KIND_FORMATS else kind
+        _write_cell(ws, r, 1, value, fmts, num_format)
+    ws.set_column(0, 0, min(max([len(str(h)) for h, *_ in rows] + [len(header[0])]) * 2 + 2, 50))
+    ws.set_column(1, 1, 24)
+    ws.freeze_panes(1, 0)
+
+
 def weekly_pack(
     *,
-    summary: pl.DataFrame,
+    summary: Sequence[tuple[str, Any, str | None]] | pl.DataFrame,
     changes: pl.DataFrame,
     stalled: pl.DataFrame,
     margin_alerts: pl.DataFrame,
     funnel_region_grade: pl.DataFrame,
     sheet_names: Mapping[str, str] | None = None,
+    formats: Mapping[str, Mapping[str, str | None]] | None = None,
+    summary_header: tuple[str, str] = ("Metric", "Value"),
 ) -> bytes:
-    """The one-click workbook for the weekly review: five sheets, already in display form."""
+    """The one-click workbook for the weekly review: five sheets, already in display form.
+    ``summary``: (label, value, kind) rows — kind "int", "pct" (a ratio), "date", "text" or
+    an Excel number format — each value written as what it is; ``formats``: sheet name ->
+    column -> Excel number format for the other sheets."""
     names = {
         "summary": "Summary",
         "changes": "Changes",
@@ -136,15 +208,20 @@ def weekly_pack(
         "margin": "Margin alerts",
         "funnel": "Funnel region x grade",
     } | dict(sheet_names or {})
-    return to_xlsx_bytes(
-        {
-            names["summary"]: summary,
-            names["changes"]: changes,
-            names["stalled"]: stalled,
-            names["margin"]: margin_alerts,
-            names["funnel"]: funnel_region_grade,
-        }
-    )
+    buf = io.BytesIO()
+    wb = _new_workbook(buf)
+    fmts = _Formats(wb)
+    used: set[str] = set()
+    ws = wb.add_worksheet(_excel_sheet_name(names["summary"], used))
+    if isinstance(summary, pl.DataFrame):
+        _write_frame(ws, summary, fmts)
+    else:
+        _write_pairs(ws, summary, summary_header, fmts)
+    for key, df in (("changes", changes), ("stalled", stalled), ("margin", margin_alerts), ("funnel", funnel_region_grade)):
+        ws = wb.add_worksheet(_excel_sheet_name(names[key], used))
+        _write_frame(ws, df, fmts, (formats or {}).get(names[key]))
+    wb.close()
+    return buf.getvalue()
 
 
 def file_stem(*parts: object) -> str:

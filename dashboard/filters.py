@@ -32,6 +32,10 @@ FILTER_KEYS = (KEY_AS_OF, KEY_REGION, KEY_GRADE, KEY_OWNER, KEY_CATEGORY)
 LIST_KEYS = (KEY_REGION, KEY_GRADE, KEY_OWNER, KEY_CATEGORY)
 DEFAULT_LANG = "zh"
 DEFAULT_UNIT = "wan"
+# ?lang= as people type it: the switch writes 中文 / English (its labels), and a link with
+# the code or the name in any case opens the same language.
+LANG_ALIASES = {"zh": "zh", "cn": "zh", "zh-cn": "zh", "chinese": "zh", "中文": "zh",
+                "en": "en", "english": "en"}
 
 
 @dataclass(frozen=True)
@@ -129,7 +133,7 @@ def from_values(
     as_of = parse_date(values.get(KEY_AS_OF))
     if as_of is not None and snapshots is not None and as_of not in set(snapshots):
         as_of = None
-    lang = values.get(KEY_LANG)
+    lang = lang_from(values.get(KEY_LANG))
     unit = values.get(KEY_UNIT)
     return FilterState(
         as_of=as_of,
@@ -140,6 +144,12 @@ def from_values(
         lang=lang if lang in ("zh", "en") else DEFAULT_LANG,
         unit=unit if unit in ("wan", "yuan") else DEFAULT_UNIT,
     )
+
+
+def lang_from(value: Any) -> str | None:
+    """The language a ``?lang=`` value names ("en", "EN", "English", "zh", "中文" …), else None."""
+    values = as_list(value)
+    return LANG_ALIASES.get(values[0].strip().lower()) if values else None
 
 
 def previous_snapshot(snapshots: Sequence[date], as_of: date | None) -> date | None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from datetime import date, datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from dashboard.config import get_config
@@ -33,8 +33,9 @@ STRINGS: dict[str, tuple[str, str]] = {
     # sidebar
     "language": ("Language", "语言"),
     "unit": ("Amounts in", "金额单位"),
-    "unit_help": ("¥10k (万元) = ¥10,000; a figure like ¥17,145 ×10k is ¥171.45 million. ¥ (元) shows whole yuan.",
-                  "1 万元 = 10,000 元。"),
+    "unit_help": ("万元 shows amounts in ¥ millions (¥M; 1 ¥M = 100 万元 = ¥1,000,000); 元 shows whole yuan (¥). "
+                  "The choice stays in the link.",
+                  "1 万元 = 10,000 元。英文界面中“万元”显示为百万元（¥M）。"),
     "filters": ("Filters", "筛选"),
     "as_of": ("Snapshot (as of)", "快照日期"),
     "as_of_help": ("Which weekly export to look at; the comparison uses the one before it.",
@@ -54,9 +55,27 @@ STRINGS: dict[str, tuple[str, str]] = {
     "go_data": ("Go to the Data page", "前往数据导入"),
     "empty_filter": ("No projects match these filters. Widen the filters in the sidebar.",
                      "没有符合筛选条件的项目。请在侧边栏放宽筛选条件。"),
-    "not_ready": ("This analysis is not available yet (query `{name}` is missing).",
-                  "该分析暂不可用（缺少查询 `{name}`）。"),
-    "query_failed": ("This analysis could not be computed. Details:", "该分析计算失败。详情："),
+    "query_failed": ("Could not compute “{what}”. The error is below; the full details are in the server log.",
+                     "无法计算「{what}」。错误见下方；完整信息已记录在服务器日志中。"),
+    "section_failed": ("Not shown: “{what}” could not be computed (the error is shown above).",
+                       "未显示：「{what}」计算失败（错误见上方）。"),
+    # demo data (issue 9, B1)
+    "demo_banner": ("**Demo data** — these figures come from a made-up organisation ({n} demo imports, {first} to "
+                    "{last}), not from your CRM. Your first import of your own exports removes them; or remove them "
+                    "now on the Data page.",
+                    "**演示数据** — 这些数字来自一个虚构的组织（{n} 次演示导入，{first} 至 {last}），不是您的 CRM 数据。"
+                    "首次导入您自己的导出文件时会自动删除演示数据；也可以现在在“数据导入”页面删除。"),
+    "demo_go_data": ("Upload your own exports, or remove the demo data", "上传自己的导出文件，或删除演示数据"),
+    "demo_will_be_removed": ("Importing also removes the demo data ({n} imports, {first} to {last}) in the same step, "
+                             "so the review compares your own snapshots only.",
+                             "导入时会同时删除演示数据（{n} 次导入，{first} 至 {last}），周例会只对比您自己的快照。"),
+    "demo_removed_note": ("The demo data ({n} imports) was removed: the dashboard now shows only your data.",
+                          "已删除演示数据（{n} 次导入）：看板现在只显示您自己的数据。"),
+    "demo_title": ("Demo data", "演示数据"),
+    "demo_remove_help": ("Takes every demo import out in one step; your own imports are not touched.",
+                         "一步删除全部演示导入；不影响您自己的导入。"),
+    "remove_demo": ("Remove the demo data", "删除演示数据"),
+    "is_demo": ("Demo data", "演示数据"),
     "select_hint": ("Select a row to open its project.", "选中一行可打开该项目。"),
     "table_capped": ("Showing the first {shown} of {total} rows, in the order above. The CSV and Excel "
                      "downloads have all {total}; narrow the filters in the sidebar to list fewer.",
@@ -73,11 +92,11 @@ STRINGS: dict[str, tuple[str, str]] = {
     "weekly_caption_first": ("Snapshot {as_of} · first snapshot", "快照 {as_of} · 首期快照"),
     "kpi_open_amount": ("Open pipeline", "在手管道金额"),
     "kpi_open_count": ("Open projects", "在跟项目数"),
-    "kpi_in_progress": ("In progress (incl. implementation)", "进行中（含工程实施）"),
-    "kpi_won": ("Won", "本周赢单"),
-    "kpi_lost": ("Lost/dropped", "本周丢单/放弃"),
+    "kpi_in_progress": ("Projects in progress", "进行中项目"),
+    "kpi_won": ("Won this week", "本周赢单"),
+    "kpi_lost": ("Lost/dropped this week", "本周丢单/放弃"),
     "kpi_win_rate": ("Win rate", "赢单率"),
-    "kpi_stalled": ("Stalled", "停滞项目"),
+    "kpi_stalled": ("Stalled projects", "停滞项目"),
     "kpi_margin_alerts": ("Margin alerts", "毛利预警"),
     "kpi_drill": ("Show the projects behind", "查看明细项目"),
     "waterfall": ("Pipeline: last week → this week", "管道变化：上周 → 本周"),
@@ -89,6 +108,12 @@ STRINGS: dict[str, tuple[str, str]] = {
     "no_stalled": ("No stalled projects. 👍", "没有停滞项目。👍"),
     "no_alerts": ("No margin alerts.", "没有毛利预警。"),
     "no_changes": ("No changes between the two snapshots.", "两期快照之间没有变化。"),
+    "change_counts_title": ("Projects and amounts by kind of change", "各类变化的项目数与金额"),
+    "no_changes_of_kind": ("No project had the selected kind of change.", "没有项目发生所选类型的变化。"),
+    "change_counts_hint": ("Select one or more rows to list only those changes below. Expected amount: the projects' "
+                           "amount this week (last week's for one that vanished); amount change: what the change moved.",
+                           "选中一行或多行，下方只列出这些变化。预计签约金额：这些项目本周的金额（消失的项目取上周）；"
+                           "金额变化：该变化带来的金额变动。"),
     "pack_button": ("Download the weekly review pack (Excel)", "下载周例会资料包（Excel）"),
     "pack_summary": ("Summary", "摘要"),
     "pack_changes": ("Changes", "变化"),
@@ -126,16 +151,19 @@ STRINGS: dict[str, tuple[str, str]] = {
     "win_rate": ("Win rate", "赢单率"),
     "segment_stage_title": ("Conversion by segment × stage", "分维度 × 阶段转化"),
     "stage_projects": ("Projects that reached {stage}", "到达{stage}的项目"),
-    "stage_projects_now": ("Projects now at or past {stage}", "当前处于或已过{stage}的项目"),
     "win_rate_drill": ("Show the closed projects behind the win rate", "查看赢单率所计的已关闭项目"),
     "win_rate_projects": ("Closed projects counted in the win rate ({won} won of {closed} closed)",
                           "赢单率所计的已关闭项目（{closed} 个关闭项目中赢 {won} 个）"),
     "win_rate_line": ("Win rate over closed projects: {rate} ({won} won of {closed} closed)",
                       "已关闭项目赢单率：{rate}（{closed} 个关闭项目中赢 {won} 个）"),
     # aging
-    "aging_title": ("Open projects by stage and days in stage", "在跟项目：阶段与停留天数"),
+    "aging_title": ("Projects in progress by stage and days in stage", "进行中项目：阶段与停留天数"),
+    "in_progress_split": ("In progress = {open} open (the weekly review's “Open projects”) + {won} won and still in "
+                          "implementation (a signed project can stall in delivery too).",
+                          "进行中 = {open} 个在跟项目（即周例会的“在跟项目数”）+ {won} 个已赢单、仍在工程实施的项目"
+                          "（已签约项目也可能在实施中停滞）。"),
     "aging_stalled_only": ("Stalled only", "只看停滞"),
-    "aging_table": ("Open projects (stalled first)", "在跟项目（停滞在前）"),
+    "aging_table": ("Projects in progress (stalled first)", "进行中项目（停滞在前）"),
     "durations_title": ("How long stages take (projects that left the stage)", "各阶段耗时（已离开该阶段的项目）"),
     "durations_by": ("By", "按"),
     "overall": ("Overall", "总体"),
@@ -355,6 +383,36 @@ BUCKET_NAMES = {
 
 DIMENSIONS = ("region", "grade", "owner", "category")
 
+# What each query computes, as a reader names it: a failing query's error says which
+# analysis is missing (tests/test_app_i18n.py: every query has one).
+ANALYSIS_NAMES = {
+    "projects": ("Project list", "项目清单"),
+    "funnel": ("Six-stage funnel", "六阶段漏斗"),
+    "win_rate": ("Win rate", "赢单率"),
+    "aging": ("Stage aging and stalled projects", "阶段停留与停滞项目"),
+    "aging_summary": ("Stage aging summary", "阶段停留汇总"),
+    "stage_durations": ("How long stages take", "各阶段耗时"),
+    "margin": ("Margin checks", "毛利检查"),
+    "margin_summary": ("Margin and sales-expense ratio by segment", "分维度毛利率与销售费用率"),
+    "changes": ("What changed this week", "本周变化"),
+    "changes_summary": ("Pipeline: last week → this week", "管道变化：上周 → 本周"),
+    "process_exceptions": ("Process exceptions", "流程异常"),
+    "project": ("Project detail", "项目详情"),
+    "project_snapshots": ("Project across snapshots", "项目各期快照"),
+    "project_events": ("Project stage events", "项目阶段事件"),
+    "snapshots": ("Snapshot list", "快照列表"),
+    "filter_options": ("Filter choices", "筛选选项"),
+    "ui_imports": ("Import history", "导入历史"),
+    "ui_reached": ("Projects that reached a stage", "到达某阶段的项目"),
+    "ui_closed": ("Closed projects behind the win rate", "赢单率所计的已关闭项目"),
+    "ui_region_grade": ("Funnel by region × customer grade", "区域 × 客户等级"),
+}
+
+
+def analysis_label(query: str, lang: str) -> str:
+    """The analysis a query computes, in words (its name when unknown: still says which)."""
+    return _named(ANALYSIS_NAMES, query, lang)
+
 
 def _pick(pair: tuple[str, str], lang: str) -> str:
     return pair[1] if lang == "zh" else pair[0]
@@ -446,20 +504,47 @@ def _missing(value: Any) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value))
 
 
-def unit_divisor(unit: str) -> int:
-    return 10_000 if unit == "wan" else 1
+# The amount unit switch has two positions (URL values 万元 / 元, the same in both
+# languages, so links keep working): "wan" is the compact unit a reader uses — 万元
+# (10,000 元) in Chinese, ¥ millions (百万元, ¥M) in English, where "×10k" is nobody's
+# unit — and "yuan" is whole yuan in both.
+UNIT_CAPTIONS_EN = {"wan": "¥ millions", "yuan": "¥"}
 
 
-# English has one convention for 万元: the unit is "¥10k" (headers and axes: "Amount (¥10k)")
-# and a figure reads "¥17,145 ×10k" (= ¥171.45 million). Chinese stays 万元 / 元.
-UNIT_CAPTIONS_EN = {"wan": "¥10k", "yuan": "¥"}
+def unit_divisor(unit: str, lang: str) -> int:
+    """元 per displayed unit: 万元 = 10,000 (zh), ¥M = 1,000,000 (en), 元 / ¥ = 1."""
+    if unit != "wan":
+        return 1
+    return 1_000_000 if lang == "en" else 10_000
 
 
 def unit_suffix(unit: str, lang: str) -> str:
     """The unit in a column header or axis title."""
     if unit == "wan":
-        return "万元" if lang == "zh" else "¥10k"
+        return "万元" if lang == "zh" else "¥M"
     return "元" if lang == "zh" else "¥"
+
+
+def table_number_format(unit: str, lang: str) -> str:
+    """printf format of an amount column (already divided by ``unit_divisor``)."""
+    if unit != "wan":
+        return "%,.0f"
+    return "%,.2f" if lang == "en" else "%,.1f"
+
+
+def amount_digits(v: float | Decimal, unit: str, lang: str) -> str:
+    """The digits of an amount already in the displayed unit (no sign, no unit), rounded
+    half up as people do (171.45 -> 171.5): 万元 with one decimal under 1,000 and none above;
+    ¥M with two decimals under 100 and one above; whole yuan."""
+    d = abs(Decimal(str(v)))
+    if unit != "wan":
+        places = 0
+    elif lang == "en":
+        places = 2 if d < 100 else 1
+    else:
+        places = 1 if d < 1000 else 0
+    q = d.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    return f"{q:,.{places}f}"
 
 
 def fmt_int(value: Any, lang: str = "en") -> str:
@@ -469,18 +554,21 @@ def fmt_int(value: Any, lang: str = "en") -> str:
 
 
 def fmt_amount(value: Any, lang: str, unit: str, *, signed: bool = False) -> str:
-    """An amount in 元 shown in the chosen unit: ``1,234.5 万元`` / ``¥1,234.5 ×10k`` /
-    ``12,345,000 元`` / ``¥12,345,000``."""
+    """An amount in 元 shown in the chosen unit: ``1,234.5 万元`` / ``¥12.35M`` /
+    ``12,345,000 元`` / ``¥12,345,000``. An amount that rounds to zero reads ``±0.0 万元``
+    when ``signed`` (a change), never ``+0.0`` or ``-0.0``."""
     if _missing(value):
         return MISSING
-    v = float(Decimal(str(value))) / unit_divisor(unit)
+    v = Decimal(str(value)) / unit_divisor(unit, lang)
+    body = amount_digits(v, unit, lang)
+    zero = not any(ch in "123456789" for ch in body)
     # The sign leads ("-¥12", not "¥-12"): st.metric reads a delta's direction from it.
-    sign = "-" if v < 0 else ("+" if signed and v > 0 else ("±" if signed else ""))
-    v = abs(v)
-    # 万元: one decimal for small amounts, none once the number is long enough to read.
-    body = f"{v:,.1f}" if unit == "wan" and abs(v) < 1000 else f"{v:,.0f}"
+    if zero:
+        sign = "±" if signed else ""
+    else:
+        sign = "-" if v < 0 else ("+" if signed else "")
     if unit == "wan":
-        return f"{sign}{body} 万元" if lang == "zh" else f"{sign}¥{body} ×10k"
+        return f"{sign}{body} 万元" if lang == "zh" else f"{sign}¥{body}M"
     return f"{sign}{body} 元" if lang == "zh" else f"{sign}¥{body}"
 
 

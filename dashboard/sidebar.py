@@ -64,7 +64,14 @@ class Context:
 
 
 def language() -> str:
-    """The language switch (first in the sidebar, before the navigation is built)."""
+    """The language switch (first in the sidebar, before the navigation is built). A link
+    with ``?lang=en`` / ``zh`` (any case; the switch itself writes English / 中文) opens
+    that language: the value is handed to the widget before it is drawn, and the widget
+    then writes its own form into the URL."""
+    raw = st.query_params.get_all(filters.KEY_LANG)
+    wanted = filters.lang_from(raw)
+    if wanted is not None and raw and raw[0] not in LANG_NAMES.values() and filters.KEY_LANG not in st.session_state:
+        st.session_state[filters.KEY_LANG] = wanted
     lang = st.sidebar.radio(
         "Language · 语言",
         options=list(i18n.LANGS),

@@ -2,7 +2,8 @@
 
 Owns: page config, the navigation (st.navigation over app_pages/), the shared sidebar.
 Runs before every page: language switch → navigation (titles in that language) →
-filters (one DuckDB cursor for the run, see dashboard/data.py) → the page.
+filters (one DuckDB cursor for the run, see dashboard/data.py) → the demo-data banner
+(while demo data is loaded) → the page.
 """
 
 import pandas  # noqa: F401  (STACK.md gotcha 4: import before Altair to avoid a first-load race)
@@ -17,6 +18,7 @@ if str(_ROOT) not in sys.path:  # `streamlit run dashboard/streamlit_app.py` wit
 import streamlit as st  # noqa: E402
 
 from dashboard import i18n, sidebar  # noqa: E402
+from dashboard.app_pages import _ui  # noqa: E402
 
 st.set_page_config(page_title="大客户项目管道 · Key-account pipeline", page_icon="📊", layout="wide")
 # st.dataframe's own CSV export does not neutralise formulas in uploaded text; every table
@@ -39,5 +41,7 @@ pages = [
     st.Page("app_pages/weekly.py", title=T("page_weekly"), url_path="weekly", visibility="hidden"),
 ]
 page = st.navigation(pages, position="sidebar")
-sidebar.render(lang)
+ctx = sidebar.render(lang)
+
+_ui.demo_banner(ctx, link=page.url_path != "data")
 page.run()

@@ -7,7 +7,7 @@
 --         $limit integer | null (null = every row; the first N in the order shown)
 -- output: project_id, project_name, region, grade, owner, category, stage, entered_on,
 --         days_in_stage, aging_bucket, limit_days, is_stalled, days_over_limit,
---         expected_amount, status
+--         expected_amount, status, outcome (open, or won: signed and still in implementation)
 -- Definitions: days_in_stage = date_diff('day', entered_on, $as_of) where entered_on is
 --   when this stay in the current stage began (after a fall-back: the fall-back date).
 --   Buckets 0-30, 31-60, 61-90, >90. is_stalled = days_in_stage > limit_days (the grade's
@@ -64,7 +64,8 @@ final as (
         coalesce(days_in_stage > limit_days, false) as is_stalled,
         days_in_stage - limit_days as days_over_limit,
         expected_amount,
-        status
+        status,
+        outcome
     from aged
 )
 

@@ -4,8 +4,8 @@
 --         lists (applied to the project's attributes in $as_of, else in $since);
 --         thresholds: $amount_change_share double, $margin_change_points double
 --         $limit integer | null (null = every row; the first N in the order shown)
--- output: project_id, change, before, after, amount_delta, project_name, region, grade,
---         owner, category, since, as_of
+-- output: project_id, change, before, after, amount_delta, expected_amount, project_name,
+--         region, grade, owner, category, since, as_of
 -- Changes (a project can have several):
 --   new         in $as_of, in no snapshot up to $since
 --   reappeared  in $as_of, not in $since, but in an earlier one
@@ -24,6 +24,8 @@
 -- amount_delta: for amount_up/down the change of expected_amount; for new, reappeared,
 --   reopened, vanished, won, lost, dropped the effect on the open pipeline (the project's
 --   expected amount entering or leaving it; 0 when it was not / is not open); else null.
+-- expected_amount: the project's expected amount in $as_of (in $since for vanished): what
+--   the change is about (the weekly review sums it per kind of change).
 with scoped as (
     select *
     from snapshot_pairs($as_of, $since, $regions, $grades, $owners, $categories, $allowed_regions)
@@ -91,6 +93,7 @@ final as (
                 then case when outcome_before = 'open' then -amount_before else 0 end
             when change in ('amount_up', 'amount_down') then amount_after - amount_before
         end as decimal(38, 2)) as amount_delta,
+        case when change = 'vanished' then amount_before else amount_after end as expected_amount,
         project_name,
         region,
         grade,

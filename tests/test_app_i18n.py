@@ -24,7 +24,7 @@ def test_amounts_in_wan_and_yuan_with_the_sign_first():
     assert i18n.fmt_amount(12_345_678, "zh", "wan") == "1,235 万元"
     assert i18n.fmt_amount(12_345, "zh", "wan") == "1.2 万元"
     assert i18n.fmt_amount(12_345_678, "en", "yuan") == "¥12,345,678"
-    assert i18n.fmt_amount(-7_441_000, "en", "wan", signed=True) == "-¥744.1 ×10k"
+    assert i18n.fmt_amount(-7_441_000, "en", "wan", signed=True) == "-¥7.44M"
     assert i18n.fmt_amount(5_000, "zh", "yuan", signed=True) == "+5,000 元"
     assert i18n.fmt_amount(None, "zh", "wan") == "–"
 
@@ -39,6 +39,12 @@ def test_no_change_reads_plus_minus_zero_not_plus_zero():
     assert i18n.fmt_delta_int(0) == "±0" and i18n.fmt_delta_int(3) == "+3" and i18n.fmt_delta_int(-1) == "-1"
     assert i18n.fmt_points(0.0, "en") == "±0.0 pp" and i18n.fmt_points(1e-17, "zh") == "±0.0 个百分点"
     assert i18n.fmt_amount(0, "zh", "wan", signed=True) == "±0.0 万元"
+    # a change too small for the unit reads as no change, never "+0.0" or "-0.0"
+    assert i18n.fmt_amount(400, "zh", "wan", signed=True) == "±0.0 万元"
+    assert i18n.fmt_amount(-400, "zh", "wan", signed=True) == "±0.0 万元"
+    assert i18n.fmt_amount(-0.4, "en", "yuan", signed=True) == "±¥0"
+    assert i18n.fmt_amount(-400, "zh", "wan") == "0.0 万元"  # not a change: no sign at all
+    assert i18n.fmt_amount(600, "zh", "wan", signed=True) == "+0.1 万元"
 
 
 def test_a_zero_delta_is_grey_without_an_arrow():
@@ -47,6 +53,12 @@ def test_a_zero_delta_is_grey_without_an_arrow():
     assert _ui.metric_delta("±0", True, inverse=True) == {"delta": "±0", "delta_color": "off", "delta_arrow": "off"}
     assert _ui.metric_delta("+1", False, inverse=True) == {"delta": "+1", "delta_color": "inverse"}
     assert _ui.metric_delta(None, False) == {"delta": None}
+    grey = {"delta_color": "off", "delta_arrow": "off"}
+    # without ``zero``: what the reader sees decides — every figure that shows as 0 is grey
+    for shown in ("±0", "±0.0 pp", "±0.0 个百分点", "±0.0 万元", "+0.0 万元", "-¥0.00M", "±¥0"):
+        assert _ui.metric_delta(shown) == {"delta": shown, **grey}, shown
+    for moved in ("+0.1 万元", "-1", "+0.4 pp", "-¥7.44M", "+10"):
+        assert _ui.metric_delta(moved)["delta_color"] == "normal", moved
 
 
 def test_the_vectorised_check_detail_says_the_same_as_the_scalar_one():
@@ -86,9 +98,37 @@ def test_importer_fields_have_names_in_both_languages():
     assert i18n.how_label("alias", "en") == "Known header"
 
 
-def test_english_names_the_10k_unit_one_way_in_figures_headers_and_axes():
-    assert i18n.fmt_amount(171_450_000, "en", "wan") == "¥17,145 ×10k"
-    assert i18n.unit_suffix("wan", "en") == "¥10k" and i18n.unit_suffix("yuan", "en") == "¥"
+def test_english_shows_amounts_in_yuan_millions_where_chinese_keeps_wan():
+    # the same switch position (URL value 万元): 万元 in Chinese, ¥ millions in English
+    assert i18n.fmt_amount(1_744_090_000, "zh", "wan") == "174,409 万元"
+    assert i18n.fmt_amount(1_744_090_000, "en", "wan") == "¥1,744.1M"
+    assert i18n.fmt_amount(171_450_000, "en", "wan") == "¥171.5M"
+    assert i18n.fmt_amount(2_645_000, "en", "wan") == "¥2.65M"  # a project: two decimals under ¥100M
+    assert i18n.unit_divisor("wan", "en") == 1_000_000 and i18n.unit_divisor("wan", "zh") == 10_000
+    assert i18n.unit_divisor("yuan", "en") == i18n.unit_divisor("yuan", "zh") == 1
+    assert i18n.unit_suffix("wan", "en") == "¥M" and i18n.unit_suffix("yuan", "en") == "¥"
     assert i18n.unit_suffix("wan", "zh") == "万元" and i18n.unit_suffix("yuan", "zh") == "元"
     for unit in i18n.UNITS:
-        assert "万" not in i18n.fmt_amount(123_456, "en", unit) and "万" not in i18n.unit_suffix(unit, "en")
+        text = i18n.fmt_amount(123_456, "en", unit)
+        assert "万" not in text and "×10k" not in text and "万" not in i18n.unit_suffix(unit, "en")
+
+
+def test_every_query_names_its_analysis_in_both_languages():
+    import queries
+
+    for name in queries.QUERY_NAMES:
+        en, zh = i18n.analysis_label(name, "en"), i18n.analysis_label(name, "zh")
+        assert en != name and zh != name and en != zh, name
+    assert i18n.t("query_failed", "en", what=i18n.analysis_label("changes", "en")).startswith(
+        "Could not compute “What changed this week”")
+
+
+def test_card_labels_say_the_same_in_both_languages():
+    # 本周赢单 is "won this week", not "won" (ever); the cards are read side by side in a meeting
+    assert i18n.t("kpi_won", "en") == "Won this week" and i18n.t("kpi_won", "zh") == "本周赢单"
+    assert i18n.t("kpi_lost", "en") == "Lost/dropped this week" and i18n.t("kpi_lost", "zh") == "本周丢单/放弃"
+    assert i18n.t("kpi_stalled", "en") == "Stalled projects" and i18n.t("kpi_stalled", "zh") == "停滞项目"
+    for key in ("kpi_open_amount", "kpi_open_count", "kpi_won", "kpi_lost", "kpi_win_rate", "kpi_stalled",
+                "kpi_margin_alerts", "kpi_in_progress"):
+        en, zh = i18n.STRINGS[key]
+        assert ("week" in en.lower()) == ("本周" in zh), key

@@ -1,11 +1,15 @@
 """Chart builders are pure: frames in, Altair charts out, with the selection pages read."""
 
-from datetime import date
+import sys
+from datetime import date, timedelta
+from pathlib import Path
 
 import altair as alt
 import polars as pl
 
 from dashboard import charts
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # the query tests' hand-built world
 
 FUNNEL = pl.DataFrame(
     {
@@ -145,8 +149,10 @@ def test_region_grade_cells_write_the_rate_with_what_it_is_made_of_and_a_dash_wh
     by_cell = {(r["region"], r["grade"]): r for r in cells.iter_rows(named=True)}
     assert by_cell[("华东", "B")]["value_text"] == "33%" and by_cell[("华东", "B")]["sub_text"] == "10/30"
     assert by_cell[("西北", "D")]["value_text"] == "–"  # no closed project: no rate, not 0%
-    amounts = charts.region_grade_cells(REGION_GRADE, "en", "wan", value="open_amount")
+    amounts = charts.region_grade_cells(REGION_GRADE, "zh", "wan", value="open_amount")
     assert amounts.filter(pl.col("grade") == "B").get_column("value_text").to_list() == ["1,235"]  # 万元
+    amounts = charts.region_grade_cells(REGION_GRADE, "en", "wan", value="open_amount")
+    assert amounts.filter(pl.col("grade") == "B").get_column("value_text").to_list() == ["12.35"]  # ¥M
     counts = charts.region_grade_cells(REGION_GRADE, "en", "yuan", value="n_open")
     assert counts.get_column("sub_text").to_list() == ["", "", "", ""]
 
@@ -192,3 +198,140 @@ def test_vega_lite_spec_names_the_data_and_leaves_altair_settings_alone():
     assert alt.theme.active == "default" and alt.data_transformers.active == "default"
     # same content, same name: a rerun with the same data keeps the chart's dataset
     assert set(charts.vega_lite_spec(charts.funnel(FUNNEL.clone(), "zh"))["datasets"]) == names
+
+
+# --------------------------------------------------------------------------- bars read from zero (issue 9, B2)
+
+
+def _bar_value_scales(spec) -> list[tuple[str, dict]]:
+    """Every bar mark's quantitative, unbinned position channel in a spec (layers, concats,
+    facets): (field, its scale)."""
+    found = []
+
+    def walk(node, inherited=None):
+        if isinstance(node, dict):
+            encoding = {**(inherited or {}), **(node.get("encoding") or {})}
+            mark = node.get("mark")
+            mark_type = mark.get("type") if isinstance(mark, dict) else mark
+            if mark_type == "bar":
+                for channel in ("x", "y"):
+                    enc = encoding.get(channel) or {}
+                    if enc.get("type") == "quantitative" and not enc.get("bin"):
+                        found.append((enc.get("field"), enc.get("scale") or {}))
+            for key, value in node.items():
+                if key in ("layer", "hconcat", "vconcat", "concat"):
+                    for child in value:
+                        walk(child, encoding if key == "layer" else None)
+                elif key == "spec":
+                    walk(value)
+    walk(spec)
+    return found
+
+
+def _bar_charts():
+    summary = pl.DataFrame({"step": ["start", "new", "won", "end"], "amount": [1_751_530_000.0, 80_320_000.0, -51_570_000.0, 1_780_280_000.0],
+                            "n_projects": [463, 18, 13, 468]})
+    aging = charts.aging_counts(pl.DataFrame({"stage": ["tender", "proposal"], "aging_bucket": ["0-30", ">90"], "is_stalled": [False, True]}))
+    durations = pl.DataFrame({"stage": ["tender"], "median_days": [10.0], "p75_days": [20.0], "p90_days": [30.0], "n": [5], "owner": ["x"]})
+    by = pl.DataFrame({"owner": ["张伟", "李娜"], "margin": [0.1, -0.3], "expense_ratio": [0.02, 0.01]})
+    return {
+        "funnel": charts.funnel(FUNNEL, "en"),
+        "waterfall": charts.waterfall(summary, "zh", "wan"),
+        "aging": charts.aging(aging, "en"),
+        "durations": charts.durations(durations, "en"),
+        "durations by owner": charts.durations(durations, "en", segment="owner"),
+        "margin histogram": charts.margin_histogram(charts.margin_bins(pl.DataFrame({"margin": [0.3, 0.31, 0.5]})), "en", 0.15),
+        "margin by": charts.margin_by(by, "zh", dim="owner", floor=0.15),
+    }
+
+
+def test_every_bar_chart_reads_its_bars_from_zero():
+    for name, chart in _bar_charts().items():
+        scales = _bar_value_scales(charts.vega_lite_spec(chart, validate=True))
+        assert scales, f"{name}: no bar found (the check would check nothing)"
+        for field, scale in scales:
+            assert scale.get("zero") is True, (name, field, scale)
+            domain = scale.get("domain")
+            assert domain is None or min(domain) <= 0 <= max(domain), (name, field, domain)
+
+
+def test_the_waterfall_draws_a_small_move_to_the_scale_of_the_pipeline():
+    # unfiltered, "New +8,032" must not look taller than the 175,153 it starts from
+    summary = pl.DataFrame({"step": ["start", "new", "end"], "amount": [1_751_530_000.0, 80_320_000.0, 1_831_850_000.0],
+                            "n_projects": [463, 18, 481]})
+    spec = charts.vega_lite_spec(charts.waterfall(summary, "zh", "wan"))
+    [(field, scale)] = _bar_value_scales(spec)
+    assert field == "lo" and scale == {"zero": True}  # no domain cut above zero, no clipping
+    rows = {r["step"]: r for r in spec["datasets"][spec["data"]["name"]].to_dict("records")}
+    assert rows["start"]["lo"] == 0 and rows["start"]["hi"] == 175_153.0
+    assert (rows["new"]["lo"], rows["new"]["hi"]) == (175_153.0, 183_185.0)
+    assert rows["new"]["short"] == "+8,032" and rows["new"]["n_projects"] == 18  # its size written on it
+
+
+def test_project_history_ticks_fall_on_the_snapshot_dates():
+    mondays = [date(2026, 9, 21) + timedelta(days=7 * k) for k in range(3)]
+    snaps = pl.DataFrame({"as_of": mondays, "expected_amount": [1e6, 2e6, 2e6], "estimated_margin": [0.2, 0.1, 0.1]})
+    for measure in ("amount", "margin", "sign"):
+        frame = snaps.with_columns(expected_sign_on=pl.col("as_of")) if measure == "sign" else snaps
+        spec = charts.vega_lite_spec(charts.history(frame, "zh", "wan", measure=measure), validate=True)
+        values = spec["encoding"]["x"]["axis"]["values"]
+        assert [(v["year"], v["month"], v["date"]) for v in values] == [(d.year, d.month, d.day) for d in mondays]
+    eleven = [date(2026, 9, 21) + timedelta(days=7 * k) for k in range(11)]
+    ticks = charts.snapshot_axis(eleven).to_dict()["values"]
+    assert 1 < len(ticks) <= charts.MAX_DATE_TICKS and ticks[-1] == {"year": 2026, "month": 11, "date": 30}
+    assert all(date(t["year"], t["month"], t["date"]).weekday() == 0 for t in ticks)  # Mondays, not Sundays
+
+
+def test_a_heat_map_filtered_to_one_cell_keeps_a_readable_cell():
+    one = REGION_GRADE.filter((pl.col("region") == "华东") & (pl.col("grade") == "A"))
+    spec = charts.region_grade_heatmap(one, "en", "wan", value="win_rate", value_title="Win rate").to_dict()
+    assert spec["height"] >= 190  # Streamlit fits axis, title and legend into it: the cell keeps ~120 px
+    assert spec["width"] <= 300  # one grade: a cell, not a band across the page
+    everything = charts.region_grade_heatmap(REGION_GRADE, "en", "wan", value="win_rate", value_title="Win rate").to_dict()
+    assert "width" not in everything  # several grades: the page's width
+    seg = FUNNEL.with_columns(pl.lit("华东").alias("region"))
+    one_row = charts.heatmap(seg, "en", row="region", value="cumulative_conversion", value_title="c", percent=True).to_dict()
+    assert one_row["height"] >= 150
+
+
+# --------------------------------------------------------------------------- counts and amounts per change (B3)
+
+
+def test_change_counts_give_every_kind_its_projects_and_amounts_worked_out_by_hand():
+    from test_queries_given import AS_OF, _world_snapshots
+    from test_queries_helpers import load
+
+    import queries
+    from dashboard import store
+    from queries import Filters
+
+    con = store.connect_memory()
+    load(con, _world_snapshots())
+    counts = charts.change_counts(queries.run(con, "changes", Filters(as_of=AS_OF)))
+    assert counts.get_column("change").to_list() == list(charts.CHANGE_KINDS)  # every kind, in order
+    got = {r["change"]: (r["n_projects"], r["expected_amount"], r["amount_delta"]) for r in counts.iter_rows(named=True)}
+    # S1 -> S2 (test_queries_given's world): H new 40 000; E vanished (80 000 last week);
+    # A advanced (100 000) and margin down; F lost (150 000, leaves the pipeline); G sign date
+    # pushed out and amount up 60 000 -> 70 000.
+    assert got["new"] == (1, 40_000.0, 40_000.0)
+    assert got["vanished"] == (1, 80_000.0, -80_000.0)
+    assert got["advanced"] == (1, 100_000.0, None)
+    assert got["lost"] == (1, 150_000.0, -150_000.0)
+    assert got["pushed_out"] == (1, 70_000.0, None)
+    assert got["amount_up"] == (1, 70_000.0, 10_000.0)
+    assert got["margin_down"] == (1, 100_000.0, None)
+    for kind in ("reappeared", "fell_back", "won", "dropped", "completed", "reopened", "amount_down"):
+        assert got[kind] == (0, None, None), kind
+
+
+def test_change_counts_sum_several_projects_of_a_kind_and_count_each_once():
+    changes = pl.DataFrame({
+        "project_id": ["P1", "P2", "P3", "P1", "P4"],
+        "change": ["new", "new", "new", "amount_up", "won"],
+        "expected_amount": [25_000.0, None, 5_000.5, 25_000.0, 300_000.0],
+        "amount_delta": [25_000.0, 0.0, 5_000.5, 4_000.0, -300_000.0],
+    })
+    got = {r["change"]: r for r in charts.change_counts(changes).iter_rows(named=True)}
+    assert (got["new"]["n_projects"], got["new"]["expected_amount"], got["new"]["amount_delta"]) == (3, 30_000.5, 30_000.5)
+    assert (got["won"]["n_projects"], got["won"]["amount_delta"]) == (1, -300_000.0)
+    assert got["amount_up"]["amount_delta"] == 4_000.0 and got["lost"]["n_projects"] == 0

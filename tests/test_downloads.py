@@ -106,3 +106,56 @@ def test_both_templates_filled_in_import_cleanly_every_column_recognised():
         assert report.ok, report.messages("en")
         assert [c.canonical for c in report.columns] == list(downloads.TEMPLATE_FIELDS), lang
         assert not report.ignored_columns and report.rows_accepted == 1
+
+
+# --------------------------------------------------------------------------- numbers stay numbers (issue 9, B5)
+
+
+def _cells(blob: bytes, sheet: int = 0):
+    import openpyxl
+
+    wb = openpyxl.load_workbook(io.BytesIO(blob))
+    return wb.worksheets[sheet]
+
+
+def test_the_weekly_pack_summary_holds_numbers_and_dates_with_their_formats_not_text():
+    empty = pl.DataFrame({"x": [1]})
+    summary = [
+        ("快照日期", date(2026, 11, 23), "date"),
+        ("在手管道金额 (万元)", 1_744_090_000 / 10_000, downloads.excel_format("%,.1f")),
+        ("在跟项目数", 216, "int"),
+        ("赢单率", 0.30612244897959184, "pct"),
+        ("区域", "华东, 华北", "text"),
+        ("本周赢单", None, "int"),
+    ]
+    blob = downloads.weekly_pack(summary=summary, changes=empty, stalled=empty, margin_alerts=empty,
+                                 funnel_region_grade=empty, summary_header=("指标", "数值"))
+    ws = _cells(blob)
+    assert (ws["A1"].value, ws["B1"].value) == ("指标", "数值")
+    assert ws["B2"].is_date and ws["B2"].value.date() == date(2026, 11, 23) and ws["B2"].number_format == "yyyy-mm-dd"
+    assert ws["B3"].data_type == "n" and ws["B3"].value == 174_409.0 and ws["B3"].number_format == "#,##0.0"
+    assert ws["B4"].data_type == "n" and ws["B4"].value == 216 and ws["B4"].number_format == "#,##0"  # not the text "216"
+    assert ws["B5"].data_type == "n" and ws["B5"].number_format == "0.0%"
+    assert ws["B6"].data_type == "s" and ws["B6"].value == "华东, 华北"
+    assert ws["B7"].value is None  # missing: blank, not "–"
+
+
+def test_tables_in_excel_keep_the_page_number_formats_and_lose_the_float_noise():
+    df = pl.DataFrame({"金额 (万元)": [730.9000000000001, 0.30000000000000004], "项目数": [1783, 2], "项目": ["a", "b"],
+                       "日期": [date(2026, 11, 23), None]})
+    formats = {"t": {"金额 (万元)": downloads.excel_format("%,.1f"), "项目数": downloads.excel_format("%,.0f")}}
+    ws = _cells(downloads.to_xlsx_bytes({"t": df}, formats))
+    assert ws["A2"].value == 730.9 and ws["A2"].number_format == "#,##0.0"
+    assert ws["A3"].value == 0.3
+    assert ws["B2"].value == 1783 and ws["B2"].number_format == "#,##0"
+    assert ws["D2"].is_date and ws["D2"].number_format == "yyyy-mm-dd"
+    text = downloads.to_csv_bytes(df).decode("utf-8-sig")
+    assert "730.9," in text and "0.3," in text and "0000000" not in text
+
+
+def test_printf_formats_become_excel_formats():
+    assert downloads.excel_format("%,.1f") == "#,##0.0"
+    assert downloads.excel_format("%,.2f") == "#,##0.00"
+    assert downloads.excel_format("%,.0f") == "#,##0"
+    assert downloads.excel_format("%.1f") == "0.0" and downloads.excel_format("%.0f") == "0"
+    assert downloads.excel_format("YYYY-MM-DD") is None and downloads.excel_format(None) is None

@@ -68,3 +68,13 @@ def test_filters_module_does_not_import_streamlit():
     code = "import sys, dashboard.filters, dashboard.i18n, dashboard.charts, dashboard.downloads; print('streamlit' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_a_link_may_name_the_language_by_code_or_by_name_in_any_case():
+    for value in ("en", "EN", " English ", ["english"]):
+        assert filters.lang_from(value) == "en", value
+        assert filters.from_values({"lang": value}).lang == "en"
+    for value in ("zh", "ZH", "中文", "zh-CN", "cn"):
+        assert filters.lang_from(value) == "zh", value
+    assert filters.lang_from("fr") is None and filters.lang_from(None) is None and filters.lang_from([]) is None
+    assert filters.from_values({"lang": "fr"}).lang == filters.DEFAULT_LANG

@@ -6,17 +6,20 @@ entry script lists these files in ``st.navigation`` instead.
 Widget keys (stable: AppTest finds widgets by them; in the browser every keyed element
 carries the CSS class ``st-key-<key>``). The sidebar keys are also the URL parameters.
 
-* sidebar (every page): ``lang`` (radio 中文/English; URL value ``中文``/``English``),
+* sidebar (every page): ``lang`` (radio 中文/English; URL value ``中文``/``English``; a
+  link may also say ``en``/``zh`` in any case),
   ``unit`` (radio 万元/元), ``as_of`` (selectbox, ISO dates, newest first), ``region``,
   ``grade``, ``owner``, ``category`` (multiselects). Project page URL: ``?project=ID``.
 * every table with project rows: selecting a row opens the project; its downloads are
   ``<table key>_csv`` and ``<table key>_xlsx``.
+* every page, while demo data is loaded: the demo banner (st.warning) and, except on the
+  Data page, a link to it.
 * weekly (url ``/``): ``weekly_pack`` (review pack download), ``weekly_kpis`` (figures),
   ``weekly_drill`` (pills: open/won/lost/win_rate/stalled/margin) → ``weekly_drill_<kind>_table``
-  (win_rate: the closed projects the rate counts),
-  ``weekly_waterfall`` (chart; a bar → ``weekly_drill_change_table``),
-  ``weekly_stalled_table``, ``weekly_margin_table``, ``weekly_change_kinds`` (pills),
-  ``weekly_changes_table``.
+  (win_rate: the closed projects the rate counts), ``weekly_stalled_table``,
+  ``weekly_margin_table``, ``weekly_waterfall`` (chart; a bar → ``weekly_drill_change_table``),
+  ``weekly_change_counts`` (every kind of change: projects and amounts; rows multi-select →
+  ``weekly_changes_table`` lists only those kinds), ``weekly_changes_table``.
 * funnel (``/funnel``): ``funnel_win_rate_drill`` (toggle → ``funnel_closed_table``, the
   closed projects the win rate counts), ``funnel_chart`` (a bar → ``funnel_projects_table``),
   ``funnel_table``, ``funnel_rg_metric`` (segmented: win_rate/reached_rate/n_open/open_amount),
@@ -31,7 +34,7 @@ carries the CSS class ``st-key-<key>``). The sidebar keys are also the URL param
 * project (``/project?project=ID``): ``project_pick`` (text input), ``project_timeline``,
   ``project_history_amount`` / ``_margin`` / ``_sign``, ``project_flags``,
   ``project_snapshots``, ``project_events``.
-* data (``/data``): the uploader ``data_upload_<n>`` (n grows after each import: find it by
+* data (``/data``): ``data_remove_demo`` (while demo data is loaded), the uploader ``data_upload_<n>`` (n grows after each import: find it by
   ``[data-testid="stFileUploader"]``), one ``data_file_<i>`` container per file with
   ``data_asof_<sha10>`` (date), ``data_mapping_pick_<sha10>``, the mapping form
   ``data_mapping_form_<sha10>`` (``data_map_col_<sha10>_<j>``, ``data_map_stage_<sha10>_<j>``,

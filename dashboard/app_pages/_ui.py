@@ -1,5 +1,7 @@
-"""Small UI pieces every page shares: guards, loading with friendly errors, localised
-tables with our own (escaped) downloads, selection → project page.
+"""Small UI pieces every page shares: guards, loading (a failing query is shown as an
+error naming the analysis, its traceback logged — never hidden), the demo-data banner,
+localised tables sized to their rows with our own (escaped) downloads, selection →
+project page.
 
 Text from uploads (project names, customers, owners …) only ever reaches the screen
 through ``st.dataframe``/``st.text``/widget labels Streamlit escapes — never through
@@ -8,6 +10,7 @@ through ``st.dataframe``/``st.text``/widget labels Streamlit escapes — never t
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -58,6 +61,12 @@ DAY_COLUMNS = {"median_days", "p75_days", "p90_days", "days_in_stage", "limit_da
 # nobody to scroll through (bench/results/ui.md).
 MAX_TABLE_ROWS = 1_000
 STAGE_COLUMNS = {"stage", "furthest_stage", "previous_stage", "from_stage", "to_stage", "current_stage"}
+CHECKBOX_COLUMNS = {"is_stalled", "is_demo"}
+# st.dataframe's row and header height (px): a table is drawn as tall as its rows, up to
+# the height its page allows, never with blank rows under a short list.
+ROW_PX = 35
+
+log = logging.getLogger("dashboard.pages")
 
 
 # --------------------------------------------------------------------------- guards and loading
@@ -80,22 +89,44 @@ def problem(message: str, detail: str | None = None, *, level: str = "warning") 
 
 
 def load(ctx: Context, name: str, filters=None, **extra: Any) -> pl.DataFrame | None:
-    """Run a query through the cache; on a missing or failing query show a note, return None."""
+    """Run a query through the cache. When it fails, say so where the analysis would be (an
+    error naming it, in the user's language, with the error's first line) and log the
+    traceback; return None so the rest of the page still renders."""
     try:
         return data.query(ctx.run, name, filters if filters is not None else ctx.filters(), **extra)
-    except data.QueryUnavailable:
-        st.info(ctx.t("not_ready", name=name))
-    except Exception as exc:  # a broken query must not take the whole page down
-        problem(ctx.t("query_failed"), f"{type(exc).__name__}: {exc}")
+    except Exception as exc:  # a broken query must not take the whole page down, nor hide
+        failed(ctx, name, exc)
     return None
 
 
-def quiet_load(ctx: Context, name: str, filters=None, **extra: Any) -> pl.DataFrame | None:
-    """Like load() but silent: for optional extras (a KPI that needs a query still missing)."""
+def failed(ctx: Context, name: str, exc: BaseException) -> None:
+    """A failing analysis, shown and logged (the traceback goes to the server log)."""
+    what = i18n.analysis_label(name, ctx.lang)
+    log.error("query %r failed (as_of=%s)", name, ctx.as_of, exc_info=exc)
+    first = (str(exc).strip().splitlines() or [""])[0]
+    problem(ctx.t("query_failed", what=what), f"{type(exc).__name__}: {first}"[:300], level="error")
+
+
+def not_shown(ctx: Context, name: str) -> None:
+    """A section whose analysis failed above: a short error in its place (the full one, with
+    the reason, is where it was loaded)."""
+    st.error(ctx.t("section_failed", what=i18n.analysis_label(name, ctx.lang)), icon=":material/error:")
+
+
+def demo_banner(ctx: Context, *, link: bool = True) -> None:
+    """While demo data is loaded, every page says so at the top (issue 9, B1)."""
     try:
-        return data.query(ctx.run, name, filters if filters is not None else ctx.filters(), **extra)
-    except Exception:
-        return None
+        demo = data.demo_imports(ctx.run)
+    except Exception as exc:  # the banner must not take the page down either
+        failed(ctx, "ui_imports", exc)
+        return
+    if demo.height == 0:
+        return
+    dates = demo.get_column("as_of").drop_nulls()
+    st.warning(ctx.t("demo_banner", n=demo.height, first=i18n.fmt_date(dates.min(), ctx.lang),
+                     last=i18n.fmt_date(dates.max(), ctx.lang)), icon=":material/science:")
+    if link:
+        st.page_link(PAGE_FILES["data"], label=ctx.t("demo_go_data"), icon=":material/upload_file:")
 
 
 # --------------------------------------------------------------------------- display frames
@@ -124,7 +155,7 @@ def localise(ctx: Context, df: pl.DataFrame, columns: Sequence[str] | None = Non
     exprs = []
     config: dict[str, Any] = {}
     renames: dict[str, str] = {}
-    divisor = i18n.unit_divisor(unit)
+    divisor = i18n.unit_divisor(unit, lang)
     for c, dt in df.schema.items():
         header = i18n.t(c, lang) if c in i18n.STRINGS else c
         if c in STAGE_COLUMNS:
@@ -138,7 +169,7 @@ def localise(ctx: Context, df: pl.DataFrame, columns: Sequence[str] | None = Non
         elif c in AMOUNT_COLUMNS and dt.is_numeric():
             exprs.append((pl.col(c).cast(pl.Float64) / divisor).alias(c))
             header = f"{header} ({i18n.unit_suffix(unit, lang)})"
-            config[header] = st.column_config.NumberColumn(header, format="%,.1f" if unit == "wan" else "%,.0f")
+            config[header] = st.column_config.NumberColumn(header, format=i18n.table_number_format(unit, lang))
         elif c in RATIO_COLUMNS and dt.is_numeric():
             exprs.append((pl.col(c).cast(pl.Float64) * 100).alias(c))
             header = f"{header} (%)"
@@ -151,7 +182,7 @@ def localise(ctx: Context, df: pl.DataFrame, columns: Sequence[str] | None = Non
             config[header] = st.column_config.DateColumn(header, format="YYYY-MM-DD")
         elif c == "project_name":  # long names: don't let them push the figures off screen
             config[header] = st.column_config.TextColumn(header, width="medium")
-        elif c == "is_stalled":
+        elif c in CHECKBOX_COLUMNS:
             config[header] = st.column_config.CheckboxColumn(header)
         renames[c] = header
     if exprs:
@@ -180,11 +211,15 @@ def _change_values(df: pl.DataFrame, col: str, lang: str, unit: str) -> pl.Expr:
     )
 
 
-def metric_delta(text: str | None, zero: bool, *, inverse: bool = False) -> dict[str, Any]:
+def metric_delta(text: str | None, zero: bool | None = None, *, inverse: bool = False) -> dict[str, Any]:
     """st.metric's delta arguments: no change reads grey without an arrow ("±0"), not as a
-    red/green "↑ +0"; otherwise green up (red up when ``inverse``: more stalled is worse)."""
+    red/green "↑ +0"; otherwise green up (red up when ``inverse``: more stalled is worse).
+    ``zero`` None: the change is zero when its text shows no digit but 0 ("±0.0 pp",
+    "+0.0 万元": what the reader sees is what decides)."""
     if text is None:
         return {"delta": None}
+    if zero is None:
+        zero = not any(ch in "123456789" for ch in text)
     if zero:
         return {"delta": text, "delta_color": "off", "delta_arrow": "off"}
     return {"delta": text, "delta_color": "inverse" if inverse else "normal"}
@@ -193,26 +228,49 @@ def metric_delta(text: str | None, zero: bool, *, inverse: bool = False) -> dict
 # --------------------------------------------------------------------------- tables and downloads
 
 
+def fit_height(n_rows: int, max_px: int) -> int:
+    """The height (px) that shows a header and ``n_rows`` rows, at most ``max_px`` (then it scrolls)."""
+    return min(max_px, (max(n_rows, 1) + 1) * ROW_PX + 3)
+
+
 def dataframe(df: pl.DataFrame, **kwargs: Any):
     """st.dataframe as every page shows a table: a missing value reads ``i18n.MISSING`` (not
-    Streamlit's "None") in both languages, no index, full width."""
+    Streamlit's "None") in both languages, no index, full width; a height in px is the
+    most it may take (a short table is drawn as tall as its rows, no blank rows)."""
+    if isinstance(kwargs.get("height"), int):
+        kwargs["height"] = fit_height(df.height, kwargs["height"])
     kwargs.setdefault("hide_index", True)
     kwargs.setdefault("width", "stretch")
     return st.dataframe(df, placeholder=i18n.MISSING, **kwargs)
 
 
-def download_buttons(ctx: Context, df: pl.DataFrame | Callable[[], pl.DataFrame], stem: str, key: str) -> None:
+def number_formats(config: dict) -> dict[str, str | None]:
+    """A table's column_config (``localise``) as Excel number formats, header -> format: the
+    Excel download shows the numbers as the page does, as numbers."""
+    out = {}
+    for header, cfg in (config or {}).items():
+        type_config = (cfg or {}).get("type_config") or {}
+        if type_config.get("type") == "number":
+            out[header] = downloads.excel_format(type_config.get("format"))
+    return out
+
+
+def download_buttons(ctx: Context, df: pl.DataFrame | Callable[[], pl.DataFrame], stem: str, key: str,
+                     config: dict | None = None) -> None:
     """Our CSV (BOM, formulas neutralised) and Excel, replacing st.dataframe's own export.
-    ``df`` may be a function making the frame: it then runs only when a button is clicked."""
+    ``df`` may be a function making the frame: it then runs only when a button is clicked.
+    ``config``: the table's column_config, for the Excel number formats."""
     name = downloads.file_stem(stem, ctx.as_of)
     frame = df if callable(df) else (lambda: df)
+    formats = {stem[:31]: number_formats(config)} if config else None
     row = st.container(horizontal=True, gap="small")
     row.download_button(
         ctx.t("download_csv"), data=lambda: downloads.to_csv_bytes(frame()), file_name=f"{name}.csv",
         mime=downloads.CSV_MIME, key=f"{key}_csv", icon=":material/download:", on_click="ignore",
     )
     row.download_button(
-        ctx.t("download_xlsx"), data=lambda: downloads.to_xlsx_bytes({stem[:31]: frame()}), file_name=f"{name}.xlsx",
+        ctx.t("download_xlsx"), data=lambda: downloads.to_xlsx_bytes({stem[:31]: frame()}, formats),
+        file_name=f"{name}.xlsx",
         mime=downloads.XLSX_MIME, key=f"{key}_xlsx", icon=":material/table:", on_click="ignore",
     )
 
@@ -230,7 +288,8 @@ def project_table(
     widths: dict[str, int | str] | None = None,
 ) -> None:
     """A localised table of at most ``MAX_TABLE_ROWS`` rows (the downloads have them all);
-    selecting a row opens that project's page. ``hide_id`` keeps the project number out of
+    selecting a row opens that project's page. ``height`` in px: the most it may take
+    (``dataframe``: fitted to its rows). ``hide_id`` keeps the project number out of
     sight (narrow spots) but in the downloads. ``widths``: column (code name) → pixels or
     "small"/"medium"/"large", for tables in a narrow spot."""
     if df is None:
@@ -262,7 +321,7 @@ def project_table(
         st.caption(ctx.t("table_capped", shown=i18n.fmt_int(MAX_TABLE_ROWS), total=i18n.fmt_int(total)))
     if download and total:
         everything = shown if total == shown.height else (lambda: localise(ctx, df, columns)[0])
-        download_buttons(ctx, everything, stem or key, key)
+        download_buttons(ctx, everything, stem or key, key, config)
 
 
 def open_project(ctx: Context, project_id: str) -> None:
@@ -293,10 +352,12 @@ def chart(builder: str, *args: Any, key: str, param: str | None = None, **kwargs
     """Draw ``dashboard.charts.<builder>(*args, **kwargs)`` (its spec cached, see
     ``data.chart_spec``); when the chart has a point selection ``param``, return the picks."""
     spec = data.chart_spec(builder, *args, **kwargs)
+    # A builder that fixes its width (a map of a few cells) is drawn at it, not stretched.
+    width = "content" if isinstance(spec.get("width"), int) else "stretch"
     if param is None:
-        st.vega_lite_chart(spec, width="stretch", key=key)
+        st.vega_lite_chart(spec, width=width, key=key)
         return []
-    event = st.vega_lite_chart(spec, width="stretch", key=key, on_select="rerun", selection_mode=param)
+    event = st.vega_lite_chart(spec, width=width, key=key, on_select="rerun", selection_mode=param)
     return selection(event, param)
 
 

@@ -1,6 +1,8 @@
 """Data: upload CRM exports through the browser, see each file's validation report before
 anything is written, correct its as-of date, map unknown columns / stage names (saved and
 reused for the next file like it), commit; the import history with removal; blank templates.
+While demo data is loaded, the page says before the import that importing removes it (in
+the same transaction), and offers to remove it in one click.
 
 Everything from the file (names, headers, values, messages quoting them) is shown through
 st.dataframe / st.text, never Markdown or HTML. The importer runs in a child process
@@ -36,6 +38,12 @@ _FLASH = "_data_flash"
 _UPLOADER_GEN = "_data_uploader_gen"
 MAPPING_DIR = data.db_path().parent / "mappings"
 NO_MAPPING = "—"
+
+demo = data.demo_imports(ctx.run)
+demo_first = demo_last = None
+if demo.height:
+    _dates = demo.get_column("as_of").drop_nulls()
+    demo_first, demo_last = i18n.fmt_date(_dates.min(), lang), i18n.fmt_date(_dates.max(), lang)
 
 flash = st.session_state.pop(_FLASH, None)
 if flash:
@@ -252,6 +260,9 @@ else:
         del cache[key]
     if prepared:
         all_ok = all(p.ok for p in prepared)
+        if all_ok and demo.height:  # said before the user confirms (ingest.commit removes it)
+            st.warning(ctx.t("demo_will_be_removed", n=demo.height, first=demo_first, last=demo_last),
+                       icon=":material/science:")
         if st.button(ctx.t("commit"), type="primary", disabled=not all_ok, key="data_commit", icon=":material/database_upload:"):
             progress = st.progress(0.0, text=ctx.t("progress_writing"))
             try:
@@ -261,25 +272,45 @@ else:
                 _ui.problem(ctx.t("commit_failed"), str(exc), level="error")
             else:
                 progress.progress(1.0)
-                st.session_state[_FLASH] = ("ok", ctx.t("commit_done", n=len(results)), None)
+                removed = results[0].demo_removed if results else []
+                done = ctx.t("commit_done", n=len(results))
+                if removed:
+                    done += " " + ctx.t("demo_removed_note", n=len(removed))
+                st.session_state[_FLASH] = ("ok", done, None)
                 st.session_state[_UPLOADER_GEN] = gen + 1  # a fresh, empty uploader
                 st.session_state.pop(_PREPARED, None)
-                show_snapshot_after_import(ctx.as_of, [r.as_of for r in results])
+                # With the demo gone, the snapshot shown may have gone too: show the newest import.
+                show_snapshot_after_import(None if removed else ctx.as_of, [r.as_of for r in results])
                 st.rerun()
+
+# --------------------------------------------------------------------------- demo data
+if demo.height and ingest is not None:
+    st.divider()
+    st.subheader(ctx.t("demo_title"))
+    st.caption(ctx.t("demo_remove_help"))
+    if st.button(ctx.t("remove_demo"), key="data_remove_demo", icon=":material/delete:"):
+        try:
+            removed = ingest.remove_imports(data.db_path(), demo.get_column("import_id").to_list())
+        except Exception as exc:  # busy, or a real import removed it meanwhile: say so
+            _ui.problem(ctx.t("commit_failed"), str(exc), level="error")
+        else:
+            st.session_state[_FLASH] = ("ok", ctx.t("demo_removed_note", n=len(removed)), None)
+            st.rerun()
 
 # --------------------------------------------------------------------------- history
 st.divider()
 st.subheader(ctx.t("history_title"))
-history = _ui.quiet_load(ctx, "ui_imports", ctx.filters())
-if history is None or history.height == 0:
+history = _ui.load(ctx, "ui_imports", ctx.filters())
+if history is not None and history.height == 0:
     st.info(ctx.t("no_imports"))
-else:
+elif history is not None:
     shown = history.select(
-        "import_id", "file_name", "kind", "sheet", "as_of", "rows_accepted", "rows_skipped", "imported_at", "status"
+        "import_id", "file_name", "kind", "sheet", "as_of", "rows_accepted", "rows_skipped", "imported_at", "status",
+        "is_demo",
     )
     table, config = _ui.localise(ctx, shown)
-    _ui.dataframe(table, column_config=config, height=300, key="data_history")
-    _ui.download_buttons(ctx, table, "imports", "data_history")
+    _ui.dataframe(table, column_config=config, height=500, key="data_history")
+    _ui.download_buttons(ctx, table, "imports", "data_history", config)
     active = history.filter(pl.col("status") == "active")
     if ingest is not None and active.height:
         with st.expander(ctx.t("remove_import")):

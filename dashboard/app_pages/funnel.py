@@ -27,7 +27,7 @@ if funnel is None or _ui.empty_result(ctx, funnel) or int(funnel.get_column("rea
     st.stop()
 
 st.subheader(ctx.t("funnel_title"))
-wr = _ui.quiet_load(ctx, "win_rate", ctx.filters(since=None))
+wr = _ui.load(ctx, "win_rate", ctx.filters(since=None))
 if wr is not None and wr.height:
     w = wr.row(0, named=True)
     rate_text = i18n.fmt_pct(w.get("win_rate"), lang)
@@ -96,14 +96,10 @@ metric = metric or "cumulative_conversion"
 seg = _ui.load(ctx, "funnel", f, by=by)
 cell = None
 if seg is not None and seg.height:
-    seg_col = by if by in seg.columns else ("segment" if "segment" in seg.columns else None)
-    if seg_col is None:
-        _ui.problem(ctx.t("query_failed"), f"funnel by {by}: no segment column")
-    else:
-        seg = seg.rename({seg_col: by}) if seg_col != by else seg
-        cells = _ui.chart("heatmap", seg, lang, row=by, value=metric, value_title=ctx.t(metric),
-                          percent=metric != "reached", key="funnel_heatmap", param=charts.PICK)
-        cell = cells[0] if cells else None
+    seg = seg.rename({"segment": by})
+    cells = _ui.chart("heatmap", seg, lang, row=by, value=metric, value_title=ctx.t(metric),
+                      percent=metric != "reached", key="funnel_heatmap", param=charts.PICK)
+    cell = cells[0] if cells else None
 
 # --------------------------------------------------------------------------- projects behind a pick
 if picked_stage or cell:
@@ -113,19 +109,9 @@ if picked_stage or cell:
     if segment is not None:
         key = {"region": "regions", "grade": "grades", "owner": "owners", "category": "categories"}[by]
         extra_filter[key] = (segment,)
-    exact = _ui.data.available("ui_reached")
-    projects = _ui.load(ctx, "ui_reached", ctx.filters(**extra_filter), stage=stage) if exact else None
-    if projects is None:
-        # Until a dedicated query exists: projects whose current stage is at least the stage.
-        base = _ui.load(ctx, "projects", ctx.filters(**extra_filter))
-        if base is not None:
-            order = {s.code: s.order for s in _ui.i18n.get_config().stages}
-            col = "furthest_stage" if "furthest_stage" in base.columns else "stage"
-            projects = base.filter(pl.col(col).replace_strict(order, default=0) >= order.get(stage, 0))
+    projects = _ui.load(ctx, "ui_reached", ctx.filters(**extra_filter), stage=stage)
     label = i18n.stage_label(stage, lang)
-    # Without a per-project "furthest stage" query the list is the projects whose current
-    # stage is at or past the stage (a project that fell back below it is not listed): say so.
-    st.subheader(ctx.t("stage_projects" if exact else "stage_projects_now", stage=label))
+    st.subheader(ctx.t("stage_projects", stage=label))
     if segment is not None:  # a region/owner name comes from the data: plain text only
         st.text(f"{ctx.t(by)}: {segment}")
     if projects is not None and not _ui.empty_result(ctx, projects):

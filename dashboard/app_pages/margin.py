@@ -32,11 +32,9 @@ dim = dim or "owner"
 by = _ui.load(ctx, "margin_summary", by=dim)
 segment = None
 if by is not None and by.height:
-    seg_col = dim if dim in by.columns else ("segment" if "segment" in by.columns else None)
-    if seg_col:
-        by = by.rename({seg_col: dim}) if seg_col != dim else by
-        picks = _ui.chart("margin_by", by, lang, dim=dim, floor=floor, key="margin_by_chart", param=charts.PICK)
-        segment = picks[0].get("segment") if picks else None
+    by = by.rename({"segment": dim})
+    picks = _ui.chart("margin_by", by, lang, dim=dim, floor=floor, key="margin_by_chart", param=charts.PICK)
+    segment = picks[0].get("segment") if picks else None
 
 # --------------------------------------------------------------------------- failed checks
 st.subheader(ctx.t("checks_title"))
@@ -58,8 +56,8 @@ if checks is not None:
         st.success(ctx.t("no_alerts"))
     else:
         _ui.project_table(ctx, shown, key="margin_table", stem="margin-checks", height=420,
-                          columns=["project_id", "project_name", "region", "grade", "owner", "category", "check",
-                                   "severity", "margin", "detail"])
+                          columns=["project_id", "project_name", "check", "severity", "margin", "owner", "region",
+                                   "grade", "category", "detail"])
 
 # --------------------------------------------------------------------------- distribution
 st.subheader(ctx.t("margin_dist"))

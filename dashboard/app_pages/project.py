@@ -40,11 +40,8 @@ if not project_id:
 scope = ctx.filters(regions=(), grades=(), owners=(), categories=())
 try:
     detail = data.project_detail(ctx.run, project_id, scope)
-except data.QueryUnavailable:
-    st.info(ctx.t("not_ready", name="project"))
-    st.stop()
-except Exception as exc:  # a broken query must not take the page down
-    _ui.problem(ctx.t("query_failed"), f"{type(exc).__name__}: {exc}")
+except Exception as exc:  # shown and logged; nothing else on this page works without it
+    _ui.failed(ctx, "project", exc)
     st.stop()
 
 snaps, events, flags = detail["snapshots"], detail["events"], detail["flags"]
@@ -76,7 +73,7 @@ def _delta_amount(col: str) -> str | None:
     if prev is None or row.get(col) is None or prev.get(col) is None:
         return None
     diff = float(row[col]) - float(prev[col])
-    return i18n.fmt_amount(diff, lang, unit, signed=True) if diff else None
+    return i18n.fmt_amount(diff, lang, unit, signed=True) if diff else None  # "±0.0 万元" when it rounds away
 
 
 margin_now = row.get("margin") if row.get("margin") is not None else row.get("estimated_margin")
@@ -89,7 +86,7 @@ for label, value, delta in (
     (ctx.t("expected_sign_on"), i18n.fmt_date(row.get("expected_sign_on"), lang), None),
     (ctx.t("as_of_col"), i18n.fmt_date(row.get("as_of"), lang), None),
 ):
-    next(fig_cols).metric(label, value, delta=delta)
+    next(fig_cols).metric(label, value, **_ui.metric_delta(delta))  # a change that shows as 0: grey, no arrow
 
 left, right = st.columns(2)
 with left:

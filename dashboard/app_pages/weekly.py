@@ -1,6 +1,8 @@
 """Weekly review (home): headline figures with the change since the previous snapshot, the
-pipeline waterfall, stalled projects and margin alerts that need a decision, the week's
-changes, and the one-click review pack. Every figure and bar drills down to its projects.
+stalled projects and margin alerts that need a decision, what changed (the pipeline
+waterfall beside every kind of change with its count and amounts, then the changes
+themselves), and the one-click review pack. Every figure, bar and count drills down to its
+projects. A failing query is said at the top and in its section; the rest renders.
 """
 
 from __future__ import annotations
@@ -31,28 +33,29 @@ prev_f = ctx.filters(as_of=ctx.since, since=None) if ctx.since else None
 # Open pipeline now and a week ago: the waterfall's own start/end rows (same definition as
 # the bars, and no 100k-row project list just for two sums). The project list is loaded
 # only for the first snapshot, an apparently empty selection, or the "open" drill-down.
-summary = _ui.quiet_load(ctx, "changes_summary", now_f) if ctx.since else None
+# A query that fails is said here, at the top (an error naming the analysis, _ui.load);
+# the figures it feeds read "–" and its section says it is not shown; the rest renders.
+summary = _ui.load(ctx, "changes_summary", now_f) if ctx.since else None
 ends = {} if summary is None else {r["step"]: r for r in summary.iter_rows(named=True) if r["step"] in ("start", "end")}
 projects = None
+amount_now = count_now = amount_prev = count_prev = None
 if len(ends) == 2:
     amount_now, count_now = float(ends["end"]["amount"] or 0), int(ends["end"]["n_projects"] or 0)
     amount_prev, count_prev = float(ends["start"]["amount"] or 0), int(ends["start"]["n_projects"] or 0)
 if len(ends) != 2 or count_now == 0:
     projects = _ui.load(ctx, "projects", now_f)
-    if projects is None:
-        st.stop()
-    if projects.height == 0:
+    if projects is not None and projects.height == 0:
         st.info(ctx.t("empty_filter"))
         st.stop()
-    if len(ends) != 2:
+    if projects is not None and len(ends) != 2:
         open_rows = projects.filter(pl.col("status") == "open")
         amount_now = float(open_rows.get_column("expected_amount").cast(pl.Float64).fill_null(0).sum())
-        count_now, amount_prev, count_prev = open_rows.height, None, None
-changes = _ui.quiet_load(ctx, "changes", now_f) if ctx.since else None
-aging = _ui.quiet_load(ctx, "aging", now_f)
-prev_aging = _ui.quiet_load(ctx, "aging", prev_f) if prev_f else None
-margin = _ui.quiet_load(ctx, "margin", now_f)
-prev_margin = _ui.quiet_load(ctx, "margin", prev_f) if prev_f else None
+        count_now = open_rows.height
+changes = _ui.load(ctx, "changes", now_f) if ctx.since else None
+aging = _ui.load(ctx, "aging", now_f)
+prev_aging = _ui.load(ctx, "aging", prev_f) if prev_f else None
+margin = _ui.load(ctx, "margin", now_f)
+prev_margin = _ui.load(ctx, "margin", prev_f) if prev_f else None
 
 
 def _changed(kinds: tuple[str, ...]) -> pl.DataFrame | None:
@@ -63,21 +66,16 @@ def _stalled(df: pl.DataFrame | None) -> pl.DataFrame | None:
     return None if df is None else df.filter(pl.col("is_stalled"))
 
 
-def _alert_projects(df: pl.DataFrame | None) -> int | None:
-    return None if df is None else df.get_column("project_id").n_unique()
-
-
 def _win_rate(f) -> float | None:
     """Win rate over every project closed up to the snapshot (query `win_rate`, since=None)."""
     if f is None:
         return None
-    df = _ui.quiet_load(ctx, "win_rate", dataclasses.replace(f, since=None))
+    df = _ui.load(ctx, "win_rate", dataclasses.replace(f, since=None))
     if df is None or df.height == 0:
         return None
     return df.get_column("win_rate")[0]
 
 
-won_now, lost_now = _changed(("won",)), _changed(("lost", "dropped"))
 rate_now, rate_prev = _win_rate(now_f), _win_rate(prev_f)
 stalled_now, stalled_prev = _stalled(aging), _stalled(prev_aging)
 
@@ -90,40 +88,37 @@ with kpis:
     pipeline_row = st.columns([1.4, 1, 1, 1], gap="small")
     risk_row = st.columns([1.4, 1, 1, 1], gap="small")
 cols = [*pipeline_row, *risk_row[:3]]
-amount_diff = amount_now - amount_prev if amount_prev is not None else None
+
+
+def _n_projects(df: pl.DataFrame | None) -> int | None:
+    return None if df is None else df.get_column("project_id").n_unique()
+
+
+def _diff(now, before):
+    return None if now is None or before is None else now - before
+
+
+# A change that shows as zero ("±0", "±0.0 万元", "±0.0 pp") is grey without an arrow
+# (_ui.metric_delta reads the digits shown).
+amount_diff = _diff(amount_now, amount_prev)
 cols[0].metric(
     ctx.t("kpi_open_amount"), i18n.fmt_amount(amount_now, lang, unit), border=True, height="stretch",
-    **_ui.metric_delta(None if amount_diff is None else i18n.fmt_amount(amount_diff, lang, unit, signed=True),
-                       amount_diff is not None and round(amount_diff / i18n.unit_divisor(unit), 1) == 0),
+    **_ui.metric_delta(None if amount_diff is None else i18n.fmt_amount(amount_diff, lang, unit, signed=True)),
 )
-cols[1].metric(
-    ctx.t("kpi_open_count"), i18n.fmt_int(count_now), border=True, height="stretch",
-    **_ui.metric_delta(i18n.fmt_delta_int(count_now - count_prev) if count_prev is not None else None,
-                       count_prev is not None and count_now == count_prev),
-)
-cols[2].metric(ctx.t("kpi_won"), i18n.fmt_int(won_now.get_column("project_id").n_unique()) if won_now is not None else i18n.MISSING,
-               border=True, height="stretch")
-cols[3].metric(
-    ctx.t("kpi_lost"), i18n.fmt_int(lost_now.get_column("project_id").n_unique()) if lost_now is not None else i18n.MISSING,
-    border=True, height="stretch",
-)
-rate_diff = rate_now - rate_prev if rate_now is not None and rate_prev is not None else None
-cols[4].metric(
-    ctx.t("kpi_win_rate"), i18n.fmt_pct(rate_now, lang), border=True, height="stretch",
-    **_ui.metric_delta(None if rate_diff is None else i18n.fmt_points(rate_diff, lang),
-                       rate_diff is not None and round(rate_diff * 100, 1) == 0),
-)
-stalled_diff = stalled_now.height - stalled_prev.height if stalled_now is not None and stalled_prev is not None else None
-cols[5].metric(
-    ctx.t("kpi_stalled"), i18n.fmt_int(stalled_now.height) if stalled_now is not None else i18n.MISSING, border=True, height="stretch",
-    **_ui.metric_delta(i18n.fmt_delta_int(stalled_diff), stalled_diff == 0, inverse=True),
-)
-alerts_now, alerts_prev = _alert_projects(margin), _alert_projects(prev_margin)
-alerts_diff = alerts_now - alerts_prev if alerts_now is not None and alerts_prev is not None else None
-cols[6].metric(
-    ctx.t("kpi_margin_alerts"), i18n.fmt_int(alerts_now), border=True, height="stretch",
-    **_ui.metric_delta(i18n.fmt_delta_int(alerts_diff), alerts_diff == 0, inverse=True),
-)
+cols[1].metric(ctx.t("kpi_open_count"), i18n.fmt_int(count_now), border=True, height="stretch",
+               **_ui.metric_delta(i18n.fmt_delta_int(_diff(count_now, count_prev))))
+won_now, lost_now = _changed(("won",)), _changed(("lost", "dropped"))
+cols[2].metric(ctx.t("kpi_won"), i18n.fmt_int(_n_projects(won_now)), border=True, height="stretch")
+cols[3].metric(ctx.t("kpi_lost"), i18n.fmt_int(_n_projects(lost_now)), border=True, height="stretch")
+rate_diff = _diff(rate_now, rate_prev)
+cols[4].metric(ctx.t("kpi_win_rate"), i18n.fmt_pct(rate_now, lang), border=True, height="stretch",
+               **_ui.metric_delta(None if rate_diff is None else i18n.fmt_points(rate_diff, lang)))
+stalled_diff = _diff(*(None if d is None else d.height for d in (stalled_now, stalled_prev)))
+cols[5].metric(ctx.t("kpi_stalled"), i18n.fmt_int(None if stalled_now is None else stalled_now.height), border=True,
+               height="stretch", **_ui.metric_delta(i18n.fmt_delta_int(stalled_diff), inverse=True))
+alerts_now, alerts_prev = _n_projects(margin), _n_projects(prev_margin)
+cols[6].metric(ctx.t("kpi_margin_alerts"), i18n.fmt_int(alerts_now), border=True, height="stretch",
+               **_ui.metric_delta(i18n.fmt_delta_int(_diff(alerts_now, alerts_prev)), inverse=True))
 
 DRILLS = {
     "open": "kpi_open_count",
@@ -138,11 +133,13 @@ drill = st.pills(
     key="weekly_drill", selection_mode="single",
 )
 
+
+
 def _with_names(df: pl.DataFrame) -> pl.DataFrame:
     """changes/margin/aging carry the names already; a frame without them gets them here."""
     if "project_name" in df.columns:
         return df
-    names = projects if projects is not None else _ui.quiet_load(ctx, "projects", now_f)
+    names = projects if projects is not None else _ui.load(ctx, "projects", now_f)
     if names is None:
         return df
     names = names.select("project_id", "project_name", "customer", "region", "grade", "owner")
@@ -150,10 +147,15 @@ def _with_names(df: pl.DataFrame) -> pl.DataFrame:
     return df.join(names.select("project_id", *extra), on="project_id", how="left")
 
 
-def _drill_table(kind: str, df: pl.DataFrame | None, title: str) -> None:
+def _drill_table(kind: str, df: pl.DataFrame | None, title: str, failed: str | None = None) -> None:
+    """The projects behind a figure; ``failed``: the query the figure comes from, when
+    ``df`` is None because it failed (said above, repeated here in short)."""
     st.subheader(ctx.t("projects_behind", what=title))
     if df is None:
-        st.info(ctx.t("not_ready", name="changes/aging/margin"))
+        if failed is not None:
+            _ui.not_shown(ctx, failed)
+        else:
+            st.info(ctx.t("no_previous"))
         return
     if df.height == 0:
         st.info(ctx.t("empty_filter"))
@@ -164,63 +166,44 @@ def _drill_table(kind: str, df: pl.DataFrame | None, title: str) -> None:
 
 DRILL_COLUMNS = {
     "open": ["project_id", "project_name", "customer", "grade", "region", "owner", "stage", "expected_amount", "estimated_margin", "expected_sign_on"],
-    "change": ["project_id", "project_name", "change", "before", "after", "amount_delta", "region", "owner"],
-    "stalled": ["project_id", "project_name", "region", "grade", "owner", "stage", "entered_on", "days_in_stage", "limit_days"],
+    "change": ["project_id", "project_name", "change", "expected_amount", "amount_delta", "before", "after", "owner", "region"],
+    "stalled": ["project_id", "project_name", "owner", "region", "grade", "stage", "entered_on", "days_in_stage", "limit_days"],
     "margin": ["project_id", "project_name", "region", "owner", "check", "severity", "margin", "detail"],
 }
 DRILL_COLUMNS["won"] = DRILL_COLUMNS["lost"] = DRILL_COLUMNS["change"]
-# Half a 1440 px page: the name gets what is left after the columns a decision needs.
-STALLED_WIDTHS = {"project_name": 130, "owner": 96, "region": 56, "stage": 120, "days_in_stage": 82, "limit_days": 76}
+changes_failed = "changes" if ctx.since is not None and changes is None else None
 
 if drill == "open":
-    everything = projects if projects is not None else _ui.quiet_load(ctx, "projects", now_f)
-    _drill_table("open", None if everything is None else everything.filter(pl.col("status") == "open"), ctx.t("kpi_open_count"))
+    everything = projects if projects is not None else _ui.load(ctx, "projects", now_f)
+    _drill_table("open", None if everything is None else everything.filter(pl.col("status") == "open"),
+                 ctx.t("kpi_open_count"), failed="projects")
 elif drill in ("won", "lost"):
-    _drill_table(drill, won_now if drill == "won" else lost_now, ctx.t(DRILLS[drill]))
+    _drill_table(drill, won_now if drill == "won" else lost_now, ctx.t(DRILLS[drill]), failed=changes_failed)
 elif drill == "win_rate":  # the closed projects the headline rate counts (every close up to the snapshot)
     st.subheader(ctx.t("projects_behind", what=ctx.t("kpi_win_rate")))
     _ui.closed_projects(ctx, dataclasses.replace(now_f, since=None), key="weekly_drill_win_rate_table")
 elif drill == "stalled":
-    _drill_table("stalled", stalled_now, ctx.t("kpi_stalled"))
+    _drill_table("stalled", stalled_now, ctx.t("kpi_stalled"), failed="aging")
 elif drill == "margin":
-    _drill_table("margin", margin, ctx.t("kpi_margin_alerts"))
+    _drill_table("margin", margin, ctx.t("kpi_margin_alerts"), failed="margin")
 
-# --------------------------------------------------------------------------- waterfall
-# The stalled list gets the wider half: its manager and region must show without scrolling.
-left, right = st.columns([1, 1.6])
-with left:
-    st.subheader(ctx.t("waterfall"))
-    if ctx.since is None:
-        st.info(ctx.t("no_previous"))
-    elif summary is None or summary.height == 0:
-        st.info(ctx.t("not_ready", name="changes_summary"))
-    else:
-        picks = _ui.chart("waterfall", summary, lang, unit, key="weekly_waterfall", param=charts.PICK)
-        # Waterfall step -> the change rows behind it (amount steps list the changes beyond
-        # the configured share; smaller moves are in the bar but not named as a change).
-        STEP_CHANGES = {
-            "new": ("new",), "reappeared": ("reappeared",), "reopened": ("reopened", "reappeared"),
-            "increased": ("amount_up",), "decreased": ("amount_down",), "won": ("won",),
-            "lost": ("lost",), "dropped": ("dropped",), "vanished": ("vanished",),
-        }
-        step = picks[0].get("step") if picks else None
-        if step in STEP_CHANGES:
-            _drill_table("change", _changed(STEP_CHANGES[step]), i18n.change_label(step, lang))
-with right:
-    st.subheader(ctx.t("stalled_title"))
-    if stalled_now is None:
-        st.info(ctx.t("not_ready", name="aging"))
-    elif stalled_now.height == 0:
-        st.success(ctx.t("no_stalled"))
-    else:
-        top = stalled_now.sort("days_in_stage", descending=True)
-        _ui.project_table(ctx, top, key="weekly_stalled_table", stem="stalled", height=300, hide_id=True,
-                          columns=["project_id", "project_name", "owner", "region", "stage", "days_in_stage", "limit_days"],
-                          widths=STALLED_WIDTHS)
+# --------------------------------------------------------------------------- decisions
+# Right under the figures (the first screen): the stalled projects, full width so every
+# column a decision needs reads whole in both languages (no cut-off stage names or headers).
+st.subheader(ctx.t("stalled_title"))
+if stalled_now is None:
+    _ui.not_shown(ctx, "aging")
+elif stalled_now.height == 0:
+    st.success(ctx.t("no_stalled"))
+else:
+    top = stalled_now.sort("days_in_stage", descending=True)
+    # The project number stays in the downloads; on screen a row opens the project.
+    _ui.project_table(ctx, top, key="weekly_stalled_table", stem="stalled", height=320, hide_id=True,
+                      columns=DRILL_COLUMNS["stalled"])
 
 st.subheader(ctx.t("margin_alerts_title"))
 if margin is None:
-    st.info(ctx.t("not_ready", name="margin"))
+    _ui.not_shown(ctx, "margin")
 elif margin.height == 0:
     st.success(ctx.t("no_alerts"))
 else:
@@ -229,25 +212,62 @@ else:
     margin_sorted = margin.with_columns(
         pl.col("severity").replace_strict(rank, default=9, return_dtype=pl.Int32).alias("_rank")
     ).sort(["_rank", "margin"], nulls_last=True).drop("_rank")
-    _ui.project_table(ctx, _with_names(margin_sorted), key="weekly_margin_table", stem="margin-alerts", height=300,
+    _ui.project_table(ctx, _with_names(margin_sorted), key="weekly_margin_table", stem="margin-alerts", height=320,
                       columns=DRILL_COLUMNS["margin"])
 
+# --------------------------------------------------------------------------- what changed
+# The pipeline's move as a waterfall (amounts, from zero) beside every kind of change with
+# its count and amounts (a 0 is news too); selecting rows of the table lists those changes
+# below (several rows: several kinds); a bar lists the changes behind it.
+# Waterfall step -> the change rows behind it (amount steps list the changes beyond the
+# configured share; smaller moves are in the bar but not named as a change).
+STEP_CHANGES = {
+    "new": ("new",), "reappeared": ("reappeared",), "reopened": ("reopened", "reappeared"),
+    "increased": ("amount_up",), "decreased": ("amount_down",), "won": ("won",),
+    "lost": ("lost",), "dropped": ("dropped",), "vanished": ("vanished",),
+}
 st.subheader(ctx.t("changes_title"))
 if ctx.since is None:
     st.info(ctx.t("no_previous"))
-elif changes is None:
-    st.info(ctx.t("not_ready", name="changes"))
-elif changes.height == 0:
-    st.info(ctx.t("no_changes"))
 else:
-    kinds = [k for k in i18n.CHANGE_NAMES if k in set(changes.get_column("change").unique().to_list())]
-    picked = st.pills(
-        ctx.t("change"), options=kinds, format_func=lambda k: i18n.change_label(k, lang),
-        key="weekly_change_kinds", selection_mode="multi",
-    )
-    shown = changes.filter(pl.col("change").is_in(picked)) if picked else changes
-    _ui.project_table(ctx, _with_names(shown), key="weekly_changes_table", stem="changes", height=360,
-                      columns=DRILL_COLUMNS["change"])
+    left, right = st.columns([0.9, 1.2], gap="medium")
+    picked: list[str] = []
+    step = None
+    with left:
+        st.markdown(f"**{ctx.t('waterfall')}**")
+        if summary is None:
+            _ui.not_shown(ctx, "changes_summary")
+        else:
+            picks = _ui.chart("waterfall", summary, lang, unit, key="weekly_waterfall", param=charts.PICK)
+            step = picks[0].get("step") if picks else None
+    with right:
+        st.markdown(f"**{ctx.t('change_counts_title')}**")
+        if changes is None:
+            _ui.not_shown(ctx, "changes")
+        else:
+            counts = charts.change_counts(changes)
+            counts_shown, counts_config = _ui.localise(ctx, counts)
+            event = _ui.dataframe(
+                counts_shown, key="weekly_change_counts", column_config=counts_config,
+                height=_ui.fit_height(counts.height, 600), on_select="rerun", selection_mode="multi-row",
+            )
+            st.caption(ctx.t("change_counts_hint"))
+            rows = event.selection.rows if event is not None else []
+            picked = [counts.get_column("change")[i] for i in rows if 0 <= i < counts.height]
+    if step in STEP_CHANGES:  # a bar of the waterfall: its changes, full width
+        _drill_table("change", _changed(STEP_CHANGES[step]), i18n.change_label(step, lang), failed=changes_failed)
+    if changes is not None:
+        if changes.height == 0:
+            st.info(ctx.t("no_changes"))
+        else:
+            shown = changes.filter(pl.col("change").is_in(picked)) if picked else changes
+            if shown.height == 0:
+                st.info(ctx.t("no_changes_of_kind"))
+            else:
+                # The number is in the downloads; on screen a row opens the project, and the
+                # amounts come before the before/after words so they never scroll out of view.
+                _ui.project_table(ctx, _with_names(shown), key="weekly_changes_table", stem="changes", height=420,
+                                  columns=DRILL_COLUMNS["change"], hide_id=True)
 
 # --------------------------------------------------------------------------- the review pack
 
@@ -255,42 +275,51 @@ else:
 def _pack() -> bytes:
     # Runs when the button is clicked, on a server thread, maybe after an import: take a
     # cursor of its own (a DuckDB cursor must not cross threads; the run's may be stale).
+    # Numbers go in as numbers (amounts in the chosen unit, ratios as %, dates as dates),
+    # each with an Excel number format: the pack is worked with, not only read.
     pctx = dataclasses.replace(ctx, run=data.open_run())
-    summary_rows = [
-        (ctx.t("as_of"), i18n.fmt_date(ctx.as_of, lang)),
-        (ctx.t("compared_with", since=""), i18n.fmt_date(ctx.since, lang)),
-        (ctx.t("kpi_open_amount"), i18n.fmt_amount(amount_now, lang, unit)),
-        (ctx.t("kpi_open_count"), i18n.fmt_int(count_now)),
-        (ctx.t("kpi_won"), i18n.fmt_int(won_now.get_column("project_id").n_unique() if won_now is not None else None)),
-        (ctx.t("kpi_lost"), i18n.fmt_int(lost_now.get_column("project_id").n_unique() if lost_now is not None else None)),
-        (ctx.t("kpi_win_rate"), i18n.fmt_pct(rate_now, lang)),
-        (ctx.t("kpi_stalled"), i18n.fmt_int(stalled_now.height if stalled_now is not None else None)),
-        (ctx.t("kpi_margin_alerts"), i18n.fmt_int(alerts_now)),
+    amount_label = f"{ctx.t('kpi_open_amount')} ({i18n.unit_suffix(unit, lang)})"
+    div = i18n.unit_divisor(unit, lang)
+    summary_rows: list[tuple[str, object, str]] = [
+        (ctx.t("as_of"), ctx.as_of, "date"),
+        (ctx.t("compared_with", since="").strip(), ctx.since, "date"),
+        (amount_label, None if amount_now is None else amount_now / div, downloads.excel_format(i18n.table_number_format(unit, lang))),
+        (ctx.t("kpi_open_count"), count_now, "int"),
+        (ctx.t("kpi_won"), _n_projects(won_now), "int"),
+        (ctx.t("kpi_lost"), _n_projects(lost_now), "int"),
+        (ctx.t("kpi_win_rate"), rate_now, "pct"),
+        (ctx.t("kpi_stalled"), None if stalled_now is None else stalled_now.height, "int"),
+        (ctx.t("kpi_margin_alerts"), alerts_now, "int"),
     ]
     for label, values in ((ctx.t("region"), ctx.state.regions), (ctx.t("grade"), ctx.state.grades),
                           (ctx.t("owner"), ctx.state.owners), (ctx.t("category"), ctx.state.categories)):
-        summary_rows.append((label, ", ".join(values) if values else ctx.t("all")))
-    summary_df = pl.DataFrame(summary_rows, schema=[ctx.t("metric"), ctx.t("value")], orient="row")
+        summary_rows.append((label, ", ".join(values) if values else ctx.t("all"), "text"))
     empty = pl.DataFrame()
-    ch = _ui.localise(ctx, _with_names(changes), DRILL_COLUMNS["change"])[0] if changes is not None else empty
-    stl = _ui.localise(ctx, stalled_now, DRILL_COLUMNS["stalled"])[0] if stalled_now is not None else empty
-    mg = _ui.localise(ctx, _with_names(margin), DRILL_COLUMNS["margin"])[0] if margin is not None else empty
+    sheets: dict[str, tuple[pl.DataFrame, dict]] = {}
+    sheets["changes"] = _ui.localise(ctx, _with_names(changes), DRILL_COLUMNS["change"]) if changes is not None else (empty, {})
+    sheets["stalled"] = _ui.localise(ctx, stalled_now, DRILL_COLUMNS["stalled"]) if stalled_now is not None else (empty, {})
+    sheets["margin"] = _ui.localise(ctx, _with_names(margin), DRILL_COLUMNS["margin"]) if margin is not None else (empty, {})
     # Funnel by region x grade: one segmented run per grade (the query segments one way).
     parts = []
     for grade in ctx.state.grades or tuple(ctx.options.get("grade", ())):
-        part = _ui.quiet_load(pctx, "funnel", dataclasses.replace(now_f, grades=(grade,)), by="region")
-        if part is not None and part.height:
+        part = data.query(pctx.run, "funnel", dataclasses.replace(now_f, grades=(grade,)), by="region")
+        if part.height:
             parts.append(part.with_columns(pl.lit(grade).alias("grade")).rename({"segment": "region"}, strict=False))
     if parts:
         fun = pl.concat(parts, how="vertical_relaxed").filter(pl.col("reached") > 0)
-        fun_df = _ui.localise(ctx, fun, ["region", "grade", "stage", "reached", "step_conversion", "cumulative_conversion",
-                                         "decided_conversion", "n_open_here", "n_lost_here", "n_dropped_here",
-                                         "n_skipped", "expected_amount"])[0]
+        sheets["funnel"] = _ui.localise(ctx, fun, ["region", "grade", "stage", "reached", "step_conversion",
+                                                   "cumulative_conversion", "decided_conversion", "n_open_here",
+                                                   "n_lost_here", "n_dropped_here", "n_skipped", "expected_amount"])
     else:
-        fun_df = empty
+        sheets["funnel"] = (empty, {})
+    names = {k: ctx.t(f"pack_{k}") for k in ("summary", "changes", "stalled", "margin", "funnel")}
     return downloads.weekly_pack(
-        summary=summary_df, changes=ch, stalled=stl, margin_alerts=mg, funnel_region_grade=fun_df,
-        sheet_names={k: ctx.t(f"pack_{k}") for k in ("summary", "changes", "stalled", "margin", "funnel")},
+        summary=summary_rows,
+        changes=sheets["changes"][0], stalled=sheets["stalled"][0], margin_alerts=sheets["margin"][0],
+        funnel_region_grade=sheets["funnel"][0],
+        formats={names[k]: _ui.number_formats(config) for k, (_, config) in sheets.items()},
+        sheet_names=names,
+        summary_header=(ctx.t("metric"), ctx.t("value")),
     )
 
 
