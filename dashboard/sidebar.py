@@ -21,6 +21,7 @@ from dashboard.filters import FilterState
 from queries import Filters
 
 _CTX_KEY = "_pipeline_ctx"
+_LANG_RERUN = "_pipeline_lang_rerun"
 # A page that changed the data (an import) asks for a snapshot here; the sidebar applies it
 # at the start of the next run, before the bound ``as_of`` widget exists (a widget's state
 # can only be set before it is drawn in a run).
@@ -64,14 +65,18 @@ class Context:
 
 
 def language() -> str:
-    """The language switch (first in the sidebar, before the navigation is built). A link
-    with ``?lang=en`` / ``zh`` (any case; the switch itself writes English / 中文) opens
-    that language: the value is handed to the widget before it is drawn, and the widget
-    then writes its own form into the URL."""
+    """The language switch (first in the sidebar, before the navigation is built).
+
+    A link with ``?lang=en`` / ``zh`` (any case, or the name; the switch itself writes
+    English / 中文) opens that language: on a session's first run the URL is rewritten to
+    the switch's own form and the page runs again (:func:`rerun_for_language`, called once
+    the navigation knows the page), so the link keeps its language on a reload."""
     raw = st.query_params.get_all(filters.KEY_LANG)
     wanted = filters.lang_from(raw)
-    if wanted is not None and raw and raw[0] not in LANG_NAMES.values() and filters.KEY_LANG not in st.session_state:
-        st.session_state[filters.KEY_LANG] = wanted
+    if wanted is not None and raw[0] not in LANG_NAMES.values() and filters.KEY_LANG not in st.session_state:
+        st.query_params[filters.KEY_LANG] = LANG_NAMES[wanted]  # not bound yet in this session
+        st.session_state[_LANG_RERUN] = True
+        return wanted
     lang = st.sidebar.radio(
         "Language · 语言",
         options=list(i18n.LANGS),
@@ -81,6 +86,12 @@ def language() -> str:
         bind="query-params",
     )
     return lang if lang in i18n.LANGS else filters.DEFAULT_LANG
+
+
+def rerun_for_language() -> None:
+    """After ``st.navigation``: run again (same page) when :func:`language` rewrote the URL."""
+    if st.session_state.pop(_LANG_RERUN, False):
+        st.rerun()
 
 
 def render(lang: str) -> Context:

@@ -41,6 +41,7 @@ pages = [
     st.Page("app_pages/weekly.py", title=T("page_weekly"), url_path="weekly", visibility="hidden"),
 ]
 page = st.navigation(pages, position="sidebar")
+sidebar.rerun_for_language()  # ?lang=en: the URL now says English; run this page again
 ctx = sidebar.render(lang)
 
 _ui.demo_banner(ctx, link=page.url_path != "data")

@@ -130,6 +130,10 @@ def settle(page, timeout_ms: int = TIMEOUT_MS, quiet_ms: int = 400) -> None:
 def open_app(page, url: str) -> None:
     page.goto(url, wait_until="domcontentloaded")
     settle(page)
+    # Every page has a title. A link with ?lang=en runs its page twice (the address is
+    # rewritten to lang=English first), so the first quiet moment may be between the runs.
+    page.locator('[data-testid="stMain"] h1').first.wait_for()
+    settle(page)
 
 
 # --------------------------------------------------------------------------- reading the page
@@ -146,8 +150,8 @@ def metrics(page) -> dict[str, str]:
 
 
 def number(text: str) -> float:
-    """'174,409 万元' -> 174409.0; '¥174,409 ×10k' -> 174409.0; '30.6%' -> 30.6."""
-    digits = re.sub(r"[^\d.\-]", "", text.replace("×10k", ""))
+    """'174,409 万元' -> 174409.0; '¥1,744.1M' -> 1744.1; '30.6%' -> 30.6."""
+    digits = re.sub(r"[^\d.\-]", "", text)
     return float(digits) if digits not in ("", "-", ".") else float("nan")
 
 
@@ -241,6 +245,13 @@ def advance(df: pl.DataFrame, *, won: int, lost: int, on: date, skip: set[str] =
     return out, won_ids, lost_ids
 
 
+def as_company(df: pl.DataFrame, prefix: str = "HX") -> pl.DataFrame:
+    """The same ledger under the company's own project numbers (KA-2026-00012 ->
+    HX-2026-00012): nothing in it matches a demo project, so a review that compared it with
+    the demo would show every demo project vanished and every one of these new."""
+    return df.with_columns(pl.col("项目编号").str.replace("^KA-", f"{prefix}-"))
+
+
 def write_ledger_xlsx(path: Path, df: pl.DataFrame, as_of: date) -> Path:
     """The office's ledger layout: a notes sheet, then 项目台账 with a title row naming the
     as-of date, a blank row, the header in row 3, dates as Excel dates, ratios as %."""
@@ -321,6 +332,30 @@ def click_grid_row(page, key: str, row: int, *, header_px: int = 35, row_px: int
     box = frame.bounding_box()
     assert box is not None, f"dataframe {key} not on screen"
     page.mouse.click(box["x"] + 16, box["y"] + header_px + row_px * row + row_px / 2)
+
+
+def demo_banner(page) -> list[str]:
+    """The demo-data banner(s) on the page (zh or en)."""
+    return [t for t in page.locator('[data-testid="stMain"] [data-testid="stAlert"]').all_inner_texts()
+            if "演示数据 —" in t or "Demo data —" in t]
+
+
+def table_heights(page) -> list[tuple[str, int, int]]:
+    """Every st.dataframe on the page: (its widget key or '', rows including the header as the
+    grid reports them, drawn height in px; 0 when it is not visible, e.g. in a closed expander)."""
+    page.wait_for_function(  # every visible grid has drawn its rows (it may lag the script run)
+        """() => Array.from(document.querySelectorAll('[data-testid="stDataFrame"]'))
+              .filter(f => f.checkVisibility ? f.checkVisibility() : f.offsetParent !== null)
+              .every(f => f.querySelector('[aria-rowcount]'))""", timeout=TIMEOUT_MS)
+    return [tuple(x) for x in page.evaluate(
+        """() => Array.from(document.querySelectorAll('[data-testid="stDataFrame"]')).map(f => {
+              const keyed = f.closest('[class*="st-key-"]');
+              const key = keyed ? (keyed.className.match(/st-key-([\\w-]+)/) || [null, ''])[1] : '';
+              const grid = f.querySelector('[aria-rowcount]');
+              const visible = f.checkVisibility ? f.checkVisibility() : f.offsetParent !== null;
+              return [key, grid ? parseInt(grid.getAttribute('aria-rowcount')) : -1,
+                      visible ? Math.round(f.getBoundingClientRect().height) : 0]; })"""
+    )]
 
 
 def assert_no_exception(page) -> None:

@@ -3,13 +3,15 @@
 
 1. narrow the weekly review to a region and a grade in the sidebar: the URL says so, and a
    reload shows the same figures;
-2. take next week's exports (a Chinese XLSX ledger and a GB18030 CSV) by upload: the
-   validation report, the import, and the weekly review on the new snapshots;
+2. a fresh start (the app loads the demo data itself) and the company's first exports (a
+   Chinese XLSX ledger and a GB18030 CSV, the company's own project numbers) by upload: the
+   report says the demo goes, the import removes it, and the review compares real with real;
 3. a broken export is refused with the file, row and column named, and nothing changes;
-4. tick a stalled project in the Stage aging table and land on its page with its timeline.
+4. tick a stalled project in the Stage aging table and land on its page with its timeline;
+5. every page in both languages: no error, the demo banner, no table with blank rows.
 
 Every test saves full-page screenshots (Chinese and English) to artifacts/screenshots/.
-One server per module; tests 1, 3 and 4 leave the data as it was, test 2 runs last.
+One server per module (test 2 starts its own, on no database); none changes its data.
 Run only these: `python -m pytest -m browser tests/test_browser.py`.
 """
 
@@ -126,23 +128,30 @@ def test_region_and_grade_go_into_the_url_and_a_reload_keeps_the_filtered_figure
     assert params(page).get("region") == ["华东"] and params(page).get("lang") == ["English"], page.url
     english = bs.metrics(page)
     assert english["Open projects"] == filtered["在跟项目数"]
-    assert bs.number(english["Open pipeline"]) == bs.number(filtered["在手管道金额"])
+    # ¥ millions in English, 万元 in Chinese: ×100, each rounded to what it shows
+    assert english["Open pipeline"].endswith("M")
+    assert abs(bs.number(english["Open pipeline"]) * 100 - bs.number(filtered["在手管道金额"])) <= 5
     bs.assert_no_exception(page)
     bs.screenshot(page, "1-weekly-review-east-A_en")
 
-    bs.pick_radio(page, "unit", "元")  # amounts in 元: ten thousand times the 万 figure
+    bs.pick_radio(page, "unit", "元")  # amounts in 元: a million times the ¥M figure
     assert params(page).get("unit") == ["元"], page.url
     in_yuan = bs.metrics(page)["Open pipeline"]
-    assert abs(bs.number(in_yuan) - bs.number(english["Open pipeline"]) * 10_000) <= 10_000 / 2, in_yuan
+    assert abs(bs.number(in_yuan) - bs.number(english["Open pipeline"]) * 1_000_000) <= 50_000, in_yuan
     bs.screenshot(page, "1-weekly-review-east-A-yuan_en")
 
-    # A link kept as /weekly (the page's name) opens the review with its filters.
-    page.goto(server.url + "/weekly?region=华东&grade=A&lang=English", wait_until="domcontentloaded")
+    # A link kept as /weekly (the page's name) opens the review with its filters; ?lang=en
+    # (as people type it) opens English and the address then says English, so it stays.
+    page.goto(server.url + "/weekly?region=华东&grade=A&lang=en", wait_until="domcontentloaded")
     bs.settle(page)
     assert bs.title(page) == "Weekly review"
     assert params(page).get("region") == ["华东"] and params(page).get("grade") == ["A"], page.url
+    assert params(page).get("lang") == ["English"] and urlsplit(page.url).path == "/weekly", page.url
     assert bs.metrics(page)["Open projects"] == english["Open projects"]
     bs.assert_no_exception(page)
+    page.reload(wait_until="domcontentloaded")
+    bs.settle(page)
+    assert bs.title(page) == "Weekly review"
 
 
 # --------------------------------------------------------------------------- 4. table row -> project page
@@ -188,11 +197,12 @@ def test_ticking_a_stalled_project_in_the_aging_table_opens_its_page_with_the_ti
 
 @pytest.fixture(scope="module")
 def exports(tmp_path_factory):
-    """Two new weeks after the seeds: 2026-11-30 as the office's XLSX ledger (5 signed, 3
-    lost), 2026-12-07 as the ledger saved as a GB18030 CSV (4 more signed, 2 more lost),
-    and a broken copy of the CSV (a 13th month in data row 7 = file line 8)."""
+    """The company's own exports (the demo's last ledger under the company's project numbers):
+    2026-11-30 as the office's XLSX ledger (5 signed, 3 lost), 2026-12-07 as the ledger
+    saved as a GB18030 CSV (4 more signed, 2 more lost), and a broken copy of the CSV (a 13th
+    month in data row 7 = file line 8)."""
     folder = tmp_path_factory.mktemp("exports")
-    seed = bs.read_ledger(bs.SEEDS / f"{LATEST_SEED.isoformat()}_ledger.xlsx")
+    seed = bs.as_company(bs.read_ledger(bs.SEEDS / f"{LATEST_SEED.isoformat()}_ledger.xlsx"))
     week1, won1, lost1 = bs.advance(seed, won=5, lost=3, on=date(2026, 11, 27))
     week2, won2, lost2 = bs.advance(week1, won=4, lost=2, on=date(2026, 12, 3), skip=set(won1 + lost1))
     xlsx = bs.write_ledger_xlsx(folder / f"{WEEK_1.isoformat()}_ledger.xlsx", week1, WEEK_1)
@@ -249,55 +259,110 @@ def test_a_broken_export_is_refused_naming_file_row_and_column_and_nothing_chang
     assert bs.metrics(page) == before
 
 
-# --------------------------------------------------------------------------- 2. next week's exports
+# --------------------------------------------------------------------------- 2. the first real exports
 
 
-def test_next_weeks_xlsx_and_gb18030_csv_are_checked_imported_and_change_the_weekly_review(page, server, exports):
-    bs.open_app(page, server.url + "/")
-    assert page.locator(".st-key-as_of input").input_value() == LATEST_SEED.isoformat()
-    open_before = bs.number(bs.metrics(page)["在跟项目数"])
+@pytest.fixture
+def fresh_server(tmp_path):
+    """`make run` on a machine that never ran it: no database, the app loads the demo itself."""
+    app = bs.AppServer(tmp_path / "data" / "pipeline.duckdb", tmp_path / "streamlit.log").start()
+    yield app
+    app.stop()
 
-    bs.open_app(page, server.url + "/data")
+
+def test_the_first_real_upload_on_a_fresh_start_removes_the_demo_and_the_review_compares_real_with_real(
+        browser, fresh_server, exports):
+    import io
+
+    import openpyxl
+
+    page = browser.new_context(viewport=bs.VIEWPORT, locale="zh-CN", accept_downloads=True).new_page()
+    page.set_default_timeout(bs.TIMEOUT_MS)
+    bs.open_app(page, fresh_server.url + "/")
+    banner = bs.demo_banner(page)
+    assert len(banner) == 1 and "11 次演示导入" in banner[0], banner
+    demo_open = bs.number(bs.metrics(page)["在跟项目数"])  # the demo's last week = the ledger the exports start from
+    bs.screenshot(page, "2-fresh-start-demo_zh")
+
+    bs.open_app(page, fresh_server.url + "/data")
     upload(page, exports["xlsx"], exports["csv"])
     assert sum(a.startswith("可以导入：接受 1,783 行，跳过 0 行") for a in alerts(page)) == 2, alerts(page)
+    warned = [a for a in alerts(page) if "导入时会同时删除演示数据（11 次导入" in a]
+    assert warned, alerts(page)  # said before the user confirms
     facts = [dict(bs.grid_rows(bs.grid_with_header(page.locator(f".st-key-data_file_{i}"), "指标"))[1:]) for i in (0, 1)]
     assert facts[0]["工作表"] == "项目台账" and facts[0]["快照日期"] == WEEK_1.isoformat(), facts[0]
     assert facts[1]["编码"] == "gb18030" and facts[1]["快照日期"] == WEEK_2.isoformat(), facts[1]
     bs.assert_no_exception(page)
-    bs.screenshot(page, "2-upload-report_zh")
+    bs.screenshot(page, "2-upload-report-demo-goes_zh")
 
     page.locator(".st-key-data_commit button").click()
     page.get_by_text("已导入 2 个文件").wait_for()
     bs.settle(page)
-    history = bs.grid_rows(bs.grid_with_header(page, "文件"))
-    names = {c for r in history[1:] for c in r}
-    assert {exports["xlsx"].name, exports["csv"].name} <= names, history[:3]
-    bs.assert_no_exception(page)
-    bs.screenshot(page, "2-imported_zh")
-    # The same session moved to the newest imported week: sidebar and weekly review, no reload.
+    assert any("已删除演示数据（11 次导入）" in a for a in alerts(page)), alerts(page)
+    assert bs.demo_banner(page) == []
+    bs.screenshot(page, "2-imported-demo-removed_zh")
+    # The same session moved to the newest imported week; the picker has only real weeks.
     assert page.locator(".st-key-as_of input").input_value() == WEEK_2.isoformat()
-    page.locator('[data-testid="stSidebarNav"] a', has_text="周例会").click()
-    page.locator('[data-testid="stMain"] h1', has_text="周例会").wait_for()
-    bs.settle(page)
-    caption = page.locator('[data-testid="stMain"] [data-testid="stCaptionContainer"]').first.inner_text()
-    assert WEEK_2.isoformat() in caption, caption
-    assert params(page).get("as_of") in (None, [WEEK_2.isoformat()]), page.url  # a reload keeps it
+    page.locator(".st-key-as_of input").click()
+    offered = [o.strip() for o in page.get_by_role("option").all_inner_texts()]
+    page.keyboard.press("Escape")
+    assert offered == [WEEK_2.isoformat(), WEEK_1.isoformat()], offered  # no demo snapshot to pick
 
-    bs.open_app(page, server.url + "/")  # the newest week is the default
-    assert page.locator(".st-key-as_of input").input_value() == WEEK_2.isoformat()
+    bs.open_app(page, fresh_server.url + "/")
+    assert bs.demo_banner(page) == []
     caption = page.locator('[data-testid="stMain"] [data-testid="stCaptionContainer"]').first.inner_text()
     assert WEEK_2.isoformat() in caption and WEEK_1.isoformat() in caption, caption
     now = bs.metrics(page)
     assert (now["本周赢单"], now["本周丢单/放弃"]) == ("4", "2"), now
-    assert bs.number(now["在跟项目数"]) == open_before - 5 - 3 - 4 - 2, now
-    bs.screenshot(page, "2-weekly-review-after-import_zh")
-
-    bs.pick_in_selectbox(page, "as_of", WEEK_1.isoformat())
-    assert params(page).get("as_of") == [WEEK_1.isoformat()], page.url
-    week1 = bs.metrics(page)
-    assert (week1["本周赢单"], week1["本周丢单/放弃"]) == ("5", "3"), week1
-    assert bs.number(week1["在跟项目数"]) == open_before - 5 - 3, week1
-    bs.pick_radio(page, "lang", "English")
-    assert bs.metrics(page)["Won"] == "5"
+    assert bs.number(now["在跟项目数"]) == demo_open - 5 - 3 - 4 - 2, now
+    rows = bs.grid_rows(bs.keyed_grid(page, "weekly_change_counts"))
+    header = rows[0]
+    kind, n = header.index("变化"), header.index("项目数")
+    counts = {r[kind]: r[n] for r in rows[1:] if len(r) == len(header)}
+    assert counts.get("从导出中消失") == "0" and counts.get("新增") == "0", rows  # real compared with real
+    assert counts.get("赢单") == "4" and counts.get("丢单") == "2", rows
     bs.assert_no_exception(page)
-    bs.screenshot(page, "2-weekly-review-2026-11-30_en")
+    bs.screenshot(page, "2-weekly-review-real-vs-real_zh")
+
+    with page.expect_download() as download:  # the review pack, as a manager takes it to the meeting
+        page.locator(".st-key-weekly_pack button").click()
+    sheet = openpyxl.load_workbook(io.BytesIO(Path(download.value.path()).read_bytes())).worksheets[0]
+    summary = {sheet.cell(r, 1).value: sheet.cell(r, 2) for r in range(2, sheet.max_row + 1)}
+    assert summary["快照日期"].is_date and summary["快照日期"].value.date() == WEEK_2
+    assert summary["本周赢单"].data_type == "n" and summary["本周赢单"].value == 4
+    assert summary["在跟项目数"].value == demo_open - 14 and summary["在跟项目数"].number_format == "#,##0"
+    assert summary["在手管道金额 (万元)"].data_type == "n" and summary["赢单率"].number_format == "0.0%"
+
+    bs.pick_in_selectbox(page, "as_of", WEEK_1.isoformat())  # the company's first week: nothing before it
+    week1 = bs.metrics(page)
+    assert (week1["本周赢单"], week1["本周丢单/放弃"]) == ("–", "–"), week1  # not "compared with the demo"
+    assert any("没有更早的快照可对比" in a for a in alerts(page)), alerts(page)
+    bs.pick_radio(page, "lang", "English")
+    assert bs.metrics(page)["Won this week"] == "–"
+    bs.assert_no_exception(page)
+    bs.screenshot(page, "2-weekly-review-first-real-week_en")
+    page.context.close()
+
+
+# --------------------------------------------------------------------------- 5. every page, both languages
+
+PAGES = {"weekly": "/", "funnel": "/funnel", "aging": "/aging", "margin": "/margin",
+         "project": "/project?project=KA-2025-00041", "data": "/data"}
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_every_page_renders_in_both_languages_with_the_demo_banner_and_tables_as_tall_as_their_rows(page, server, lang):
+    for name, path in PAGES.items():
+        sep = "&" if "?" in path else "?"
+        bs.open_app(page, server.url + path + (f"{sep}lang={lang}" if lang == "en" else ""))
+        bs.assert_no_exception(page)
+        errors = page.locator('[data-testid="stMain"] [data-testid="stAlertContentError"]').all_inner_texts()
+        assert not errors, (name, errors)
+        assert len(bs.demo_banner(page)) == 1, name
+        drawn = [(key, rows, height) for key, rows, height in bs.table_heights(page) if height > 0]  # not in a closed expander
+        assert drawn, name
+        for key, rows, height in drawn:
+            assert rows > 0, (name, key)
+            # header + rows at 35 px (+ borders): a short table has no blank rows under it
+            assert height <= rows * 35 + 12, (name, key, rows, height)
+        bs.screenshot(page, f"5-{name}_{lang}")
