@@ -2,7 +2,8 @@
 -- grain:  one row per project in the snapshot $as_of (read from project_facts, already deduplicated)
 -- params: $as_of date; $regions, $grades, $owners, $categories, $allowed_regions varchar[] (empty = all)
 -- output: project_id, project_name, customer, grade, region, owner, category, stage, status,
---         expected_amount, contract_amount, estimated_margin, expected_sign_on
+--         expected_amount, contract_amount, estimated_margin, expected_sign_on, outcome
+--         (open | won | lost | dropped: what the open pipeline and the weekly review count)
 with scoped as (
     select *
     from project_facts
@@ -14,7 +15,7 @@ with scoped as (
 final as (
     select
         project_id, project_name, customer, grade, region, owner, category, stage, status,
-        expected_amount, contract_amount, estimated_margin, expected_sign_on
+        expected_amount, contract_amount, estimated_margin, expected_sign_on, outcome
     from scoped
 )
 

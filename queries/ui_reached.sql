@@ -4,7 +4,8 @@
 -- params: $as_of date; $stage varchar (a stage code); $regions, $grades, $owners,
 --         $categories, $allowed_regions varchar[] (empty = all)
 -- output: project_id, project_name, customer, grade, region, owner, category, stage
---         (current), furthest_stage, status, expected_amount, margin
+--         (current), furthest_stage, status, expected_amount, margin, outcome (open | won |
+--         lost | dropped: the heat map's "open" counts outcome open)
 with target as (
     select stage_order from cfg_stages where stage = $stage
 ),
@@ -20,7 +21,7 @@ scoped as (
 final as (
     select
         p.project_id, p.project_name, p.customer, p.grade, p.region, p.owner, p.category,
-        p.cur_stage as stage, f.stage as furthest_stage, p.status, p.expected_amount, p.margin
+        p.cur_stage as stage, f.stage as furthest_stage, p.status, p.expected_amount, p.margin, p.outcome
     from scoped as p
     join cfg_stages as f on f.stage_order = p.furthest_order
     where p.furthest_order >= (select stage_order from target)

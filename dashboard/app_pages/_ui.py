@@ -113,13 +113,21 @@ def not_shown(ctx: Context, name: str) -> None:
     st.error(ctx.t("section_failed", what=i18n.analysis_label(name, ctx.lang)), icon=":material/error:")
 
 
+def demo_imports(ctx: Context, *, show_error: bool = False) -> pl.DataFrame:
+    """The active demo imports (``data.demo_imports``). If the query fails: an empty frame,
+    the failure shown when ``show_error`` (the banner, which every page draws first, shows
+    it; the Data page then goes on without its demo controls)."""
+    try:
+        return data.demo_imports(ctx.run)
+    except Exception as exc:  # the banner must not take the page down either
+        if show_error:
+            failed(ctx, "ui_imports", exc)
+        return pl.DataFrame(schema={"import_id": pl.Int32, "as_of": pl.Date, "file_name": pl.String})
+
+
 def demo_banner(ctx: Context, *, link: bool = True) -> None:
     """While demo data is loaded, every page says so at the top (issue 9, B1)."""
-    try:
-        demo = data.demo_imports(ctx.run)
-    except Exception as exc:  # the banner must not take the page down either
-        failed(ctx, "ui_imports", exc)
-        return
+    demo = demo_imports(ctx, show_error=True)
     if demo.height == 0:
         return
     dates = demo.get_column("as_of").drop_nulls()

@@ -39,7 +39,7 @@ _UPLOADER_GEN = "_data_uploader_gen"
 MAPPING_DIR = data.db_path().parent / "mappings"
 NO_MAPPING = "—"
 
-demo = data.demo_imports(ctx.run)
+demo = _ui.demo_imports(ctx)  # (a failure is shown by the banner above the page)
 demo_first = demo_last = None
 if demo.height:
     _dates = demo.get_column("as_of").drop_nulls()

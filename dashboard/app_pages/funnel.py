@@ -75,8 +75,8 @@ if rg is not None and rg.height:
         else:
             first = _ui.i18n.get_config().stages[0].code
             listed = _ui.load(ctx, "ui_reached", cell_f, stage=REACH_STAGE if rg_metric == "reached_rate" else first)
-            if listed is not None and rg_metric in ("n_open", "open_amount"):
-                listed = listed.filter(pl.col("status") == "open")
+            if listed is not None and rg_metric in ("n_open", "open_amount"):  # as the cell counts them
+                listed = listed.filter(pl.col("outcome") == "open")
             if listed is not None and not _ui.empty_result(ctx, listed):
                 _ui.project_table(ctx, listed, key="funnel_cell_table", stem=f"funnel-{region}-{grade}",
                                   columns=["project_id", "project_name", "customer", "owner", "stage", "furthest_stage",

@@ -47,8 +47,8 @@ if len(ends) != 2 or count_now == 0:
     if projects is not None and projects.height == 0:
         st.info(ctx.t("empty_filter"))
         st.stop()
-    if projects is not None and len(ends) != 2:
-        open_rows = projects.filter(pl.col("status") == "open")
+    if projects is not None and len(ends) != 2:  # the waterfall's definition: outcome open
+        open_rows = projects.filter(pl.col("outcome") == "open")
         amount_now = float(open_rows.get_column("expected_amount").cast(pl.Float64).fill_null(0).sum())
         count_now = open_rows.height
 changes = _ui.load(ctx, "changes", now_f) if ctx.since else None
@@ -175,7 +175,7 @@ changes_failed = "changes" if ctx.since is not None and changes is None else Non
 
 if drill == "open":
     everything = projects if projects is not None else _ui.load(ctx, "projects", now_f)
-    _drill_table("open", None if everything is None else everything.filter(pl.col("status") == "open"),
+    _drill_table("open", None if everything is None else everything.filter(pl.col("outcome") == "open"),
                  ctx.t("kpi_open_count"), failed="projects")
 elif drill in ("won", "lost"):
     _drill_table(drill, won_now if drill == "won" else lost_now, ctx.t(DRILLS[drill]), failed=changes_failed)
@@ -213,7 +213,7 @@ else:
         pl.col("severity").replace_strict(rank, default=9, return_dtype=pl.Int32).alias("_rank")
     ).sort(["_rank", "margin"], nulls_last=True).drop("_rank")
     _ui.project_table(ctx, _with_names(margin_sorted), key="weekly_margin_table", stem="margin-alerts", height=320,
-                      columns=DRILL_COLUMNS["margin"])
+                      columns=DRILL_COLUMNS["margin"], hide_id=True)
 
 # --------------------------------------------------------------------------- what changed
 # The pipeline's move as a waterfall (amounts, from zero) beside every kind of change with
