@@ -21,7 +21,7 @@ from dashboard.ingest import Mapping, prepare
 HEADER = "项目编号,项目名称,客户名称,客户等级,区域,负责人,当前阶段,预计签约金额(万元),毛利率,预计签约时间"
 ROWS = [
     "P001,智慧园区一期,华东电力,A级,华东,张伟,招投标,\"1,200.50\",23%,2026/3/5",
-    "P002,数据中心扩容,南方电网,b,华南,李娜,商务谈判,300,0.15,2026年4月18日",
+    "P002,数据中心扩容,南方电网,b,华南,李娜,商务谈判,300,15%,2026年4月18日",
     "P003,调度系统,国家能源,C类,华北,王强,提案,45.5,18,2026-05-01",
 ]
 
@@ -432,7 +432,10 @@ def test_the_report_round_trips_through_a_dict_and_lists_recognised_and_ignored_
     p = _prepare(_write(tmp_path, "cols.csv", _csv(lines).encode()))
     d = p.to_dict()
     assert d["ok"] is True and d["ignored_columns"] == ["备注"]
-    assert {"header": "预计签约金额(万元)", "canonical": "expected_amount", "how": "alias", "unit": "万元"} in d["columns"]
+    # (later keys such as unit_source and sheet are additions; these four keep their meaning)
+    assert {"header": "预计签约金额(万元)", "canonical": "expected_amount", "how": "alias", "unit": "万元"} in [
+        {k: c[k] for k in ("header", "canonical", "how", "unit")} for c in d["columns"]
+    ]
     assert d["rows_read"] == 3 and d["sha256"] and d["as_of_source"] == "today"
 
 
