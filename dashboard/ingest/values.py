@@ -118,7 +118,7 @@ _EU_ONLY = r"^(?:\d{1,3}(?:\.\d{3})+,\d*|\d{1,3}(?:\.\d{3}){2,}|\d*,\d+)$"  # 1.
 _AMBIGUOUS_DOT = r"^[1-9]\d{0,2}\.\d{3}$"  # 1.234: 1.234 or 1234
 _AMBIGUOUS_COMMA = r"^[1-9]\d{0,2},\d{3}$"  # 1,234: 1234 or 1.234
 _PLAIN = r"^\d+$"
-_NOISE = r"[_\s'’¥$€£]|rmb|cny|yuan|人民币"
+_NOISE = r"[_\s'’¥$€£]|rmb|cny|yuan|人民币|元$"
 DECIMAL_SEPARATORS = (".", ",")
 
 
@@ -148,78 +148,98 @@ class NumberStyle:
 
 
 def _number_body(t: pl.Series, *, units: bool) -> pl.DataFrame:
-    """Cleaned text -> columns sign (±1), num (digits and separators), factor (万/亿/千 or 1),
-    pct (a trailing %). Accounting negatives ``(2,000.00)`` are negative."""
-    frame = pl.DataFrame({"t": t}).with_columns(body=pl.col("t").str.replace_all(_NOISE, ""))
-    frame = frame.with_columns(body=pl.col("body").str.replace(r"元$", ""))
-    frame = frame.with_columns(pct=pl.col("body").str.ends_with("%").fill_null(False))
-    frame = frame.with_columns(body=pl.col("body").str.replace(r"%$", ""))
-    paren = pl.col("body").str.extract(r"^\((.*)\)$", 1)
-    frame = frame.with_columns(neg_paren=paren.is_not_null(), body=pl.coalesce(paren, pl.col("body")))
-    sign = pl.col("body").str.extract(r"^([+-])", 1)
+    """Cleaned text -> columns body (digits and separators), negative, factor (万/亿/千 or
+    null), pct (a trailing %), exp (an exponent kept aside). ``(2,000.00)`` is negative.
+    (Literal prefix/suffix tests where possible: this runs on every cell of every number
+    column.)"""
+    body = pl.col("t").str.replace_all(_NOISE, "")
+    frame = pl.DataFrame({"t": t}).with_columns(body=body)
+    body = pl.col("body")
+    frame = frame.with_columns(pct=body.str.ends_with("%").fill_null(False), body=body.str.strip_suffix("%"))
     frame = frame.with_columns(
-        negative=(sign == "-").fill_null(False) | pl.col("neg_paren"),
-        body=pl.col("body").str.replace(r"^[+-]", ""),
+        neg_paren=(body.str.starts_with("(") & body.str.ends_with(")")).fill_null(False),
+    ).with_columns(
+        body=pl.when("neg_paren").then(body.str.strip_prefix("(").str.strip_suffix(")")).otherwise(body)
+    )
+    frame = frame.with_columns(
+        negative=body.str.starts_with("-").fill_null(False) | pl.col("neg_paren"),
+        body=body.str.strip_prefix("-").str.strip_prefix("+"),
     )
     if units:
         frame = frame.with_columns(
-            factor=pl.when(pl.col("body").str.ends_with("亿"))
+            factor=pl.when(body.str.ends_with("亿"))
             .then(pl.lit(Decimal(100000000), _WIDE_DECIMAL))
-            .when(pl.col("body").str.ends_with("万"))
+            .when(body.str.ends_with("万"))
             .then(pl.lit(Decimal(10000), _WIDE_DECIMAL))
-            .when(pl.col("body").str.ends_with("千"))
+            .when(body.str.ends_with("千"))
             .then(pl.lit(Decimal(1000), _WIDE_DECIMAL))
             .otherwise(None),
-            body=pl.col("body").str.replace(r"[亿万千]$", ""),
+            body=body.str.strip_suffix("亿").str.strip_suffix("万").str.strip_suffix("千"),
         )
-    # an exponent (Excel and Python write 1e-07, 0E-10 for tiny numbers) is kept aside
-    exp = pl.col("body").str.extract(r"\d(e[+-]?\d{1,3})$", 1)
-    return frame.with_columns(exp=exp.fill_null(""), body=pl.col("body").str.replace(r"(\d)e[+-]?\d{1,3}$", "$1"))
+    if frame["body"].str.contains("e", literal=True).any():
+        # an exponent (Excel and Python write 1e-07, 0E-10 for tiny numbers) is kept aside
+        return frame.with_columns(
+            exp=body.str.extract(r"\d(e[+-]?\d{1,3})$", 1).fill_null(""),
+            body=body.str.replace(r"(\d)e[+-]?\d{1,3}$", "$1"),
+        )
+    return frame.with_columns(exp=pl.lit(""))
+
+
+def _shapes(body: pl.Series) -> pl.Series:
+    """Each number's shape (digits 1–9 -> 1, 0 kept): 1,234.56 -> 1,111.11. A column has a
+    handful of shapes, so the separator rules run once per shape, not once per cell."""
+    return body.str.replace_all("[1-9]", "1")
+
+
+def _shape_kind(shape: str) -> str:
+    """'plain', 'point' (only a decimal point reads it), 'comma', 'ambiguous' or 'bad'."""
+    if re.fullmatch(_PLAIN, shape):
+        return "plain"
+    if re.fullmatch(_AMBIGUOUS_DOT, shape) or re.fullmatch(_AMBIGUOUS_COMMA, shape):
+        return "ambiguous"
+    if re.fullmatch(_US_ONLY, shape):
+        return "point"
+    if re.fullmatch(_EU_ONLY, shape):
+        return "comma"
+    return "bad"
+
+
+def _kinds(body: pl.Series) -> pl.Series:
+    shape = _shapes(body)
+    table = {sh: _shape_kind(sh) for sh in shape.drop_nulls().unique().to_list()}
+    return shape.replace_strict(table, default=None, return_dtype=pl.String)
 
 
 def number_style(s: pl.Series) -> NumberStyle:
     """How the cells of a number column use "," and "." (see :class:`NumberStyle`)."""
-    num = _number_body(_clean_text(s), units=True)["body"]
-    ambiguous = _ambiguous(pl.col("num")).fill_null(False)
-    kinds = pl.DataFrame({"num": num}).select(
-        point=pl.col("num").str.contains(_US_ONLY).fill_null(False) & ~ambiguous,
-        comma=pl.col("num").str.contains(_EU_ONLY).fill_null(False) & ~ambiguous,
-        ambiguous=ambiguous,
-    )
+    kinds = _kinds(_number_body(_clean_text(s), units=True)["body"])
+    counts = dict(kinds.value_counts().iter_rows())
 
-    def first(mask: pl.Series) -> str | None:
-        hit = s.filter(mask)
+    def first(kind: str) -> str | None:
+        hit = s.filter(kinds == kind)
         return None if hit.len() == 0 else str(hit[0])
 
     return NumberStyle(
-        point=int(kinds["point"].sum()),
-        comma=int(kinds["comma"].sum()),
-        ambiguous=int(kinds["ambiguous"].sum()),
-        point_example=first(kinds["point"]),
-        comma_example=first(kinds["comma"]),
-        ambiguous_example=first(kinds["ambiguous"]),
+        point=counts.get("point", 0),
+        comma=counts.get("comma", 0),
+        ambiguous=counts.get("ambiguous", 0),
+        point_example=first("point") if counts.get("point") else None,
+        comma_example=first("comma") if counts.get("comma") else None,
+        ambiguous_example=first("ambiguous") if counts.get("ambiguous") else None,
     )
 
 
-def _ambiguous(num: pl.Expr) -> pl.Expr:
-    return num.str.contains(_AMBIGUOUS_DOT) | num.str.contains(_AMBIGUOUS_COMMA)
-
-
-def _number_text(num: pl.Expr, decimal: str, ambiguous_ok: bool) -> pl.Expr:
+def _number_text(body: pl.Series, decimal: str, ambiguous_ok: bool) -> pl.Series:
     """Digits with separators -> plain number text ("1234.5") under the column's decimal
     separator; a cell whose shape does not fit that convention -> null (the caller marks
     it bad)."""
-    ambiguous = _ambiguous(num)
+    kinds = _kinds(body)
+    fits = kinds.is_in(["plain", "comma" if decimal == "," else "point"] + (["ambiguous"] if ambiguous_ok else []))
     if decimal == ",":
-        fits = num.str.contains(_EU_ONLY) & ~ambiguous
-        text = num.str.replace_all(".", "", literal=True).str.replace(",", ".", literal=True)
+        text = body.str.replace_all(".", "", literal=True).str.replace(",", ".", literal=True)
     else:
-        fits = num.str.contains(_US_ONLY) & ~ambiguous
-        text = num.str.replace_all(",", "", literal=True)
-    fits = fits | num.str.contains(_PLAIN)
-    if ambiguous_ok:
-        fits = fits | ambiguous
-    return pl.when(fits.fill_null(False)).then(text).otherwise(None)
+        text = body.str.replace_all(",", "", literal=True)
+    return pl.select(pl.when(fits.fill_null(False)).then(text).otherwise(None)).to_series()
 
 
 def parse_amounts(
@@ -234,7 +254,7 @@ def parse_amounts(
     factor = UNIT_FACTORS[unit] if unit else Decimal(1)
     frame = _number_body(_clean_text(s), units=True)
     frame = frame.with_columns(
-        number=(_number_text(pl.col("body"), decimal, ambiguous_ok) + pl.col("exp")).cast(_WIDE_DECIMAL, strict=False),
+        number=(_number_text(frame["body"], decimal, ambiguous_ok) + pl.col("exp")).cast(_WIDE_DECIMAL, strict=False),
         factor=pl.coalesce("factor", pl.lit(factor, _WIDE_DECIMAL)),
     )
     value = pl.col("number") * pl.col("factor")
@@ -263,8 +283,9 @@ def parse_margins(
     such cells are *ambiguous* (null, for the caller to refuse). Above 100 % is bad."""
     decimal = decimal or number_style(s).decided or "."
     percent_column = bool(unit in PERCENT_UNITS) if unit else False
-    frame = _number_body(_clean_text(s), units=False).with_columns(
-        num=(_number_text(pl.col("body"), decimal, ambiguous_ok) + pl.col("exp")).cast(pl.Float64, strict=False)
+    frame = _number_body(_clean_text(s), units=False)
+    frame = frame.with_columns(
+        num=(_number_text(frame["body"], decimal, ambiguous_ok) + pl.col("exp")).cast(pl.Float64, strict=False)
     )
     frame = frame.with_columns(num=pl.when(pl.col("negative")).then(-pl.col("num")).otherwise(pl.col("num")))
     plain = ~frame["pct"] & frame["num"].is_not_null()
