@@ -197,6 +197,18 @@ def _recognise(grid: Grid, matcher: HeaderMatcher, report: Report) -> Columns:
                             sheet=grid.sheet)
         if not any((c.header, c.canonical, c.unit) == (header, canonical, unit) for c in report.columns):
             report.columns.append(match)
+    for first, last, parent in grid.units_guessed_from_csv:
+        under = [grid.header[j] for j in range(first, last + 1) if grid.header[j]]
+        report.warn(
+            "unit_spread",
+            f"上方表头「{parent}」的单位用于下面的 {'、'.join(under)} 列：CSV 不保存合并单元格，按空白单元格推断其覆盖范围；"
+            "如有不对，请在每个金额列的表头中写明单位，如 合同金额(元)",
+            f"the unit of the header '{parent}' above was applied to {', '.join(under)} below it: a CSV keeps no merged "
+            "cells, so its reach was read from the blank cells beside it; if that is wrong, write the unit in each "
+            "amount header, e.g. 合同金额(元)",
+            row=grid.parent_row,
+            column=parent,
+        )
     return Columns(by_field=by_field)
 
 

@@ -116,8 +116,11 @@ def decode_text(data: bytes) -> tuple[str, str]:
         text = data.decode("gb18030")
     except UnicodeDecodeError as exc:
         _refuse_mixed_lines(data)
-        line = data[: exc.start].count(b"\n") + 1
-        raise DecodeRefused(*_not_gb_message(_guess_encoding(data), None), line) from None
+        guess = _guess_encoding(data)
+        # a file in another encoding shows it on its first line of text; otherwise name
+        # the line where GB18030 decoding broke
+        at = re.search(rb"[\x80-\xff]", data).start() if guess else exc.start
+        raise DecodeRefused(*_not_gb_message(guess, None), data[:at].count(b"\n") + 1) from None
     if not _reads_as_chinese(text):
         _refuse_mixed_lines(data)  # UTF-8 lines among GB18030 ones (or the reverse)?
         _refuse_garbled(text, data)
@@ -188,40 +191,56 @@ def _reads_as_chinese(text: str) -> bool:
 
 
 def _refuse_garbled(text: str, data: bytes) -> None:
-    """Raise DecodeRefused if the GB18030 text is not plausibly Chinese, as a whole (then it
-    names the likely encoding) or in some lines (then it names them)."""
-    counts = _line_counts(text)
+    """Raise DecodeRefused if the GB18030 text is not plausibly Chinese: in a few lines (a
+    paste from another file: they are named) or as a whole (then the likely encoding is).
+
+    A line is garbled when many of its characters are ones only garbling produces here, or
+    when most are outside GB2312 *and* another encoding (Big5, Shift-JIS, Latin-1) reads
+    its bytes as real text — traditional characters in a genuine GBK file (國際貿易) are
+    outside GB2312 too, but no other encoding explains those bytes."""
+    counts = _line_counts(text).with_row_index("i")
     n = int(counts["n"].sum())
     if n == 0:
         return
-    garble, uncommon = int(counts["garble"].sum()), int(counts["uncommon"].sum())
+    raw_lines = data.split(b"\n")
+    odd = pl.col("garble") + pl.col("uncommon")
+    candidates = counts.filter(
+        (pl.col("n") >= _LINE_MIN_CHARS) & ((pl.col("garble") > _LINE_MAX_GARBLE * pl.col("n")) | (odd > _LINE_MAX_UNCOMMON * pl.col("n")))
+    )
+    bad_lines = [
+        i for i, garble, n_i in candidates.select("i", "garble", "n").iter_rows()
+        if garble > _LINE_MAX_GARBLE * n_i or garble >= 1 or _guess_encoding(raw_lines[i]) is not None
+    ]
     lines = text.split("\n")
-    if garble / n > _FILE_MAX_GARBLE or (garble + uncommon) / n > _FILE_MAX_UNCOMMON:
-        worst = counts.with_row_index("i").filter(pl.col("n") > 0).sort(
-            (pl.col("garble") + pl.col("uncommon")) / pl.col("n"), descending=True
-        )
-        i = int(worst["i"][0])
-        raise DecodeRefused(*_not_gb_message(_guess_encoding(data), lines[i].strip()[:40]), i + 1)
-    bad_lines = counts.with_row_index("i").filter(
-        (pl.col("n") >= _LINE_MIN_CHARS)
-        & (
-            (pl.col("garble") > _LINE_MAX_GARBLE * pl.col("n"))
-            | ((pl.col("garble") + pl.col("uncommon")) > _LINE_MAX_UNCOMMON * pl.col("n"))
-        )
-    )["i"].to_list()
-    if bad_lines:
+    rest = counts.filter(~pl.col("i").is_in(bad_lines))
+    rest_n = int(rest["n"].sum())
+    rest_garble, rest_odd = int(rest["garble"].sum()), int(rest["garble"].sum() + rest["uncommon"].sum())
+    rest_fine = rest_n > 0 and rest_garble <= _FILE_MAX_GARBLE * rest_n and (
+        rest_odd <= _FILE_MAX_UNCOMMON * rest_n or _guess_encoding(data) is None
+    )
+    lines_with_text = int((counts["n"] > 0).sum())
+    if bad_lines and rest_fine and len(bad_lines) * 2 < lines_with_text:
         named = "、".join(str(i + 1) for i in bad_lines[:_LINES_NAMED])
-        named_en = ", ".join(str(i + 1) for i in bad_lines[:_LINES_NAMED])
         more = len(bad_lines) - _LINES_NAMED
         sample = lines[bad_lines[0]].strip()[:40]
         raise DecodeRefused(
             f"文件混用了多种编码：第 {named} 行{f'（另有 {more} 行）' if more > 0 else ''}按 GB18030 读是乱码"
             f"（如“{sample}”），其余各行是 GB18030；可能是从其他文件粘贴进来的。{_SAVE_AS_ZH}",
-            f"mixed encodings: line(s) {named_en}{f' (and {more} more)' if more > 0 else ''} read as garbled "
-            f"text in GB18030 ('{sample}') while the rest of the file is GB18030 — probably pasted from "
-            f"another file; {_SAVE_AS_EN}",
+            f"mixed encodings: {_lines_en(bad_lines)}{f' (and {more} more)' if more > 0 else ''} "
+            f"read{'s' if len(bad_lines) == 1 else ''} as garbled text in GB18030 ('{sample}') while the rest of "
+            f"the file is GB18030 — probably pasted from another file; {_SAVE_AS_EN}",
             bad_lines[0] + 1,
         )
+    garble, uncommon = int(counts["garble"].sum()), int(counts["uncommon"].sum())
+    guess = _guess_encoding(data)
+    if bad_lines or garble > _FILE_MAX_GARBLE * n or ((garble + uncommon) > _FILE_MAX_UNCOMMON * n and guess is not None):
+        first = bad_lines[0] if bad_lines else int(counts.filter(pl.col("n") > 0)["i"][0])
+        raise DecodeRefused(*_not_gb_message(guess, lines[first].strip()[:40]), first + 1)
+
+
+def _lines_en(lines: list[int]) -> str:
+    shown = ", ".join(str(i + 1) for i in lines[:_LINES_NAMED])
+    return f"line {shown}" if len(lines) == 1 else f"lines {shown}"
 
 
 def _refuse_mixed_lines(data: bytes) -> None:
@@ -252,18 +271,19 @@ def _refuse_mixed_lines(data: bytes) -> None:
     if not utf8_lines or not other_lines:
         return
     if len(utf8_lines) >= len(other_lines):  # a UTF-8 file with a few lines that are not
-        odd, zh_what, en_what = other_lines, "不是 UTF-8（可能有多余的字节，或是从其他编码的文件粘贴的）", "are not UTF-8 (a stray byte, or pasted from a file in another encoding)"
+        odd, zh_what = other_lines, "不是 UTF-8（可能有多余的字节，或是从其他编码的文件粘贴的）"
+        en_what = ("are not UTF-8 (stray bytes, or pasted from a file in another encoding)",
+                   "is not UTF-8 (a stray byte, or pasted from a file in another encoding)")
         zh_rest, en_rest = "其余各行是 UTF-8", "the rest of the file is UTF-8"
     else:  # a GB18030 file with a few UTF-8 lines appended or pasted in
-        odd, zh_what, en_what = utf8_lines, "是 UTF-8 编码", "are UTF-8"
+        odd, zh_what, en_what = utf8_lines, "是 UTF-8 编码", ("are UTF-8", "is UTF-8")
         zh_rest, en_rest = "其余各行是 GB18030/GBK", "the rest of the file is GB18030/GBK"
     named = "、".join(str(i + 1) for i in odd[:_LINES_NAMED])
-    named_en = ", ".join(str(i + 1) for i in odd[:_LINES_NAMED])
     more = len(odd) - _LINES_NAMED
     raise DecodeRefused(
         f"文件混用了多种编码：第 {named} 行{f'（另有 {more} 行）' if more > 0 else ''}{zh_what}，{zh_rest}；"
         f"无法无损读取。{_SAVE_AS_ZH}",
-        f"mixed encodings: line(s) {named_en}{f' (and {more} more)' if more > 0 else ''} {en_what}, {en_rest}; "
+        f"mixed encodings: {_lines_en(odd)}{f' (and {more} more)' if more > 0 else ''} {en_what[len(odd) == 1]}, {en_rest}; "
         f"it cannot be read without loss; {_SAVE_AS_EN}",
         odd[0] + 1,
     )

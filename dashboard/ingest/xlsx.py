@@ -22,18 +22,20 @@ from __future__ import annotations
 
 import html
 import io
+import os
 import re
 import zipfile
 from dataclasses import dataclass, field
 
 # Limits on what a workbook may unpack to (the central directory is read, nothing inflated).
-# A real 100k-row ledger is ~8 MB zipped, 77 MB of sheet XML (ratio ~10); text-heavy sheets
-# and shared strings reach ratios of 20–30.
-MAX_PARTS = 10_000
-MAX_PART_MB = 400  # one part, uncompressed
-MAX_TOTAL_MB = 600  # all parts, uncompressed
-MAX_RATIO = 100  # uncompressed / compressed, for a part above RATIO_FLOOR_MB
-RATIO_FLOOR_MB = 1
+# A real 100k-row ledger is ~8 MB zipped, 77 MB of sheet XML (ratio ~10); a 25 MB one
+# ~240 MB; text-heavy sheets and shared strings reach ratios of 20–30. Environment
+# variables override them (PIPELINE_XLSX_MAX_RATIO …).
+MAX_PARTS = int(os.environ.get("PIPELINE_XLSX_MAX_PARTS", "10000"))
+MAX_PART_MB = int(os.environ.get("PIPELINE_XLSX_MAX_PART_MB", "400"))  # one part, uncompressed
+MAX_TOTAL_MB = int(os.environ.get("PIPELINE_XLSX_MAX_TOTAL_MB", "600"))  # all parts, uncompressed
+MAX_RATIO = int(os.environ.get("PIPELINE_XLSX_MAX_RATIO", "100"))  # uncompressed / compressed …
+RATIO_FLOOR_MB = 0.25  # … for a part above this size
 
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _ENCRYPTED_STREAMS = ("EncryptedPackage", "EncryptionInfo")
