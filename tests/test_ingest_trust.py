@@ -20,9 +20,10 @@ from decimal import Decimal
 from pathlib import Path
 
 import openpyxl
-import polars as pl
 import pytest
 import xlsxwriter
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from dashboard import store
 from dashboard.ingest import IngestRefused, Mapping, commit, prepare
@@ -607,3 +608,49 @@ def test_every_refused_file_leaves_the_database_byte_for_byte_unchanged(db_path)
     with pytest.raises(IngestRefused):
         commit(db_path, [ok, *refused])
     assert hashlib.sha256(db_path.read_bytes()).hexdigest() == before
+
+
+# --- never a traceback ------------------------------------------------------------------
+
+CELLS = ["项目编号", "项目名称", "金额（万元）", "预计签约金额", "合同", "毛利率", "当前阶段", "单位：万元", "P1", "P2",
+         "ＰＲ－１", "提案", "1,234", "1.234,5", "(2,000)", "￥9", "23", "1", "0.5", "#N/A", "合计", "", "\u202e x", 3, 0.25]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(  # sheets: (hidden, rows, merges, formula cells)
+        st.tuples(
+            st.booleans(),
+            st.lists(st.lists(st.sampled_from(CELLS), max_size=6), max_size=6),
+            st.lists(st.tuples(st.integers(0, 4), st.integers(0, 4), st.integers(0, 1), st.integers(0, 2)), max_size=2),
+            st.lists(st.tuples(st.integers(0, 5), st.integers(0, 5), st.sampled_from([None, 0, "#DIV/0!"])), max_size=3),
+        ),
+        min_size=1, max_size=3,
+    ),
+    st.booleans(),
+)
+def test_any_workbook_shape_is_read_or_refused_with_a_report_never_a_crash(sheets, full_calc):
+    from dashboard.config import get_config
+    from dashboard.ingest.clean import prepare_local
+
+    def build(wb):
+        for k, (hidden, rows, merges, formulas) in enumerate(sheets):
+            ws = wb.add_worksheet(f"s{k}")
+            for r, row in enumerate(rows):
+                ws.write_row(r, 0, row)
+            for i, (r, c, h, w) in enumerate(merges):
+                if h or w:
+                    ws.merge_range(10 + 10 * i + r, c, 10 + 10 * i + r + h, c + w, "金额（万元）")
+            for r, c, v in formulas:
+                ws.write_formula(r + 20, c, "=1+1", None, v)
+            if hidden and k:
+                ws.hide()
+
+    data = _xlsx_bytes(build)
+    if not full_calc:
+        data = _rezip(data, lambda n, b: b.replace(b' fullCalcOnLoad="1"', b"") if n == "xl/workbook.xml" else b)
+    report, projects, events = prepare_local("f.xlsx", data, as_of=None, mapping=None, config=get_config(), today=AS_OF)
+    assert report.ok or report.errors
+    if report.ok:
+        assert projects.height + events.height > 0
+        assert projects["project_id"].null_count() == 0

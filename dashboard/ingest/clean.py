@@ -532,7 +532,7 @@ def _untrusted_cells(report: Report, grid: Grid, cols: Columns, data: pl.DataFra
     * formula cells without a cached result (written by openpyxl), and every formula cell
       of a workbook flagged fullCalcOnLoad (written by a library such as xlsxwriter, never
       saved by Excel/WPS: its cached results are placeholders such as 0)."""
-    used = {int(col[1:]): (field, header) for field, (col, header, _) in cols.by_field.items()}
+    used = {int(col[1:]): (field, header) for field, (col, header, _unit) in cols.by_field.items()}
     if not used or data.height == 0:
         return data
     blank = {}
@@ -569,8 +569,10 @@ def _untrusted_cells(report: Report, grid: Grid, cols: Columns, data: pl.DataFra
             if j in used and e.row in at:
                 blank.setdefault(j, []).append(at[e.row])
                 _cell_error_issue(report, e.row, used[j][1], e.value, xlsx.cell_name(e.row, e.col))
-    for j, (field, header) in used.items():
+    for j, (_field, header) in used.items():
         col = data[f"c{j}"]
+        if not col.str.contains("#", literal=True).any():
+            continue
         hit = col.str.strip_chars().str.contains(_EXCEL_ERROR).fill_null(False)
         if hit.any():
             for i in hit.arg_true().to_list():
@@ -578,12 +580,9 @@ def _untrusted_cells(report: Report, grid: Grid, cols: Columns, data: pl.DataFra
             blank.setdefault(j, []).extend(hit.arg_true().to_list())
     if not blank:
         return data
-    index = pl.int_range(0, data.height, eager=True)
+    masks = {j: pl.repeat(False, data.height, eager=True).scatter(sorted(set(ix)), True) for j, ix in blank.items()}
     return data.with_columns(
-        [
-            pl.when(index.is_in(pl.Series(sorted(set(ix)), dtype=pl.Int64))).then(None).otherwise(pl.col(f"c{j}")).alias(f"c{j}")
-            for j, ix in blank.items()
-        ]
+        [pl.when(mask).then(None).otherwise(pl.col(f"c{j}")).alias(f"c{j}") for j, mask in masks.items()]
     )
 
 

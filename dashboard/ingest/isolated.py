@@ -32,8 +32,11 @@ from dashboard.ingest.mapping import Mapping
 from dashboard.ingest.report import Report
 
 # Limits for the child that parses a file; override with the environment variables.
-# A real 25 MB export peaks well under 1 GB resident (bench/results/ingest.md).
+# A real 25 MB export peaks well under 1 GB resident (bench/results/ingest.md), so any
+# file up to 25 MB gets MEMORY_MB; a larger one (the command line has no upload limit)
+# gets MEMORY_PER_FILE_MB times its size (a 137 MB, 1M-row CSV peaks at ~1.5 GB).
 MEMORY_MB = int(os.environ.get("PIPELINE_INGEST_MEMORY_MB", "900"))  # resident memory (RSS), watched
+MEMORY_PER_FILE_MB = 12
 ADDRESS_SPACE_MB = int(os.environ.get("PIPELINE_INGEST_ADDRESS_SPACE_MB", "4096"))  # RLIMIT_AS backstop
 TIMEOUT_S = int(os.environ.get("PIPELINE_INGEST_TIMEOUT_S", "300"))
 NICE = int(os.environ.get("PIPELINE_INGEST_NICE", "10"))
@@ -93,7 +96,7 @@ def prepare(
     Never raises for a bad file: problems are in ``.report.errors`` and ``.ok`` is False.
     """
     config = config or get_config()
-    memory_mb = memory_mb or MEMORY_MB
+    memory_mb = memory_mb or max(MEMORY_MB, math.ceil(MEMORY_PER_FILE_MB * len(data) / 2**20))
     timeout_s = timeout_s or TIMEOUT_S
     today = date.today()
     params = {

@@ -33,7 +33,8 @@ from dataclasses import dataclass, field
 # variables override them (PIPELINE_XLSX_MAX_RATIO …).
 MAX_PARTS = int(os.environ.get("PIPELINE_XLSX_MAX_PARTS", "10000"))
 MAX_PART_MB = int(os.environ.get("PIPELINE_XLSX_MAX_PART_MB", "400"))  # one part, uncompressed
-MAX_TOTAL_MB = int(os.environ.get("PIPELINE_XLSX_MAX_TOTAL_MB", "600"))  # all parts, uncompressed
+MAX_TOTAL_MB = int(os.environ.get("PIPELINE_XLSX_MAX_TOTAL_MB", "600"))  # all parts, uncompressed …
+MAX_TOTAL_PER_FILE_MB = 25  # … or this many times the file's size, if more (both caps)
 MAX_RATIO = int(os.environ.get("PIPELINE_XLSX_MAX_RATIO", "100"))  # uncompressed / compressed …
 RATIO_FLOOR_MB = 0.25  # … for a part above this size
 
@@ -77,12 +78,14 @@ def check_container(data: bytes) -> Refusal | None:
     if len(infos) > MAX_PARTS:
         return _bomb(f"{len(infos):,} 个部件", f"{len(infos):,} parts (at most {MAX_PARTS:,})")
     total = sum(i.file_size for i in infos)
+    size_mb = len(data) / 2**20
+    part_cap = max(MAX_PART_MB, MAX_TOTAL_PER_FILE_MB * size_mb)
     for i in infos:
         mb = i.file_size / 2**20
-        if mb > MAX_PART_MB:
+        if mb > part_cap:
             return _bomb(
-                f"部件 {i.filename} 解压后有 {mb:,.0f} MB（上限 {MAX_PART_MB} MB）",
-                f"part {i.filename} unpacks to {mb:,.0f} MB (at most {MAX_PART_MB} MB)",
+                f"部件 {i.filename} 解压后有 {mb:,.0f} MB（上限 {part_cap:,.0f} MB）",
+                f"part {i.filename} unpacks to {mb:,.0f} MB (at most {part_cap:,.0f} MB)",
             )
         ratio = i.file_size / max(i.compress_size, 1)
         if mb > RATIO_FLOOR_MB and ratio > MAX_RATIO:
@@ -91,10 +94,11 @@ def check_container(data: bytes) -> Refusal | None:
                 f"part {i.filename} has a compression ratio of {ratio:,.0f}:1 ({i.compress_size:,} bytes "
                 f"unpack to {i.file_size:,}; a real workbook stays under {MAX_RATIO}:1)",
             )
-    if total / 2**20 > MAX_TOTAL_MB:
+    cap = max(MAX_TOTAL_MB, MAX_TOTAL_PER_FILE_MB * size_mb)
+    if total / 2**20 > cap:
         return _bomb(
-            f"解压后共 {total / 2**20:,.0f} MB（上限 {MAX_TOTAL_MB} MB）",
-            f"it unpacks to {total / 2**20:,.0f} MB in all (at most {MAX_TOTAL_MB} MB)",
+            f"解压后共 {total / 2**20:,.0f} MB（上限 {cap:,.0f} MB）",
+            f"it unpacks to {total / 2**20:,.0f} MB in all (at most {cap:,.0f} MB)",
         )
     return None
 
