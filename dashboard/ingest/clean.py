@@ -586,7 +586,7 @@ def _untrusted_cells(report: Report, grid: Grid, cols: Columns, data: pl.DataFra
     )
 
 
-def _decimal_separators(report: Report, kept: list, constants: dict, kind_of_file: str) -> dict[int, dict[str, tuple[str, bool]]]:
+def _decimal_separators(report: Report, kept: list, constants: dict, kind_of_file: str) -> dict[int, dict[str, tuple]]:
     """The decimal separator of every number column (amounts, margin), decided from the
     evidence, never per cell: the column's own cells that can be read only one way
     (1,234.50 · 12.5 → point; 1.234,50 · 88,00 → comma); a column with both is refused.
@@ -594,16 +594,18 @@ def _decimal_separators(report: Report, kept: list, constants: dict, kind_of_fil
     ``decimal_separator``, else the other number columns of the file, else the file's own
     convention: a comma- or tab-separated CSV or a workbook writes 1,234 for a thousand;
     a semicolon CSV (European Excel) could mean either, so it is refused.
-    Returns, per grid, grid column -> (separator, whether ambiguous cells may be read)."""
+    Returns, per grid, grid column -> (separator, whether ambiguous cells may be read, the
+    column taken apart)."""
     styles = {}
     for grid, cols, data, _rows in kept:
         for field, (col, header, _unit) in cols.by_field.items():
             if field in AMOUNT_FIELDS or field == "estimated_margin":
-                styles[(id(grid), col)] = (grid, header, V.number_style(data[col]))
-    said = {st.decided for _, _, st in styles.values() if st.decided and not st.conflicting}
+                taken_apart = V.numbers(data[col])  # once: the values are parsed from it too
+                styles[(id(grid), col)] = (grid, header, V.number_style(taken_apart), taken_apart)
+    said = {st.decided for _, _, st, _ in styles.values() if st.decided and not st.conflicting}
     given = constants.get("decimal_separator")
-    out: dict[int, dict[str, tuple[str, bool]]] = {id(g): {} for g, *_ in kept}
-    for (gid, col), (grid, header, st) in styles.items():
+    out: dict[int, dict[str, tuple[str, bool, V.Numbers]]] = {id(g): {} for g, *_ in kept}
+    for (gid, col), (grid, header, st, taken_apart) in styles.items():
         report.in_sheet(grid.sheet)
         if st.conflicting:
             report.error(
@@ -643,7 +645,7 @@ def _decimal_separators(report: Report, kept: list, constants: dict, kind_of_fil
             report.decimal_separators[header] = ","
         # a workbook's number cells reach us as 1234.5 whatever the text cells say: under a
         # decimal comma, a cell that could be either is not read
-        out[gid][col] = (sep, not (sep == "," and kind_of_file != "csv"))
+        out[gid][col] = (sep, not (sep == "," and kind_of_file != "csv"), taken_apart)
     report.in_sheet(None)
     return out
 
@@ -774,8 +776,8 @@ def _projects(report, data, rows, cols, mapping, config, constants, decimals):
             continue
         col, header, unit = cols.by_field[f]
         amount_unit = unit if unit in V.UNIT_FACTORS else (normalize(default_unit) if default_unit else None)
-        sep, ambiguous_ok = decimals.get(col, (".", True))
-        value, bad = V.parse_amounts(s, amount_unit, sep, ambiguous_ok=ambiguous_ok)
+        sep, ambiguous_ok, taken_apart = decimals.get(col, (".", True, s))
+        value, bad = V.parse_amounts(taken_apart, amount_unit, sep, ambiguous_ok=ambiguous_ok)
         example = "1.234.567,89" if sep == "," else "1,234,567.89"
         _cell_errors(report, bad, s, rows, code="bad_amount", column=header, zh="不是可识别的金额", en="not an amount",
                      expected_zh=f"数字，如 {example}、(2,000.00) 或 123.5万", expected_en=f"a number such as {example}, (2,000.00) or 123.5万")
@@ -783,8 +785,8 @@ def _projects(report, data, rows, cols, mapping, config, constants, decimals):
     s = _get(data, cols, "estimated_margin")
     if s is not None:
         col, header, unit = cols.by_field["estimated_margin"]
-        sep, ambiguous_ok = decimals.get(col, (".", True))
-        margin = V.parse_margins(s, unit, sep, ambiguous_ok=ambiguous_ok)
+        sep, ambiguous_ok, taken_apart = decimals.get(col, (".", True, s))
+        margin = V.parse_margins(taken_apart, unit, sep, ambiguous_ok=ambiguous_ok)
         _cell_errors(report, margin.bad, s, rows, code="bad_margin", column=header, zh="不是可识别的毛利率", en="not a margin",
                      expected_zh="如 0.23、23 或 23%（不超过 100%）", expected_en="a ratio or percentage such as 0.23, 23 or 23% (at most 100%)")
         _cell_errors(report, margin.ambiguous, s, rows, code="margin_scale", column=header,

@@ -118,7 +118,8 @@ _EU_ONLY = r"^(?:\d{1,3}(?:\.\d{3})+,\d*|\d{1,3}(?:\.\d{3}){2,}|\d*,\d+)$"  # 1.
 _AMBIGUOUS_DOT = r"^[1-9]\d{0,2}\.\d{3}$"  # 1.234: 1.234 or 1234
 _AMBIGUOUS_COMMA = r"^[1-9]\d{0,2},\d{3}$"  # 1,234: 1234 or 1.234
 _PLAIN = r"^\d+$"
-_NOISE = r"[_\s'’¥$€£]|rmb|cny|yuan|人民币|元$"
+# currency signs and words, grouping spaces (also no-break and thin ones), apostrophes
+_NOISE = ["_", " ", "\t", "\u00a0", "\u2009", "\u202f", "'", "’", "¥", "$", "€", "£", "rmb", "cny", "yuan", "人民币"]
 DECIMAL_SEPARATORS = (".", ",")
 
 
@@ -152,7 +153,7 @@ def _number_body(t: pl.Series, *, units: bool) -> pl.DataFrame:
     null), pct (a trailing %), exp (an exponent kept aside). ``(2,000.00)`` is negative.
     (Literal prefix/suffix tests where possible: this runs on every cell of every number
     column.)"""
-    body = pl.col("t").str.replace_all(_NOISE, "")
+    body = pl.col("t").str.replace_many(_NOISE, [""] * len(_NOISE)).str.strip_suffix("元")
     frame = pl.DataFrame({"t": t}).with_columns(body=body)
     body = pl.col("body")
     frame = frame.with_columns(pct=body.str.ends_with("%").fill_null(False), body=body.str.strip_suffix("%"))
@@ -210,9 +211,26 @@ def _kinds(body: pl.Series) -> pl.Series:
     return shape.replace_strict(table, default=None, return_dtype=pl.String)
 
 
-def number_style(s: pl.Series) -> NumberStyle:
+@dataclass(frozen=True)
+class Numbers:
+    """A number column taken apart once (sign, unit suffix, %, digits and separators, and
+    the shape kind of each cell); its style and its values are both read from this."""
+
+    raw: pl.Series
+    frame: pl.DataFrame  # t, body, pct, negative, factor, exp, kind
+
+
+def numbers(s: pl.Series | Numbers) -> Numbers:
+    if isinstance(s, Numbers):
+        return s
+    frame = _number_body(_clean_text(s), units=True)
+    return Numbers(s, frame.with_columns(kind=_kinds(frame["body"])))
+
+
+def number_style(s: pl.Series | Numbers) -> NumberStyle:
     """How the cells of a number column use "," and "." (see :class:`NumberStyle`)."""
-    kinds = _kinds(_number_body(_clean_text(s), units=True)["body"])
+    col = numbers(s)
+    s, kinds = col.raw, col.frame["kind"]
     counts = dict(kinds.value_counts().iter_rows())
 
     def first(kind: str) -> str | None:
@@ -229,11 +247,10 @@ def number_style(s: pl.Series) -> NumberStyle:
     )
 
 
-def _number_text(body: pl.Series, decimal: str, ambiguous_ok: bool) -> pl.Series:
+def _number_text(body: pl.Series, kinds: pl.Series, decimal: str, ambiguous_ok: bool) -> pl.Series:
     """Digits with separators -> plain number text ("1234.5") under the column's decimal
     separator; a cell whose shape does not fit that convention -> null (the caller marks
     it bad)."""
-    kinds = _kinds(body)
     fits = kinds.is_in(["plain", "comma" if decimal == "," else "point"] + (["ambiguous"] if ambiguous_ok else []))
     if decimal == ",":
         text = body.str.replace_all(".", "", literal=True).str.replace(",", ".", literal=True)
@@ -243,18 +260,19 @@ def _number_text(body: pl.Series, decimal: str, ambiguous_ok: bool) -> pl.Series
 
 
 def parse_amounts(
-    s: pl.Series, unit: str | None = None, decimal: str | None = None, *, ambiguous_ok: bool = True
+    s: pl.Series | Numbers, unit: str | None = None, decimal: str | None = None, *, ambiguous_ok: bool = True
 ) -> tuple[pl.Series, pl.Series]:
     """Text -> Decimal(18,2) in 元. Returns (values, bad) where bad marks unreadable cells.
 
     ``decimal`` is the column's decimal separator ('.' or ','), decided by the caller; None
     = from the column's own cells, else '.'. ``ambiguous_ok=False`` marks 1,234 / 1.234
     bad (the caller could not decide them). ``(2,000.00)`` is −2000; ``￥1,234.5`` reads."""
-    decimal = decimal or number_style(s).decided or "."
+    col = numbers(s)
+    s, frame = col.raw, col.frame
+    decimal = decimal or number_style(col).decided or "."
     factor = UNIT_FACTORS[unit] if unit else Decimal(1)
-    frame = _number_body(_clean_text(s), units=True)
     frame = frame.with_columns(
-        number=(_number_text(frame["body"], decimal, ambiguous_ok) + pl.col("exp")).cast(_WIDE_DECIMAL, strict=False),
+        number=(_number_text(frame["body"], frame["kind"], decimal, ambiguous_ok) + pl.col("exp")).cast(_WIDE_DECIMAL, strict=False),
         factor=pl.coalesce("factor", pl.lit(factor, _WIDE_DECIMAL)),
     )
     value = pl.col("number") * pl.col("factor")
@@ -274,18 +292,21 @@ class MarginColumn:
 
 
 def parse_margins(
-    s: pl.Series, unit: str | None = None, decimal: str | None = None, *, ambiguous_ok: bool = True
+    s: pl.Series | Numbers, unit: str | None = None, decimal: str | None = None, *, ambiguous_ok: bool = True
 ) -> MarginColumn:
     """Text -> ratio (0.23). ``23%`` is a percentage; so is a plain number above 1
     (``23``) and every plain number when the header says ``(%)``; a plain number up to 1
     is a ratio (``0.23``) — unless the column also holds plain numbers above 1: then it
     is a column of percent numbers and ``1`` (or ``0.5``) could mean 1 % or 100 %, so
     such cells are *ambiguous* (null, for the caller to refuse). Above 100 % is bad."""
-    decimal = decimal or number_style(s).decided or "."
+    col = numbers(s)
+    s, frame = col.raw, col.frame
+    decimal = decimal or number_style(col).decided or "."
     percent_column = bool(unit in PERCENT_UNITS) if unit else False
-    frame = _number_body(_clean_text(s), units=False)
-    frame = frame.with_columns(
-        num=(_number_text(frame["body"], decimal, ambiguous_ok) + pl.col("exp")).cast(pl.Float64, strict=False)
+    frame = frame.with_columns(  # a 万/亿 suffix makes no margin
+        num=pl.when(pl.col("factor").is_null())
+        .then(_number_text(frame["body"], frame["kind"], decimal, ambiguous_ok) + pl.col("exp"))
+        .cast(pl.Float64, strict=False)
     )
     frame = frame.with_columns(num=pl.when(pl.col("negative")).then(-pl.col("num")).otherwise(pl.col("num")))
     plain = ~frame["pct"] & frame["num"].is_not_null()
