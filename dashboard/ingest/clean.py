@@ -145,7 +145,7 @@ def _recognise(grid: Grid, matcher: HeaderMatcher, report: Report) -> Columns:
         col = f"c{i}"
         if header is None:
             if grid.data[col].drop_nulls().len():
-                report.ignored_columns.append(f"({_letter(i + grid.col_offset)}: no header)")
+                _ignored(report, f"({_letter(i + grid.col_offset)}: no header)")
             continue
         key = normalize(header)
         if key in seen:
@@ -164,7 +164,7 @@ def _recognise(grid: Grid, matcher: HeaderMatcher, report: Report) -> Columns:
         if grid.name_of(i) != header:
             unit = unit or matcher.match(header)[2]
         if not canonical:
-            report.ignored_columns.append(header)
+            _ignored(report, header)
             continue
         unit, unit_source = _column_unit(grid, i, canonical, header, unit, notes, report)
         if canonical in by_field:
@@ -210,6 +210,11 @@ def _recognise(grid: Grid, matcher: HeaderMatcher, report: Report) -> Columns:
             column=parent,
         )
     return Columns(by_field=by_field)
+
+
+def _ignored(report: Report, header: str) -> None:
+    if header not in report.ignored_columns:  # once, however many sheets have it
+        report.ignored_columns.append(header)
 
 
 def _column_unit(
@@ -411,6 +416,7 @@ def prepare_local(
     kinds = {k for _, _, k in tables}
     report.kind = tables[0][2]
     if len(kinds) > 1:
+        _as_of(report, as_of, name, None, None, today)
         names = {k: "、".join(f"「{g.sheet}」" for g, _, kk in tables if kk == k) for k in kinds}
         report.error(
             "mixed_sheets",

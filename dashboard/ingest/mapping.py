@@ -183,9 +183,12 @@ def _q(text: str) -> str:
 
 
 def _read_lookup(path: Path, lk: Lookup) -> dict[str, str]:
-    from dashboard.ingest.read import decode_text
+    from dashboard.ingest.read import DecodeRefused, decode_text
 
-    text, _ = decode_text(path.read_bytes())
+    try:
+        text, _ = decode_text(path.read_bytes())
+    except DecodeRefused as exc:
+        raise MappingError(f"{path}: line {exc.line}: {exc.en}") from None
     rows = list(csv.reader(io.StringIO(text, newline="")))
     if not rows:
         raise MappingError(f"{path}: empty lookup file")
