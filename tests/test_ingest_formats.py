@@ -464,3 +464,14 @@ def test_any_csv_like_file_is_read_or_refused_with_a_report_never_a_crash(rows, 
     if report.ok:
         assert projects.height + events.height > 0
         assert projects["project_id"].null_count() == 0
+
+
+def test_an_xlsx_cell_already_holding_a_replacement_character_is_refused(tmp_path):
+    path = tmp_path / "fffd.xlsx"
+    wb = xlsxwriter.Workbook(path)
+    ws = wb.add_worksheet("data")
+    ws.write_row(0, 0, ["项目编号", "客户名称"])
+    ws.write_row(1, 0, ["P1", "华\ufffd电力"])
+    wb.close()
+    p = _prepare(path)
+    assert [(e.code, e.row, e.column, e.sheet) for e in p.report.errors] == [("bad_text", 2, "客户名称", "data")]

@@ -352,6 +352,14 @@ def test_formulas_openpyxl_wrote_without_results_are_an_error_naming_the_cells_n
     assert "Open the file in Excel/WPS and save it" in err.en and "在 Excel/WPS 中打开文件并保存" in err.zh
 
 
+def test_a_formula_cell_that_cannot_be_placed_makes_the_sheet_refused_not_unchecked():
+    data = _openpyxl_bytes([["项目编号", "预计签约金额"], ["P1", "=1+1"], ["P2", 3]])
+    # a cell reference is optional in the format: without it the formula cannot be located
+    data = _rezip(data, lambda n, b: b.replace(b'<c r="B2">', b"<c>") if n.startswith("xl/worksheets/") else b)
+    [err] = _only(_prepare("no-refs.xlsx", data), "sheet_unchecked")
+    assert err.sheet == "台账" and "save it as a new .xlsx" in err.en
+
+
 def test_xlsxwriter_placeholder_results_under_full_calc_on_load_are_an_error_never_zero():
     def build(wb, cached=None):
         ws = wb.add_worksheet("台账")

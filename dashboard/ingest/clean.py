@@ -436,6 +436,8 @@ def prepare_local(
         before = report.rows_skipped
         data_, rows = _drop_blank_and_totals(report, grid, cols)
         data_ = _untrusted_cells(report, grid, cols, data_, rows)
+        if kind_of_file != "csv":  # (a CSV with U+FFFD was refused while decoding)
+            _replacement_characters(report, grid, data_, rows)
         kept.append((grid, cols, data_, rows))
         skipped[id(grid)] = report.rows_skipped - before
     report.in_sheet(None)
@@ -498,6 +500,15 @@ def prepare_local(
         )
     report.n_events = events.height
     return report, projects, events
+
+
+def _replacement_characters(report: Report, grid: Grid, data: pl.DataFrame, rows: pl.Series) -> None:
+    for c in data.columns:
+        hit = data[c].str.contains("\ufffd", literal=True).fill_null(False)
+        if hit.any():
+            i = int(hit.arg_true()[0])
+            header = grid.header[int(c[1:])] or _letter(int(c[1:]) + grid.col_offset)
+            report.error("bad_text", "单元格含有替换字符 U+FFFD（原字符已丢失）", "the cell holds the replacement character U+FFFD (text already lost)", row=int(rows[i]), column=header)
 
 
 def _drop_blank_and_totals(report: Report, grid: Grid, cols: Columns) -> tuple[pl.DataFrame, pl.Series]:

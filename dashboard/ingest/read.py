@@ -779,6 +779,14 @@ def _sheet_grid(
     rows = [[None if c is None or not str(c).strip() else str(c) for c in r] for r in rows]
     sheet = info.sheet(t.name)
     scan = xlsx.scan_sheet(data, sheet.path) if sheet and sheet.path else None  # None: an .xls
+    if scan is not None and not scan.complete:
+        report.error(
+            "sheet_unchecked",
+            "无法逐个检查这张工作表的公式和错误值单元格（工作表结构异常）；请在 Excel/WPS 中打开并另存为新的 .xlsx 后重新上传",
+            "this sheet's formula and error cells could not be checked one by one (its structure is unusual); open "
+            "it in Excel/WPS, save it as a new .xlsx and upload again",
+            sheet=t.name,
+        )
     start_row = scan.start_row if scan else None
     col_offset = 0
     if start_row is None:

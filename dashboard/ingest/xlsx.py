@@ -23,6 +23,7 @@ from __future__ import annotations
 import html
 import io
 import os
+import posixpath
 import re
 import zipfile
 from dataclasses import dataclass, field
@@ -151,9 +152,9 @@ def workbook_info(data: bytes) -> WorkbookInfo:
         rid = re.search(rb'\br:id="([^"]*)"', attrs) or re.search(rb'\b\w+:id="([^"]*)"', attrs)
         path = None
         if rid and rid.group(1).decode() in targets:
-            path = targets[rid.group(1).decode()].lstrip("/")
-            if not path.startswith("xl/"):
-                path = "xl/" + path
+            target = html.unescape(targets[rid.group(1).decode()])
+            # absolute from the package root, else relative to xl/ (where workbook.xml is)
+            path = target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join("xl", target))
         state = re.search(rb'\bstate="([^"]*)"', attrs)
         visible = not state or state.group(1) not in (b"hidden", b"veryHidden")
         info.sheets.append(SheetInfo(html.unescape(name.group(1).decode("utf-8")), path, visible))
@@ -204,7 +205,7 @@ class SheetScan:
     merges: list[tuple[int, int, int, int]] = field(default_factory=list)  # (row1, col1, row2, col2), rows 1-based
     formulas: list[FormulaCell] = field(default_factory=list)
     errors: list[ErrorCell] = field(default_factory=list)
-    complete: bool = True
+    complete: bool = True  # False: formula or error cells may have been missed
 
     @property
     def start_row(self) -> int | None:
@@ -265,7 +266,8 @@ def _scan_segment(seg: bytes, scan: SheetScan) -> None:
             if not (is_error or has_formula):
                 continue
             ref = _REF.search(attrs)
-            if not ref:
+            if not ref:  # a cell without its reference (optional in the format): cannot be placed
+                scan.complete = False
                 continue
             row, col = int(ref.group(2)), col_index(ref.group(1))
             if is_error:
