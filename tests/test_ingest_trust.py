@@ -200,6 +200,13 @@ def test_sub_headers_named_only_with_their_parent_and_a_yi_unit_are_read_togethe
     assert p.projects.select("expected_amount", "contract_amount").row(0) == (Decimal("150000000.00"), Decimal("25000000.00"))
 
 
+def test_a_parent_saying_yuan_wins_over_a_mappings_default_unit():
+    data = _merged_parent_workbook("金额（元）", ["预计签约金额", "合同金额"], [["P1", "园区", 120000, 99000.5, "提案"]])
+    p = _prepare("元.xlsx", data, mapping=Mapping(name="wan", constants={"amount_unit": "万元"}))
+    assert p.ok, p.messages()
+    assert p.projects.select("expected_amount", "contract_amount").row(0) == (Decimal("120000.00"), Decimal("99000.50"))
+
+
 def test_a_merged_header_saved_as_csv_spreads_its_unit_over_the_amount_columns_only_and_says_so():
     lines = [",,金额(万元),,,", "项目编号,项目名称,预计签约金额,合同金额,预计签约时间,实际成本", "P1,园区,12,10,2026-03-05,5000"]
     p = _prepare("merged.csv", ("\n".join(lines) + "\n").encode())
