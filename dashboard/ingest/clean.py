@@ -723,8 +723,8 @@ def _text_column(report: Report, raw: pl.Series, rows: pl.Series, header: str) -
         report.warn(
             "bidi_removed",
             f"{where.len()} 个单元格含有不可见的文字方向控制字符（如 U+202E），已删除（第 {_rows_named(where)} 行）",
-            f"{where.len()} cells held invisible text-direction control characters (such as U+202E); they were "
-            f"removed (rows {_rows_named(where)})",
+            f"{_cells(where.len())} held invisible text-direction control characters (such as U+202E); they were "
+            f"removed ({_rows_en(where)})",
             row=int(where[0]), column=header,
         )
     long = (text.str.len_chars() > V.TEXT_MAX_CHARS).fill_null(False)
@@ -733,12 +733,20 @@ def _text_column(report: Report, raw: pl.Series, rows: pl.Series, header: str) -
         report.warn(
             "text_cut",
             f"{where.len()} 个单元格超过 {V.TEXT_MAX_CHARS} 个字符，只保留前 {V.TEXT_MAX_CHARS} 个（第 {_rows_named(where)} 行）",
-            f"{where.len()} cells are longer than {V.TEXT_MAX_CHARS} characters and were cut to the first "
-            f"{V.TEXT_MAX_CHARS} (rows {_rows_named(where)})",
+            f"{_cells(where.len())} {'is' if where.len() == 1 else 'are'} longer than {V.TEXT_MAX_CHARS} characters and "
+            f"{'was' if where.len() == 1 else 'were'} cut to the first {V.TEXT_MAX_CHARS} ({_rows_en(where)})",
             row=int(where[0]), column=header,
         )
         text = pl.select(pl.when(long).then(text.str.slice(0, V.TEXT_MAX_CHARS)).otherwise(text)).to_series().alias(text.name)
     return text
+
+
+def _cells(n: int) -> str:
+    return "1 cell" if n == 1 else f"{n} cells"
+
+
+def _rows_en(rows: pl.Series) -> str:
+    return ("row " if rows.len() == 1 else "rows ") + _rows_named(rows)
 
 
 def _rows_named(rows: pl.Series) -> str:
