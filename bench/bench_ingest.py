@@ -269,7 +269,10 @@ def main() -> None:
     if not args.quick:
         out = ROOT / "bench" / "results" / "ingest.md"
         out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(text, encoding="utf-8")
+        # the limits section (bench/bench_ingest_limits.py) is kept as it was
+        mark = "<!-- ingest limits (bench/bench_ingest_limits.py) -->"
+        old = out.read_text(encoding="utf-8") if out.exists() else ""
+        out.write_text(text + ("\n" + mark + old.split(mark, 1)[1] if mark in old else ""), encoding="utf-8")
         print(f"wrote {out}")
 
 

@@ -21,7 +21,7 @@ from dashboard.ingest import Mapping, prepare
 HEADER = "项目编号,项目名称,客户名称,客户等级,区域,负责人,当前阶段,预计签约金额(万元),毛利率,预计签约时间"
 ROWS = [
     "P001,智慧园区一期,华东电力,A级,华东,张伟,招投标,\"1,200.50\",23%,2026/3/5",
-    "P002,数据中心扩容,南方电网,b,华南,李娜,商务谈判,300,0.15,2026年4月18日",
+    "P002,数据中心扩容,南方电网,b,华南,李娜,商务谈判,300,15%,2026年4月18日",
     "P003,调度系统,国家能源,C类,华北,王强,提案,45.5,18,2026-05-01",
 ]
 
@@ -395,11 +395,12 @@ def huge_string_xlsx() -> bytes:
     return buf.getvalue()
 
 
-def test_a_small_xlsx_that_unpacks_to_gigabytes_is_refused_at_the_memory_limit(tmp_path):
+def test_a_small_xlsx_that_unpacks_to_gigabytes_is_refused(tmp_path):
     path = _write(tmp_path, "huge-strings.xlsx", huge_string_xlsx())
     assert path.stat().st_size < 40_000
-    p = prepare(path.name, path.read_bytes(), memory_mb=1024)  # the default (4 GB) only takes longer
-    assert not p.ok and p.report.errors[0].code == "unreadable"
+    p = prepare(path.name, path.read_bytes())
+    # from the zip directory, before inflating (issue 9; tests/test_ingest_trust.py has the rest)
+    assert not p.ok and p.report.errors[0].code == "zip_bomb"
 
 
 def test_a_file_that_takes_longer_than_the_time_limit_is_refused(tmp_path):
@@ -432,7 +433,10 @@ def test_the_report_round_trips_through_a_dict_and_lists_recognised_and_ignored_
     p = _prepare(_write(tmp_path, "cols.csv", _csv(lines).encode()))
     d = p.to_dict()
     assert d["ok"] is True and d["ignored_columns"] == ["备注"]
-    assert {"header": "预计签约金额(万元)", "canonical": "expected_amount", "how": "alias", "unit": "万元"} in d["columns"]
+    # (later keys such as unit_source and sheet are additions; these four keep their meaning)
+    assert {"header": "预计签约金额(万元)", "canonical": "expected_amount", "how": "alias", "unit": "万元"} in [
+        {k: c[k] for k in ("header", "canonical", "how", "unit")} for c in d["columns"]
+    ]
     assert d["rows_read"] == 3 and d["sha256"] and d["as_of_source"] == "today"
 
 
@@ -460,3 +464,14 @@ def test_any_csv_like_file_is_read_or_refused_with_a_report_never_a_crash(rows, 
     if report.ok:
         assert projects.height + events.height > 0
         assert projects["project_id"].null_count() == 0
+
+
+def test_an_xlsx_cell_already_holding_a_replacement_character_is_refused(tmp_path):
+    path = tmp_path / "fffd.xlsx"
+    wb = xlsxwriter.Workbook(path)
+    ws = wb.add_worksheet("data")
+    ws.write_row(0, 0, ["项目编号", "客户名称"])
+    ws.write_row(1, 0, ["P1", "华\ufffd电力"])
+    wb.close()
+    p = _prepare(path)
+    assert [(e.code, e.row, e.column, e.sheet) for e in p.report.errors] == [("bad_text", 2, "客户名称", "data")]

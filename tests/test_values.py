@@ -49,16 +49,58 @@ def test_a_margin_reads_back_as_a_ratio_from_ratio_or_percent_text(r):
 
 @given(st.lists(ratios, min_size=1, max_size=20))
 def test_a_column_of_percent_numbers_under_a_percent_header_is_read_as_percentages(rs):
-    values, bad = V.parse_margins(pl.Series([f"{r * 100:.2f}" for r in rs]), "%")
-    assert not bad.any()
-    assert values.to_list() == pytest.approx(rs)
+    col = V.parse_margins(pl.Series([f"{r * 100:.2f}" for r in rs]), "%")
+    assert not col.bad.any() and not col.ambiguous.any()
+    assert col.values.to_list() == pytest.approx(rs)
 
 
-def test_plain_margins_above_one_are_percent_and_a_column_mixing_scales_is_flagged():
-    col = pl.Series(["0.15", "18", "23%"])
-    values, _ = V.parse_margins(col)
-    assert values.to_list() == pytest.approx([0.15, 0.18, 0.23])
-    assert V.mixed_margin_scale(col) and not V.mixed_margin_scale(pl.Series(["18", "23%", "0"]))
+def test_plain_margins_above_one_are_percent_and_in_such_a_column_one_up_to_1_is_ambiguous():
+    col = V.parse_margins(pl.Series(["23", "18", "1", "35", "0.5", "0", "23%"]))
+    assert col.ambiguous.to_list() == [False, False, True, False, True, False, False]
+    assert col.values.to_list() == pytest.approx([0.23, 0.18, None, 0.35, None, 0.0, 0.23], nan_ok=True)
+    ratios_only = V.parse_margins(pl.Series(["0.15", "1", "23%", "-0.05"]))
+    assert not ratios_only.ambiguous.any()
+    assert ratios_only.values.to_list() == pytest.approx([0.15, 1.0, 0.23, -0.05])
+    assert not V.parse_margins(pl.Series(["23", "1"]), "%").ambiguous.any()
+
+
+@given(amounts)
+def test_an_accounting_negative_and_the_full_width_yen_sign_read_as_written(d):
+    assert V.parse_amount(f"({abs(d):,})") == -abs(d)
+    assert V.parse_amount(f"（{abs(d):,}）") == -abs(d)
+    assert V.parse_amount(f"￥{d:,}") == d
+    assert V.parse_amount(f"−{abs(d)}") == -abs(d)  # U+2212 MINUS SIGN
+
+
+@given(amounts)
+def test_an_amount_written_the_european_way_reads_back_under_a_decimal_comma(d):
+    us = f"{d:,}"
+    eu = us.replace(",", "_").replace(".", ",").replace("_", ".")
+    values, bad = V.parse_amounts(pl.Series([eu]), None, ",")
+    assert not bad[0] and values[0] == d
+
+
+def test_which_separator_is_the_decimal_one_is_told_only_by_cells_that_allow_one_reading():
+    style = V.number_style(pl.Series(["1.234,50", "88,00", "1.234", None]))
+    assert (style.point, style.comma, style.ambiguous, style.decided) == (0, 2, 1, ",")
+    style = V.number_style(pl.Series(["1,234", "2,000", "12"]))
+    assert (style.decided, style.ambiguous) == (None, 2)
+    assert V.number_style(pl.Series(["1,234.5", "88,00"])).conflicting
+    assert V.number_style(pl.Series(["1200.5", "3"])).decided == "."  # a workbook's number cell
+    # an ambiguous cell is read under the column's separator, or refused when not allowed
+    values, bad = V.parse_amounts(pl.Series(["1.234", "1,234"]), None, ",", ambiguous_ok=False)
+    assert bad.to_list() == [True, True]
+    assert V.parse_amounts(pl.Series(["1.234"]), None, ",")[0][0] == Decimal("1234")
+
+
+def test_ids_are_folded_with_nfkc_and_lose_invisible_characters_but_keep_their_case():
+    got = V.fold_ids(pl.Series(["ＨＸ－２０２６－００１", "HX-2026-001\u200b", "\u202eab", "sf0061a", " ", None]))
+    assert got.to_list() == ["HX-2026-001", "HX-2026-001", "ab", "sf0061a", None, None]
+
+
+def test_text_loses_bidi_controls_and_keeps_everything_else():
+    got = V.clean_text(pl.Series(["\u202e华东\u202c", "a\u2066b\u2069", "Ａ"]))
+    assert got.to_list() == ["华东", "ab", "Ａ"]
 
 
 def test_a_margin_above_100_percent_is_refused():

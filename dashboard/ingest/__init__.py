@@ -13,8 +13,9 @@ Public API (the CLI, the seeds loader and the upload page code against this):
   Mapping, load_mapping(path), save_mapping(mapping, dir), Mapping.to_toml()
 
 Module map: values.py (pure value parsers), read.py (bytes -> grid of text),
-clean.py (grid -> frames + report), worker.py (the child process), isolated.py (prepare),
-load.py (commit/remove), mapping.py, report.py, cli.py.
+xlsx.py (a workbook's zip parts: encryption, zip bombs, hidden sheets, formula and error
+cells, merged ranges), clean.py (grid -> frames + report), worker.py (the child process),
+isolated.py (prepare, the child's limits), load.py (commit/remove), mapping.py, report.py, cli.py.
 Must not import streamlit (tests/test_import_hygiene.py).
 """
 

@@ -1,9 +1,12 @@
 """``prepare()``: parse, clean and validate one file in a child process; no database.
 
-The child (worker.py) gets the bytes on stdin and runs with an address-space limit
-(RLIMIT_AS), a CPU-time limit and a wall-clock timeout; if it dies — an abort inside the
-Excel reader, out of memory, too slow — the file is refused with a report that says so,
-and this process carries on. No streamlit, no database.
+The child (worker.py) runs at a lower CPU priority (nice 10) with a CPU-time limit, an
+address-space limit (RLIMIT_AS, a backstop) and a wall-clock timeout, and this process
+watches its resident memory (RSS, every 20 ms) and kills it above ``MEMORY_MB`` — so a
+crafted file (a zip bomb whose directory lies about its sizes, a shared string copied
+into a million cells) cannot take the memory the dashboard's other users need. If the
+child dies — an abort inside the Excel reader, out of memory, too slow — the file is
+refused with a report that says so, and this process carries on. No streamlit, no database.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import time
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -28,8 +32,16 @@ from dashboard.ingest.mapping import Mapping
 from dashboard.ingest.report import Report
 
 # Limits for the child that parses a file; override with the environment variables.
-MEMORY_MB = int(os.environ.get("PIPELINE_INGEST_MEMORY_MB", "4096"))  # address space (RSS is less)
+# A real 25 MB export peaks well under 1 GB resident (bench/results/ingest.md), so any
+# file up to 25 MB gets MEMORY_MB; a larger one (the command line has no upload limit)
+# gets MEMORY_PER_FILE_MB times its size (a 137 MB, 1M-row CSV peaks at ~1.5 GB).
+MEMORY_MB = int(os.environ.get("PIPELINE_INGEST_MEMORY_MB", "900"))  # resident memory (RSS), watched
+MEMORY_PER_FILE_MB = 12
+ADDRESS_SPACE_MB = int(os.environ.get("PIPELINE_INGEST_ADDRESS_SPACE_MB", "4096"))  # RLIMIT_AS backstop
 TIMEOUT_S = int(os.environ.get("PIPELINE_INGEST_TIMEOUT_S", "300"))
+NICE = int(os.environ.get("PIPELINE_INGEST_NICE", "10"))
+_POLL_S = 0.02
+_PAGE = os.sysconf("SC_PAGE_SIZE")
 _PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])
 
 
@@ -84,7 +96,7 @@ def prepare(
     Never raises for a bad file: problems are in ``.report.errors`` and ``.ok`` is False.
     """
     config = config or get_config()
-    memory_mb = memory_mb or MEMORY_MB
+    memory_mb = memory_mb or max(MEMORY_MB, math.ceil(MEMORY_PER_FILE_MB * len(data) / 2**20))
     timeout_s = timeout_s or TIMEOUT_S
     today = date.today()
     params = {
@@ -93,8 +105,9 @@ def prepare(
         "mapping": mapping.to_dict() if mapping else None,
         "config_path": str(config.path),
         "today": today.isoformat(),
-        "memory_mb": memory_mb,
+        "memory_mb": max(ADDRESS_SPACE_MB, 2 * memory_mb),
         "cpu_s": max(1, math.ceil(timeout_s)),
+        "nice": NICE,
     }
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(p for p in (_PACKAGE_ROOT, env.get("PYTHONPATH")) if p)
@@ -104,21 +117,17 @@ def prepare(
         src, out = Path(tmp) / "input", Path(tmp)
         src.write_bytes(data)
         params["input"], params["output"] = str(src), str(out)
-        try:
-            proc = subprocess.run(
-                [sys.executable, "-m", "dashboard.ingest.worker"],
-                input=json.dumps(params, ensure_ascii=False).encode("utf-8"),
-                capture_output=True,
-                timeout=timeout_s,
-                env=env,
-            )
-        except subprocess.TimeoutExpired:
+        outcome = _run_watched(params, env, Path(tmp), memory_mb, timeout_s)
+        if outcome == "timeout":
             return _refused(
                 name, data, as_of, today,
                 f"读取超时（超过 {timeout_s} 秒），文件被拒绝；文件可能过大或被特意构造",
                 f"reading took longer than {timeout_s} s and was stopped; the file is refused "
                 "(it may be too large, or crafted)",
             )
+        if outcome == "memory":
+            return _refused(name, data, as_of, today, *_memory_message(memory_mb))
+        proc = outcome
         if proc.returncode != 0 or not (out / "report.json").exists():
             return _refused(name, data, as_of, today, *_why(proc, memory_mb))
         report = Report.from_dict(json.loads((out / "report.json").read_text(encoding="utf-8")))
@@ -127,13 +136,67 @@ def prepare(
     return Prepared(report=report, projects=projects, events=events)
 
 
+def _rss_mb(pid: int) -> float:
+    try:
+        with open(f"/proc/{pid}/statm", "rb") as fh:
+            return int(fh.read().split()[1]) * _PAGE / 2**20
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
+def _run_watched(
+    params: dict, env: dict, tmp: Path, memory_mb: int, timeout_s: float
+) -> subprocess.CompletedProcess | str:
+    """Run the child; 'memory' if its RSS went over memory_mb, 'timeout' if it ran too long
+    (it is killed either way), else the finished process (stderr read from a file: a pipe
+    could fill and stall it)."""
+    err_path = tmp / "stderr"
+    with open(err_path, "wb") as err:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "dashboard.ingest.worker"],
+            stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=err, env=env,
+        )
+        try:
+            proc.stdin.write(json.dumps(params, ensure_ascii=False).encode("utf-8"))
+            proc.stdin.close()
+        except BrokenPipeError:
+            pass
+        deadline = time.monotonic() + timeout_s
+        verdict: str | None = None
+        while True:
+            try:
+                proc.wait(timeout=_POLL_S)
+                break
+            except subprocess.TimeoutExpired:
+                pass
+            if _rss_mb(proc.pid) > memory_mb:
+                verdict = "memory"
+            elif time.monotonic() > deadline:
+                verdict = "timeout"
+            if verdict:
+                proc.kill()
+                proc.wait()
+                return verdict
+    return subprocess.CompletedProcess(proc.args, proc.returncode, b"", err_path.read_bytes())
+
+
+def _memory_message(memory_mb: int) -> tuple[str, str]:
+    return (
+        f"读取这个文件需要超过 {memory_mb} MB 内存，已停止并拒绝（为保证其他用户正常使用）；文件可能被特意构造，"
+        "或确实过大：请另存为 CSV，或拆分成较小的文件后再上传",
+        f"reading this file needed more than {memory_mb} MB of memory and was stopped (so the dashboard stays "
+        "responsive for everyone else); the file is refused — it may be crafted, or really too large: save it as "
+        "CSV, or split it, and upload again",
+    )
+
+
 def _why(proc: subprocess.CompletedProcess, memory_mb: int) -> tuple[str, str]:
     if proc.returncode < 0:
         why_en = f"the reader process was stopped by {signal.Signals(-proc.returncode).name}"
     elif proc.returncode == 3 or any(
         w in proc.stderr for w in (b"MemoryError", b"Cannot allocate memory", b"memory allocation", b"\nOSError\n")
     ):
-        why_en = f"reading it needed more than the {memory_mb} MB memory limit"
+        return _memory_message(memory_mb)
     else:
         last = proc.stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or ["?"]
         why_en = f"the reader failed: {last[0][:200]}"

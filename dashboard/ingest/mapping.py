@@ -7,7 +7,8 @@ A mapping is a small TOML file (format: docs/MAPPING.md)::
     opportunity_id = "project_id"
     [stages]           # the CRM's stage name -> a stage code, or a status word (won/lost…)
     Won = "won"
-    [constants]        # amount_unit = "万元", date_order = "MDY" | "DMY", kind = "history"
+    [constants]        # amount_unit = "万元", date_order = "MDY" | "DMY", kind = "history",
+                       # decimal_separator = "," | "." (when the file's numbers cannot tell)
     [lookup.region]    # fill a field from a second file, matched on another field
     file = "sales_teams.csv"
     key = "sales_agent"
@@ -32,7 +33,7 @@ from typing import Any
 
 from dashboard.config import STATUSES, DomainConfig, get_config, normalize
 
-CONSTANT_KEYS = {"amount_unit", "date_order", "kind"}
+CONSTANT_KEYS = {"amount_unit", "date_order", "kind", "decimal_separator"}
 
 
 class MappingError(ValueError):
@@ -107,6 +108,9 @@ class Mapping:
 
             if normalize(unit) not in UNIT_FACTORS:
                 raise MappingError(f"{where}: [constants] amount_unit = {unit!r}: expected one of {sorted(UNIT_FACTORS)}")
+        sep = self.constants.get("decimal_separator")
+        if sep is not None and sep not in (",", "."):
+            raise MappingError(f"{where}: [constants] decimal_separator = {sep!r}: expected \",\" or \".\"")
         kind = self.constants.get("kind")
         if kind is not None and kind not in ("projects", "history"):
             raise MappingError(f"{where}: [constants] kind = {kind!r}: expected \"projects\" or \"history\"")
@@ -179,9 +183,12 @@ def _q(text: str) -> str:
 
 
 def _read_lookup(path: Path, lk: Lookup) -> dict[str, str]:
-    from dashboard.ingest.read import decode_text
+    from dashboard.ingest.read import DecodeRefused, decode_text
 
-    text, _ = decode_text(path.read_bytes())
+    try:
+        text, _ = decode_text(path.read_bytes())
+    except DecodeRefused as exc:
+        raise MappingError(f"{path}: line {exc.line}: {exc.en}") from None
     rows = list(csv.reader(io.StringIO(text, newline="")))
     if not rows:
         raise MappingError(f"{path}: empty lookup file")

@@ -27,12 +27,15 @@ class Issue:
     value: str | None = None
     expected_zh: str | None = None
     expected_en: str | None = None
+    sheet: str | None = None  # the workbook sheet (XLSX), when the file has sheets
 
     def text(self, lang: str = "en", file_name: str | None = None) -> str:
         zh = lang == "zh"
         parts = []
         if file_name:
             parts.append(file_name)
+        if self.sheet is not None:
+            parts.append(f"工作表「{self.sheet}」" if zh else f"sheet '{self.sheet}'")
         if self.row is not None:
             parts.append(f"第 {self.row} 行" if zh else f"row {self.row}")
         if self.column is not None:
@@ -53,6 +56,18 @@ class ColumnMatch:
     canonical: str  # e.g. 'expected_amount', 'stage_date.tender'
     how: str  # 'alias' (domain.toml) | 'mapping' (the mapping file) | 'canonical'
     unit: str | None = None  # '万元', '%', … when the header carries one
+    unit_source: str | None = None  # where the unit was written when not in the header itself
+    sheet: str | None = None  # the sheet it was read from (a workbook with several tables)
+
+
+@dataclass
+class SheetReport:
+    """One sheet of a workbook whose several sheets hold the table (one per region …)."""
+
+    name: str
+    header_row: int | None = None
+    rows_read: int = 0
+    rows_accepted: int = 0
 
 
 @dataclass
@@ -82,6 +97,8 @@ class Report:
     as_of_source: str | None = None  # 'given' | 'column' | 'title row' | 'file name' | 'today'
     date_orders: dict[str, str] = field(default_factory=dict)  # column header -> 'MDY'/'DMY'
     n_events: int = 0
+    sheets: list[SheetReport] = field(default_factory=list)  # every sheet read, when more than one
+    decimal_separators: dict[str, str] = field(default_factory=dict)  # column header -> ',' (only when not '.')
 
     @property
     def ok(self) -> bool:
@@ -99,10 +116,16 @@ class Report:
             target.append(issue)
 
     def error(self, code: str, zh: str, en: str, **kw: Any) -> None:
+        kw.setdefault("sheet", self.__dict__.get("_sheet"))
         self._add(self.errors, Issue(code, zh, en, **kw))
 
     def warn(self, code: str, zh: str, en: str, **kw: Any) -> None:
+        kw.setdefault("sheet", self.__dict__.get("_sheet"))
         self._add(self.warnings, Issue(code, zh, en, **kw))
+
+    def in_sheet(self, sheet: str | None) -> None:
+        """Issues raised from now on name this sheet (None: the file has no sheets)."""
+        self.__dict__["_sheet"] = sheet
 
     def skip(self, reason: str, n: int = 1) -> None:
         if n:
@@ -121,6 +144,7 @@ class Report:
         d = dict(d)
         d.pop("ok", None)
         d["columns"] = [ColumnMatch(**c) for c in d.get("columns", [])]
+        d["sheets"] = [SheetReport(**x) for x in d.get("sheets", [])]
         d["errors"] = [Issue(**i) for i in d.get("errors", [])]
         d["warnings"] = [Issue(**i) for i in d.get("warnings", [])]
         d["as_of"] = date.fromisoformat(d["as_of"]) if d.get("as_of") else None
@@ -151,6 +175,12 @@ class Report:
         as_of = self.as_of.isoformat() if self.as_of else "-"
         src = self.as_of_source or "-"
         skipped = ", ".join(f"{n} {r}" for r, n in self.skipped.items())
+        if len(self.sheets) > 1:
+            where = (
+                "工作表 " + "、".join(f"「{x.name}」（表头第 {x.header_row} 行，{x.rows_read} 行）" for x in self.sheets) + "，"
+                if zh
+                else "sheets " + ", ".join(f"'{x.name}' (header row {x.header_row}, {x.rows_read} rows)" for x in self.sheets) + ", "
+            )
         if zh:
             lines = [
                 f"{self.file_name}：{where}表头在第 {self.header_row} 行，{kind[0]}，"

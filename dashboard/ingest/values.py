@@ -10,9 +10,15 @@ Decisions that are made per column, never per cell:
 
 * the unit of an amount column comes from its header (``预计签约金额(万元)``), else from
   a mapping constant, else 元; a single cell may still say ``12.5万`` or ``3亿``;
+* the decimal separator of a number column (``1,234.50`` vs ``1.234,50``) comes from the
+  column's own unambiguous cells (``88,00`` can only be a decimal comma, ``1,234,567``
+  only thousands commas); a column with both kinds is refused; a column with only
+  ambiguous cells (``1,234``) is decided by the caller from the rest of the file
+  (clean.py), never per cell;
 * a plain margin number above 1 is a percentage (``23`` = 23 %), up to 1 a ratio
   (``0.23``); ``23%`` is always a percentage; a header ``毛利率(%)`` makes every plain
-  number a percentage; a column mixing both scales is read cell by cell and flagged;
+  number a percentage; in a column of percent numbers a plain number up to 1
+  (``23, 18, 1, 35``) could be either and is returned as *ambiguous* (an error);
 * the order of day and month in ``3/5/2026``-style dates is decided from the values
   (a first number above 12 means D/M, a second above 12 means M/D); when no value
   decides it and no order was given, the column is refused (never silently D/M).
@@ -58,6 +64,20 @@ _MAX_SERIAL = 2958465  # 9999-12-31
 _GRADE_SUFFIX = re.compile(r"(级客户|类客户|客户|级|类|等|档|grade)$")
 
 
+_UNIT_NOTE = re.compile(r"单位[:]?(千元|万元|亿元|元|万|亿|rmb|cny|yuan)")
+
+
+def title_unit_notes(cells: list[tuple[int, str]]) -> list[tuple[str, str]]:
+    """Unit notes in the title rows above a header (``单位：万元``, ``金额单位: 亿元``) as
+    (unit, "row N: the cell's text"); they apply to amount columns whose header says none."""
+    out = []
+    for row, text in cells:
+        m = _UNIT_NOTE.search(normalize(text))
+        if m:
+            out.append((m.group(1), f"{row}: {text.strip()[:60]}"))
+    return out
+
+
 def split_header_unit(header: str) -> tuple[str, str | None]:
     """``'预计签约金额 （万元）'`` -> ``('预计签约金额', '万元')``; the name normalised.
 
@@ -70,17 +90,18 @@ def split_header_unit(header: str) -> tuple[str, str | None]:
     return key, None
 
 
-_WIDE = [chr(c) for c in range(0xFF01, 0xFF5F)] + ["\u3000"]
-_NARROW = [chr(c - 0xFEE0) for c in range(0xFF01, 0xFF5F)] + [" "]
+_WIDE = [chr(c) for c in range(0xFF01, 0xFF5F)] + ["\u3000", "\uffe5", "\uffe0", "\uffe1", "\u2212", "\ufe63"]
+_NARROW = [chr(c - 0xFEE0) for c in range(0xFF01, 0xFF5F)] + [" ", "¥", "¢", "£", "-", "-"]
 
 
 def _clean_text(s: pl.Series, *, lower: bool = True) -> pl.Series:
-    """Fold full-width ASCII (digits, punctuation, letters, the ideographic space) to
+    """Fold full-width ASCII (digits, punctuation, letters, the ideographic space), the
+    full-width yen sign ￥ (what a Chinese keyboard types) and the minus sign − to
     half-width, trim, optionally lower-case; '' -> null. (The part of NFKC that matters
     for numbers and dates, done only when a column has such characters: it is 10x
     cheaper than NFKC on every cell.)"""
     t = s.cast(pl.String)
-    if t.str.contains("[\uff01-\uff5e\u3000]").any():
+    if t.str.contains("[\uff01-\uff5e\u3000\uffe0\uffe1\uffe5\u2212\ufe63]").any():
         t = t.str.replace_many(_WIDE, _NARROW)
     t = t.str.strip_chars()
     if lower:
@@ -88,60 +109,221 @@ def _clean_text(s: pl.Series, *, lower: bool = True) -> pl.Series:
     return pl.select(pl.when(t.str.len_bytes() == 0).then(None).otherwise(t)).to_series()
 
 
-def parse_amounts(s: pl.Series, unit: str | None = None) -> tuple[pl.Series, pl.Series]:
-    """Text -> Decimal(18,2) in 元. Returns (values, bad) where bad marks unreadable cells."""
+# --- numbers: one grammar for amounts and margins --------------------------------------
+# After currency signs, spaces and a unit suffix are gone, a number is digits with "," and
+# "." in one of these shapes. Which separator is the decimal one is a property of the
+# column (and the file), never guessed per cell.
+_US_ONLY = r"^(?:\d{1,3}(?:,\d{3})+\.\d*|\d{1,3}(?:,\d{3}){2,}|\d*\.\d+)$"  # 1,234.5 · 1,234,567 · 12.5
+_EU_ONLY = r"^(?:\d{1,3}(?:\.\d{3})+,\d*|\d{1,3}(?:\.\d{3}){2,}|\d*,\d+)$"  # 1.234,5 · 1.234.567 · 88,00
+_AMBIGUOUS_DOT = r"^[1-9]\d{0,2}\.\d{3}$"  # 1.234: 1.234 or 1234
+_AMBIGUOUS_COMMA = r"^[1-9]\d{0,2},\d{3}$"  # 1,234: 1234 or 1.234
+_PLAIN = r"^\d+$"
+# currency signs and words, grouping spaces (also no-break and thin ones), apostrophes
+_NOISE = ["_", " ", "\t", "\u00a0", "\u2009", "\u202f", "'", "’", "¥", "$", "€", "£", "rmb", "cny", "yuan", "人民币"]
+DECIMAL_SEPARATORS = (".", ",")
+
+
+@dataclass(frozen=True)
+class NumberStyle:
+    """Evidence for a column's decimal separator: cells that can only be read one way."""
+
+    point: int = 0  # cells only readable with a decimal point (1,234.5 · 12.5 · 1,234,567)
+    comma: int = 0  # cells only readable with a decimal comma (1.234,5 · 88,00 · 1.234.567)
+    ambiguous: int = 0  # 1,234 / 1.234: either way
+    point_example: str | None = None
+    comma_example: str | None = None
+    ambiguous_example: str | None = None
+
+    @property
+    def decided(self) -> str | None:
+        """'.' or ',' when the column's own cells say so, None when they do not (or conflict)."""
+        if self.point and not self.comma:
+            return "."
+        if self.comma and not self.point:
+            return ","
+        return None
+
+    @property
+    def conflicting(self) -> bool:
+        return bool(self.point and self.comma)
+
+
+def _number_body(t: pl.Series, *, units: bool) -> pl.DataFrame:
+    """Cleaned text -> columns body (digits and separators), negative, factor (万/亿/千 or
+    null), pct (a trailing %), exp (an exponent kept aside). ``(2,000.00)`` is negative.
+    (Literal prefix/suffix tests where possible: this runs on every cell of every number
+    column.)"""
+    body = pl.col("t").str.replace_many(_NOISE, [""] * len(_NOISE)).str.strip_suffix("元")
+    frame = pl.DataFrame({"t": t}).with_columns(body=body)
+    body = pl.col("body")
+    frame = frame.with_columns(pct=body.str.ends_with("%").fill_null(False), body=body.str.strip_suffix("%"))
+    frame = frame.with_columns(
+        neg_paren=(body.str.starts_with("(") & body.str.ends_with(")")).fill_null(False),
+    ).with_columns(
+        body=pl.when("neg_paren").then(body.str.strip_prefix("(").str.strip_suffix(")")).otherwise(body)
+    )
+    frame = frame.with_columns(
+        negative=body.str.starts_with("-").fill_null(False) | pl.col("neg_paren"),
+        body=body.str.strip_prefix("-").str.strip_prefix("+"),
+    )
+    if units:
+        frame = frame.with_columns(
+            factor=pl.when(body.str.ends_with("亿"))
+            .then(pl.lit(Decimal(100000000), _WIDE_DECIMAL))
+            .when(body.str.ends_with("万"))
+            .then(pl.lit(Decimal(10000), _WIDE_DECIMAL))
+            .when(body.str.ends_with("千"))
+            .then(pl.lit(Decimal(1000), _WIDE_DECIMAL))
+            .otherwise(None),
+            body=body.str.strip_suffix("亿").str.strip_suffix("万").str.strip_suffix("千"),
+        )
+    if frame["body"].str.contains("e", literal=True).any():
+        # an exponent (Excel and Python write 1e-07, 0E-10 for tiny numbers) is kept aside
+        return frame.with_columns(
+            exp=body.str.extract(r"\d(e[+-]?\d{1,3})$", 1).fill_null(""),
+            body=body.str.replace(r"(\d)e[+-]?\d{1,3}$", "$1"),
+        )
+    return frame.with_columns(exp=pl.lit(""))
+
+
+def _shapes(body: pl.Series) -> pl.Series:
+    """Each number's shape (digits 1–9 -> 1, 0 kept): 1,234.56 -> 1,111.11. A column has a
+    handful of shapes, so the separator rules run once per shape, not once per cell."""
+    return body.str.replace_all("[1-9]", "1")
+
+
+def _shape_kind(shape: str) -> str:
+    """'plain', 'point' (only a decimal point reads it), 'comma', 'ambiguous' or 'bad'."""
+    if re.fullmatch(_PLAIN, shape):
+        return "plain"
+    if re.fullmatch(_AMBIGUOUS_DOT, shape) or re.fullmatch(_AMBIGUOUS_COMMA, shape):
+        return "ambiguous"
+    if re.fullmatch(_US_ONLY, shape):
+        return "point"
+    if re.fullmatch(_EU_ONLY, shape):
+        return "comma"
+    return "bad"
+
+
+def _kinds(body: pl.Series) -> pl.Series:
+    shape = _shapes(body)
+    table = {sh: _shape_kind(sh) for sh in shape.drop_nulls().unique().to_list()}
+    return shape.replace_strict(table, default=None, return_dtype=pl.String)
+
+
+@dataclass(frozen=True)
+class Numbers:
+    """A number column taken apart once (sign, unit suffix, %, digits and separators, and
+    the shape kind of each cell); its style and its values are both read from this."""
+
+    raw: pl.Series
+    frame: pl.DataFrame  # t, body, pct, negative, factor, exp, kind
+
+
+def numbers(s: pl.Series | Numbers) -> Numbers:
+    if isinstance(s, Numbers):
+        return s
+    frame = _number_body(_clean_text(s), units=True)
+    return Numbers(s, frame.with_columns(kind=_kinds(frame["body"])))
+
+
+def number_style(s: pl.Series | Numbers) -> NumberStyle:
+    """How the cells of a number column use "," and "." (see :class:`NumberStyle`)."""
+    col = numbers(s)
+    s, kinds = col.raw, col.frame["kind"]
+    counts = dict(kinds.value_counts().iter_rows())
+
+    def first(kind: str) -> str | None:
+        hit = s.filter(kinds == kind)
+        return None if hit.len() == 0 else str(hit[0])
+
+    return NumberStyle(
+        point=counts.get("point", 0),
+        comma=counts.get("comma", 0),
+        ambiguous=counts.get("ambiguous", 0),
+        point_example=first("point") if counts.get("point") else None,
+        comma_example=first("comma") if counts.get("comma") else None,
+        ambiguous_example=first("ambiguous") if counts.get("ambiguous") else None,
+    )
+
+
+def _number_text(body: pl.Series, kinds: pl.Series, decimal: str, ambiguous_ok: bool) -> pl.Series:
+    """Digits with separators -> plain number text ("1234.5") under the column's decimal
+    separator; a cell whose shape does not fit that convention -> null (the caller marks
+    it bad)."""
+    fits = kinds.is_in(["plain", "comma" if decimal == "," else "point"] + (["ambiguous"] if ambiguous_ok else []))
+    if decimal == ",":
+        text = body.str.replace_all(".", "", literal=True).str.replace(",", ".", literal=True)
+    else:
+        text = body.str.replace_all(",", "", literal=True)
+    return pl.select(pl.when(fits.fill_null(False)).then(text).otherwise(None)).to_series()
+
+
+def parse_amounts(
+    s: pl.Series | Numbers, unit: str | None = None, decimal: str | None = None, *, ambiguous_ok: bool = True
+) -> tuple[pl.Series, pl.Series]:
+    """Text -> Decimal(18,2) in 元. Returns (values, bad) where bad marks unreadable cells.
+
+    ``decimal`` is the column's decimal separator ('.' or ','), decided by the caller; None
+    = from the column's own cells, else '.'. ``ambiguous_ok=False`` marks 1,234 / 1.234
+    bad (the caller could not decide them). ``(2,000.00)`` is −2000; ``￥1,234.5`` reads."""
+    col = numbers(s)
+    s, frame = col.raw, col.frame
+    decimal = decimal or number_style(col).decided or "."
     factor = UNIT_FACTORS[unit] if unit else Decimal(1)
-    t = _clean_text(s)
-    frame = pl.DataFrame({"t": t}).with_columns(
-        body=pl.col("t").str.replace_all(r"[,_\s'¥$€£]|rmb|cny|yuan", "").str.replace(r"元$", ""),
-    )
     frame = frame.with_columns(
-        cell_factor=pl.when(pl.col("body").str.ends_with("亿"))
-        .then(pl.lit(Decimal(100000000), _WIDE_DECIMAL))
-        .when(pl.col("body").str.ends_with("万"))
-        .then(pl.lit(Decimal(10000), _WIDE_DECIMAL))
-        .when(pl.col("body").str.ends_with("千"))
-        .then(pl.lit(Decimal(1000), _WIDE_DECIMAL))
-        .otherwise(pl.lit(factor, _WIDE_DECIMAL)),
-        number=pl.col("body").str.replace(r"[亿万千]$", "").cast(_WIDE_DECIMAL, strict=False),
+        number=(_number_text(frame["body"], frame["kind"], decimal, ambiguous_ok) + pl.col("exp")).cast(_WIDE_DECIMAL, strict=False),
+        factor=pl.coalesce("factor", pl.lit(factor, _WIDE_DECIMAL)),
     )
+    value = pl.col("number") * pl.col("factor")
     frame = frame.with_columns(
-        value=(pl.col("number") * pl.col("cell_factor")).round(2).cast(AMOUNT_DTYPE, strict=False)
+        value=pl.when(pl.col("negative")).then(-value).otherwise(value).round(2).cast(AMOUNT_DTYPE, strict=False)
     )
-    bad = frame["t"].is_not_null() & frame["value"].is_null()
-    return frame["value"].alias(s.name), bad.alias(s.name)
+    bad = (frame["t"].is_not_null() & frame["value"].is_null()) | frame["pct"]
+    value = pl.select(pl.when(bad).then(None).otherwise(frame["value"])).to_series()
+    return value.alias(s.name), bad.alias(s.name)
 
 
-def _margin_numbers(s: pl.Series) -> tuple[pl.Series, pl.Series, pl.Series]:
-    t = _clean_text(s)
-    pct = t.str.ends_with("%").fill_null(False)
-    num = t.str.replace(r"%$", "").str.replace_all(r"[,\s]", "").cast(pl.Float64, strict=False)
-    return t, pct, num
+@dataclass(frozen=True)
+class MarginColumn:
+    values: pl.Series  # ratio (0.23), Float64
+    bad: pl.Series  # held text that is not a margin (or above 100 %)
+    ambiguous: pl.Series  # a plain number up to 1 in a column of percent numbers: 1 % or 100 %?
 
 
-def parse_margins(s: pl.Series, unit: str | None = None) -> tuple[pl.Series, pl.Series]:
+def parse_margins(
+    s: pl.Series | Numbers, unit: str | None = None, decimal: str | None = None, *, ambiguous_ok: bool = True
+) -> MarginColumn:
     """Text -> ratio (0.23). ``23%`` is a percentage; so is a plain number above 1
     (``23``) and every plain number when the header says ``(%)``; a plain number up to 1
-    is a ratio (``0.23``). A margin above 100 % cannot be and is marked bad."""
-    t, pct, num = _margin_numbers(s)
+    is a ratio (``0.23``) — unless the column also holds plain numbers above 1: then it
+    is a column of percent numbers and ``1`` (or ``0.5``) could mean 1 % or 100 %, so
+    such cells are *ambiguous* (null, for the caller to refuse). Above 100 % is bad."""
+    col = numbers(s)
+    s, frame = col.raw, col.frame
+    decimal = decimal or number_style(col).decided or "."
     percent_column = bool(unit in PERCENT_UNITS) if unit else False
-    frame = pl.DataFrame({"pct": pct, "num": num}).with_columns(
+    frame = frame.with_columns(  # a 万/亿 suffix makes no margin
+        num=pl.when(pl.col("factor").is_null())
+        .then(_number_text(frame["body"], frame["kind"], decimal, ambiguous_ok) + pl.col("exp"))
+        .cast(pl.Float64, strict=False)
+    )
+    frame = frame.with_columns(num=pl.when(pl.col("negative")).then(-pl.col("num")).otherwise(pl.col("num")))
+    plain = ~frame["pct"] & frame["num"].is_not_null()
+    size = frame["num"].abs()
+    percent_numbers = bool((plain & (size > 1)).any())
+    ambiguous = plain & (size > 0) & (size <= 1)
+    if not percent_numbers or percent_column:
+        ambiguous = ambiguous & False
+    frame = frame.with_columns(
         value=pl.when(pl.col("pct") | pl.lit(percent_column) | (pl.col("num").abs() > 1))
         .then(pl.col("num") / 100)
         .otherwise(pl.col("num"))
     )
     value = frame["value"]
-    bad = (t.is_not_null() & value.is_null()) | (value > 1).fill_null(False)
-    value = pl.select(pl.when(bad).then(None).otherwise(value)).to_series()
-    return value.alias(s.name), bad.alias(s.name)
-
-
-def mixed_margin_scale(s: pl.Series) -> bool:
-    """True when a column's plain numbers include both ratios (0 < x <= 1) and percent
-    numbers (x > 1): each is read by its own size, and the report says so."""
-    _, pct, num = _margin_numbers(s)
-    plain = num.filter(~pct).drop_nulls().abs()
-    return bool(((plain > 0) & (plain <= 1)).any() and (plain > 1).any())
+    bad = (frame["t"].is_not_null() & value.is_null()) | (value > 1).fill_null(False)
+    value = pl.select(pl.when(bad | ambiguous).then(None).otherwise(value)).to_series()
+    return MarginColumn(value.alias(s.name), bad.alias(s.name), ambiguous.fill_null(False).alias(s.name))
 
 
 @dataclass(frozen=True)
@@ -287,9 +469,37 @@ def lookup_words(s: pl.Series, table: dict[str, str]) -> tuple[pl.Series, pl.Ser
     return value.alias(s.name), (~blank & value.is_null()).alias(s.name)
 
 
+# Bidirectional controls (U+202A–U+202E, U+2066–U+2069, U+200E/F, U+061C): invisible,
+# they reorder what a reader sees (an owner "\u202eevil" shows reversed). Removed from
+# every text field at ingest; ids also lose zero-width characters and the BOM.
+BIDI_CONTROLS = "[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]"
+_INVISIBLE_IN_IDS = "[\u202a-\u202e\u2066-\u2069\u200b-\u200f\u061c\u2060\ufeff\u180e]"
+TEXT_MAX_CHARS = 500  # a text field longer than this is cut (with a warning)
+
+
 def clean_text(s: pl.Series) -> pl.Series:
-    """Free text columns: trimmed, '' -> null (case and width kept as written)."""
-    t = s.cast(pl.String).str.strip_chars()
+    """Free text columns: bidi controls removed, trimmed, '' -> null (case and width kept)."""
+    t = s.cast(pl.String)
+    if t.str.contains(BIDI_CONTROLS).any():
+        t = t.str.replace_all(BIDI_CONTROLS, "")
+    t = t.str.strip_chars()
+    return pl.select(pl.when(t.str.len_chars() == 0).then(None).otherwise(t)).to_series().alias(s.name)
+
+
+def has_bidi(s: pl.Series) -> pl.Series:
+    return s.cast(pl.String).str.contains(BIDI_CONTROLS).fill_null(False)
+
+
+def fold_ids(s: pl.Series) -> pl.Series:
+    """Project ids: NFKC (ＨＸ－２０２６－００１ = HX-2026-001, as headers, numbers and dates
+    already are), invisible characters removed, trimmed, '' -> null. Case is kept (CRM ids
+    such as Salesforce's are case-sensitive)."""
+    t = s.cast(pl.String)
+    if t.str.contains(_INVISIBLE_IN_IDS).any():
+        t = t.str.replace_all(_INVISIBLE_IN_IDS, "")
+    if t.str.contains(r"[^\x00-\x7f]").any():
+        t = t.str.normalize("NFKC")
+    t = t.str.strip_chars()
     return pl.select(pl.when(t.str.len_chars() == 0).then(None).otherwise(t)).to_series().alias(s.name)
 
 
@@ -308,10 +518,10 @@ def parse_amount(text: str | None, unit: str | None = None) -> Decimal | None:
 
 
 def parse_margin(text: str | None, *, percent: bool | None = None) -> float | None:
-    value, bad = parse_margins(_one(text), "%" if percent else None)
-    if bad[0]:
+    col = parse_margins(_one(text), "%" if percent else None)
+    if col.bad[0] or col.ambiguous[0]:
         raise ValueError(f"not a margin: {text!r}")
-    return value[0]
+    return col.values[0]
 
 
 def parse_date(text: str | None, order: str | None = None) -> date | None:

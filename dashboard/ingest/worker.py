@@ -5,8 +5,8 @@ Why a process: a crafted 1.8 KB XLSX (a cell at XFD1048576) and a 30 KB XLSX wit
 reader (issue #2). Here such an abort kills only this child; the parent reports the file
 as refused. Limits are set before Polars or fastexcel are imported.
 
-Protocol: stdin holds JSON {name, as_of, mapping, config_path, today, memory_mb, cpu_s,
-input, output}; the file's bytes are read from ``input`` (a file in the parent's private
+Protocol: stdin holds JSON {name, as_of, mapping, config_path, today, memory_mb (the
+address-space backstop; the parent watches resident memory), cpu_s, nice, input, output}; the file's bytes are read from ``input`` (a file in the parent's private
 temporary folder) and the folder ``output`` receives projects.arrow and events.arrow
 (Arrow IPC) and then report.json (written last: its presence means complete). Files, not
 pipes, so a large export is not copied through pipe buffers. The child prints to stderr only. No streamlit, no database.
@@ -20,7 +20,9 @@ import resource
 import sys
 
 
-def _limit(memory_mb: int, cpu_s: int) -> None:
+def _limit(memory_mb: int, cpu_s: int, nice: int = 0) -> None:
+    if nice > 0:
+        os.nice(nice)  # the dashboard's own threads come first on a small server
     if memory_mb > 0:
         resource.setrlimit(resource.RLIMIT_AS, (memory_mb * 1024 * 1024, memory_mb * 1024 * 1024))
     if cpu_s > 0:
@@ -31,7 +33,7 @@ def _limit(memory_mb: int, cpu_s: int) -> None:
 def main() -> int:
     params = json.loads(sys.stdin.buffer.read())
     sys.stdout = sys.stderr
-    _limit(int(params["memory_mb"]), int(params["cpu_s"]))
+    _limit(int(params["memory_mb"]), int(params["cpu_s"]), int(params.get("nice", 0)))
     with open(params["input"], "rb") as fh:
         data = fh.read()
 
