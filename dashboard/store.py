@@ -61,14 +61,25 @@ def schema_version(con: duckdb.DuckDBPyConnection) -> int:
     return con.execute("select coalesce(max(version), 0) from schema_version").fetchall()[0][0]
 
 
+def missing_migrations(con: duckdb.DuckDBPyConnection) -> list[int]:
+    """The migration versions this database has not applied, in order. Every version is
+    applied once, whatever its number relative to the newest applied one, so migrations
+    written on parallel branches (0004 landing after 0005) still reach every database."""
+    exists = con.execute(
+        "select count(*) from information_schema.tables where table_name = 'schema_version'"
+    ).fetchall()[0][0]
+    applied = {r[0] for r in con.execute("select version from schema_version").fetchall()} if exists else set()
+    return [v for v, _, _ in migrations() if v not in applied]
+
+
 def migrate(con: duckdb.DuckDBPyConnection) -> int:
-    """Apply the migrations this database lacks (caller holds the transaction)."""
+    """Apply the migrations this database lacks, in number order (caller holds the transaction)."""
     con.execute(
         "create table if not exists schema_version (version integer not null, name varchar not null, applied_at timestamp not null default current_timestamp)"
     )
-    current = schema_version(con)
+    missing = set(missing_migrations(con))
     for version, name, sql in migrations():
-        if version > current:
+        if version in missing:
             con.execute(sql)
             con.execute("insert into schema_version (version, name) values ($v, $n)", {"v": version, "n": name})
     return schema_version(con)
@@ -186,7 +197,7 @@ def ensure_database(db_path: str | os.PathLike, on_create: Callable[[duckdb.Duck
     if db_path.exists():
         con = connect_read_only(db_path)
         try:
-            if schema_version(con) >= LATEST_VERSION:
+            if not missing_migrations(con):
                 return False
         finally:
             con.close()

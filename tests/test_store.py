@@ -95,3 +95,24 @@ def test_a_writer_killed_mid_transaction_leaves_the_previous_database(db_path, t
         con.execute(INSERT, {"i": 3})
     assert _import_ids(db_path) == [1, 3]
     assert [p.name for p in db_path.parent.iterdir() if ".tmp" in p.name] == []
+
+
+def test_a_migration_numbered_below_the_newest_applied_one_still_applies(db_path, tmp_path, monkeypatch):
+    # Parallel branches: 0003 landed first, 0002 lands later. A database at version 3 must
+    # still get 0002 (and exactly once).
+    mig = tmp_path / "migrations"
+    mig.mkdir()
+    for p in store.MIGRATIONS_DIR.glob("*.sql"):
+        (mig / p.name).write_text(p.read_text(encoding="utf-8"), encoding="utf-8")
+    monkeypatch.setattr(store, "MIGRATIONS_DIR", mig)
+    store.ensure_database(db_path)
+    (mig / "0002_late.sql").write_text("create table late_branch (x integer);", encoding="utf-8")
+    assert store.ensure_database(db_path) is False
+    con = store.connect_read_only(db_path)
+    try:
+        assert con.execute("select count(*) from late_branch").fetchall() == [(0,)]
+        assert store.missing_migrations(con) == []
+        versions = [r[0] for r in con.execute("select version from schema_version order by applied_at, version").fetchall()]
+    finally:
+        con.close()
+    assert versions.count(2) == 1 and versions[-1] == 2

@@ -159,7 +159,7 @@ def _all_identical(db_path: Path, prepared: list[Prepared], demo: bool) -> list[
     except Exception:  # held by a writer of another kind, or an old schema: take the write path
         return None
     try:
-        if store.schema_version(con) < store.LATEST_VERSION:
+        if store.missing_migrations(con):
             return None
         results = [_identical(con, p, demo) for p in prepared]
     finally:
