@@ -41,7 +41,6 @@ import os
 import platform
 import resource
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -54,6 +53,8 @@ import polars as pl
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
+
+from bench.childproc import run_json  # noqa: E402
 
 WEEK0 = date(2024, 1, 1)  # a Monday
 DEFAULT_SIZES = "100000:8,26,52,156;10000:156"
@@ -219,11 +220,7 @@ def _max_scan_rows(profile: dict) -> int:
 
 
 def _run_child(args: list[str]) -> dict:
-    cmd = [sys.executable, __file__, "--child", *args]
-    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
-    if proc.returncode != 0:
-        raise RuntimeError(f"{' '.join(args)} failed:\n{proc.stderr[-4000:]}")
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+    return run_json(__file__, args)
 
 
 # --- the run ---------------------------------------------------------------------------------

@@ -28,7 +28,6 @@ import os
 import platform
 import resource
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -41,6 +40,8 @@ import duckdb
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
+
+from bench.childproc import run_json  # noqa: E402
 
 LAST_SNAPSHOT = "2026-09-28"
 
@@ -549,11 +550,7 @@ def child_pandas(n: int, k: int, repeat: int) -> dict:
 
 
 def _run_child(args: list[str]) -> dict:
-    cmd = [sys.executable, __file__, "--child", *args]
-    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
-    if proc.returncode != 0:
-        raise RuntimeError(f"{' '.join(args)} failed:\n{proc.stderr[-3000:]}")
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+    return run_json(__file__, args)
 
 
 def _fmt(x: float) -> str:
