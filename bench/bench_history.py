@@ -259,7 +259,13 @@ def measure(n: int, milestones: list[int], tmp: Path, log) -> list[dict]:
             stored = m
         csv = tmp / f"ledger-{as_of(stored)}.csv"
         csv.write_bytes(weekly_export(n, stored))
-        imp = _run_child(["--part", "import", "--db", str(db), "--csv", str(csv), "--week", str(stored)])
+        try:
+            imp = _run_child(["--part", "import", "--db", str(db), "--csv", str(csv), "--week", str(stored)])
+        except RuntimeError as exc:  # recorded as a result: the import failed at this size
+            reason = str(exc).strip().splitlines()[-1][:200]
+            rows.append({"n": n, "weeks_stored": m, "failed": reason})
+            log(f"{n:,} x {m}: import FAILED: {reason}")
+            return rows  # this store cannot grow further
         csv.unlink()
         stored += 1
         screens = [_run_child(["--part", "screen", "--db", str(db)]) for _ in range(3)]
@@ -296,6 +302,9 @@ def report(rows: list[dict], command: str, started: str, load_start: float) -> s
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in rows:
+        if "failed" in r:
+            lines.append(f"| {r['n']:,} × {r['weeks_stored']} | **failed**: {r['failed']} | | | | | | | | | |")
+            continue
         p = r["phases"]
         lines.append(
             f"| {r['n']:,} × {r['weeks_stored']} | **{s(r['whole_s'])} s** | {s(r['parse_s'])} | {s(p.get('change', 0))} | "
@@ -304,24 +313,25 @@ def report(rows: list[dict], command: str, started: str, load_start: float) -> s
             f"{r['writer_rss_mb']:,.0f} MB | {r['parser_rss_mb']:,.0f} MB | {r['file_mb']:,.0f} MB | "
             f"{r['first_screen_ms']:.0f} ms |")
     lines += ["", "Refresh per derived object (seconds):", ""]
-    names = sorted({k for r in rows for k in r["phases"] if k.startswith("refresh.")})
+    ok = [r for r in rows if "failed" not in r]
+    names = sorted({k for r in ok for k in r["phases"] if k.startswith("refresh.")})
     lines.append("| projects × weeks | " + " | ".join(n.removeprefix("refresh.") for n in names) + " |")
     lines.append("|---|" + "---:|" * len(names))
-    for r in rows:
+    for r in ok:
         lines.append(f"| {r['n']:,} × {r['weeks_stored']} | "
                      + " | ".join(s(r["phases"].get(n, 0)) for n in names) + " |")
     lines += ["", "Most rows any table scan read (DuckDB profiler: rows_scanned) in each first-screen query, in weeks of data "
               "(rows / one week's rows; 1–2 = reads this week and the one before, ≈ weeks stored = "
               "reads every week):", ""]
-    qnames = list(rows[0]["max_scan_rows"]) if rows else []
+    qnames = list(ok[0]["max_scan_rows"]) if ok else []
     lines.append("| projects × weeks | " + " | ".join(qnames) + " |")
     lines.append("|---|" + "---:|" * len(qnames))
-    for r in rows:
+    for r in ok:
         lines.append(f"| {r['n']:,} × {r['weeks_stored']} | "
                      + " | ".join(f"{r['max_scan_rows'][q] / max(r['week_rows'], 1):.1f}" for q in qnames) + " |")
-    if len(rows) > 1:
-        base = next((r for r in rows if r["n"] == rows[0]["n"]), rows[0])
-        last = [r for r in rows if r["n"] == base["n"]][-1]
+    if len(ok) > 1 and len([r for r in ok if r["n"] == ok[0]["n"]]) > 1:
+        base = ok[0]
+        last = [r for r in ok if r["n"] == base["n"]][-1]
         lines += ["", f"Growth of the whole import at {base['n']:,} projects from {base['weeks_stored']} to "
                   f"{last['weeks_stored']} weeks stored: **{last['whole_s'] / base['whole_s']:.2f}×** "
                   f"(refresh {last['phases'].get('refresh', 0) / max(base['phases'].get('refresh', 0), 1e-9):.2f}×)."]
