@@ -135,8 +135,19 @@ def weekly_export(n: int, week: int) -> bytes:
 # --- children ------------------------------------------------------------------------------
 
 
-def _rss_mb(who: int = resource.RUSAGE_SELF) -> float:
-    return resource.getrusage(who).ru_maxrss / 1024
+def _peak_rss_mb() -> float:
+    """This process's peak RSS since it started (VmHWM). Not getrusage's ru_maxrss: Linux
+    carries that across fork + exec, so a child of the (large) building parent would report
+    the parent's peak instead of its own."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError("no VmHWM in /proc/self/status")
+
+
+def _children_peak_rss_mb() -> float:
+    # the parser child forks from this small process: its inherited floor is this one's size
+    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
 
 
 def child_import(db: str, csv: str, week: int) -> dict:
@@ -155,8 +166,8 @@ def child_import(db: str, csv: str, week: int) -> dict:
     out["commit_s"] = time.perf_counter() - t1
     out["whole_s"] = time.perf_counter() - t0
     out["phases"] = timings
-    out["writer_rss_mb"] = _rss_mb()
-    out["parser_rss_mb"] = _rss_mb(resource.RUSAGE_CHILDREN)
+    out["writer_rss_mb"] = _peak_rss_mb()
+    out["parser_rss_mb"] = _children_peak_rss_mb()
     return out
 
 
