@@ -97,11 +97,13 @@ def connect_read_only(path: str | os.PathLike) -> duckdb.DuckDBPyConnection:
     return duckdb.connect(str(path), read_only=True, config=_DUCKDB_CONFIG)
 
 
-def refresh_derived(con: duckdb.DuckDBPyConnection) -> None:
-    """Rebuild what queries/ derives from the stored tables (views, per-project facts)."""
+def refresh_derived(con: duckdb.DuckDBPyConnection, *, incremental: bool = False) -> str:
+    """Bring what queries/ derives from the stored tables (views, per-project facts) up to
+    date: only what the imports added, replaced or removed since the last refresh can change
+    (``incremental``, every write), or everything (a rebuild)."""
     import queries  # the SQL lives there; imported late so store stays importable alone
 
-    queries.refresh(con)
+    return queries.refresh(con, incremental=incremental)
 
 
 class StoreBusy(RuntimeError):
@@ -167,7 +169,7 @@ def write_transaction(
                 con.execute("begin transaction")
                 migrate(con)
                 yield con
-                refresh_derived(con)
+                refresh_derived(con, incremental=True)
                 con.execute("commit")
                 con.execute("checkpoint")
             except BaseException:
