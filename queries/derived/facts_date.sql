@@ -39,8 +39,7 @@ snap as (
         p.*,
         case when p.status in ('won', 'completed') then 'delivery' else p.stage end as snap_stage,
         coalesce(p.contract_amount, p.expected_amount) as margin_amount
-    from stg_projects as p
-    where p.as_of = $as_of
+    from stg_projects([cast($as_of as date)]) as p
 ),
 
 -- the peers are every project of the snapshot, whichever projects are recomputed

@@ -13,9 +13,8 @@ with seen as (
         p.project_id,
         p.as_of,
         case when p.status in ('won', 'completed') then 'delivery' else p.stage end as stage
-    from stg_projects as p
-    where p.as_of = $as_of
-        and p.project_id in (select project_id from _scope)
+    from stg_projects([cast($as_of as date)]) as p
+    where p.project_id in (select project_id from _scope)
 ),
 
 earlier as (

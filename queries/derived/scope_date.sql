@@ -6,6 +6,5 @@
 --         the first date from which its history changed) need new rows at later dates.
 create or replace temp table _scope as
 select distinct p.project_id
-from stg_projects as p
-where p.as_of = $as_of
-    and ($full or p.project_id in (select w.project_id from _w as w where w.from_date <= $as_of))
+from stg_projects([cast($as_of as date)]) as p
+where ($full or p.project_id in (select w.project_id from _w as w where w.from_date <= $as_of))

@@ -72,8 +72,7 @@ where as_of between list_min($dates) and list_max($dates) and list_contains($dat
 insert into _w
 select project_id, as_of from _old
 union all
-select project_id, as_of from stg_projects
-where as_of between list_min($dates) and list_max($dates) and list_contains($dates, as_of)
+select project_id, as_of from stg_projects(cast($dates as date[]))
 
 -- step: w_from_entries
 insert into _w
@@ -240,8 +239,7 @@ insert or replace into project_last_seen
 select project_id, max(d) from (
     select project_id, d from _last where d is not null and not list_contains($dates, d)
     union all
-    select project_id, as_of from stg_projects
-    where as_of between list_min($dates) and list_max($dates) and list_contains($dates, as_of)
+    select project_id, as_of from stg_projects(cast($dates as date[]))
 ) group by project_id
 
 -- step: last_seen_drop
@@ -249,6 +247,5 @@ select project_id, max(d) from (
 delete from project_last_seen
 where project_id in (select project_id from _last where d is null)
     and project_id not in (
-        select project_id from stg_projects
-        where as_of between list_min($dates) and list_max($dates) and list_contains($dates, as_of)
+        select project_id from stg_projects(cast($dates as date[]))
     )
