@@ -110,6 +110,26 @@ class StoreBusy(RuntimeError):
     """Another writer holds the lock and did not finish in time."""
 
 
+# DuckDB's buffer pool for a write (default: 80 % of RAM). A write needs about one
+# snapshot's rows at a time (queries/derived.py), and spills to a temp file beside the
+# database beyond this.
+COMMIT_MEMORY_MB = int(os.environ.get("PIPELINE_COMMIT_MEMORY_MB", "1024"))
+
+
+class StoreOutOfMemory(RuntimeError):
+    """A write needed more memory than ``memory_mb`` allows; it was rolled back and the
+    database file is as it was. ``message(lang)`` says so in words a manager reads."""
+
+    def __init__(self, memory_mb: int):
+        self.memory_mb = memory_mb
+        super().__init__(self.message("en"))
+
+    def message(self, lang: str = "en") -> str:
+        from dashboard import i18n  # pure (no streamlit); late so store stays light to import
+
+        return i18n.t("store_out_of_memory", lang, mb=self.memory_mb)
+
+
 @contextmanager
 def _exclusive_lock(db_path: Path, timeout_s: float) -> Iterator[None]:
     import time
@@ -142,15 +162,30 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
+def _out_of_memory(exc: BaseException | None) -> bool:
+    """DuckDB ran out of memory here or in what this error interrupted (a cleanup that
+    fails in the aborted transaction raises its own error, with the first as context)."""
+    seen = 0
+    while exc is not None and seen < 10:
+        if isinstance(exc, duckdb.OutOfMemoryException):
+            return True
+        exc, seen = exc.__cause__ or exc.__context__, seen + 1
+    return False
+
+
 @contextmanager
 def write_transaction(
-    db_path: str | os.PathLike, *, lock_timeout_s: float = 60.0
+    db_path: str | os.PathLike, *, lock_timeout_s: float = 60.0, memory_mb: int | None = None
 ) -> Iterator[duckdb.DuckDBPyConnection]:
     """Yield a read-write connection to a private copy of the database, inside a transaction.
 
-    On normal exit the transaction commits and the copy atomically replaces ``db_path``;
-    on an exception nothing at ``db_path`` changes. The schema is migrated first.
+    On normal exit the derived tables are brought up to date with the change (only what it
+    can change: queries/derived.py), the transaction commits and the copy atomically
+    replaces ``db_path``; on an exception nothing at ``db_path`` changes. The schema is
+    migrated first. DuckDB may use ``memory_mb`` (default ``COMMIT_MEMORY_MB``); a write
+    that needs more raises StoreOutOfMemory (never DuckDB's own text), having written nothing.
     """
+    memory_mb = COMMIT_MEMORY_MB if memory_mb is None else int(memory_mb)
     db_path = Path(db_path)
     with _exclusive_lock(db_path, lock_timeout_s):
         # Copies left by a writer that was killed: stale, since we now hold the lock.
@@ -166,17 +201,20 @@ def write_transaction(
                 tmp.unlink()  # DuckDB must create the file itself
             con = duckdb.connect(str(tmp), config=_DUCKDB_CONFIG)
             try:
+                con.execute(f"set memory_limit = '{memory_mb}MB'")  # an int we own
                 con.execute("begin transaction")
                 migrate(con)
                 yield con
                 refresh_derived(con, incremental=True)
                 con.execute("commit")
                 con.execute("checkpoint")
-            except BaseException:
+            except BaseException as exc:
                 try:
                     con.execute("rollback")
                 except duckdb.Error:
                     pass  # the transaction is already gone; the copy is discarded anyway
+                if _out_of_memory(exc):
+                    raise StoreOutOfMemory(memory_mb) from exc
                 raise
             finally:
                 con.close()
@@ -188,6 +226,19 @@ def write_transaction(
             for leftover in (tmp, tmp.with_name(tmp.name + ".wal")):
                 if leftover.exists():
                     leftover.unlink()
+
+
+def rebuild(db_path: str | os.PathLike, *, lock_timeout_s: float = 60.0) -> dict[str, int]:
+    """Rebuild every derived table of the database from its stored rows, in one write
+    transaction (``dashboard rebuild``): after the data was changed by hand, or to check
+    that the increments agree. Its memory is bounded by one snapshot date's rows."""
+    import queries
+
+    with write_transaction(db_path, lock_timeout_s=lock_timeout_s) as con:
+        queries.refresh(con)
+        counts = {name: con.execute(f"select count(*) from {name}").fetchall()[0][0]  # our own names
+                  for name in ("snapshot_dates", "project_facts", "stage_event_facts", "pair_facts")}
+    return counts
 
 
 def ensure_database(db_path: str | os.PathLike, on_create: Callable[[duckdb.DuckDBPyConnection], None] | None = None) -> bool:

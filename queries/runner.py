@@ -286,4 +286,7 @@ def refresh(con: duckdb.DuckDBPyConnection, *, incremental: bool = False) -> str
             return "rebuilt"
         return derived.refresh_incremental(con)
     finally:
-        con.execute(f"set preserve_insertion_order = {'true' if before else 'false'}")
+        try:
+            con.execute(f"set preserve_insertion_order = {'true' if before else 'false'}")
+        except duckdb.Error:
+            pass  # the transaction failed; its own error is the one to report

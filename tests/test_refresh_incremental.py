@@ -168,3 +168,117 @@ def test_a_weekly_import_recomputes_only_the_new_date(tmp_path):
     finally:
         con.close()
     assert_same_as_rebuild(db, tmp_path)
+
+
+def _weeks(db, n_weeks: int = 3, *, events: bool = True) -> list[dict]:
+    """A few weekly imports through the write path; returns the last week's rows."""
+    rows = []
+    for k in range(n_weeks):
+        rows = [{c: None for c in PROJECT_SCHEMA} | dict(
+            project_id=p, stage=STAGES[(i + k) % 6], status="open", region=["East", "West"][i % 2],
+            customer_grade="AB"[i % 2], expected_amount=Decimal(1000 * (i + 1)), estimated_margin=0.2)
+            for i, p in enumerate(PIDS)]
+        ev = [dict(project_id="P1", stage=STAGES[k % 6], entered_on=DATES[k] - timedelta(days=2),
+                   source="stage_dates", previous_stage=None)] if events else []
+        commit(db, [_prepared("projects", DATES[k], rows, ev, f"week{k}.csv")])
+    return rows
+
+
+KILL_SCRIPT = """
+import os, signal, sys
+from decimal import Decimal
+from dashboard.ingest import commit
+from queries import derived
+sys.path.insert(0, {tests!r})
+import test_refresh_incremental as T
+
+run = derived._run
+def run_then_die(con, name, **params):
+    out = run(con, name, **params)
+    if name == {step!r}:
+        os.kill(os.getpid(), signal.SIGKILL)  # mid-refresh: this step done, the rest not
+    return out
+derived._run = run_then_die
+rows = {rows!r}
+commit({db!r}, [T._prepared("projects", T.DATES[3], rows, [], "week3.csv")])
+"""
+
+
+@pytest.mark.parametrize("step", ["entries_insert", "runs_date", "entry_facts", "facts_insert", "carry_insert",
+                                  "pair_date", "last_seen_fix", "refreshed_set"])
+def test_a_write_killed_during_the_incremental_refresh_leaves_the_file_as_it_was(tmp_path, step):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    db = tmp_path / "pipeline.duckdb"
+    rows = _weeks(db)
+    before = hashlib.sha256(db.read_bytes()).hexdigest()
+    moved = [r | dict(stage="delivery", status="won") if r["project_id"] == "P2" else r for r in rows[1:]]
+    tests = str(Path(__file__).resolve().parent)
+    script = KILL_SCRIPT.format(tests=tests, step=step, rows=moved, db=str(db))
+    proc = subprocess.run([sys.executable, "-c", script], cwd=Path(tests).parent, capture_output=True, text=True)
+    assert proc.returncode == -9, proc.stderr[-2000:]  # it reached the step and died there
+    assert hashlib.sha256(db.read_bytes()).hexdigest() == before
+    con = store.connect_read_only(db)  # readable, and the old data whole
+    try:
+        assert con.execute("select count(*) from project_facts where as_of = $d", {"d": DATES[2]}).fetchall() == [(7,)]
+        assert con.execute("select count(*) from project_facts where as_of = $d", {"d": DATES[3]}).fetchall() == [(0,)]
+    finally:
+        con.close()
+    # the same import again, unkilled, lands whole and agrees with a rebuild
+    commit(db, [_prepared("projects", DATES[3], moved, [], "week3.csv")])
+    assert [p.name for p in tmp_path.iterdir() if ".tmp" in p.name] == []
+    assert_same_as_rebuild(db, tmp_path)
+
+
+def test_dashboard_rebuild_restores_derived_tables_changed_by_hand(tmp_path, capsys):
+    from dashboard import cli
+
+    db = tmp_path / "pipeline.duckdb"
+    _weeks(db)
+    with store.write_transaction(db) as con:  # a hand edit the increments cannot know about
+        con.execute("delete from project_facts where project_id = 'P3'")
+        con.execute("update stage_event_facts set stage = 'tender'")
+    con = store.connect_read_only(db)
+    assert con.execute("select count(*) from project_facts where project_id = 'P3'").fetchall() == [(0,)]
+    con.close()
+    assert cli.main(["rebuild", "--db", str(db)]) == 0
+    out = capsys.readouterr().out
+    assert "rebuilt the derived tables" in out and "3 snapshots, 21 project rows" in out
+    assert_same_as_rebuild(db, tmp_path)
+    con = store.connect_read_only(db)
+    try:
+        assert con.execute("select count(*) from project_facts where project_id = 'P3'").fetchall() == [(3,)]
+    finally:
+        con.close()
+    assert cli.main(["rebuild", "--db", str(tmp_path / "nothing.duckdb")]) == 1
+    assert "nothing to rebuild" in capsys.readouterr().err
+
+
+def test_an_import_that_needs_more_memory_than_allowed_is_refused_in_words_and_writes_nothing(tmp_path):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    db = tmp_path / "pipeline.duckdb"
+    _weeks(db)
+    before = hashlib.sha256(db.read_bytes()).hexdigest()
+    header = "项目编号,项目名称,区域,当前阶段,预计签约金额,毛利率,立项日期,提案日期"
+    big = tmp_path / "台账_2026-04-06.csv"
+    big.write_text("\n".join([header] + [f"Q{i:06d},项目{i},华东,提案,{1000 + i},20%,2026-01-05,2026-02-01"
+                                         for i in range(20_000)]) + "\n", encoding="utf-8")
+    root = Path(__file__).resolve().parent.parent
+    env = os.environ | {"PIPELINE_COMMIT_MEMORY_MB": "8"}
+    proc = subprocess.run([sys.executable, "-m", "dashboard.cli", "ingest", str(big), "--db", str(db)],
+                          cwd=root, env=env, capture_output=True, text=True)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 1, out[-2000:]
+    assert "needs more memory than the database writer may use (8 MB)" in out
+    assert "nothing was written" in out and "PIPELINE_COMMIT_MEMORY_MB" in out
+    assert "Out of Memory" not in out and "Traceback" not in out
+    assert hashlib.sha256(db.read_bytes()).hexdigest() == before
+    assert [p.name for p in tmp_path.iterdir() if ".tmp" in p.name] == []
+    # the same text in Chinese for the Data page
+    assert "未写入任何数据" in store.StoreOutOfMemory(8).message("zh")
