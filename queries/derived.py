@@ -108,6 +108,7 @@ def _finish(con: duckdb.DuckDBPyConnection) -> None:
 def _runs_for(con: duckdb.DuckDBPyConnection, as_of: date, full: bool, diff: bool = True) -> None:
     """snapshot_runs at ``as_of`` for its scope; with ``diff``, the projects whose run there
     changed go to _runs_changed."""
+    _run(con, "snap_date", as_of=as_of)
     _run(con, "scope_date", as_of=as_of, full=full)
     if diff:
         _run(con, "runs_old", as_of=as_of, full=full)
@@ -123,6 +124,7 @@ def _facts_for(con: duckdb.DuckDBPyConnection, as_of: date, prev: date | None, f
     it holds rows and only it changed, so project_last_seen (or the replaced row) names the
     latest earlier row of a project missing from ``prev``. Returns False when the scope is
     empty (nothing to do at this date)."""
+    _run(con, "snap_date", as_of=as_of)
     _run(con, "scope_date", as_of=as_of, full=full)
     if not full and not _one(con, "scope_count"):
         return False
@@ -163,6 +165,7 @@ def create_facts_tables(con: duckdb.DuckDBPyConnection) -> None:
     _run(con, "sef_scope_none")
     _run(con, "entry_facts")
     _run(con, "entry_facts_create")
+    _run(con, "snap_date", as_of=None)
     _run(con, "scope_date", as_of=None, full=True)
     _run(con, "prev_near", prev=None)
     _run(con, "facts_date", as_of=None)

@@ -127,7 +127,10 @@ def assert_same_as_rebuild(db_path, tmp_path) -> None:
         con.close()
 
 
-@settings(max_examples=25, deadline=None, phases=[Phase.explicit, Phase.reuse, Phase.generate], suppress_health_check=[HealthCheck.function_scoped_fixture])
+# No shrinking: every example is several real writes of a file, and shrinking a failure took
+# over five minutes; a failing example is printed as generated (run with more examples, e.g.
+# 200, after changing queries/derived: 200 passed on 2026-12-02).
+@settings(max_examples=15, deadline=None, phases=[Phase.explicit, Phase.reuse, Phase.generate], suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(ops=operations)
 def test_every_write_leaves_the_derived_tables_as_a_full_rebuild_would(tmp_path_factory, ops):
     tmp_path = tmp_path_factory.mktemp("inc")

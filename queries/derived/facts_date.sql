@@ -39,7 +39,7 @@ snap as (
         p.*,
         case when p.status in ('won', 'completed') then 'delivery' else p.stage end as snap_stage,
         coalesce(p.contract_amount, p.expected_amount) as margin_amount
-    from stg_projects([cast($as_of as date)]) as p
+    from _snap as p  -- the rows of $as_of (snap_date)
 ),
 
 -- the peers are every project of the snapshot, whichever projects are recomputed

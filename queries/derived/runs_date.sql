@@ -13,7 +13,7 @@ with seen as (
         p.project_id,
         p.as_of,
         case when p.status in ('won', 'completed') then 'delivery' else p.stage end as stage
-    from stg_projects([cast($as_of as date)]) as p
+    from _snap as p  -- the rows of $as_of (snap_date)
     where p.project_id in (select project_id from _scope)
 ),
 

@@ -239,7 +239,8 @@ insert or replace into project_last_seen
 select project_id, max(d) from (
     select project_id, d from _last where d is not null and not list_contains($dates, d)
     union all
-    select project_id, as_of from stg_projects(cast($dates as date[]))
+    select project_id, as_of from project_carry  -- the changed dates' rows, recomputed
+    where as_of between list_min($dates) and list_max($dates) and list_contains($dates, as_of)
 ) group by project_id
 
 -- step: last_seen_drop
@@ -247,5 +248,6 @@ select project_id, max(d) from (
 delete from project_last_seen
 where project_id in (select project_id from _last where d is null)
     and project_id not in (
-        select project_id from stg_projects(cast($dates as date[]))
+        select project_id from project_carry
+        where as_of between list_min($dates) and list_max($dates) and list_contains($dates, as_of)
     )
