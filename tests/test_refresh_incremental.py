@@ -285,3 +285,30 @@ def test_an_import_that_needs_more_memory_than_allowed_is_refused_in_words_and_w
     assert [p.name for p in tmp_path.iterdir() if ".tmp" in p.name] == []
     # the same text in Chinese for the Data page
     assert "未写入任何数据" in store.StoreOutOfMemory(8).message("zh")
+
+
+def test_a_database_from_before_the_incremental_refresh_is_rebuilt_at_its_next_write(tmp_path):
+    """A file written by the older code (no migration 0004, derived tables of its own) is
+    migrated and rebuilt whole by the next import, then kept incrementally."""
+    db = tmp_path / "pipeline.duckdb"
+    rows = _weeks(db)
+    con = duckdb.connect(str(db))
+    try:
+        for table in ("stage_entries", "snapshot_runs", "snapshot_dates", "project_carry", "project_last_seen",
+                      "snapshot_summary", "refreshed_imports", "derived_meta"):
+            con.execute(f"drop table {table}")  # our own names
+        con.execute("delete from schema_version where version = 4")
+        con.execute("create or replace table project_facts as select 1 as old_shape")
+    finally:
+        con.close()
+    [res] = commit(db, [_prepared("projects", DATES[3], rows, [], "week3.csv")])
+    assert res.outcome == "added"
+    assert_same_as_rebuild(db, tmp_path)
+    con = store.connect_read_only(db)
+    try:
+        assert con.execute("select count(*) from project_facts").fetchall() == [(28,)]
+        assert store.missing_migrations(con) == []
+    finally:
+        con.close()
+    commit(db, [_prepared("projects", DATES[4], rows[:3], [], "week4.csv")])  # and incrementally after
+    assert_same_as_rebuild(db, tmp_path)
