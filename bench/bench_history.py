@@ -239,12 +239,11 @@ def _run_child(args: list[str]) -> dict:
 
 def build(db: Path, n: int, weeks: range, tmp: Path) -> float:
     """Import ``weeks`` through prepare + commit, BUILD_BATCH files per commit. Seconds."""
-    from dashboard import ingest
-    from dashboard.ingest import load
+    from dashboard import ingest, store
 
     t0 = time.perf_counter()
-    saved = load.COMMIT_MEMORY_MB
-    load.COMMIT_MEMORY_MB = BUILD_MEMORY_MB
+    saved = store.COMMIT_MEMORY_MB
+    store.COMMIT_MEMORY_MB = BUILD_MEMORY_MB
     try:
         batch = []
         for w in weeks:
@@ -256,7 +255,7 @@ def build(db: Path, n: int, weeks: range, tmp: Path) -> float:
                 ingest.commit(db, batch)
                 batch = []
     finally:
-        load.COMMIT_MEMORY_MB = saved
+        store.COMMIT_MEMORY_MB = saved
     return time.perf_counter() - t0
 
 

@@ -1,5 +1,6 @@
 """The `dashboard` command: ingest exports, list imports, run query modules, load or remove
-the demo data, start the app (`serve --empty`: a first start without the demo data).
+the demo data, rebuild the derived tables, start the app (`serve --empty`: a first start
+without the demo data).
 
 Same functions as the pages use (dashboard.ingest, queries); no streamlit import here
 except in `serve`, which only launches the server process.
@@ -127,6 +128,29 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_rebuild(args: argparse.Namespace) -> int:
+    """`dashboard rebuild`: every derived table again from the stored rows (one write)."""
+    import time
+
+    db = args.db or store.default_db_path()
+    if not db.exists():
+        print(f"no database at {db}: nothing to rebuild", file=sys.stderr)
+        return 1
+    started = time.perf_counter()
+    try:
+        counts = store.rebuild(db)
+    except store.StoreBusy as exc:
+        print(f"busy: {exc}; nothing was changed", file=sys.stderr)
+        return 3
+    except store.StoreOutOfMemory as exc:
+        print(f"dashboard rebuild: {exc.message('en')}", file=sys.stderr)
+        return 1
+    print(f"rebuilt the derived tables of {db} in {time.perf_counter() - started:.1f} s: "
+          f"{counts['snapshot_dates']} snapshots, {counts['project_facts']:,} project rows, "
+          f"{counts['stage_event_facts']:,} stage entries, {counts['pair_facts']:,} week-over-week pairs")
+    return 0
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     import subprocess
 
@@ -179,6 +203,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("action", choices=["load", "remove"])
     _add_db(p)
     p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("rebuild", help="rebuild every derived table from the stored rows (imports keep them "
+                                        "current; use after changing the data by hand)")
+    _add_db(p)
+    p.set_defaults(func=cmd_rebuild)
 
     p = sub.add_parser("serve", help="start the Streamlit dashboard (after `--`, extra args go to streamlit)")
     p.add_argument("--empty", action="store_true",

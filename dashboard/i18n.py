@@ -246,6 +246,14 @@ STRINGS: dict[str, tuple[str, str]] = {
     "commit_done": ("Imported {n} file(s). The dashboard now shows the new data.",
                     "已导入 {n} 个文件。看板已显示新数据。"),
     "commit_failed": ("The import failed and nothing was written. Details:", "导入失败，未写入任何数据。详情："),
+    "store_out_of_memory": (
+        "This change needs more memory than the database writer may use ({mb} MB), so it was refused: nothing "
+        "was written and the dashboard shows the same data as before. Ask whoever runs the dashboard to raise "
+        "PIPELINE_COMMIT_MEMORY_MB (or to run `dashboard rebuild` if the data was changed by hand), or import "
+        "fewer files at once.",
+        "本次更改所需内存超过数据库写入允许的上限（{mb} MB），已被拒绝：未写入任何数据，看板数据与之前相同。"
+        "请联系看板管理员调高 PIPELINE_COMMIT_MEMORY_MB（若数据曾被手工修改，可运行 `dashboard rebuild`），"
+        "或分批导入较少的文件。"),
     "mapping_failed": ("The mapping could not be saved. Details:", "映射无法保存。详情："),
     "mapping_title": ("Map unknown columns and stage names", "映射未识别的列和阶段名"),
     "mapping_help": ("Tell us what these mean; the mapping is saved and reused for the next file like this.",

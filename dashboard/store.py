@@ -97,17 +97,21 @@ def connect_read_only(path: str | os.PathLike) -> duckdb.DuckDBPyConnection:
     return duckdb.connect(str(path), read_only=True, config=_DUCKDB_CONFIG)
 
 
-def refresh_derived(con: duckdb.DuckDBPyConnection, timings: dict[str, float] | None = None) -> None:
-    """Rebuild what queries/ derives from the stored tables (views, per-project facts)."""
+def refresh_derived(con: duckdb.DuckDBPyConnection, *, incremental: bool = False,
+                    timings: dict[str, float] | None = None) -> str:
+    """Bring what queries/ derives from the stored tables (views, per-project facts) up to
+    date: only what the imports added, replaced or removed since the last refresh can change
+    (``incremental``, every write), or everything (a rebuild). ``timings`` (optional)
+    receives ``refresh.<step>`` seconds."""
     import queries  # the SQL lives there; imported late so store stays importable alone
 
-    queries.refresh(con, timings=timings)
+    return queries.refresh(con, incremental=incremental, timings=timings)
 
 
 @contextmanager
 def _phase(timings: dict[str, float] | None, name: str) -> Iterator[None]:
     """Add the wall time of the block to ``timings[name]`` (when timings is given): how the
-    benchmarks and ``dashboard ingest --timings`` see where a write spends its time."""
+    benchmarks see where a write spends its time."""
     import time
 
     t0 = time.perf_counter()
@@ -120,6 +124,26 @@ def _phase(timings: dict[str, float] | None, name: str) -> Iterator[None]:
 
 class StoreBusy(RuntimeError):
     """Another writer holds the lock and did not finish in time."""
+
+
+# DuckDB's buffer pool for a write (default: 80 % of RAM). A write needs about one
+# snapshot's rows at a time (queries/derived.py), and spills to a temp file beside the
+# database beyond this.
+COMMIT_MEMORY_MB = int(os.environ.get("PIPELINE_COMMIT_MEMORY_MB", "1024"))
+
+
+class StoreOutOfMemory(RuntimeError):
+    """A write needed more memory than ``memory_mb`` allows; it was rolled back and the
+    database file is as it was. ``message(lang)`` says so in words a manager reads."""
+
+    def __init__(self, memory_mb: int):
+        self.memory_mb = memory_mb
+        super().__init__(self.message("en"))
+
+    def message(self, lang: str = "en") -> str:
+        from dashboard import i18n  # pure (no streamlit); late so store stays light to import
+
+        return i18n.t("store_out_of_memory", lang, mb=self.memory_mb)
 
 
 @contextmanager
@@ -154,17 +178,33 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
+def _out_of_memory(exc: BaseException | None) -> bool:
+    """DuckDB ran out of memory here or in what this error interrupted (a cleanup that
+    fails in the aborted transaction raises its own error, with the first as context)."""
+    seen = 0
+    while exc is not None and seen < 10:
+        if isinstance(exc, duckdb.OutOfMemoryException):
+            return True
+        exc, seen = exc.__cause__ or exc.__context__, seen + 1
+    return False
+
+
 @contextmanager
 def write_transaction(
-    db_path: str | os.PathLike, *, lock_timeout_s: float = 60.0, timings: dict[str, float] | None = None
+    db_path: str | os.PathLike, *, lock_timeout_s: float = 60.0, memory_mb: int | None = None,
+    timings: dict[str, float] | None = None,
 ) -> Iterator[duckdb.DuckDBPyConnection]:
     """Yield a read-write connection to a private copy of the database, inside a transaction.
 
-    On normal exit the transaction commits and the copy atomically replaces ``db_path``;
-    on an exception nothing at ``db_path`` changes. The schema is migrated first.
+    On normal exit the derived tables are brought up to date with the change (only what it
+    can change: queries/derived.py), the transaction commits and the copy atomically
+    replaces ``db_path``; on an exception nothing at ``db_path`` changes. The schema is
+    migrated first. DuckDB may use ``memory_mb`` (default ``COMMIT_MEMORY_MB``); a write
+    that needs more raises StoreOutOfMemory (never DuckDB's own text), having written nothing.
     ``timings`` (optional) receives the seconds spent per phase: lock, copy, change (the
-    caller's block), refresh and refresh.<derived object>, commit, checkpoint, replace.
+    caller's block), refresh and refresh.<step>, commit, checkpoint, replace.
     """
+    memory_mb = COMMIT_MEMORY_MB if memory_mb is None else int(memory_mb)
     db_path = Path(db_path)
     lock = _exclusive_lock(db_path, lock_timeout_s)
     with _phase(timings, "lock"):
@@ -184,21 +224,24 @@ def write_transaction(
                     tmp.unlink()  # DuckDB must create the file itself
             con = duckdb.connect(str(tmp), config=_DUCKDB_CONFIG)
             try:
+                con.execute(f"set memory_limit = '{memory_mb}MB'")  # an int we own
                 con.execute("begin transaction")
                 migrate(con)
                 with _phase(timings, "change"):
                     yield con
                 with _phase(timings, "refresh"):
-                    refresh_derived(con, timings)
+                    refresh_derived(con, incremental=True, timings=timings)
                 with _phase(timings, "commit"):
                     con.execute("commit")
                 with _phase(timings, "checkpoint"):
                     con.execute("checkpoint")
-            except BaseException:
+            except BaseException as exc:
                 try:
                     con.execute("rollback")
                 except duckdb.Error:
                     pass  # the transaction is already gone; the copy is discarded anyway
+                if _out_of_memory(exc):
+                    raise StoreOutOfMemory(memory_mb) from exc
                 raise
             finally:
                 con.close()
@@ -213,6 +256,19 @@ def write_transaction(
                     leftover.unlink()
     finally:
         lock.__exit__(None, None, None)
+
+
+def rebuild(db_path: str | os.PathLike, *, lock_timeout_s: float = 60.0) -> dict[str, int]:
+    """Rebuild every derived table of the database from its stored rows, in one write
+    transaction (``dashboard rebuild``): after the data was changed by hand, or to check
+    that the increments agree. Its memory is bounded by one snapshot date's rows."""
+    import queries
+
+    with write_transaction(db_path, lock_timeout_s=lock_timeout_s) as con:
+        queries.refresh(con)
+        counts = {name: con.execute(f"select count(*) from {name}").fetchall()[0][0]  # our own names
+                  for name in ("snapshot_dates", "project_facts", "stage_event_facts", "pair_facts")}
+    return counts
 
 
 def ensure_database(db_path: str | os.PathLike, on_create: Callable[[duckdb.DuckDBPyConnection], None] | None = None) -> bool:

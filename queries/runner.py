@@ -11,7 +11,6 @@ Must not import streamlit.
 from __future__ import annotations
 
 import re
-import time
 from datetime import date
 from functools import cache
 from pathlib import Path
@@ -25,21 +24,25 @@ from queries.filters import Filters
 SQL_DIR = Path(__file__).parent
 STAGING_DIR = SQL_DIR / "staging"
 
-# Rebuilt in this order by refresh(): config, renaming views, then the derived tables.
-STAGING: tuple[str, ...] = (
+# Created in this order by refresh(): config, renaming views, macros. The derived tables
+# themselves are maintained by queries/derived.py (between the groups: the macros over
+# project_facts need the table, pair_facts is built with snapshot_pairs_computed).
+STAGING_BASE: tuple[str, ...] = (
     "in_scope",
     "segment_of",
     "cfg_stages",
     "stg_projects",
     "stg_stage_events",
-    "stage_event_facts",
-    "project_facts",
-    "since_date",  # macros over project_facts: after it
-    "project_in_scope",
-    "snapshot_pairs_computed",
-    "pair_facts",  # every snapshot paired with the one before (uses the macro above)
-    "snapshot_pairs",  # stored pairs, else computed
+    "since_date",  # over snapshot_dates
 )
+STAGING_FACTS: tuple[str, ...] = (
+    "project_in_scope",
+    "snapshot_pairs_computed",  # over project_facts
+)
+STAGING_PAIRS: tuple[str, ...] = (
+    "snapshot_pairs",  # stored pairs (pair_facts), else computed
+)
+STAGING: tuple[str, ...] = STAGING_BASE + STAGING_FACTS + STAGING_PAIRS
 
 QUERY_NAMES: tuple[str, ...] = (
     "projects",
@@ -110,7 +113,7 @@ def threshold_params() -> dict[str, Any]:
 
 
 def latest_as_of(con: duckdb.DuckDBPyConnection) -> date | None:
-    return con.execute("select max(as_of) from project_facts").fetchall()[0][0]
+    return con.execute("select max(as_of) from snapshot_dates").fetchall()[0][0]
 
 
 def _params(con: duckdb.DuckDBPyConnection, filters: Filters | None, extra: dict[str, Any]) -> dict[str, Any]:
@@ -233,10 +236,26 @@ def _project(con: duckdb.DuckDBPyConnection, params: dict[str, Any]) -> pl.DataF
 # --- rebuilding the derived objects ------------------------------------------------------
 
 
-def refresh(con: duckdb.DuckDBPyConnection, timings: dict[str, float] | None = None) -> None:
-    """(Re)create staging views and derived tables inside the caller's write transaction.
-    ``timings`` (optional) receives ``refresh.<name>`` seconds per staging object."""
+def _stages(con: duckdb.DuckDBPyConnection) -> Any:
+    exists = con.execute(
+        "select count(*) from information_schema.tables where table_name = 'cfg_stages'"
+    ).fetchall()[0][0]
+    return con.execute("select list(stage order by stage_order) from cfg_stages").fetchall()[0][0] if exists else None
+
+
+def refresh(con: duckdb.DuckDBPyConnection, *, incremental: bool = False,
+            timings: dict[str, float] | None = None) -> str:
+    """(Re)create the staging views and macros and bring the derived tables up to date,
+    inside the caller's write transaction.
+
+    By default every derived table is rebuilt from the stored rows (``dashboard rebuild``;
+    tests that write the stored tables directly). ``incremental=True`` (every write through
+    ``store.write_transaction``) recomputes only what the imports added, replaced or
+    removed since the last refresh can change, unless the derived tables are missing or
+    out of date (then it rebuilds). Returns 'rebuilt', 'incremental' or 'unchanged'.
+    ``timings`` (optional) receives ``refresh.<step>`` seconds per step of queries/derived.py."""
     from dashboard.config import get_config
+    from queries import derived
 
     cfg = get_config()
     stage_params = {
@@ -244,16 +263,34 @@ def refresh(con: duckdb.DuckDBPyConnection, timings: dict[str, float] | None = N
         "zh": [s.zh for s in cfg.stages],
         "en": [s.en for s in cfg.stages],
     }
+
+    def create(names: tuple[str, ...]) -> None:
+        for name in names:
+            sql = sql_text(name)
+            con.execute(sql, _used_params(sql, stage_params)).fetchall()
+
+    stages_before = _stages(con)
+    token = derived.TIMINGS.set(timings)
     # The derived tables' row order does not matter (every query sorts), and letting DuckDB
-    # write them unordered roughly halves the memory a rebuild holds at 1M projects.
+    # write them unordered holds less memory.
     before = con.execute("select current_setting('preserve_insertion_order')").fetchall()[0][0]
     con.execute("set preserve_insertion_order = false")
     try:
-        for name in STAGING:
-            sql = sql_text(name)
-            t0 = time.perf_counter()
-            con.execute(sql, _used_params(sql, stage_params)).fetchall()
-            if timings is not None:
-                timings[f"refresh.{name}"] = timings.get(f"refresh.{name}", 0.0) + time.perf_counter() - t0
+        create(STAGING_BASE)
+        full = not incremental or derived.needs_rebuild(con, stages_before)
+        if full:
+            derived.create_facts_tables(con)
+        create(STAGING_FACTS)
+        if full:
+            derived.create_pairs_table(con)
+        create(STAGING_PAIRS)
+        if full:
+            derived.rebuild(con)
+            return "rebuilt"
+        return derived.refresh_incremental(con)
     finally:
-        con.execute(f"set preserve_insertion_order = {'true' if before else 'false'}")
+        derived.TIMINGS.reset(token)
+        try:
+            con.execute(f"set preserve_insertion_order = {'true' if before else 'false'}")
+        except duckdb.Error:
+            pass  # the transaction failed; its own error is the one to report

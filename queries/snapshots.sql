@@ -2,19 +2,21 @@
 -- grain:  one row per snapshot date
 -- params: $allowed_regions varchar[] (empty = all)
 -- output: as_of, n_projects, n_open, open_expected_amount
+-- why:    the weekly review lists every snapshot on its first screen: read from
+--         snapshot_summary (per snapshot and region, maintained at each import), a few rows
+--         per week instead of every project of every week.
 with scoped as (
-    select as_of, outcome, expected_amount
-    from project_facts
-    where in_scope(region, grade, owner, category, [], [], [], [], $allowed_regions)
+    select as_of, n_projects, n_open, open_expected_amount
+    from snapshot_summary
+    where in_scope(region, null, null, null, [], [], [], [], $allowed_regions)
 ),
 
 final as (
     select
         as_of,
-        count(*) as n_projects,
-        count(*) filter (where outcome = 'open') as n_open,
-        cast(coalesce(sum(expected_amount) filter (where outcome = 'open'), 0) as decimal(38, 2))
-            as open_expected_amount
+        cast(sum(n_projects) as bigint) as n_projects,
+        cast(sum(n_open) as bigint) as n_open,
+        cast(sum(open_expected_amount) as decimal(38, 2)) as open_expected_amount
     from scoped
     group by as_of
 )

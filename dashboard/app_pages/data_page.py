@@ -19,7 +19,7 @@ from pathlib import Path
 import polars as pl
 import streamlit as st
 
-from dashboard import data, downloads, i18n
+from dashboard import data, downloads, i18n, store
 from dashboard.app_pages import _ui
 from dashboard.config import STATUSES, get_config, normalize
 from dashboard.sidebar import context, show_snapshot_after_import
@@ -267,9 +267,10 @@ else:
             progress = st.progress(0.0, text=ctx.t("progress_writing"))
             try:
                 results = ingest.commit(data.db_path(), prepared)
-            except Exception as exc:  # refused, busy, disk: say so; nothing was written
+            except Exception as exc:  # refused, busy, disk, memory: say so; nothing was written
                 progress.empty()
-                _ui.problem(ctx.t("commit_failed"), str(exc), level="error")
+                detail = exc.message(ctx.lang) if isinstance(exc, store.StoreOutOfMemory) else str(exc)
+                _ui.problem(ctx.t("commit_failed"), detail, level="error")
             else:
                 progress.progress(1.0)
                 removed = results[0].demo_removed if results else []

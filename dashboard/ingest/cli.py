@@ -73,6 +73,9 @@ def cli_ingest(
             file=out,
         )
         return EXIT_BUSY
+    except store.StoreOutOfMemory as exc:
+        print(f"refused: {exc.message(lang)}", file=out)
+        return EXIT_REFUSED
     for res in results:
         print(res.message(lang), file=out)
     if results and results[0].demo_removed:

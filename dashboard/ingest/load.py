@@ -26,18 +26,19 @@ No streamlit.
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
+
+import duckdb
 
 from dashboard import store
 from dashboard.ingest.clean import EVENT_SCHEMA, PROJECT_SCHEMA
 from dashboard.ingest.isolated import Prepared
 
 _COMPARED = [c for c in PROJECT_SCHEMA if c != "project_id"]
-COMMIT_MEMORY_MB = int(os.environ.get("PIPELINE_COMMIT_MEMORY_MB", "1024"))
+COMMIT_MEMORY_MB = store.COMMIT_MEMORY_MB  # the write transaction sets it (store.write_transaction)
 
 
 class DemoRefused(ValueError):
@@ -247,8 +248,11 @@ def _commit_one(con, prep: Prepared, demo: bool) -> CommitResult:
             )
         result.events_added = events.height
     finally:
-        con.unregister("_incoming")
-        con.unregister("_incoming_events")
+        for name in ("_incoming", "_incoming_events"):
+            try:
+                con.unregister(name)
+            except duckdb.Error:
+                pass  # the transaction failed (e.g. out of memory): that error is the one to report
     return result
 
 
@@ -260,8 +264,9 @@ def commit(db_path: str | Path, prepared: Sequence[Prepared], *, demo: bool = Fa
     holds demo imports removes them all in the same transaction (``demo_removed``).
     ``timings`` (optional): seconds per phase of the write (store.write_transaction).
     Raises IngestRefused (writing nothing) if any file has errors, DemoRefused for demo
-    data into a database with real imports, and store.StoreBusy when another writer holds
-    the database for longer than ``lock_timeout_s``."""
+    data into a database with real imports, store.StoreBusy when another writer holds
+    the database for longer than ``lock_timeout_s``, and store.StoreOutOfMemory when the
+    write needs more memory than it may use (nothing written)."""
     prepared = list(prepared)
     refused = [p for p in prepared if not p.ok]
     if refused:
@@ -272,10 +277,10 @@ def commit(db_path: str | Path, prepared: Sequence[Prepared], *, demo: bool = Fa
     # History first, so a projects file in the same batch can take a last known stage from it.
     order = sorted(range(len(prepared)), key=lambda i: (prepared[i].report.kind != "history", i))
     results: dict[int, CommitResult] = {}
+    # store.write_transaction bounds DuckDB's buffer pool (COMMIT_MEMORY_MB), so a 1M-row
+    # import stays well under 2 GB (it spills to a temp file beside the database instead),
+    # and turns running out of it into StoreOutOfMemory, nothing written.
     with store.write_transaction(db_path, lock_timeout_s=lock_timeout_s, timings=timings) as con:
-        # Bound DuckDB's buffer pool (default: 80 % of RAM) so a 1M-row import stays
-        # well under 2 GB; it spills to a temp file beside the database instead.
-        con.execute(f"set memory_limit = '{int(COMMIT_MEMORY_MB)}MB'")
         demo_ids = _active_ids(con, demo=True)
         if demo and _active_ids(con, demo=False):
             raise DemoRefused("this database holds your own imports: the demo data is only loaded into a "

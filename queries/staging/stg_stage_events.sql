@@ -5,23 +5,19 @@
 -- why:    the same stage change often arrives twice (a history export re-imported, or a
 --         wide export's stage date repeated in every weekly file); it must count once.
 --         When both a history export and a wide export's date column gave it, it counts
---         as history (only history can express a fall-back).
+--         as history (only history can express a fall-back). Reads stage_entries (the
+--         stage events stored once, with the active imports that gave them; maintained by
+--         queries/derived.py), not the raw stage_events.
 create or replace view stg_stage_events as
-with active as (
-    select *
-    from stage_events
-    where import_id not in (select import_id from imports where status <> 'active')
-),
-
-deduplicated as (
+with deduplicated as (
     select
         project_id,
         stage,
         entered_on,
         min(source) as source,                  -- 'history' before 'stage_dates'
         max(previous_stage) as previous_stage,  -- any that was given
-        max(import_id) as import_id
-    from active
+        max(list_max(import_ids)) as import_id
+    from stage_entries
     group by project_id, stage, entered_on
 ),
 

@@ -1,5 +1,8 @@
--- query:  stage_event_facts (a table, rebuilt by queries.refresh)
--- grain:  one row per stage entry per project, over the whole history
+-- query:  entry_facts (a temp table, _sef_new; queries/derived.py replaces the rows of
+--         stage_event_facts of the projects in _sef_scope with it)
+-- grain:  one row per stage entry per project of the temp table _sef_scope, over the whole
+--         history (every project at a full rebuild; the projects whose entries or snapshot
+--         runs a write changed, otherwise)
 -- params: none
 -- output: project_id, seq, stage, stage_order, entered_on, left_on, next_stage, source,
 --         previous_stage, prev_stage, prev_order, is_fall_back, n_stages_skipped,
@@ -10,27 +13,30 @@
 -- Where entries come from: a project with any entry read from a file (stage_events) uses
 --   those only; a project without uses the snapshots: an entry each time it is seen at a
 --   stage other than the one in its previous snapshot (so the first snapshot it appears in,
---   and a return after a fall-back, each make an entry; the date is that snapshot's as_of).
+--   and a return after a fall-back, each make an entry; the date is that snapshot's as_of):
+--   the table snapshot_runs, maintained per snapshot date (runs_date.sql).
 --   A won/completed project counts as in delivery whatever stage the export still shows.
 -- Order: by date, then by stage order (two moves on the same day count as forward moves).
 -- A fall-back is an entry at a lower stage than the entry before it; dates from a wide
 --   export's stage-date columns (source 'stage_dates') can't express one, so an inversion
 --   there is a data error (process_exceptions: out_of_order_dates), not a fall-back.
-create or replace table stage_event_facts as
+create or replace temp table _sef_new as
 with explicit as (
     select e.project_id, e.stage, c.stage_order, e.entered_on, e.source, e.previous_stage
     from stg_stage_events as e
     inner join cfg_stages as c on c.stage = e.stage
+    where e.project_id in (select project_id from _sef_scope)
 ),
 
 -- a wide export's date for stage k earlier than the date it gives a lower stage
--- (the window runs over stage_dates rows only)
+-- (the window runs over stage_dates rows only; a range over stage_order, so two dates for
+-- the same stage, from two weekly files, never judge each other, whatever their row order)
 explicit_checked as (
     select
         *,
         max(entered_on) over (
             partition by project_id order by stage_order
-            rows between unbounded preceding and 1 preceding
+            range between unbounded preceding and 1 preceding
         ) > entered_on as is_date_out_of_order
     from explicit
     where source = 'stage_dates'
@@ -44,23 +50,11 @@ has_explicit as (
     select distinct project_id from explicit
 ),
 
-seen as (
-    select
-        p.project_id,
-        p.as_of,
-        case when p.status in ('won', 'completed') then 'delivery' else p.stage end as stage
-    from stg_projects as p
-    anti join has_explicit as h on h.project_id = p.project_id
-),
-
 seen_runs as (
-    select
-        project_id,
-        stage,
-        as_of as entered_on,
-        stage is distinct from lag(stage) over (partition by project_id order by as_of) as is_new_run
-    from seen
-    where stage is not null
+    select r.project_id, r.stage, r.entered_on
+    from snapshot_runs as r
+    anti join has_explicit as h on h.project_id = r.project_id
+    where r.project_id in (select project_id from _sef_scope)
 ),
 
 derived as (
@@ -69,7 +63,6 @@ derived as (
         false as is_date_out_of_order
     from seen_runs as r
     inner join cfg_stages as c on c.stage = r.stage
-    where r.is_new_run
 ),
 
 unioned as (

@@ -1,7 +1,8 @@
--- query:  project_facts (a table, rebuilt by queries.refresh before every commit)
--- grain:  one row per project per snapshot date (as_of): what was known about the
+-- query:  facts_date (a temp table, written by queries/derived.py once per snapshot date;
+--         its rows go to project_facts and project_carry)
+-- grain:  one row per project of _scope in the snapshot $as_of: what was known about the
 --         project as of that snapshot (its row in that snapshot + its history up to then)
--- params: none
+-- params: $as_of date
 -- output: the snapshot's columns (project_id, project_name, customer, grade, region, owner,
 --         category, status, stage as exported, amounts, expected_sign_on, ...) and
 --         cur_stage, cur_order      current stage (won/completed -> delivery)
@@ -21,9 +22,14 @@
 --         margin_amount, margin_cost, margin: the margin basis (see docs/ANALYSES.md)
 --         earliest_margin, earliest_margin_on: earliest snapshot with an estimate
 --         expense_ratio, peer_expense_ratio (median over the same snapshot and grade)
--- why:    every metric query filters this table on as_of and aggregates a few columns:
---         the window and join work happens once per import, not once per page view.
-create or replace table project_facts as
+--         and the running columns of project_carry: prev_as_of, snap_stage, is_closed,
+--         first_snap_order, snap_max_order, snap_mask, run_start_on, close_seen_on
+-- why:    the history of a project up to a snapshot follows from its previous row
+--         (_prev_rows: its latest earlier snapshot) and its row at the date, so a week's
+--         facts cost one week's rows whatever the length of the history. The stage entries
+--         up to the date come from stage_event_facts (bounded by entries, not weeks), the
+--         peers from the snapshot itself.
+create or replace temp table _pf as
 with n as (
     select max(stage_order) as last_order from cfg_stages
 ),
@@ -33,7 +39,15 @@ snap as (
         p.*,
         case when p.status in ('won', 'completed') then 'delivery' else p.stage end as snap_stage,
         coalesce(p.contract_amount, p.expected_amount) as margin_amount
-    from stg_projects as p
+    from _snap as p  -- the rows of $as_of (snap_date)
+),
+
+-- the peers are every project of the snapshot, whichever projects are recomputed
+peers as (
+    select grade, median(cast(expense_actual as double) / cast(margin_amount as double)) as peer_expense_ratio
+    from snap
+    where margin_amount > 0 and expense_actual is not null
+    group by grade
 ),
 
 snap_costed as (
@@ -47,6 +61,7 @@ snap_costed as (
         end as margin_cost
     from snap as s
     left join cfg_stages as c on c.stage = s.snap_stage
+    where s.project_id in (select project_id from _scope)
 ),
 
 snap_margined as (
@@ -55,72 +70,45 @@ snap_margined as (
         case
             when margin_amount > 0 and margin_cost is not null
                 then (cast(margin_amount as double) - margin_cost) / cast(margin_amount as double)
-        end as margin
+        end as margin,
+        status in ('lost', 'dropped', 'won', 'completed') as is_closed
     from snap_costed
 ),
 
--- the history windows run over these few columns only (a window carries every column
--- it is given through its sort; the wide rows join back afterwards)
-narrow as (
+-- the running history: the previous row's running columns carried on by this row
+-- (each equals the window over all earlier snapshots the full definition would take)
+carried as (
     select
-        row_key,
-        as_of,
-        project_id,
-        snap_stage,
-        snap_order,
-        margin,
-        status in ('lost', 'dropped', 'won', 'completed') as is_closed
-    from snap_margined
+        m.project_id,
+        r.as_of as prev_as_of,
+        coalesce(r.first_seen_on, m.as_of) as first_seen_on,
+        coalesce(r.first_snap_order, m.snap_order) as first_snap_order,
+        greatest(r.snap_max_order, m.snap_order) as snap_max_order,
+        case
+            when r.snap_mask is null and m.snap_order is null then null
+            else coalesce(r.snap_mask, 0) | coalesce(1 << (m.snap_order - 1), 0)
+        end as snap_mask,
+        case when m.snap_stage is distinct from r.snap_stage then m.as_of else r.run_start_on end as run_start_on,
+        case when m.is_closed and coalesce(not r.is_closed, true) then m.as_of else r.close_seen_on end
+            as close_seen_on,
+        coalesce(r.earliest_margin, m.margin) as earliest_margin,
+        coalesce(r.earliest_margin_on, case when m.margin is not null then m.as_of end) as earliest_margin_on
+    from snap_margined as m
+    left join _prev_rows as r on r.project_id = m.project_id
 ),
 
-narrow_marked as (
-    select
-        *,
-        snap_stage is distinct from lag(snap_stage) over wp as is_new_run,
-        is_closed and coalesce(not lag(is_closed) over wp, true) as is_new_close
-    from narrow
-    window wp as (partition by project_id order by as_of)
-),
-
-snap_history as (
-    select
-        row_key,
-        min(as_of) over wr as first_seen_on,
-        first_value(snap_order ignore nulls) over wr as first_snap_order,
-        max(snap_order) over wr as snap_max_order,
-        bit_or(case when snap_order is not null then 1 << (snap_order - 1) end) over wr as snap_mask,
-        max(case when is_new_run then as_of end) over wr as run_start_on,
-        max(case when is_new_close then as_of end) over wr as close_seen_on,
-        first_value(margin ignore nulls) over wr as earliest_margin,
-        first_value(case when margin is not null then as_of end ignore nulls) over wr as earliest_margin_on
-    from narrow_marked
-    window wr as (partition by project_id order by as_of rows between unbounded preceding and current row)
-),
-
--- the running history as of each snapshot = the running columns of the last entry on or
--- before its date. Usually that is the project's final entry (a plain join); only
--- snapshots taken before the final entry search the earlier ones.
-final_entries as (
-    select * from stage_event_facts where left_on is null
-),
-
-known_by_final as (
-    select n.row_key, e.*
-    from narrow as n
-    inner join final_entries as e on e.project_id = n.project_id and e.entered_on <= n.as_of
-),
-
-known_by_earlier as (
-    select n.row_key, e.*
-    from (select * from narrow anti join known_by_final as k on k.row_key = narrow.row_key) as n
-    inner join stage_event_facts as e
-        on e.project_id = n.project_id and e.is_last_of_day and e.entered_on <= n.as_of
-    qualify row_number() over (partition by n.row_key order by e.seq desc) = 1
+-- the stage entries up to the date: the running columns of the day's last entry on or
+-- before it (is_last_of_day: one per project and day)
+last_entries as (
+    select *
+    from stage_event_facts
+    where is_last_of_day and entered_on <= $as_of
+        and project_id in (select project_id from _scope)
 ),
 
 events_to_date as (
     select
-        row_key,
+        project_id,
         cum_max_order as ev_max_order,
         first_order as ev_first_order,
         cum_mask as ev_mask,
@@ -133,34 +121,21 @@ events_to_date as (
         entered_tender,
         entered_negotiation,
         entered_delivery
-    from (select * from known_by_final union all select * from known_by_earlier)
-),
-
-peers as (
-    select as_of, grade, median(cast(expense_actual as double) / cast(margin_amount as double)) as peer_expense_ratio
-    from snap
-    where margin_amount > 0 and expense_actual is not null
-    group by as_of, grade
-),
-
--- narrow per-row history first, then one join with the wide snapshot rows
-history as materialized (
-    select
-        h.*,
-        e.* exclude (row_key)
-    from snap_history as h
-    left join events_to_date as e on e.row_key = h.row_key
+    from last_entries
+    qualify row_number() over (partition by project_id order by seq desc) = 1
 ),
 
 combined as (
     select
         m.*,
-        h.* exclude (row_key),
-        nullif(greatest(coalesce(h.ev_max_order, 0), coalesce(h.snap_max_order, 0)), 0) as furthest_raw,
-        least(h.ev_first_order, h.first_snap_order) as first_order,
-        coalesce(h.ev_mask, 0) | coalesce(h.snap_mask, 0) as seen_mask
+        h.* exclude (project_id),
+        e.* exclude (project_id),
+        nullif(greatest(coalesce(e.ev_max_order, 0), coalesce(h.snap_max_order, 0)), 0) as furthest_raw,
+        least(e.ev_first_order, h.first_snap_order) as first_order,
+        coalesce(e.ev_mask, 0) | coalesce(h.snap_mask, 0) as seen_mask
     from snap_margined as m
-    inner join history as h on h.row_key = m.row_key
+    inner join carried as h on h.project_id = m.project_id
+    left join events_to_date as e on e.project_id = m.project_id
 ),
 
 outcomes as (
@@ -240,13 +215,18 @@ final as (
         o.earliest_margin_on,
         case when o.margin_amount > 0 then cast(o.expense_actual as double) / cast(o.margin_amount as double) end
             as expense_ratio,
-        p.peer_expense_ratio
+        p.peer_expense_ratio,
+        -- the running columns the next snapshot carries on from (project_carry)
+        o.prev_as_of,
+        o.snap_stage,
+        o.is_closed,
+        o.first_snap_order,
+        o.snap_max_order,
+        o.snap_mask,
+        o.run_start_on,
+        o.close_seen_on
     from outcomes as o
-    left join peers as p on p.as_of = o.as_of and p.grade is not distinct from o.grade
+    left join peers as p on p.grade is not distinct from o.grade
 )
 
--- Stored in snapshot order: nearly every query reads one or two snapshots (as_of = …), and
--- with the rows grouped by as_of DuckDB's zone maps skip the other snapshots' row groups
--- (at 100k projects × 8 weeks: the page queries ~30 % faster; bench/results/ui.md).
 select * from final
-order by as_of, project_id

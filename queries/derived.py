@@ -1,0 +1,311 @@
+"""Maintaining the derived tables: a full rebuild, and the incremental refresh of a write.
+
+The derived tables (project_facts, project_carry, stage_event_facts, pair_facts,
+snapshot_runs, stage_entries, snapshot_dates, snapshot_summary, project_last_seen) are kept
+current by the write that changes the stored rows, inside its transaction
+(``store.write_transaction`` calls :func:`refresh_incremental` before it commits):
+
+* What changed is read from the ``imports`` table against ``refreshed_imports`` (the
+  imports active at the last refresh): every import added, replaced or removed since. The
+  snapshot dates that changed are their ``as_of`` (projects files); the stage entries that
+  changed are found by merging the added imports' stage events into ``stage_entries`` and
+  taking the removed ones' ids out of it.
+* Then, date by date in ascending order from the first date anything changed: the stage
+  runs seen in the snapshots, the stage-event facts of the projects whose entries or runs
+  changed, project_facts (from each project's previous row, ``project_carry``), the pairs of
+  each date with the one before, the per-region summary. A changed date is recomputed
+  whole; at a later date only the projects whose history changed (the temp table ``_w``:
+  project, first changed date). A weekly import of a new latest date recomputes that date
+  and the few projects whose stage entries it back-dates; a date inserted or removed in the
+  middle recomputes its projects at every later date (correct, rare).
+* :func:`rebuild` (``dashboard rebuild``, and ``queries.refresh`` for tests that write the
+  stored tables directly) empties the derived tables and runs the same per-date steps for
+  every date, so its memory is bounded by one date's rows (and the stage entries), never by
+  the history.
+
+The SQL is in ``queries/derived/*.sql``; ``steps.sql`` holds the small statements, one per
+``-- step:`` section. Must not import streamlit.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from contextvars import ContextVar
+from datetime import date
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+DERIVED_DIR = Path(__file__).parent / "derived"
+
+# Bump when a derived table's definition changes: the next write rebuilds them all.
+DERIVED_VERSION = "4.1"
+
+
+@cache
+def _steps() -> dict[str, str]:
+    text = (DERIVED_DIR / "steps.sql").read_text(encoding="utf-8")
+    out: dict[str, str] = {}
+    for part in re.split(r"^-- step: ", text, flags=re.M)[1:]:
+        name, _, body = part.partition("\n")
+        out[name.strip()] = body.strip()
+    return out
+
+
+@cache
+def _file(name: str) -> str:
+    return (DERIVED_DIR / f"{name}.sql").read_text(encoding="utf-8")
+
+
+def _sql(name: str) -> str:
+    steps = _steps()
+    return steps[name] if name in steps else _file(name)
+
+
+def _used(sql: str, params: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in params.items() if re.search(rf"\${re.escape(k)}\b", sql)}
+
+
+# Seconds per step of the running refresh, when a caller asked for them (queries.refresh's
+# ``timings``; the benchmarks). A context variable: refreshes on other threads keep theirs.
+TIMINGS: ContextVar[dict[str, float] | None] = ContextVar("refresh_timings", default=None)
+
+
+def _run(con: duckdb.DuckDBPyConnection, name: str, **params: Any) -> list[tuple]:
+    sql = _sql(name)
+    timings = TIMINGS.get()
+    t0 = time.perf_counter()
+    rows = con.execute(sql, _used(sql, params)).fetchall()
+    if timings is not None:
+        timings[f"refresh.{name}"] = timings.get(f"refresh.{name}", 0.0) + time.perf_counter() - t0
+    return rows
+
+
+def _one(con: duckdb.DuckDBPyConnection, name: str, **params: Any) -> Any:
+    rows = _run(con, name, **params)
+    return rows[0][0] if rows else None
+
+
+def _dates(con: duckdb.DuckDBPyConnection) -> list[date]:
+    return [r[0] for r in _run(con, "snapshot_dates_list")]
+
+
+def needs_rebuild(con: duckdb.DuckDBPyConnection, stages_before: Any) -> bool:
+    """True when the derived tables are missing, were built by other definitions, or the
+    configured stages changed since they were built."""
+    tables = {r[0] for r in con.execute(
+        "select table_name from information_schema.tables where table_schema = 'main'"
+    ).fetchall()}
+    if not {"project_facts", "stage_event_facts", "pair_facts"} <= tables:
+        return True
+    if _one(con, "meta_get", key="version") != DERIVED_VERSION:
+        return True
+    # the stages (their codes and order) shape every derived table
+    return stages_before != _one(con, "stages_now")
+
+
+def _finish(con: duckdb.DuckDBPyConnection) -> None:
+    _run(con, "clear_refreshed_imports")
+    _run(con, "refreshed_set")
+    _run(con, "clear_derived_meta")
+    _run(con, "meta_set", key="version", value=DERIVED_VERSION)
+
+
+# --- the per-date steps (shared by the rebuild and the incremental refresh) ----------------
+
+
+def _runs_for(con: duckdb.DuckDBPyConnection, as_of: date, full: bool, diff: bool = True) -> None:
+    """snapshot_runs at ``as_of`` for its scope; with ``diff``, the projects whose run there
+    changed go to _runs_changed."""
+    _run(con, "snap_date", as_of=as_of)
+    _run(con, "scope_date", as_of=as_of, full=full)
+    if diff:
+        _run(con, "runs_old", as_of=as_of, full=full)
+        _run(con, "runs_delete", as_of=as_of, full=full)
+    _run(con, "runs_date", as_of=as_of)
+    if diff:
+        _run(con, "runs_diff", as_of=as_of)
+
+
+def _facts_for(con: duckdb.DuckDBPyConnection, as_of: date, prev: date | None, full: bool,
+               latest: bool, rebuild: bool) -> bool:
+    """project_facts and project_carry at ``as_of`` for its scope. ``latest``: no date after
+    it holds rows and only it changed, so project_last_seen (or the replaced row) names the
+    latest earlier row of a project missing from ``prev``. Returns False when the scope is
+    empty (nothing to do at this date)."""
+    _run(con, "snap_date", as_of=as_of)
+    _run(con, "scope_date", as_of=as_of, full=full)
+    if not full and not _one(con, "scope_count"):
+        return False
+    _run(con, "prev_near", prev=prev)
+    if prev is not None and _one(con, "missing_count"):
+        if latest:
+            known = _one(con, "known_dates", as_of=as_of)
+            if known:
+                _run(con, "prev_far", prev=prev, known=known)
+        else:
+            _run(con, "prev_far", prev=prev, known=None)
+    _run(con, "facts_date", as_of=as_of)
+    _run(con, "facts_delete", as_of=as_of, full=full)
+    _run(con, "carry_delete", as_of=as_of, full=full)
+    _run(con, "facts_insert")
+    _run(con, "carry_insert")
+    _run(con, "summary_delete", as_of=as_of)
+    _run(con, "summary_date", as_of=as_of)
+    if rebuild:
+        _run(con, "last_seen_upsert", as_of=as_of)
+    return True
+
+
+def _entry_facts(con: duckdb.DuckDBPyConnection, diff: bool) -> None:
+    """stage_event_facts of the projects in _sef_scope; with ``diff``, the projects whose
+    facts changed (and from which date) go to _sef_changed."""
+    _run(con, "entry_facts")
+    if diff:
+        _run(con, "sef_changed")
+    _run(con, "sef_delete")
+    _run(con, "sef_insert")
+
+
+def create_facts_tables(con: duckdb.DuckDBPyConnection) -> None:
+    """project_facts and stage_event_facts, empty, in the shape of their SQL (a rebuild;
+    the macros over project_facts are created after this, pair_facts after them)."""
+    _run(con, "w_create")
+    _run(con, "sef_scope_none")
+    _run(con, "entry_facts")
+    _run(con, "entry_facts_create")
+    _run(con, "snap_date", as_of=None)
+    _run(con, "scope_date", as_of=None, full=True)
+    _run(con, "prev_near", prev=None)
+    _run(con, "facts_date", as_of=None)
+    _run(con, "facts_create")
+
+
+def create_pairs_table(con: duckdb.DuckDBPyConnection) -> None:
+    """pair_facts, empty, in the shape of snapshot_pairs_computed (a rebuild)."""
+    _run(con, "pair_create")
+
+
+def rebuild(con: duckdb.DuckDBPyConnection) -> None:
+    """Every derived table from the stored rows, date by date (inside the caller's
+    transaction; called by queries.runner.refresh after the staging views, the macros and
+    the empty tables exist)."""
+    for table in ("stage_entries", "snapshot_runs", "snapshot_dates", "project_carry", "snapshot_summary",
+                  "project_last_seen"):
+        _run(con, f"clear_{table}")
+    _run(con, "w_create")
+    _run(con, "entries_rebuild")
+    _run(con, "dates_rebuild", dates=None)
+    dates = _dates(con)
+    _run(con, "runs_changed_create")
+    for t in dates:
+        _runs_for(con, t, full=True, diff=False)
+    _run(con, "sef_scope_all")
+    _entry_facts(con, diff=False)
+    prev = None
+    for t in dates:
+        _facts_for(con, t, prev, full=True, latest=True, rebuild=True)
+        _run(con, "pair_date", as_of=t, full=True)
+        prev = t
+    _finish(con)
+
+
+def refresh_incremental(con: duckdb.DuckDBPyConnection) -> str:
+    """Bring the derived tables up to date with the imports added, replaced or removed
+    since the last refresh (inside the caller's transaction; called by
+    queries.runner.refresh when needs_rebuild is False). Returns 'unchanged' or
+    'incremental'."""
+    active = {r[0]: r for r in _run(con, "active_imports")}
+    refreshed = {r[0]: r for r in _run(con, "refreshed_list")}
+    added = sorted(set(active) - set(refreshed))
+    gone = sorted(set(refreshed) - set(active))
+    if not added and not gone:
+        return "unchanged"
+    old_dates = _dates(con)
+    changed = sorted({r[2] for r in [*(active[i] for i in added), *(refreshed[i] for i in gone)]
+                      if r[1] == "projects" and r[2] is not None})
+
+    # stage entries: the removed imports' ids out, the added imports' events in
+    _run(con, "entries_changed_create")
+    if gone:
+        _run(con, "entries_remove", gone=gone)
+        _run(con, "entries_unmark", gone=gone)
+        _run(con, "entries_prune")
+    if added:
+        _run(con, "entries_add", added=added)
+        _run(con, "entries_mark")
+        _run(con, "entries_new")
+        _run(con, "entries_insert")
+
+    # the snapshot dates, and the projects of the changed ones
+    _run(con, "w_create")
+    if changed:
+        _run(con, "old_rows", dates=changed)
+        _run(con, "snapshot_dates_delete", dates=changed)
+        _run(con, "dates_rebuild", dates=changed)
+        _run(con, "w_from_dates", dates=changed)
+    else:
+        con.execute("create or replace temp table _old (project_id varchar, as_of date, prev_as_of date)")
+    new_dates = _dates(con)
+    removed = sorted(set(changed) - set(new_dates))
+    _run(con, "w_min")
+
+    # snapshot runs: the removed dates' runs go; the others recomputed from the first change
+    _run(con, "runs_changed_create")
+    if removed:
+        _run(con, "runs_delete_dates", dates=removed)
+        _run(con, "runs_delete_dates_rows", dates=removed)
+    start = _one(con, "w_min_date")
+    if start is not None:
+        for t in new_dates:
+            if t >= start:
+                _runs_for(con, t, full=t in changed)
+
+    # stage-event facts of the projects whose entries or runs changed
+    _run(con, "sef_scope_changed")
+    _entry_facts(con, diff=True)
+    _run(con, "w_from_entries")
+    _run(con, "w_from_sef")
+    _run(con, "w_min")
+
+    # project_facts, pairs and the summary, date by date
+    if removed:
+        for name in ("facts_delete_dates", "carry_delete_dates", "pair_delete_dates", "summary_delete_dates"):
+            _run(con, name, dates=removed)
+    start = _one(con, "w_min_date")
+    latest_only = len(changed) == 1 and changed[0] in new_dates and changed[0] == new_dates[-1] \
+        and (not old_dates or changed[0] >= old_dates[-1])
+    pairs: dict[date, bool] = {}  # date -> re-pair every project (else those of _w up to it)
+    for c in changed:
+        nxt = next((t for t in new_dates if t > c), None)
+        if nxt is not None:
+            pairs[nxt] = True
+    if start is not None:
+        prev = None
+        for t in new_dates:
+            if t >= start:
+                full = t in changed
+                if _facts_for(con, t, prev, full=full, latest=latest_only and t == new_dates[-1], rebuild=False):
+                    pairs[t] = pairs.get(t, False) or full
+                    nxt = next((u for u in new_dates if u > t), None)
+                    if nxt is not None:
+                        pairs.setdefault(nxt, False)
+            prev = t
+    for t in sorted(pairs):
+        _run(con, "pair_delete", as_of=t, full=pairs[t])
+        _run(con, "pair_date", as_of=t, full=pairs[t])
+
+    # where each touched project was last seen
+    if changed:
+        _run(con, "last_seen_walk_create")
+        for _ in range(len(changed) + 1):
+            if not _one(con, "last_seen_walk_left", dates=changed):
+                break
+            _run(con, "last_seen_walk", dates=changed)
+        _run(con, "last_seen_drop", dates=changed)
+        _run(con, "last_seen_fix", dates=changed)
+    _finish(con)
+    return "incremental"

@@ -1,0 +1,253 @@
+-- query:  steps (the small bookkeeping statements of queries/derived.py, one per section)
+-- grain:  per section (each starts with a `-- step: NAME` line and holds one statement)
+-- params: per section, named ($dates, $as_of, $gone …); never formatted in
+-- output: per section
+-- why:    the refresh is a sequence of small statements around the big ones (facts_date,
+--         entry_facts, runs_date, pair_date); kept here together so the sequence reads in
+--         queries/derived.py and every statement is still SQL text we ship.
+
+-- step: clear_stage_entries
+delete from stage_entries
+
+-- step: clear_snapshot_runs
+delete from snapshot_runs
+
+-- step: clear_snapshot_dates
+delete from snapshot_dates
+
+-- step: clear_project_carry
+delete from project_carry
+
+-- step: clear_snapshot_summary
+delete from snapshot_summary
+
+-- step: clear_project_last_seen
+delete from project_last_seen
+
+-- step: clear_refreshed_imports
+delete from refreshed_imports
+
+-- step: clear_derived_meta
+delete from derived_meta
+
+-- step: w_create
+create or replace temp table _w (project_id varchar, from_date date)
+
+-- step: entries_changed_create
+create or replace temp table _entries_changed (project_id varchar, entered_on date)
+
+-- step: snapshot_dates_list
+select as_of from snapshot_dates order by as_of
+
+-- step: snapshot_dates_delete
+delete from snapshot_dates where list_contains($dates, as_of)
+
+-- step: active_imports
+select import_id, kind, as_of from imports where status = 'active' order by import_id
+
+-- step: refreshed_list
+select import_id, kind, as_of from refreshed_imports order by import_id
+
+-- step: refreshed_set
+insert into refreshed_imports select import_id, kind, as_of from imports where status = 'active'
+
+-- step: meta_get
+select value from derived_meta where key = $key
+
+-- step: meta_set
+insert into derived_meta values ($key, $value)
+
+-- step: stages_now
+select list(stage order by stage_order) from cfg_stages
+
+-- step: old_rows
+-- the rows at the changed dates as they were: what the projects there looked like before
+create or replace temp table _old as
+select project_id, as_of, prev_as_of
+from project_carry
+where as_of between list_min($dates) and list_max($dates) and list_contains($dates, as_of)
+
+-- step: w_from_dates
+-- every project in a changed date, before or after the change, from that date on
+insert into _w
+select project_id, as_of from _old
+union all
+select project_id, as_of from stg_projects(cast($dates as date[]))
+
+-- step: w_from_entries
+insert into _w
+select project_id, min(entered_on) from _entries_changed group by project_id
+
+-- step: w_from_sef
+insert into _w
+select project_id, from_date from _sef_changed
+
+-- step: w_min
+-- one row per project: the first date its history changed
+create or replace temp table _w as
+select project_id, min(from_date) as from_date from _w group by project_id
+
+-- step: w_min_date
+select min(from_date) from _w
+
+-- step: runs_old
+-- ($full: the date itself changed, so a project no longer in it loses its run there too)
+create or replace temp table _runs_old as
+select * from snapshot_runs
+where entered_on = $as_of and ($full or project_id in (select project_id from _scope))
+
+-- step: runs_delete
+delete from snapshot_runs
+where entered_on = $as_of and ($full or project_id in (select project_id from _scope))
+
+-- step: runs_delete_dates
+-- the runs of dates that no longer hold a snapshot (their projects are in _w)
+insert into _runs_changed
+select project_id, entered_on from snapshot_runs where list_contains($dates, entered_on)
+
+-- step: runs_delete_dates_rows
+delete from snapshot_runs where list_contains($dates, entered_on)
+
+-- step: runs_changed_create
+create or replace temp table _runs_changed (project_id varchar, entered_on date)
+
+-- step: runs_diff
+-- the projects whose run at the date differs from before (started, ended or changed stage)
+insert into _runs_changed
+select project_id, entered_on from (
+    (select * from _runs_old except all
+     select * from snapshot_runs where entered_on = $as_of)
+    union all
+    (select * from snapshot_runs where entered_on = $as_of
+     except all select * from _runs_old)
+)
+
+-- step: sef_scope_none
+create or replace temp table _sef_scope (project_id varchar)
+
+-- step: sef_scope_all
+create or replace temp table _sef_scope as
+select distinct project_id from (
+    select project_id from stage_entries union all select project_id from snapshot_runs
+)
+
+-- step: sef_scope_changed
+create or replace temp table _sef_scope as
+select distinct project_id from (
+    select project_id from _entries_changed union all select project_id from _runs_changed
+)
+
+-- step: sef_changed
+-- the projects whose stage entries, as project_facts reads them, differ: from the first
+-- date that differs (a later entry's left_on alone changes no snapshot's facts)
+create or replace temp table _sef_changed as
+with cols as (
+    select project_id, seq, stage, stage_order, entered_on, is_last_of_day, first_order, cum_max_order,
+        cum_mask, cum_n_events, entered_development, entered_approval, entered_proposal, entered_tender,
+        entered_negotiation, entered_delivery
+    from stage_event_facts where project_id in (select project_id from _sef_scope)
+),
+cols_new as (
+    select project_id, seq, stage, stage_order, entered_on, is_last_of_day, first_order, cum_max_order,
+        cum_mask, cum_n_events, entered_development, entered_approval, entered_proposal, entered_tender,
+        entered_negotiation, entered_delivery
+    from _sef_new
+),
+differ as (
+    (select * from cols except all select * from cols_new)
+    union all
+    (select * from cols_new except all select * from cols)
+)
+select project_id, min(entered_on) as from_date from differ group by project_id
+
+-- step: sef_delete
+delete from stage_event_facts where project_id in (select project_id from _sef_scope)
+
+-- step: sef_insert
+insert into stage_event_facts select * from _sef_new
+
+-- step: scope_count
+select count(*) from _scope
+
+-- step: missing_count
+-- projects of the scope not in the previous snapshot (new, or back after an absence)
+select count(*) from _scope as s anti join _prev_rows as r on r.project_id = s.project_id
+
+-- step: known_dates
+-- the latest earlier snapshot of each project missing from the previous one, when the date
+-- is the latest of all: project_last_seen, or (a date replaced) the old row's previous date
+select list(distinct d) from (
+    select
+        case when l.last_as_of < $as_of then l.last_as_of else o.prev_as_of end as d
+    from _scope as s
+    anti join _prev_rows as r on r.project_id = s.project_id
+    left join project_last_seen as l on l.project_id = s.project_id
+    left join project_carry as o on o.project_id = s.project_id and o.as_of = $as_of
+) where d is not null
+
+-- step: facts_delete
+delete from project_facts
+where as_of = $as_of and ($full or project_id in (select project_id from _scope))
+
+-- step: carry_delete
+delete from project_carry
+where as_of = $as_of and ($full or project_id in (select project_id from _scope))
+
+-- step: facts_delete_dates
+delete from project_facts where list_contains($dates, as_of)
+
+-- step: carry_delete_dates
+delete from project_carry where list_contains($dates, as_of)
+
+-- step: pair_delete
+delete from pair_facts
+where as_of = $as_of
+    and ($full or project_id in (select w.project_id from _w as w where w.from_date <= $as_of))
+
+-- step: pair_delete_dates
+delete from pair_facts where list_contains($dates, as_of)
+
+-- step: summary_delete
+delete from snapshot_summary where as_of = $as_of
+
+-- step: summary_delete_dates
+delete from snapshot_summary where list_contains($dates, as_of)
+
+-- step: last_seen_upsert
+-- (full rebuild, ascending dates) every project of the date was last seen there
+insert or replace into project_last_seen select project_id, $as_of from _scope
+
+-- step: last_seen_walk_create
+-- projects touched by the changed dates whose last snapshot was one of them: walk back
+-- through their old rows to the first date that did not change
+create or replace temp table _last as
+select w.project_id, l.last_as_of as d
+from (select distinct project_id from _w) as w
+left join project_last_seen as l on l.project_id = w.project_id
+
+-- step: last_seen_walk
+update _last set d = o.prev_as_of
+from _old as o
+where o.project_id = _last.project_id and o.as_of = _last.d and list_contains($dates, _last.d)
+
+-- step: last_seen_walk_left
+select count(*) from _last where list_contains($dates, d)
+
+-- step: last_seen_fix
+-- the latest of: the first unchanged earlier date, and every changed date holding it now
+insert or replace into project_last_seen
+select project_id, max(d) from (
+    select project_id, d from _last where d is not null and not list_contains($dates, d)
+    union all
+    select project_id, as_of from project_carry  -- the changed dates' rows, recomputed
+    where as_of between list_min($dates) and list_max($dates) and list_contains($dates, as_of)
+) group by project_id
+
+-- step: last_seen_drop
+-- projects no snapshot holds any more
+delete from project_last_seen
+where project_id in (select project_id from _last where d is null)
+    and project_id not in (
+        select project_id from project_carry
+        where as_of between list_min($dates) and list_max($dates) and list_contains($dates, as_of)
+    )
