@@ -74,6 +74,8 @@ def cmd_query(args: argparse.Namespace) -> int:
         grades=tuple(args.grade or ()),
         owners=tuple(args.owner or ()),
         categories=tuple(args.category or ()),
+        # The command line is the server operator's tool: unscoped (docs/DEPLOY.md).
+        allowed_regions=queries.ALL_REGIONS,
     )
     extra = {"by": args.by} if args.by else {}
     if args.project:

@@ -53,6 +53,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "empty_db": ("No data yet. Upload a CRM export on the **Data** page to start.",
                  "还没有数据。请在 **数据导入** 页面上传 CRM 导出文件。"),
     "go_data": ("Go to the Data page", "前往数据导入"),
+    "empty_db_reader": ("No data for you yet: the sales office has not imported any export covering your regions.",
+                        "暂无可显示的数据：销售管理部尚未导入包含您所辖区域的导出文件。"),
     "empty_filter": ("No projects match these filters. Widen the filters in the sidebar.",
                      "没有符合筛选条件的项目。请在侧边栏放宽筛选条件。"),
     "query_failed": ("Could not compute “{what}”. The error is below; the full details are in the server log.",
@@ -262,9 +264,42 @@ STRINGS: dict[str, tuple[str, str]] = {
     "template_zh": ("Template (中文 headers)", "模板（中文表头）"),
     "template_en": ("Template (English headers)", "模板（英文表头）"),
     "ingest_missing": ("The importer is not installed yet.", "导入模块尚未就绪。"),
-    "progress_reading": ("Checking {name} …", "正在校验 {name} …"),
+    # the file name is shown above as plain text: spinner text renders Markdown (issue 10, item 7)
+    "progress_reading": ("Checking the file …", "正在校验文件 …"),
     "progress_writing": ("Writing to the database …", "正在写入数据库 …"),
     "no_imports": ("No imports yet.", "还没有导入记录。"),
+    # sign-in, roles, region scope (issue 10; dashboard/auth.py, docs/DEPLOY.md)
+    "sign_in_needed": ("Sign in to see the key-account pipeline.", "请先登录，再查看大客户项目管道。"),
+    "sign_in": ("Sign in", "登录"),
+    "sign_out": ("Sign out", "退出登录"),
+    "no_access": ("You are signed in, but you have no access yet: ask the sales office to add you to the "
+                  "dashboard's access list. No data is shown.",
+                  "您已登录，但还没有访问权限：请联系销售管理部把您加入看板的访问名单。当前不显示任何数据。"),
+    "auth_incomplete": ("Sign-in is configured in .streamlit/secrets.toml, but [auth] lacks: {keys}. "
+                        "Nothing is shown until it is complete (docs/DEPLOY.md).",
+                        ".streamlit/secrets.toml 中已配置登录，但 [auth] 缺少：{keys}。补全之前不显示任何内容（见 docs/DEPLOY.md）。"),
+    "local_refused": ("Refused: this server listens on {address}, which other computers can reach, and sign-in is "
+                      "not configured. Configure sign-in in .streamlit/secrets.toml (below; docs/DEPLOY.md), or "
+                      "serve on 127.0.0.1 only (make run does).",
+                      "已拒绝：服务器监听在 {address}，其他电脑可以访问，但尚未配置登录。请在 .streamlit/secrets.toml "
+                      "中配置登录（见下方与 docs/DEPLOY.md），或只在 127.0.0.1 上运行（make run 即如此）。"),
+    "local_refused_howto": ("# .streamlit/secrets.toml (copy .streamlit/secrets.example.toml)\n[auth]\n"
+                            "redirect_uri = \"https://dashboard.example.com/oauth2callback\"\n"
+                            "cookie_secret = \"<a long random string, the same on every replica>\"\n"
+                            "client_id = \"…\"\nclient_secret = \"…\"\n"
+                            "server_metadata_url = \"https://idp.example.com/.well-known/openid-configuration\"",
+                            "# .streamlit/secrets.toml（可复制 .streamlit/secrets.example.toml）\n[auth]\n"
+                            "redirect_uri = \"https://dashboard.example.com/oauth2callback\"\n"
+                            "cookie_secret = \"<足够长的随机字符串，各副本相同>\"\n"
+                            "client_id = \"…\"\nclient_secret = \"…\"\n"
+                            "server_metadata_url = \"https://idp.example.com/.well-known/openid-configuration\""),
+    "local_mode_title": ("Unsigned local mode", "未登录的本机模式"),
+    "local_mode_note": ("No sign-in, only this computer can open the dashboard, and you act "
+                        "as the sales office (admin).",
+                        "没有登录，只有本机可以打开看板，您以销售管理部（管理员）身份操作。"),
+    "local_mode_help": ("To give the dashboard to others, turn sign-in on: .streamlit/secrets.toml [auth] "
+                        "(docs/DEPLOY.md).",
+                        "要让其他人使用看板，请开启登录：.streamlit/secrets.toml 的 [auth]（见 docs/DEPLOY.md）。"),
     # column headers shared by tables
     "project_id": ("Project ID", "项目编号"),
     "project_name": ("Project", "项目名称"),
@@ -316,6 +351,13 @@ STATUS_NAMES = {
 }
 
 # How the importer recognised a column (the Data page's report).
+ROLE_NAMES = {
+    "admin": ("Sales office (admin)", "销售管理部（管理员）"),
+    "head_office": ("Head office", "总部"),
+    "regional": ("Regional manager", "区域经理"),
+    "regional_importer": ("Regional manager (imports)", "区域经理（可导入）"),
+}
+
 HOW_NAMES = {"alias": ("Known header", "已知表头"), "mapping": ("Mapping file", "映射文件"),
              "canonical": ("Field name", "字段名")}
 
@@ -447,6 +489,10 @@ def stage_labels(lang: str) -> list[str]:
 
 def status_label(code: Any, lang: str) -> str:
     return _named(STATUS_NAMES, code, lang)
+
+
+def role_label(code: Any, lang: str) -> str:
+    return _named(ROLE_NAMES, code, lang)
 
 
 def how_label(code: Any, lang: str) -> str:

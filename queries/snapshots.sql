@@ -1,6 +1,6 @@
 -- query:  snapshots
 -- grain:  one row per snapshot date
--- params: $allowed_regions varchar[] (empty = all)
+-- params: $allowed_regions varchar[] (access scope: ['*'] = all, [] = none)
 -- output: as_of, n_projects, n_open, open_expected_amount
 with scoped as (
     select as_of, outcome, expected_amount

@@ -11,9 +11,15 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from streamlit import config as st_config
 from streamlit.testing.v1 import AppTest
 
 from dashboard import store
+
+# AppTest runs the script without a server: say it is the loopback server `make run` starts,
+# so the app runs in unsigned local mode (dashboard/auth.py refuses any other address
+# without sign-in; tests/test_access.py covers that refusal).
+st_config.set_option("server.address", "127.0.0.1")
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "dashboard" / "streamlit_app.py")

@@ -75,8 +75,12 @@ log = logging.getLogger("dashboard.pages")
 def require_data(ctx: Context) -> None:
     """Stop the page with a helpful note when the database has no snapshot yet."""
     if ctx.empty:
-        st.info(ctx.t("empty_db"))
-        st.page_link(PAGE_FILES["data"], label=ctx.t("go_data"), icon="📥")
+        caller = ctx.run.access
+        if caller is not None and caller.can_import:
+            st.info(ctx.t("empty_db"))
+            st.page_link(PAGE_FILES["data"], label=ctx.t("go_data"), icon="📥")
+        else:  # a reader: nothing in their regions yet (the Data page is not theirs)
+            st.info(ctx.t("empty_db_reader"))
         st.stop()
 
 

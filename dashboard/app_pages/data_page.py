@@ -70,7 +70,7 @@ def _prepare(name: str, blob: bytes, sha: str, as_of: date | None, mapping) -> o
     cache = st.session_state.setdefault(_PREPARED, {})
     key = (name, sha, as_of.isoformat() if as_of else None, getattr(mapping, "name", None))
     if key not in cache:
-        with st.spinner(ctx.t("progress_reading", name=name)):
+        with st.spinner(ctx.t("progress_reading")):  # never the file name: spinner text is Markdown
             cache[key] = ingest.prepare(name, blob, as_of=as_of, mapping=mapping)
         while len(cache) > 12:  # many as-of/mapping variants of one file: keep the recent ones
             cache.pop(next(iter(cache)))
