@@ -1,5 +1,10 @@
 """The `dashboard` command: ingest exports, list imports, run query modules, load or remove
-the demo data, start the app (`serve --empty`: a first start without the demo data).
+the demo data, start the app (`serve --empty`: a first start without the demo data),
+maintain the access list (`access list|grant|revoke`) and read the audit (`audit`).
+
+The command line is the server operator's tool and is NOT scoped by the access list: it
+reads every region and writes as ``cli:<os user>`` (the audit says so). Give it only to
+whoever runs the server (docs/DEPLOY.md).
 
 Same functions as the pages use (dashboard.ingest, queries); no streamlit import here
 except in `serve`, which only launches the server process.
@@ -52,12 +57,65 @@ def cmd_imports(args: argparse.Namespace) -> int:
         return 1
     hub = store.ReadHub(db)
     cur = hub.cursor()
-    df = cur.sql(
-        "select import_id, file_name, kind, sheet, as_of, rows_accepted, rows_skipped, "
-        "imported_at, status, sha256 from imports order by import_id"
-    ).pl()
+    import queries
+
+    df = queries.run(cur, "ui_imports", queries.Filters(allowed_regions=queries.ALL_REGIONS)).select(
+        "import_id", "file_name", "kind", "sheet", "as_of", "rows_accepted", "rows_skipped", "imported_at", "status",
+        "imported_by", "regions", "sha256",
+    ).sort("import_id")
     _print_frame(df, args.format)
     return 0
+
+
+def cmd_audit(args: argparse.Namespace) -> int:
+    """`dashboard audit`: every import, removal, mapping and access change, newest first."""
+    import queries
+
+    db = args.db or store.default_db_path()
+    if not db.exists():
+        print(f"no database at {db} yet", file=sys.stderr)
+        return 1
+    store.ensure_database(db)  # an older file gets the audit table (empty)
+    df = queries.runner.run_plain(store.ReadHub(db).cursor(), "audit_log", limit=args.limit)
+    _print_frame(df, args.format)
+    return 0
+
+
+def cmd_access(args: argparse.Namespace) -> int:
+    """`dashboard access list|grant|revoke`: the access list (unscoped operator tool)."""
+    from dashboard import access
+
+    db = args.db or store.default_db_path()
+    if args.action == "list":
+        if not db.exists():
+            print(f"no database at {db} yet", file=sys.stderr)
+            return 1
+        store.ensure_database(db)
+        _print_frame(__import__("queries").runner.run_plain(store.ReadHub(db).cursor(), "access_list"), args.format)
+        return 0
+    if not args.principal:
+        print(f"dashboard access {args.action}: give the e-mail address or group:NAME", file=sys.stderr)
+        return 2
+    actor = access.cli_operator().who
+    try:
+        if args.action == "grant":
+            if not args.role:
+                print("dashboard access grant: give --role " + "|".join(access.ROLES), file=sys.stderr)
+                return 2
+            p, role, regions = access.grant(db, args.principal, args.role, args.region or [], actor=actor, note=args.note)
+            print(f"{p}: {role}, regions {', '.join(regions) if regions != ('*',) else 'all'} (by {actor})")
+            return 0
+        if access.revoke(db, args.principal, actor=actor):
+            print(f"{access.normalize_principal(args.principal)}: removed from the access list (by {actor})")
+            return 0
+        print(f"{args.principal}: not on the access list; nothing changed", file=sys.stderr)
+        return 1
+    except access.AccessError as exc:
+        print(f"dashboard access {args.action}: {exc}", file=sys.stderr)
+        return 2
+    except store.StoreBusy as exc:
+        print(f"busy: {exc}; nothing changed", file=sys.stderr)
+        return 3
 
 
 def cmd_query(args: argparse.Namespace) -> int:
@@ -162,6 +220,22 @@ def build_parser() -> argparse.ArgumentParser:
     _add_db(p)
     p.add_argument("--format", choices=["table", "csv", "json"], default="table")
     p.set_defaults(func=cmd_imports)
+
+    p = sub.add_parser("audit", help="who imported, removed, mapped or changed access, and when (newest first)")
+    _add_db(p)
+    p.add_argument("--limit", type=int, default=None, help="at most this many rows")
+    p.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    p.set_defaults(func=cmd_audit)
+
+    p = sub.add_parser("access", help="the access list: who sees which regions, who imports (operator tool, unscoped)")
+    p.add_argument("action", choices=["list", "grant", "revoke"])
+    p.add_argument("principal", nargs="?", help="an e-mail address, or group:NAME (a value of the sign-in's groups claim)")
+    p.add_argument("--role", choices=["admin", "head_office", "regional", "regional_importer"])
+    p.add_argument("--region", action="append", help="a region the entry sees (repeat; regional roles only)")
+    p.add_argument("--note", help="free text: who this is")
+    _add_db(p)
+    p.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    p.set_defaults(func=cmd_access)
 
     p = sub.add_parser("query", help="run a query module and print its result")
     p.add_argument("name")

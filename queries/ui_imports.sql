@@ -3,11 +3,11 @@
 -- params: $imported_by (null = every import: admin; an actor = only theirs: a regional importer)
 -- output: import_id, file_name, kind, sheet, as_of, rows_read, rows_accepted, rows_skipped,
 --         imported_at, status, mapping_name, is_demo (loaded from seeds/ as demo data),
---         imported_by (who), regions (null / ['*'] = the whole date; else a regional import's)
+--         imported_by (who), regions (null / ['*'] = the whole date; else a regional import's), sha256
 with final as (
     select
         import_id, file_name, kind, sheet, as_of, rows_read, rows_accepted, rows_skipped,
-        imported_at, status, mapping_name, is_demo, imported_by, regions
+        imported_at, status, mapping_name, is_demo, imported_by, regions, sha256
     from imports
     where cast($imported_by as varchar) is null or imported_by = cast($imported_by as varchar)
 )

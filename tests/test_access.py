@@ -160,3 +160,112 @@ def test_entries_are_checked():
     assert access.check_entry("admin", []) == ALL_REGIONS
     assert access.normalize_principal(" East@Example.COM ") == "east@example.com"
     assert access.normalize_principal("group:South Sales") == "group:South Sales"
+
+
+# --------------------------------------------------------------------------- the regional importer
+
+LATEST = "2026-11-23"
+
+
+def _snapshot(db: Path, as_of: str) -> pl.DataFrame:
+    con = store.connect_read_only(db)
+    try:
+        return con.sql("select * exclude (import_id) from project_snapshots where as_of = $a order by project_id",
+                       params={"a": as_of}).pl()
+    finally:
+        con.close()
+
+
+def _prepare(name: str, df: pl.DataFrame, as_of: str):
+    """The seed's latest ledger rows (a frame of project_snapshots shape) as an export."""
+    from dashboard import ingest
+
+    out = df.select(
+        pl.col("project_id").alias("项目编号"), pl.col("project_name").alias("项目名称"), pl.col("customer").alias("客户名称"),
+        pl.col("customer_grade").alias("客户等级"), pl.col("region").alias("区域"), pl.col("owner").alias("负责人"),
+        pl.col("category").alias("项目分类"), pl.col("stage").alias("当前阶段"), pl.col("status").alias("状态"),
+        pl.col("expected_amount").cast(pl.Float64).alias("预计签约金额（元）"),
+        pl.col("estimated_margin").alias("预计毛利率"),
+    )
+    return ingest.prepare(name, out.write_csv().encode("utf-8"), as_of=pl.Series([as_of]).str.to_date()[0])
+
+
+def test_a_regional_import_replaces_only_its_regions_rows_and_is_audited(company_db):
+    from dashboard import ingest
+
+    before = _snapshot(company_db, LATEST)
+    south = before.filter(pl.col("region") == "华南")
+    # next version of 华南: one project's amount up, one project dropped from the export
+    changed = south.with_columns(pl.when(pl.arange(0, south.height) == 0).then(pl.col("expected_amount") * 2)
+                                 .otherwise(pl.col("expected_amount")).alias("expected_amount")).slice(0, south.height - 1)
+    prep = _prepare("south.csv", changed, LATEST)
+    assert prep.ok, prep.messages()
+    [res] = ingest.commit(company_db, [prep], actor="south@example.com", regions=("华南",))
+    after = _snapshot(company_db, LATEST)
+    others_before = before.filter(pl.col("region") != "华南")
+    others_after = after.filter(pl.col("region") != "华南")
+    assert others_after.equals(others_before)  # every other region's rows: equal, value for value
+    assert after.filter(pl.col("region") == "华南").height == south.height - 1
+    # (this export lacks some columns, so most rows count as changed; none were added)
+    assert (res.rows_added, res.rows_removed) == (0, 1) and res.regions == ("华南",)
+    assert res.rows_changed + res.rows_unchanged == south.height - 1 and res.rows_changed >= 1
+    con = store.connect_read_only(company_db)
+    try:
+        audit = queries.runner.run_plain(con, "audit_log", limit=1).row(0, named=True)
+        imp = con.sql("select imported_by, regions, status from imports where import_id = $i",
+                      params={"i": res.import_id}).fetchall()[0]
+        older = con.sql("select status from imports where as_of = $a and import_id <> $i",
+                        params={"a": LATEST, "i": res.import_id}).fetchall()
+    finally:
+        con.close()
+    assert (audit["actor"], audit["action"], audit["import_id"], audit["regions"]) == (
+        "south@example.com", "import", res.import_id, ["华南"])
+    assert audit["sha256"] == prep.report.sha256
+    assert (audit["rows_added"], audit["rows_removed"], audit["rows_changed"]) == (0, 1, res.rows_changed)
+    assert imp == ("south@example.com", ["华南"], "active")
+    assert ("active",) in older  # the company-wide import still holds the other regions' rows
+
+
+def test_a_regional_file_reaching_outside_is_refused_naming_the_rows(company_db):
+    from dashboard import ingest
+
+    before_bytes = company_db.read_bytes()
+    snap = _snapshot(company_db, LATEST)
+    east_row = snap.filter(pl.col("region") == "华东").head(1)
+    mixed = pl.concat([snap.filter(pl.col("region") == "华南"), east_row])
+    with pytest.raises(ingest.ScopeRefused) as err:
+        ingest.commit(company_db, [_prepare("mixed.csv", mixed, LATEST)], actor="south@example.com", regions=("华南",))
+    assert east_row["project_id"][0] in str(err.value) and "华东" in str(err.value) and "华东" in err.value.zh
+    # a 华东 project relabelled 华南 (its id is 华东's on that date): refused too
+    moved = pl.concat([snap.filter(pl.col("region") == "华南"), east_row.with_columns(pl.lit("华南").alias("region"))])
+    with pytest.raises(ingest.ScopeRefused, match=east_row["project_id"][0]):
+        ingest.commit(company_db, [_prepare("moved.csv", moved, LATEST)], actor="south@example.com", regions=("华南",))
+    # a date with no company-wide snapshot yet
+    with pytest.raises(ingest.ScopeRefused, match="no company-wide snapshot"):
+        ingest.commit(company_db, [_prepare("new-week.csv", snap.filter(pl.col("region") == "华南"), "2026-11-30")],
+                      actor="south@example.com", regions=("华南",))
+    assert company_db.read_bytes() == before_bytes  # nothing written
+
+
+def test_removal_and_access_changes_are_audited(company_db):
+    from dashboard import ingest
+
+    access.grant(company_db, "East@Example.com", "regional", ["华东"], actor="admin@example.com")
+    access.grant(company_db, "east@example.com", "regional", ["华东", "华北"], actor="admin@example.com")
+    assert access.revoke(company_db, "east@example.com", actor="admin@example.com")
+    assert not access.revoke(company_db, "east@example.com", actor="admin@example.com")
+    con = store.connect_read_only(company_db)
+    first = con.sql("select min(import_id) from imports where kind = 'projects'").fetchall()[0][0]
+    con.close()
+    ingest.remove_import(company_db, first, actor="admin@example.com")
+    con = store.connect_read_only(company_db)
+    try:
+        rows = queries.runner.run_plain(con, "audit_log", limit=4).sort("audit_id")
+        entries = access.entries(con)
+    finally:
+        con.close()
+    assert entries == []
+    assert rows.get_column("action").to_list() == ["access_grant", "access_grant", "access_revoke", "remove_import"]
+    assert set(rows.get_column("actor")) == {"admin@example.com"}
+    assert '"before": {"role": "regional", "regions": ["华东"]}' in rows.get_column("detail")[1]
+    assert rows.get_column("import_id")[3] == first and rows.get_column("rows_removed")[3] > 0
