@@ -69,7 +69,7 @@ def _through_network() -> str | None:
     host = (headers.get("host") or "").rsplit(":", 1)[0].strip("[]")
     if host and host not in LOOPBACK:
         return f"the address used is {host}"
-    if ip and ip not in LOOPBACK:
+    if isinstance(ip, str) and ip and ip not in LOOPBACK:
         return f"the request came from {ip}"
     return None
 
@@ -97,9 +97,11 @@ def gate(lang: str) -> Access:
         remote = None if os.environ.get(OVERRIDE_ENV) == "1" else _through_network()
         if not local_allowed(address) or remote:
             st.title(T("app_title"))
-            st.error(T("local_refused", address=address or "0.0.0.0"))
             if remote:
+                st.error(T("local_refused_remote"))
                 st.text(remote)
+            else:
+                st.error(T("local_refused", address=address or "0.0.0.0"))
             st.code(T("local_refused_howto"), language="toml")
             st.stop()
         caller = access.local_operator()

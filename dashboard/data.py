@@ -192,6 +192,23 @@ def demo_imports(run: Run) -> pl.DataFrame:
     return df.filter(pl.col("is_demo") & (pl.col("status") == "active")).select("import_id", "as_of", "file_name").sort("import_id")
 
 
+def _require_admin(run: Run) -> None:
+    if run.access is None or not run.access.is_admin:
+        raise PermissionError("the access list and the audit are for the sales office (admin) only")
+
+
+def access_list(run: Run) -> pl.DataFrame:
+    """The access list (admin only; query ``access_list``, not cached: small, and edited here)."""
+    _require_admin(run)
+    return queries.runner.run_plain(run.cur, "access_list")
+
+
+def audit_log(run: Run, limit: int) -> pl.DataFrame:
+    """The newest ``limit`` audit rows (admin only; query ``audit_log``)."""
+    _require_admin(run)
+    return queries.runner.run_plain(run.cur, "audit_log", limit=limit)
+
+
 @st.cache_data(max_entries=SMALL_ENTRIES, ttl=SMALL_TTL_S, show_spinner=False)
 def _cached_project(_cur, generation: str, project_id: str, filters: Filters) -> dict[str, pl.DataFrame]:
     from queries import runner

@@ -283,6 +283,11 @@ STRINGS: dict[str, tuple[str, str]] = {
                       "serve on 127.0.0.1 only (make run does).",
                       "已拒绝：服务器监听在 {address}，其他电脑可以访问，但尚未配置登录。请在 .streamlit/secrets.toml "
                       "中配置登录（见下方与 docs/DEPLOY.md），或只在 127.0.0.1 上运行（make run 即如此）。"),
+    "local_refused_remote": ("Refused: without sign-in the dashboard serves only the computer it runs on, and this "
+                             "request came from elsewhere (below). Configure sign-in in .streamlit/secrets.toml "
+                             "(below; docs/DEPLOY.md).",
+                             "已拒绝：未配置登录时，看板只服务于运行它的这台电脑，而此请求来自别处（见下方）。"
+                             "请在 .streamlit/secrets.toml 中配置登录（见下方与 docs/DEPLOY.md）。"),
     "local_refused_howto": ("# .streamlit/secrets.toml (copy .streamlit/secrets.example.toml)\n[auth]\n"
                             "redirect_uri = \"https://dashboard.example.com/oauth2callback\"\n"
                             "cookie_secret = \"<a long random string, the same on every replica>\"\n"
@@ -294,6 +299,30 @@ STRINGS: dict[str, tuple[str, str]] = {
                             "client_id = \"…\"\nclient_secret = \"…\"\n"
                             "server_metadata_url = \"https://idp.example.com/.well-known/openid-configuration\""),
     "local_mode_title": ("Unsigned local mode", "未登录的本机模式"),
+    # the Data page by role (issue 10)
+    "regional_import_note": ("You import for {regions}: a file's rows replace only the rows of {regions} on its "
+                             "date, the rest of the company's snapshot stays. A file with any row of another region "
+                             "is refused, naming the rows.",
+                             "您可为 {regions} 导入：文件只替换当日 {regions} 的行，全公司快照的其他部分保持不变。"
+                             "文件中只要有其他区域的行即被拒绝，并列出这些行。"),
+    "scope_refused": ("Refused, nothing was imported:", "已拒绝，未导入任何数据："),
+    "history_mine": ("Your imports (other people's imports are not shown).", "您本人的导入记录（不显示其他人的导入）。"),
+    "mapping_admin_only": ("Saving a mapping is for the sales office (admin): ask them to map these columns.",
+                           "只有销售管理部（管理员）可以保存映射：请联系他们映射这些列。"),
+    "access_title": ("Access list", "访问名单"),
+    "access_help": ("Who may sign in and what they see: an e-mail address or group:NAME (a value of the sign-in's "
+                    "groups claim), a role and, for regional roles, the regions. Read on every click: a change "
+                    "applies at the user's next click. The same list: dashboard access list|grant|revoke.",
+                    "谁可以登录、能看到什么：邮箱或 group:组名（登录信息中 groups 的值）、角色，区域角色还需填写区域。"
+                    "每次操作都会重新读取：修改在该用户下一次点击时生效。命令行：dashboard access list|grant|revoke。"),
+    "access_grant": ("Add or change", "添加或修改"),
+    "access_revoke": ("Remove from the list", "从名单中删除"),
+    "access_saved": ("Access list changed:", "访问名单已修改："),
+    "access_failed": ("The access list was not changed.", "访问名单未修改。"),
+    "audit_title": ("Audit: who changed what", "审计记录：谁修改了什么"),
+    "audit_help": ("Every import, removal, mapping change and access-list change, newest first (the latest {n}; "
+                   "all of them: dashboard audit).",
+                   "所有导入、删除、映射修改和访问名单修改，最新的在前（显示最近 {n} 条；全部记录：dashboard audit）。"),
     "local_mode_note": ("No sign-in, only this computer can open the dashboard, and you act "
                         "as the sales office (admin).",
                         "没有登录，只有本机可以打开看板，您以销售管理部（管理员）身份操作。"),
@@ -335,6 +364,20 @@ STRINGS: dict[str, tuple[str, str]] = {
     "rows_accepted": ("Rows accepted", "接受行数"),
     "rows_skipped": ("Rows skipped", "跳过行数"),
     "imported_at": ("Imported at", "导入时间"),
+    "imported_by": ("Imported by", "导入人"),
+    "regions": ("Regions", "区域"),
+    "principal": ("E-mail or group:NAME", "邮箱或 group:组名"),
+    "role": ("Role", "角色"),
+    "note": ("Note", "备注"),
+    "granted_by": ("Granted by", "授权人"),
+    "granted_at": ("Granted at", "授权时间"),
+    "happened_at": ("When", "时间"),
+    "actor": ("Who", "操作人"),
+    "action": ("What", "操作"),
+    "sha256": ("File SHA-256", "文件 SHA-256"),
+    "rows_added": ("Rows added", "新增行数"),
+    "rows_removed": ("Rows removed", "删除行数"),
+    "rows_changed": ("Rows changed", "变更行数"),
     "sheet": ("Sheet", "工作表"),
 }
 
@@ -356,6 +399,14 @@ ROLE_NAMES = {
     "head_office": ("Head office", "总部"),
     "regional": ("Regional manager", "区域经理"),
     "regional_importer": ("Regional manager (imports)", "区域经理（可导入）"),
+}
+
+ACTION_NAMES = {
+    "import": ("Import", "导入"),
+    "remove_import": ("Import removed", "删除导入"),
+    "mapping_save": ("Mapping saved", "保存映射"),
+    "access_grant": ("Access granted / changed", "授权 / 修改权限"),
+    "access_revoke": ("Access removed", "取消权限"),
 }
 
 HOW_NAMES = {"alias": ("Known header", "已知表头"), "mapping": ("Mapping file", "映射文件"),
@@ -428,6 +479,8 @@ DIMENSIONS = ("region", "grade", "owner", "category")
 # What each query computes, as a reader names it: a failing query's error says which
 # analysis is missing (tests/test_app_i18n.py: every query has one).
 ANALYSIS_NAMES = {
+    "access_list": ("Access list", "访问名单"),
+    "audit_log": ("Audit", "审计记录"),
     "projects": ("Project list", "项目清单"),
     "funnel": ("Six-stage funnel", "六阶段漏斗"),
     "win_rate": ("Win rate", "赢单率"),
@@ -493,6 +546,10 @@ def status_label(code: Any, lang: str) -> str:
 
 def role_label(code: Any, lang: str) -> str:
     return _named(ROLE_NAMES, code, lang)
+
+
+def action_label(code: Any, lang: str) -> str:
+    return _named(ACTION_NAMES, code, lang)
 
 
 def how_label(code: Any, lang: str) -> str:

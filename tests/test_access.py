@@ -269,3 +269,117 @@ def test_removal_and_access_changes_are_audited(company_db):
     assert set(rows.get_column("actor")) == {"admin@example.com"}
     assert '"before": {"role": "regional", "regions": ["华东"]}' in rows.get_column("detail")[1]
     assert rows.get_column("import_id")[3] == first and rows.get_column("rows_removed")[3] > 0
+
+
+# --------------------------------------------------------------------------- the sign-in gate (the real app, AppTest)
+
+APP = str(Path(__file__).resolve().parent.parent / "dashboard" / "streamlit_app.py")
+AUTH = {"auth": {"redirect_uri": "http://localhost:8501/oauth2callback", "cookie_secret": "x" * 40,
+                 "client_id": "dashboard", "client_secret": "s",
+                 "server_metadata_url": "http://localhost:9/.well-known/openid-configuration"}}
+
+
+@pytest.fixture
+def app_db(company_db, monkeypatch) -> Path:
+    access.grant(company_db, "east@example.com", "regional", ["华东"], actor="admin@example.com")
+    access.grant(company_db, "group:south-sales", "regional_importer", ["华南"], actor="admin@example.com")
+    access.grant(company_db, "ceo@example.com", "head_office", [], actor="admin@example.com")
+    monkeypatch.setenv("PIPELINE_DB", str(company_db))
+    return company_db
+
+
+@pytest.fixture
+def address():
+    from streamlit import config
+
+    before = config.get_option("server.address")
+    yield lambda value: config.set_option("server.address", value)
+    config.set_option("server.address", before)
+
+
+def _app(user: dict | None = None, secrets: dict | None = None, page: str | None = None, **params):
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(APP, default_timeout=60)
+    if secrets is not None:
+        at.secrets.update(secrets)
+    if user is not None:
+        at.user = user
+    for k, v in params.items():
+        at.query_params[k] = v
+    at.run()
+    if page:
+        at.switch_page(f"app_pages/{page}.py").run()
+    assert not at.exception, [e.message for e in at.exception]
+    return at
+
+
+def _no_data(at) -> None:
+    assert len(at.metric) == 0 and len(at.dataframe) == 0 and len(at.get("arrow_vega_lite_chart")) == 0
+
+
+def test_without_sign_in_a_network_address_is_refused_with_how_to(app_db, address, monkeypatch):
+    address("0.0.0.0")
+    at = _app()
+    assert "secrets.toml" in at.error[0].value and "[auth]" in at.code[0].value
+    _no_data(at)
+    monkeypatch.setenv("PIPELINE_UNSAFE_NO_SIGN_IN_ON_NETWORK", "1")  # the loud override
+    assert len(_app().metric) > 0
+    address("127.0.0.1")
+    at = _app()
+    assert "未登录的本机模式" in at.markdown[0].value and len(at.metric) > 0  # said on every page
+
+
+def test_anonymous_sees_only_the_sign_in_page(app_db, address):
+    address("0.0.0.0")  # with [auth], any address
+    at = _app(secrets=AUTH)
+    assert [b.label for b in at.button] == ["登录"]
+    _no_data(at)
+
+
+def test_incomplete_auth_is_refused_never_local_mode(app_db, address):
+    address("127.0.0.1")
+    at = _app(secrets={"auth": {"redirect_uri": "http://localhost:8501/oauth2callback"}})
+    assert "cookie_secret" in at.error[0].value
+    _no_data(at)
+
+
+@pytest.mark.parametrize("user", [
+    {"is_logged_in": True, "email": "stranger@example.com"},
+    {"is_logged_in": True, "email": "", "groups": ["board"]},  # empty claim
+    {"is_logged_in": True},  # no e-mail claim at all
+])
+def test_signed_in_but_unlisted_sees_no_data(app_db, address, user):
+    address("0.0.0.0")
+    at = _app(user=user, secrets=AUTH)
+    assert "联系销售管理部" in at.warning[0].value
+    _no_data(at)
+
+
+def test_a_regional_manager_sees_their_region_only_and_no_data_page(app_db, address):
+    address("0.0.0.0")
+    east = {"is_logged_in": True, "email": "east@example.com"}
+    at = _app(user=east, secrets=AUTH)
+    assert at.multiselect(key="region").options == ["华东"]
+    # a forged region in the URL and a 华南 project link: nothing of 华南
+    at = _app(user=east, secrets=AUTH, region="华南")
+    assert at.multiselect(key="region").value == []
+    con = store.connect_read_only(app_db)
+    south_pid = con.sql("select project_id from project_snapshots where region = '华南' limit 1").fetchall()[0][0]
+    con.close()
+    at = _app(user=east, secrets=AUTH, page="project", project=south_pid)
+    assert [w.value for w in at.warning] == ["在您可见的数据中没有该项目编号。"]  # i18n project_unknown
+    assert len(at.metric) == 0
+    at2 = _app(user=east, secrets=AUTH)
+    with pytest.raises(ValueError, match="Could not find a navigation page"):
+        at2.switch_page("app_pages/data_page.py").run()  # not in this caller's navigation
+
+
+def test_a_regional_importer_sees_only_their_imports(app_db, address):
+    address("0.0.0.0")
+    south = {"is_logged_in": True, "email": "s@example.com", "groups": ["south-sales"]}
+    at = _app(user=south, secrets=AUTH, page="data_page")
+    assert "华南" in at.info[0].value  # what their import replaces
+    assert at.dataframe == [] or all(len(df.value) == 0 for df in at.dataframe)  # none of theirs yet
+    assert not [b for b in at.button if b.key in ("data_remove", "data_remove_demo")]
+    assert at.multiselect(key="region").options == ["华南"]

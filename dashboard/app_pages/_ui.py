@@ -48,6 +48,8 @@ CODE_LABELS = {
     "severity": i18n.severity_label,
     "aging_bucket": i18n.bucket_label,
     "kind": i18n.kind_label,
+    "role": i18n.role_label,
+    "action": i18n.action_label,
 }
 # Counts read with a thousands separator, like the figures and chart labels ("1,783").
 COUNT_COLUMNS = {
