@@ -196,6 +196,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
     extra = list(args.streamlit_args)
     if extra[:1] == ["--"]:  # `dashboard serve -- --server.port 8502`: the rest is Streamlit's
         extra = extra[1:]
+    if not any(a == "--server.address" or a.startswith("--server.address=") for a in extra):
+        # loopback unless told otherwise: without sign-in the app refuses any other address
+        extra = ["--server.address", "127.0.0.1", *extra]
     cmd = [sys.executable, "-m", "streamlit", "run", str(app), *extra]
     # glibc keeps freed memory per thread, and Streamlit runs a thread per session:
     # without this the server kept ~400 MB more after 40 sessions (bench/results/ui.md).
