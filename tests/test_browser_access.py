@@ -354,3 +354,88 @@ def test_the_south_importer_replaces_only_south_and_a_file_with_an_east_row_is_r
     assert first["操作人"] == "south@example.com" and first["操作"] == "导入", first  # (regions: checked in the table above)
     bs.screenshot(admin, "10-admin-audit_zh")
     office.close()
+
+
+# --------------------------------------------------------------------------- 5. hostile text on every page
+
+MARKS = ("BOLD-MARK", "HTML-MARK", "RED-MARK", "MATH-MARK", "IMG-MARK", "LINK-MARK", "TAG-MARK")
+HOSTILE_NAME = ("**BOLD-MARK** <b>HTML-MARK</b> :red[RED-MARK] $MATH-MARK$ "
+                "![IMG-MARK](http://evil.example/x.png) [LINK-MARK](http://evil.example/)")
+HOSTILE_CUSTOMER = "<img src=http://evil.example/y.png> <h1>TAG-MARK</h1> \u202eRTL-MARK"
+HOSTILE_OWNER = "[Session expired - sign in again](http://evil.example/login)"
+LONG_NAME = "长" * 20_000
+
+_MARKUP_JS = """(marks) => {
+  const found = [];
+  for (const a of document.querySelectorAll('a[href]')) if (/evil\\.example/.test(a.href)) found.push('link ' + a.href);
+  for (const i of document.querySelectorAll('img[src], source[srcset]')) if (/evil\\.example/.test(i.src || i.srcset)) found.push('img');
+  if (document.querySelector('.katex, math')) found.push('math rendered');
+  for (const el of document.querySelectorAll('strong, b, em, h1, h2, h3, span[style*="color"], [data-testid="stMain"] img'))
+    for (const m of marks) if ((el.textContent || '').trim() === m || (el.alt || '') === m) found.push(el.tagName + ' ' + m);
+  if ((document.body.innerText || '').includes('\\u202e')) found.push('RTL override shown');
+  return found;
+}"""
+
+
+@pytest.fixture(scope="module")
+def hostile_server(tmp_path_factory):
+    """A company database whose exports carry hostile text; the app in unsigned local mode."""
+    from dashboard import ingest
+
+    folder = tmp_path_factory.mktemp("hostile")
+    prepared = []
+    for as_of in (date(2026, 11, 9), LATEST):
+        ledger = bs.read_ledger(bs.SEEDS / f"{as_of.isoformat()}_ledger.xlsx")
+        first_ids = sorted(ledger.filter(pl.col("状态") == "进行中").get_column("项目编号").to_list())[:3]
+        ledger = ledger.with_columns(
+            pl.when(pl.col("项目编号") == first_ids[0]).then(pl.lit(HOSTILE_NAME))
+            .when(pl.col("项目编号") == first_ids[1]).then(pl.lit(LONG_NAME))
+            .otherwise(pl.col("项目名称")).alias("项目名称"),
+            pl.when(pl.col("项目编号") == first_ids[0]).then(pl.lit(HOSTILE_CUSTOMER)).otherwise(pl.col("客户名称")).alias("客户名称"),
+            pl.when(pl.col("项目编号").is_in(first_ids)).then(pl.lit(HOSTILE_OWNER)).otherwise(pl.col("负责人")).alias("负责人"),
+        )
+        path = bs.write_ledger_xlsx(folder / f"{as_of.isoformat()}_ledger.xlsx", ledger, as_of)
+        prepared.append(ingest.prepare(path.name, path.read_bytes()))
+    assert all(p.ok for p in prepared), [p.messages() for p in prepared]
+    db = folder / "pipeline.duckdb"
+    ingest.commit(db, prepared, actor="test setup")
+    server = bs.AppServer(db, folder / "streamlit.log").start()
+    server.hostile_id = first_ids[0]  # type: ignore[attr-defined]
+    yield server
+    server.stop()
+
+
+def test_hostile_text_is_never_markup_and_nothing_leaves_the_server(browser, hostile_server):
+    ctx = browser.new_context(viewport=bs.VIEWPORT, locale="zh-CN")
+    page = ctx.new_page()
+    page.set_default_timeout(bs.TIMEOUT_MS)
+    outside = []
+    page.on("request", lambda r: outside.append(r.url) if not r.url.startswith(hostile_server.url) and
+            not r.url.startswith(("data:", "blob:")) else None)
+    base = hostile_server.url
+    shown_literally = False
+    for path in ("/", "/funnel", "/aging", "/margin", f"/project?project={hostile_server.hostile_id}", "/data"):
+        bs.open_app(page, base + path)
+        bs.assert_no_exception(page)
+        found = page.evaluate(_MARKUP_JS, list(MARKS))
+        assert found == [], (path, found)
+        shown_literally |= "**BOLD-MARK**" in bs.main_text(page)
+    assert shown_literally  # the hostile name is on screen, as the characters it is
+    # the owner list in the sidebar, opened
+    page.locator(".st-key-owner [data-testid='stMultiSelect'] input").click()
+    assert any("Session expired" in o for o in page.get_by_role("option").all_inner_texts())
+    assert page.evaluate(_MARKUP_JS, list(MARKS)) == []
+    page.keyboard.press("Escape")
+    # an upload whose file name is Markdown/HTML: the report names it as text
+    file_name = "**BOLD-MARK** <b>HTML-MARK<b> :red[RED-MARK] $MATH-MARK$.csv"  # (no '/': a file name)
+    field = page.locator('[data-testid="stFileUploader"] input[type="file"]')
+    field.wait_for(state="attached")
+    field.set_input_files([{"name": file_name, "mimeType": "text/csv",
+                            "buffer": "项目编号,项目名称\nX-1,$MATH-MARK$\n".encode("utf-8")}])
+    page.locator(".st-key-data_file_0").wait_for()
+    bs.settle(page)
+    assert file_name in bs.main_text(page)
+    assert page.evaluate(_MARKUP_JS, list(MARKS)) == []
+    bs.screenshot(page, "10-hostile-upload_zh")
+    assert outside == [], outside  # no request left the server (an image tag would fetch evil.example)
+    ctx.close()
