@@ -29,7 +29,6 @@ from dashboard.access import Access
 LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1", "::ffff:127.0.0.1"})
 OVERRIDE_ENV = "PIPELINE_UNSAFE_NO_SIGN_IN_ON_NETWORK"
 REQUIRED_AUTH_KEYS = ("redirect_uri", "cookie_secret", "client_id", "client_secret", "server_metadata_url")
-_CALLER_KEY = "_pipeline_caller"
 
 
 class SecretsUnreadable(RuntimeError):
@@ -129,7 +128,6 @@ def gate(lang: str) -> Access:
             if st.button(T("sign_out"), key="auth_sign_out_denied", icon=":material/logout:"):
                 st.logout()
             st.stop()
-    st.session_state[_CALLER_KEY] = caller.who
     return caller
 
 

@@ -280,7 +280,7 @@ else:
         del cache[key]
     if prepared:
         all_ok = all(p.ok for p in prepared)
-        if all_ok and demo.height:  # said before the user confirms (ingest.commit removes it)
+        if all_ok and demo.height and is_admin:  # said before the user confirms (ingest.commit removes it)
             st.warning(ctx.t("demo_will_be_removed", n=demo.height, first=demo_first, last=demo_last),
                        icon=":material/science:")
         if st.button(ctx.t("commit"), type="primary", disabled=not all_ok, key="data_commit", icon=":material/database_upload:"):
