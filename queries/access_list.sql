@@ -2,6 +2,9 @@
 -- grain:  one row per access-list entry
 -- params: none
 -- output: principal (e-mail or group:NAME), role, regions (['*'] = all), note, granted_by, granted_at
-select principal, role, regions, note, granted_by, granted_at
-from access_list
-order by principal
+with final as (
+    select principal, role, regions, note, granted_by, granted_at
+    from access_list
+)
+
+select * from final order by principal
