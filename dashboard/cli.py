@@ -187,6 +187,32 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _option(args: list[str], name: str) -> str | None:
+    """The value of a Streamlit ``--name value`` / ``--name=value`` option in ``args``."""
+    for i, a in enumerate(args):
+        if a == name and i + 1 < len(args):
+            return args[i + 1]
+        if a.startswith(name + "="):
+            return a.split("=", 1)[1]
+    return None
+
+
+def _sign_in_configured(args: list[str]) -> bool:
+    """An [auth] section in the secrets files Streamlit will read (the app checks it again)."""
+    import tomllib
+
+    given = _option(args, "--secrets.files")
+    files = [Path(f) for f in given.strip("[]").split(",")] if given else [
+        Path.home() / ".streamlit" / "secrets.toml", Path.cwd() / ".streamlit" / "secrets.toml"]
+    for f in files:
+        try:
+            if "auth" in tomllib.loads(f.read_text(encoding="utf-8")):
+                return True
+        except (OSError, tomllib.TOMLDecodeError):
+            continue
+    return False
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     import subprocess
 
@@ -196,9 +222,15 @@ def cmd_serve(args: argparse.Namespace) -> int:
     extra = list(args.streamlit_args)
     if extra[:1] == ["--"]:  # `dashboard serve -- --server.port 8502`: the rest is Streamlit's
         extra = extra[1:]
-    if not any(a == "--server.address" or a.startswith("--server.address=") for a in extra):
-        # loopback unless told otherwise: without sign-in the app refuses any other address
+    address = _option(extra, "--server.address")
+    if address is None:  # loopback unless told otherwise: without sign-in the app refuses any other address
         extra = ["--server.address", "127.0.0.1", *extra]
+    elif address not in ("127.0.0.1", "localhost", "::1") and not _sign_in_configured(extra) \
+            and os.environ.get("PIPELINE_UNSAFE_NO_SIGN_IN_ON_NETWORK") != "1":
+        print(f"dashboard serve: refused to serve {address} without sign-in: anyone who reaches it would see every "
+              "region. Configure [auth] in .streamlit/secrets.toml (copy .streamlit/secrets.example.toml; "
+              "docs/DEPLOY.md), or serve on 127.0.0.1.", file=sys.stderr)
+        return 2
     cmd = [sys.executable, "-m", "streamlit", "run", str(app), *extra]
     # glibc keeps freed memory per thread, and Streamlit runs a thread per session:
     # without this the server kept ~400 MB more after 40 sessions (bench/results/ui.md).
