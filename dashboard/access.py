@@ -130,10 +130,11 @@ def check_entry(role: str, regions: Sequence[str]) -> tuple[str, ...]:
 def resolve(entries: Iterable[tuple[str, str, Sequence[str]]], email: str | None,
             groups: Sequence[str] = ()) -> tuple[Access | None, str]:
     """The access of a signed-in user from the list's ``(principal, role, regions)`` rows,
-    and a reason when there is none ('' when there is)."""
+    and why there is none: a code (``no_email``, ``not_listed``, ``conflicting_roles:…``,
+    worded by ``i18n.no_access_reason``), '' when there is access."""
     email_n = (email or "").strip().lower()
     if not email_n:
-        return None, "no e-mail address in the sign-in"
+        return None, "no_email"
     rows = [(p, r, tuple(regs or ())) for p, r, regs in entries]
     for principal, role, regions in rows:
         if principal == email_n:
@@ -141,10 +142,10 @@ def resolve(entries: Iterable[tuple[str, str, Sequence[str]]], email: str | None
     wanted = {GROUP_PREFIX + str(g).strip() for g in groups or () if str(g).strip()}
     hits = [(p, r, regs) for p, r, regs in rows if p in wanted]
     if not hits:
-        return None, "not on the access list"
+        return None, "not_listed"
     roles = {r for _, r, _ in hits}
     if len(roles) > 1:
-        return None, "the access list gives your groups different roles (" + ", ".join(sorted(roles)) + ")"
+        return None, "conflicting_roles:" + ",".join(sorted(roles))
     role = roles.pop()
     if role in ALL_REGION_ROLES:
         regions = ALL_REGIONS

@@ -124,7 +124,7 @@ def gate(lang: str) -> Access:
         if caller is None:
             st.title(T("app_title"))
             st.warning(T("no_access"))
-            st.text(f"{email or '–'}: {reason}")
+            st.text(f"{email or '–'}: {i18n.no_access_reason(reason, lang)}")
             if st.button(T("sign_out"), key="auth_sign_out_denied", icon=":material/logout:"):
                 st.logout()
             st.stop()

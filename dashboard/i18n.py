@@ -548,6 +548,22 @@ def role_label(code: Any, lang: str) -> str:
     return _named(ROLE_NAMES, code, lang)
 
 
+NO_ACCESS_REASONS = {
+    "no_email": ("the sign-in carries no e-mail address", "登录信息中没有邮箱地址"),
+    "not_listed": ("not on the access list", "不在访问名单中"),
+    "conflicting_roles": ("the access list gives your groups different roles ({roles}): the sales office must decide",
+                          "访问名单为您所在的组给出了不同的角色（{roles}）：需由销售管理部确定"),
+}
+
+
+def no_access_reason(code: str, lang: str) -> str:
+    """``access.resolve``'s reason code in words (``conflicting_roles:admin,regional``)."""
+    key, _, roles = (code or "").partition(":")
+    if key not in NO_ACCESS_REASONS:
+        return code
+    return _pick(NO_ACCESS_REASONS[key], lang).format(roles=", ".join(role_label(r, lang) for r in roles.split(",") if r))
+
+
 def action_label(code: Any, lang: str) -> str:
     return _named(ACTION_NAMES, code, lang)
 

@@ -143,7 +143,11 @@ def test_no_identity_or_unlisted_means_no_access(email, groups):
 
 def test_groups_with_different_roles_are_ambiguous_and_give_nothing():
     a, reason = access.resolve(ENTRIES, "x@example.com", ["board", "west-sales"])
-    assert a is None and "different roles" in reason
+    assert a is None and reason == "conflicting_roles:head_office,regional"
+    from dashboard import i18n
+
+    assert i18n.no_access_reason(reason, "zh") == "访问名单为您所在的组给出了不同的角色（总部, 区域经理）：需由销售管理部确定"
+    assert i18n.no_access_reason("not_listed", "en") == "not on the access list"
 
 
 def test_entries_are_checked():
