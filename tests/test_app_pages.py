@@ -260,11 +260,38 @@ def test_an_unknown_column_and_stage_are_mapped_once_and_the_mapping_is_reused(d
     assert not at.exception
     assert any("可以导入" in s.value for s in at.success)
     assert (tmp_path / "mappings" / "odd.toml").exists()
+    con = store.connect_read_only(copy)  # the mapping change is audited (local mode: "local")
+    audit = con.sql("select actor, action, file_name, sha256 from audit_log order by audit_id desc limit 1").fetchall()
+    con.close()
+    import hashlib
+
+    assert audit == [("local", "mapping_save", "odd.toml", hashlib.sha256((tmp_path / "mappings" / "odd.toml").read_bytes()).hexdigest())]
 
     again = open_page("data_page")  # another session, next week's file of the same kind
     again.file_uploader(key="data_upload_0").set_value(("odd-2.csv", blob.replace(b"X-1", b"X-2"), "text/csv")).run()
     assert not again.exception
     assert any("可以导入" in s.value for s in again.success)
+
+
+def test_the_sales_office_edits_the_access_list_on_the_data_page_and_the_audit_shows_it(real_db):
+    at = open_page("data_page")
+    at.text_input(key="data_access_principal").set_value("East@Example.com")
+    at.selectbox(key="data_access_role").set_value("regional")
+    at.multiselect(key="data_access_regions").set_value(["华东"])
+    next(b for b in at.button if b.key == "data_access_grant").click().run()
+    assert not at.exception and any("访问名单已修改" in s.value for s in at.success), [e.value for e in at.error]
+    con = store.connect_read_only(real_db)
+    entries = con.sql("select principal, role, regions, granted_by from access_list").fetchall()
+    audit = con.sql("select actor, action, regions from audit_log order by audit_id desc limit 1").fetchall()
+    con.close()
+    assert entries == [("east@example.com", "regional", ["华东"], "local")]
+    assert audit == [("local", "access_grant", ["华东"])]
+    # a regional role without regions: refused with the reason, nothing written
+    at.text_input(key="data_access_principal").set_value("west@example.com")
+    at.multiselect(key="data_access_regions").set_value([])
+    next(b for b in at.button if b.key == "data_access_grant").click().run()
+    assert any("访问名单未修改" in e.value for e in at.error)
+    assert any("needs at least one region" in t.value for t in at.text)
 
 
 @pytest.mark.parametrize("page", [None, "funnel", "aging", "margin"])
