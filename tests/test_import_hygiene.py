@@ -5,7 +5,7 @@ import sys
 
 import pytest
 
-HEADLESS = ["dashboard.config", "dashboard.store", "dashboard.ingest", "dashboard.cli", "dashboard.access", "queries"]
+HEADLESS = ["dashboard.config", "dashboard.store", "dashboard.ingest", "dashboard.cli", "dashboard.access", "dashboard.sso_demo", "queries"]
 
 
 @pytest.mark.parametrize("module", HEADLESS)
