@@ -5,8 +5,9 @@ hostile-text walk in unsigned local mode.
 1. anonymous → only the sign-in page (every page's address); unlisted → "no access yet",
    no data;
 2. 华东 regional manager → 0 rows of any other region on every page, in every CSV/XLSX
-   download, every sheet of the weekly review pack (parsed), a `?project=` link to a
-   华南 project (not shown) and to a 华东 one;
+   download, every sheet of the weekly review pack (parsed), two drill-downs (the win
+   rate's closed projects, a ticked aging row → its project page), a `?project=` link to
+   another region's project (not shown) and to a 华东 one;
 3. head office → the whole company, no Data page;
 4. the 华南 regional importer's upload replaces only 华南's rows of that date (every other
    region's rows equal, value for value), a file with one 华东 row is refused naming it,
@@ -251,6 +252,20 @@ def test_an_east_manager_sees_nothing_of_any_other_region_anywhere(context, app,
     assert any(f.startswith("weekly-review") for f in seen_files), seen_files  # the pack, every sheet parsed
     assert sum(f.endswith(".csv") for f in seen_files) >= 4 and sum(f.endswith(".xlsx") for f in seen_files) >= 4
     assert cells > 1000, cells
+    # drill-downs: the win rate's closed projects, and a ticked row of the aging table
+    bs.open_app(page, f"{app.url}/funnel")
+    page.locator(".st-key-funnel_win_rate_drill label").click()
+    bs.settle(page)
+    closed = bs.grid_rows(bs.keyed_grid(page, "funnel_closed_table"))
+    assert len(closed) > 1 and not any(r in str(closed) for r in REGIONS if r != "华东"), closed[:3]
+    for file_name, blob in downloads_on(page):
+        assert_only_east(frames_of(file_name, blob), east_ids, other_ids)
+    bs.open_app(page, f"{app.url}/aging")
+    bs.click_grid_row(page, "aging_table", 0)
+    page.wait_for_url("**/project?*")
+    bs.settle(page)
+    header = bs.grid_rows(bs.grid_with_header(page, "区域"))
+    assert header[1][header[0].index("区域")] == "华东", header
     # ?project= links: another region's project is not shown; their own is
     other = sorted(other_ids)[0]
     bs.open_app(page, f"{app.url}/project?project={other}")
