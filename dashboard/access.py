@@ -220,6 +220,16 @@ def revoke(db_path: str | Path, principal: str, *, actor: str) -> bool:
     from dashboard import store
 
     p = normalize_principal(principal)
+    if Path(db_path).exists():  # not listed (in a current database): answer without rewriting the file
+        con = store.connect_read_only(db_path)
+        try:
+            current = not store.missing_migrations(con)
+            listed = current and con.execute(
+                "select count(*) from access_list where principal = $p", {"p": p}).fetchall()[0][0] > 0
+        finally:
+            con.close()
+        if current and not listed:
+            return False
     with store.write_transaction(db_path) as con:
         before = con.execute("select role, regions from access_list where principal = $p", {"p": p}).fetchall()
         if not before:

@@ -257,7 +257,9 @@ def test_removal_and_access_changes_are_audited(company_db):
     access.grant(company_db, "East@Example.com", "regional", ["华东"], actor="admin@example.com")
     access.grant(company_db, "east@example.com", "regional", ["华东", "华北"], actor="admin@example.com")
     assert access.revoke(company_db, "east@example.com", actor="admin@example.com")
+    stamp = company_db.stat().st_mtime_ns
     assert not access.revoke(company_db, "east@example.com", actor="admin@example.com")
+    assert company_db.stat().st_mtime_ns == stamp  # nothing to revoke: the file is not rewritten
     con = store.connect_read_only(company_db)
     first = con.sql("select min(import_id) from imports where kind = 'projects'").fetchall()[0][0]
     con.close()
