@@ -97,11 +97,25 @@ def connect_read_only(path: str | os.PathLike) -> duckdb.DuckDBPyConnection:
     return duckdb.connect(str(path), read_only=True, config=_DUCKDB_CONFIG)
 
 
-def refresh_derived(con: duckdb.DuckDBPyConnection) -> None:
+def refresh_derived(con: duckdb.DuckDBPyConnection, timings: dict[str, float] | None = None) -> None:
     """Rebuild what queries/ derives from the stored tables (views, per-project facts)."""
     import queries  # the SQL lives there; imported late so store stays importable alone
 
-    queries.refresh(con)
+    queries.refresh(con, timings=timings)
+
+
+@contextmanager
+def _phase(timings: dict[str, float] | None, name: str) -> Iterator[None]:
+    """Add the wall time of the block to ``timings[name]`` (when timings is given): how the
+    benchmarks and ``dashboard ingest --timings`` see where a write spends its time."""
+    import time
+
+    t0 = time.perf_counter()
+    try:
+        yield
+    finally:
+        if timings is not None:
+            timings[name] = timings.get(name, 0.0) + time.perf_counter() - t0
 
 
 class StoreBusy(RuntimeError):
@@ -142,15 +156,20 @@ def _fsync_dir(path: Path) -> None:
 
 @contextmanager
 def write_transaction(
-    db_path: str | os.PathLike, *, lock_timeout_s: float = 60.0
+    db_path: str | os.PathLike, *, lock_timeout_s: float = 60.0, timings: dict[str, float] | None = None
 ) -> Iterator[duckdb.DuckDBPyConnection]:
     """Yield a read-write connection to a private copy of the database, inside a transaction.
 
     On normal exit the transaction commits and the copy atomically replaces ``db_path``;
     on an exception nothing at ``db_path`` changes. The schema is migrated first.
+    ``timings`` (optional) receives the seconds spent per phase: lock, copy, change (the
+    caller's block), refresh and refresh.<derived object>, commit, checkpoint, replace.
     """
     db_path = Path(db_path)
-    with _exclusive_lock(db_path, lock_timeout_s):
+    lock = _exclusive_lock(db_path, lock_timeout_s)
+    with _phase(timings, "lock"):
+        lock.__enter__()
+    try:
         # Copies left by a writer that was killed: stale, since we now hold the lock.
         for stale in db_path.parent.glob(f".{db_path.name}.*.tmp*"):
             stale.unlink()
@@ -158,18 +177,23 @@ def write_transaction(
         os.close(fd)
         tmp = Path(tmp_name)
         try:
-            if db_path.exists():
-                shutil.copy2(db_path, tmp)
-            else:
-                tmp.unlink()  # DuckDB must create the file itself
+            with _phase(timings, "copy"):
+                if db_path.exists():
+                    shutil.copy2(db_path, tmp)
+                else:
+                    tmp.unlink()  # DuckDB must create the file itself
             con = duckdb.connect(str(tmp), config=_DUCKDB_CONFIG)
             try:
                 con.execute("begin transaction")
                 migrate(con)
-                yield con
-                refresh_derived(con)
-                con.execute("commit")
-                con.execute("checkpoint")
+                with _phase(timings, "change"):
+                    yield con
+                with _phase(timings, "refresh"):
+                    refresh_derived(con, timings)
+                with _phase(timings, "commit"):
+                    con.execute("commit")
+                with _phase(timings, "checkpoint"):
+                    con.execute("checkpoint")
             except BaseException:
                 try:
                     con.execute("rollback")
@@ -178,14 +202,17 @@ def write_transaction(
                 raise
             finally:
                 con.close()
-            with open(tmp, "rb+") as fh:
-                os.fsync(fh.fileno())
-            os.replace(tmp, db_path)
-            _fsync_dir(db_path.parent)
+            with _phase(timings, "replace"):
+                with open(tmp, "rb+") as fh:
+                    os.fsync(fh.fileno())
+                os.replace(tmp, db_path)
+                _fsync_dir(db_path.parent)
         finally:
             for leftover in (tmp, tmp.with_name(tmp.name + ".wal")):
                 if leftover.exists():
                     leftover.unlink()
+    finally:
+        lock.__exit__(None, None, None)
 
 
 def ensure_database(db_path: str | os.PathLike, on_create: Callable[[duckdb.DuckDBPyConnection], None] | None = None) -> bool:

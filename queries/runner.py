@@ -11,6 +11,7 @@ Must not import streamlit.
 from __future__ import annotations
 
 import re
+import time
 from datetime import date
 from functools import cache
 from pathlib import Path
@@ -247,8 +248,9 @@ def _project(con: duckdb.DuckDBPyConnection, params: dict[str, Any]) -> pl.DataF
 # --- rebuilding the derived objects ------------------------------------------------------
 
 
-def refresh(con: duckdb.DuckDBPyConnection) -> None:
-    """(Re)create staging views and derived tables inside the caller's write transaction."""
+def refresh(con: duckdb.DuckDBPyConnection, timings: dict[str, float] | None = None) -> None:
+    """(Re)create staging views and derived tables inside the caller's write transaction.
+    ``timings`` (optional) receives ``refresh.<name>`` seconds per staging object."""
     from dashboard.config import get_config
 
     cfg = get_config()
@@ -264,6 +266,9 @@ def refresh(con: duckdb.DuckDBPyConnection) -> None:
     try:
         for name in STAGING:
             sql = sql_text(name)
+            t0 = time.perf_counter()
             con.execute(sql, _used_params(sql, stage_params)).fetchall()
+            if timings is not None:
+                timings[f"refresh.{name}"] = timings.get(f"refresh.{name}", 0.0) + time.perf_counter() - t0
     finally:
         con.execute(f"set preserve_insertion_order = {'true' if before else 'false'}")

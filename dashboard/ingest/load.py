@@ -353,12 +353,13 @@ def _commit_one(con, prep: Prepared, demo: bool, actor: str, regions: tuple[str,
 
 
 def commit(db_path: str | Path, prepared: Sequence[Prepared], *, demo: bool = False,
-           lock_timeout_s: float = 60.0, actor: str | None = None,
+           lock_timeout_s: float = 60.0, timings: dict[str, float] | None = None, actor: str | None = None,
            regions: tuple[str, ...] = ALL_REGIONS) -> list[CommitResult]:
     """Write every prepared file in one transaction; results in the order given.
 
     ``demo``: the files are demo data (marked as such). A real commit into a database that
     holds demo imports removes them all in the same transaction (``demo_removed``).
+    ``timings`` (optional): seconds per phase of the write (store.write_transaction).
     Raises IngestRefused (writing nothing) if any file has errors, DemoRefused for demo
     data into a database with real imports, and store.StoreBusy when another writer holds
     the database for longer than ``lock_timeout_s``.
@@ -381,7 +382,7 @@ def commit(db_path: str | Path, prepared: Sequence[Prepared], *, demo: bool = Fa
     # History first, so a projects file in the same batch can take a last known stage from it.
     order = sorted(range(len(prepared)), key=lambda i: (prepared[i].report.kind != "history", i))
     results: dict[int, CommitResult] = {}
-    with store.write_transaction(db_path, lock_timeout_s=lock_timeout_s) as con:
+    with store.write_transaction(db_path, lock_timeout_s=lock_timeout_s, timings=timings) as con:
         # Bound DuckDB's buffer pool (default: 80 % of RAM) so a 1M-row import stays
         # well under 2 GB; it spills to a temp file beside the database instead.
         con.execute(f"set memory_limit = '{int(COMMIT_MEMORY_MB)}MB'")
