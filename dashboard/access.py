@@ -51,7 +51,15 @@ ACTIONS = ("import", "remove_import", "mapping_save", "access_grant", "access_re
 
 
 class AccessError(ValueError):
-    """A bad access-list entry (unknown role, regions missing or not allowed for the role)."""
+    """A bad access-list entry (unknown role, regions missing or not allowed for the role).
+    ``str()`` is English (the CLI); :meth:`message` gives the page's language."""
+
+    def __init__(self, en: str, zh: str | None = None):
+        super().__init__(en)
+        self.en, self.zh = en, zh or en
+
+    def message(self, lang: str = "en") -> str:
+        return self.zh if lang == "zh" else self.en
 
 
 @dataclass(frozen=True)
@@ -104,26 +112,31 @@ def normalize_principal(principal: str) -> str:
     if p.lower().startswith(GROUP_PREFIX):
         name = p[len(GROUP_PREFIX):].strip()
         if not name:
-            raise AccessError("a group principal needs a name: group:NAME")
+            raise AccessError("a group principal needs a name: group:NAME", "组名不能为空：group:组名")
         return GROUP_PREFIX + name
     if "@" not in p or any(c.isspace() for c in p):
-        raise AccessError(f"a principal is an e-mail address or group:NAME, got {principal!r}")
+        raise AccessError(f"a principal is an e-mail address or group:NAME, got {principal!r}",
+                          f"应填写邮箱地址或 group:组名，收到的是 {principal!r}")
     return p.lower()
 
 
 def check_entry(role: str, regions: Sequence[str]) -> tuple[str, ...]:
     """The regions to store for ``role`` (ALL_REGIONS for admin/head_office), or AccessError."""
     if role not in ROLES:
-        raise AccessError(f"unknown role {role!r}; choose one of {', '.join(ROLES)}")
+        raise AccessError(f"unknown role {role!r}; choose one of {', '.join(ROLES)}",
+                          f"未知角色 {role!r}；可选：{', '.join(ROLES)}")
     regs = tuple(dict.fromkeys(r.strip() for r in regions if r and r.strip()))
     if role in ALL_REGION_ROLES:
         if regs and regs != ALL_REGIONS:
-            raise AccessError(f"role {role} sees every region; do not list regions (got {', '.join(regs)})")
+            raise AccessError(f"role {role} sees every region; do not list regions (got {', '.join(regs)})",
+                              f"角色 {role} 可见全部区域，无需填写区域（填写了：{'、'.join(regs)}）")
         return ALL_REGIONS
     if not regs:
-        raise AccessError(f"role {role} needs at least one region (--region NAME)")
+        raise AccessError(f"role {role} needs at least one region (--region NAME)",
+                          f"角色 {role} 至少需要一个区域")
     if "*" in regs:
-        raise AccessError(f"role {role} sees listed regions only; '*' (all regions) is for admin and head_office")
+        raise AccessError(f"role {role} sees listed regions only; '*' (all regions) is for admin and head_office",
+                          f"角色 {role} 只能看到所列区域；“*”（全部区域）仅用于管理员和总部")
     return regs
 
 

@@ -54,7 +54,7 @@ def auth_section() -> dict | None:
 FORWARDING_HEADERS = ("x-forwarded-for", "forwarded", "x-real-ip", "x-forwarded-host")
 
 
-def _through_network() -> str | None:
+def _through_network(lang: str = "en") -> str | None:
     """Why this request is not from this computer (a proxy's headers, a remote address, a
     Host that is not loopback), or None. Outside a server (AppTest) there is no request."""
     try:
@@ -64,12 +64,12 @@ def _through_network() -> str | None:
         return None
     for name in FORWARDING_HEADERS:
         if headers.get(name):
-            return f"the request came through a proxy ({name})"
+            return i18n.t("remote_proxy", lang, header=name)
     host = (headers.get("host") or "").rsplit(":", 1)[0].strip("[]")
     if host and host not in LOOPBACK:
-        return f"the address used is {host}"
+        return i18n.t("remote_host", lang, host=host)
     if isinstance(ip, str) and ip and ip not in LOOPBACK:
-        return f"the request came from {ip}"
+        return i18n.t("remote_ip", lang, ip=ip)
     return None
 
 
@@ -93,7 +93,7 @@ def gate(lang: str) -> Access:
     section = auth_section()
     if section is None:
         address = st.get_option("server.address")
-        remote = None if os.environ.get(OVERRIDE_ENV) == "1" else _through_network()
+        remote = None if os.environ.get(OVERRIDE_ENV) == "1" else _through_network(lang)
         if not local_allowed(address) or remote:
             st.title(T("app_title"))
             if remote:

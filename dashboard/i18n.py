@@ -288,6 +288,9 @@ STRINGS: dict[str, tuple[str, str]] = {
                              "(below; docs/DEPLOY.md).",
                              "已拒绝：未配置登录时，看板只服务于运行它的这台电脑，而此请求来自别处（见下方）。"
                              "请在 .streamlit/secrets.toml 中配置登录（见下方与 docs/DEPLOY.md）。"),
+    "remote_proxy": ("The request came through a proxy ({header}).", "此请求经过了代理（{header}）。"),
+    "remote_host": ("The address used is {host}.", "访问使用的地址是 {host}。"),
+    "remote_ip": ("The request came from {ip}.", "此请求来自 {ip}。"),
     "local_refused_howto": ("# .streamlit/secrets.toml (copy .streamlit/secrets.example.toml)\n[auth]\n"
                             "redirect_uri = \"https://dashboard.example.com/oauth2callback\"\n"
                             "cookie_secret = \"<a long random string, the same on every replica>\"\n"

@@ -291,7 +291,7 @@ def test_the_sales_office_edits_the_access_list_on_the_data_page_and_the_audit_s
     at.multiselect(key="data_access_regions").set_value([])
     next(b for b in at.button if b.key == "data_access_grant").click().run()
     assert any("访问名单未修改" in e.value for e in at.error)
-    assert any("needs at least one region" in t.value for t in at.text)
+    assert any("角色 regional 至少需要一个区域" in t.value for t in at.text)
 
 
 @pytest.mark.parametrize("page", [None, "funnel", "aging", "margin"])

@@ -454,3 +454,16 @@ def test_hostile_text_is_never_markup_and_nothing_leaves_the_server(browser, hos
     bs.screenshot(page, "10-hostile-upload_zh")
     assert outside == [], outside  # no request left the server (an image tag would fetch evil.example)
     ctx.close()
+
+
+def test_unsigned_local_mode_refuses_a_request_that_came_through_a_proxy(browser, hostile_server):
+    """Behind a reverse proxy the server listens on loopback too: local mode must notice."""
+    ctx = browser.new_context(viewport=bs.VIEWPORT, locale="zh-CN", extra_http_headers={"X-Forwarded-For": "203.0.113.9"})
+    page = ctx.new_page()
+    page.set_default_timeout(bs.TIMEOUT_MS)
+    page.goto(hostile_server.url + "/", wait_until="domcontentloaded")
+    bs.settle(page)
+    text = bs.main_text(page)
+    assert "已拒绝" in text and "此请求经过了代理（x-forwarded-for）" in text, text[:400]
+    assert bs.metrics(page) == {} and page.locator('[data-testid="stDataFrame"]').count() == 0
+    ctx.close()

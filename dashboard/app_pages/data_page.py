@@ -386,8 +386,10 @@ if is_admin:
                 else:
                     stored = access.normalize_principal(principal)
                     if not access.revoke(data.db_path(), stored, actor=caller.who):
-                        raise access.AccessError(f"{stored}: not on the access list")
-            except Exception as exc:  # a bad entry is a message (plain text: it quotes the input)
+                        raise access.AccessError(f"{stored}: not on the access list", f"{stored}：不在访问名单中")
+            except access.AccessError as exc:  # a bad entry is a message (plain text: it quotes the input)
+                _ui.problem(ctx.t("access_failed"), exc.message(lang), level="error")
+            except Exception as exc:  # busy, disk: said, nothing changed
                 _ui.problem(ctx.t("access_failed"), str(exc), level="error")
             else:
                 st.session_state[_FLASH] = ("ok", ctx.t("access_saved"), stored)
