@@ -6,11 +6,12 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 PORT   ?= 8501
+MOCK_PORT ?= 9400
 # DEMO=0: a first start (no database yet) creates an empty database instead of loading the
 # demo data (`make run DEMO=0`; the same as `dashboard serve --empty`).
 DEMO   ?= 1
 
-.PHONY: setup run test test-fast bench seeds clean
+.PHONY: setup run run-sso test test-fast bench seeds clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,10 +23,11 @@ $(STAMP): pyproject.toml
 setup: $(STAMP)
 
 ## Start the dashboard on http://localhost:$(PORT) (loads the demo data on first start;
-## `make run DEMO=0` starts with an empty database instead).
+## `make run DEMO=0` starts with an empty database instead). Loopback only: without sign-in
+## ([auth] in .streamlit/secrets.toml) the app refuses any other address (docs/DEPLOY.md).
 ## MALLOC_ARENA_MAX=2: glibc otherwise keeps freed memory per session thread (bench/results/ui.md).
 run: setup
-	MALLOC_ARENA_MAX=2 PIPELINE_DEMO=$(DEMO) $(PY) -m streamlit run dashboard/streamlit_app.py --server.port $(PORT)
+	MALLOC_ARENA_MAX=2 PIPELINE_DEMO=$(DEMO) $(PY) -m streamlit run dashboard/streamlit_app.py --server.address 127.0.0.1 --server.port $(PORT)
 
 ## The whole test suite, browser tests included (CI runs exactly this).
 test: setup
@@ -47,3 +49,10 @@ seeds: setup
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis
+
+## Sign-in without an identity provider: oidc-provider-mock (test extra) with sample identities
+## (admin, head office, a 华东 regional manager, a 华南 regional importer, an unlisted user), a
+## database of its own in data/sso-demo/, and the dashboard signed in through it. Open
+## http://localhost:$(PORT) (localhost exactly). Never for real people (docs/DEPLOY.md).
+run-sso: setup
+	PORT=$(PORT) MOCK_PORT=$(MOCK_PORT) $(PY) -m dashboard.sso_demo

@@ -316,7 +316,7 @@ def child_sql(n: int, k: int, storage: str, repeat: int, memory_limit: str | Non
     process opens it read-only, as the dashboard does, with DuckDB's memory_limit set."""
     import queries
     from dashboard import store
-    from queries import Filters
+    from queries import ALL_REGIONS, Filters
 
     out: dict = {"n": n, "snapshots": k, "storage": storage}
     tmp = None
@@ -334,7 +334,7 @@ def child_sql(n: int, k: int, storage: str, repeat: int, memory_limit: str | Non
             out["memory_limit"] = memory_limit
     dates = [r[0] for r in con.execute("select distinct as_of from project_facts order by 1").fetchall()]
     as_of, since = dates[-1], dates[-2] if len(dates) > 1 else dates[-1]
-    f = Filters(as_of=as_of, since=since)
+    f = Filters(allowed_regions=ALL_REGIONS, as_of=as_of, since=since)
     out["as_of"], out["since"] = str(as_of), str(since)
     results = {}
     for name, extra, table, columns in QUERIES:
@@ -347,7 +347,7 @@ def child_sql(n: int, k: int, storage: str, repeat: int, memory_limit: str | Non
         floor = _median_ms(lambda: cur.execute(floor_sql, params).fetchall(), repeat)
         rows = queries.run(cur, qname, f, **extra).height
         results[name] = {"ms": latency, "floor_ms": floor, "rows": rows}
-    filtered = Filters(as_of=as_of, regions=("华东",), grades=("A", "B"))
+    filtered = Filters(allowed_regions=ALL_REGIONS, as_of=as_of, regions=("华东",), grades=("A", "B"))
     results["funnel (region+grade filter)"] = {
         "ms": _median_ms(lambda: queries.run(con.cursor(), "funnel", filtered), repeat),
         "floor_ms": _median_ms(lambda: con.execute(
@@ -482,7 +482,7 @@ def child_pandas(n: int, k: int, repeat: int) -> dict:
 
     import queries
     from dashboard.config import get_config
-    from queries import Filters
+    from queries import ALL_REGIONS, Filters
 
     con = duckdb.connect(":memory:")
     con.execute("set enable_progress_bar = false")
@@ -501,7 +501,7 @@ def child_pandas(n: int, k: int, repeat: int) -> dict:
     limits = pd.DataFrame(
         [(g, st, t.age_limit(st, g)) for g in ("A", "B", "C", "D") for st in t.stage_age_limit_days],
         columns=["grade", "stage", "limit_days"])
-    f = Filters(as_of=as_of.date(), since=since.date())
+    f = Filters(allowed_regions=ALL_REGIONS, as_of=as_of.date(), since=since.date())
     out = {"n": n, "snapshots": k, "pandas_ms": {}, "agrees": {}, "interleaved": {}}
     # same results? (checked once, on the columns both compute)
     sql_funnel = queries.run(con, "funnel", f)

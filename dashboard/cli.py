@@ -1,6 +1,11 @@
 """The `dashboard` command: ingest exports, list imports, run query modules, load or remove
 the demo data, rebuild the derived tables, start the app (`serve --empty`: a first start
-without the demo data).
+without the demo data), maintain the access list (`access list|grant|revoke`) and read the
+audit (`audit`).
+
+The command line is the server operator's tool and is NOT scoped by the access list: it
+reads every region and writes as ``cli:<os user>`` (the audit says so). Give it only to
+whoever runs the server (docs/DEPLOY.md).
 
 Same functions as the pages use (dashboard.ingest, queries); no streamlit import here
 except in `serve`, which only launches the server process.
@@ -53,12 +58,65 @@ def cmd_imports(args: argparse.Namespace) -> int:
         return 1
     hub = store.ReadHub(db)
     cur = hub.cursor()
-    df = cur.sql(
-        "select import_id, file_name, kind, sheet, as_of, rows_accepted, rows_skipped, "
-        "imported_at, status, sha256 from imports order by import_id"
-    ).pl()
+    import queries
+
+    df = queries.run(cur, "ui_imports", queries.Filters(allowed_regions=queries.ALL_REGIONS)).select(
+        "import_id", "file_name", "kind", "sheet", "as_of", "rows_accepted", "rows_skipped", "imported_at", "status",
+        "imported_by", "regions", "sha256",
+    ).sort("import_id")
     _print_frame(df, args.format)
     return 0
+
+
+def cmd_audit(args: argparse.Namespace) -> int:
+    """`dashboard audit`: every import, removal, mapping and access change, newest first."""
+    import queries
+
+    db = args.db or store.default_db_path()
+    if not db.exists():
+        print(f"no database at {db} yet", file=sys.stderr)
+        return 1
+    store.ensure_database(db)  # an older file gets the audit table (empty)
+    df = queries.runner.run_plain(store.ReadHub(db).cursor(), "audit_log", limit=args.limit)
+    _print_frame(df, args.format)
+    return 0
+
+
+def cmd_access(args: argparse.Namespace) -> int:
+    """`dashboard access list|grant|revoke`: the access list (unscoped operator tool)."""
+    from dashboard import access
+
+    db = args.db or store.default_db_path()
+    if args.action == "list":
+        if not db.exists():
+            print(f"no database at {db} yet", file=sys.stderr)
+            return 1
+        store.ensure_database(db)
+        _print_frame(__import__("queries").runner.run_plain(store.ReadHub(db).cursor(), "access_list"), args.format)
+        return 0
+    if not args.principal:
+        print(f"dashboard access {args.action}: give the e-mail address or group:NAME", file=sys.stderr)
+        return 2
+    actor = access.cli_operator().who
+    try:
+        if args.action == "grant":
+            if not args.role:
+                print("dashboard access grant: give --role " + "|".join(access.ROLES), file=sys.stderr)
+                return 2
+            p, role, regions = access.grant(db, args.principal, args.role, args.region or [], actor=actor, note=args.note)
+            print(f"{p}: {role}, regions {', '.join(regions) if regions != ('*',) else 'all'} (by {actor})")
+            return 0
+        if access.revoke(db, args.principal, actor=actor):
+            print(f"{access.normalize_principal(args.principal)}: removed from the access list (by {actor})")
+            return 0
+        print(f"{args.principal}: not on the access list; nothing changed", file=sys.stderr)
+        return 1
+    except access.AccessError as exc:
+        print(f"dashboard access {args.action}: {exc}", file=sys.stderr)
+        return 2
+    except store.StoreBusy as exc:
+        print(f"busy: {exc}; nothing changed", file=sys.stderr)
+        return 3
 
 
 def cmd_query(args: argparse.Namespace) -> int:
@@ -75,6 +133,8 @@ def cmd_query(args: argparse.Namespace) -> int:
         grades=tuple(args.grade or ()),
         owners=tuple(args.owner or ()),
         categories=tuple(args.category or ()),
+        # The command line is the server operator's tool: unscoped (docs/DEPLOY.md).
+        allowed_regions=queries.ALL_REGIONS,
     )
     extra = {"by": args.by} if args.by else {}
     if args.project:
@@ -151,6 +211,32 @@ def cmd_rebuild(args: argparse.Namespace) -> int:
     return 0
 
 
+def _option(args: list[str], name: str) -> str | None:
+    """The value of a Streamlit ``--name value`` / ``--name=value`` option in ``args``."""
+    for i, a in enumerate(args):
+        if a == name and i + 1 < len(args):
+            return args[i + 1]
+        if a.startswith(name + "="):
+            return a.split("=", 1)[1]
+    return None
+
+
+def _sign_in_configured(args: list[str]) -> bool:
+    """An [auth] section in the secrets files Streamlit will read (the app checks it again)."""
+    import tomllib
+
+    given = _option(args, "--secrets.files")
+    files = [Path(f) for f in given.strip("[]").split(",")] if given else [
+        Path.home() / ".streamlit" / "secrets.toml", Path.cwd() / ".streamlit" / "secrets.toml"]
+    for f in files:
+        try:
+            if "auth" in tomllib.loads(f.read_text(encoding="utf-8")):
+                return True
+        except (OSError, tomllib.TOMLDecodeError):
+            continue
+    return False
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     import subprocess
 
@@ -160,6 +246,15 @@ def cmd_serve(args: argparse.Namespace) -> int:
     extra = list(args.streamlit_args)
     if extra[:1] == ["--"]:  # `dashboard serve -- --server.port 8502`: the rest is Streamlit's
         extra = extra[1:]
+    address = _option(extra, "--server.address")
+    if address is None:  # loopback unless told otherwise: without sign-in the app refuses any other address
+        extra = ["--server.address", "127.0.0.1", *extra]
+    elif address not in ("127.0.0.1", "localhost", "::1") and not _sign_in_configured(extra) \
+            and os.environ.get("PIPELINE_UNSAFE_NO_SIGN_IN_ON_NETWORK") != "1":
+        print(f"dashboard serve: refused to serve {address} without sign-in: anyone who reaches it would see every "
+              "region. Configure [auth] in .streamlit/secrets.toml (copy .streamlit/secrets.example.toml; "
+              "docs/DEPLOY.md), or serve on 127.0.0.1.", file=sys.stderr)
+        return 2
     cmd = [sys.executable, "-m", "streamlit", "run", str(app), *extra]
     # glibc keeps freed memory per thread, and Streamlit runs a thread per session:
     # without this the server kept ~400 MB more after 40 sessions (bench/results/ui.md).
@@ -184,6 +279,22 @@ def build_parser() -> argparse.ArgumentParser:
     _add_db(p)
     p.add_argument("--format", choices=["table", "csv", "json"], default="table")
     p.set_defaults(func=cmd_imports)
+
+    p = sub.add_parser("audit", help="who imported, removed, mapped or changed access, and when (newest first)")
+    _add_db(p)
+    p.add_argument("--limit", type=int, default=None, help="at most this many rows")
+    p.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    p.set_defaults(func=cmd_audit)
+
+    p = sub.add_parser("access", help="the access list: who sees which regions, who imports (operator tool, unscoped)")
+    p.add_argument("action", choices=["list", "grant", "revoke"])
+    p.add_argument("principal", nargs="?", help="an e-mail address, or group:NAME (a value of the sign-in's groups claim)")
+    p.add_argument("--role", choices=["admin", "head_office", "regional", "regional_importer"])
+    p.add_argument("--region", action="append", help="a region the entry sees (repeat; regional roles only)")
+    p.add_argument("--note", help="free text: who this is")
+    _add_db(p)
+    p.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    p.set_defaults(func=cmd_access)
 
     p = sub.add_parser("query", help="run a query module and print its result")
     p.add_argument("name")

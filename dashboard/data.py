@@ -35,7 +35,8 @@ import polars as pl
 import streamlit as st
 
 import queries
-from dashboard import store
+from dashboard import access, store
+from dashboard.access import Access
 from queries import Filters
 
 # Small results (aggregates: a few rows per stage/segment) vs per-project lists, which at
@@ -54,12 +55,18 @@ LARGE_QUERIES = frozenset({"projects", "aging", "margin", "changes", "process_ex
 
 @dataclass(frozen=True)
 class Run:
-    """What one script run reads through: one cursor, the file generation, access scope."""
+    """What one script run reads through: one cursor, the file generation, and the caller
+    (``access``: who, role, regions), captured during the page run. ``access=None`` — no
+    identity, or a call outside the run — reads nothing: every query raises ScopeMissing."""
 
     cur: duckdb.DuckDBPyConnection
     generation: str
     db_path: Path
-    allowed_regions: tuple[str, ...] = ()
+    access: Access | None = None
+
+    @property
+    def allowed_regions(self) -> tuple[str, ...] | None:
+        return None if self.access is None else self.access.regions
 
 
 def db_path() -> Path:
@@ -96,14 +103,9 @@ def _hub(path: str) -> store.ReadHub:
     return hub
 
 
-def allowed_regions() -> tuple[str, ...]:
-    """Regions this user may see; () = all. Access control will fill this in (from st.user);
-    it is part of every cache key already."""
-    return ()
-
-
-def open_run() -> Run:
-    """Once per script run (the entry script calls it): a fresh cursor on the newest file."""
+def open_run(access: Access | None) -> Run:
+    """Once per script run (the entry script calls it, with the caller's access): a fresh
+    cursor on the newest file."""
     path = db_path()
     hub = _hub(str(path))
     if not path.exists():  # deleted under a running server: recreate, reconnect
@@ -111,7 +113,26 @@ def open_run() -> Run:
         hub = _hub(str(path))
     cur = hub.cursor()
     alias = cur.sql("select current_database()").fetchall()[0][0]
-    return Run(cur=cur, generation=f"{hub.token}:{alias}", db_path=path, allowed_regions=allowed_regions())
+    return Run(cur=cur, generation=f"{hub.token}:{alias}", db_path=path, access=access)
+
+
+def reopen(run: Run) -> Run:
+    """A new cursor on the newest file for the SAME caller: for work that runs later on
+    another thread (a download button's callable), where ``st.user`` is empty and the
+    run's cursor must not be used. The scope is the one captured in the page run."""
+    return open_run(run.access)
+
+
+@st.cache_data(max_entries=SMALL_ENTRIES, ttl=60, show_spinner=False)
+def _cached_entries(_cur, generation: str) -> list[tuple[str, str, tuple[str, ...]]]:
+    return access.entries(_cur)
+
+
+def lookup_access(email: str | None, groups: tuple[str, ...]) -> tuple[Access | None, str]:
+    """The signed-in user's entry in the access list of the newest database file (read on
+    every run; cached per file generation, and every change to the list writes a new one)."""
+    run = open_run(None)
+    return access.resolve(_cached_entries(run.cur, run.generation), email, groups)
 
 
 def _query(cur: duckdb.DuckDBPyConnection, name: str, filters: Filters, extra: tuple[tuple[str, Any], ...]) -> pl.DataFrame:
@@ -128,9 +149,16 @@ def _cached_large(_cur, generation: str, name: str, filters: Filters, extra: tup
     return _query(_cur, name, filters, extra)
 
 
+def _require_scope(run: Run) -> None:
+    if run.access is None:
+        raise queries.ScopeMissing("no signed-in caller captured for this data call: nothing is read")
+
+
 def query(run: Run, name: str, filters: Filters, **extra: Any) -> pl.DataFrame:
     """``queries.run`` through the cache. ``filters.allowed_regions`` is forced to the run's
-    scope, so no caller can forget it (and it is in the cache key)."""
+    scope, so no caller can forget it (and it is in the cache key); a run without a caller
+    raises (deny by default)."""
+    _require_scope(run)
     if filters.allowed_regions != run.allowed_regions:
         filters = dataclasses.replace(filters, allowed_regions=run.allowed_regions)
     key = tuple(sorted(extra.items()))
@@ -164,6 +192,23 @@ def demo_imports(run: Run) -> pl.DataFrame:
     return df.filter(pl.col("is_demo") & (pl.col("status") == "active")).select("import_id", "as_of", "file_name").sort("import_id")
 
 
+def _require_admin(run: Run) -> None:
+    if run.access is None or not run.access.is_admin:
+        raise PermissionError("the access list and the audit are for the sales office (admin) only")
+
+
+def access_list(run: Run) -> pl.DataFrame:
+    """The access list (admin only; query ``access_list``, not cached: small, and edited here)."""
+    _require_admin(run)
+    return queries.runner.run_plain(run.cur, "access_list")
+
+
+def audit_log(run: Run, limit: int) -> pl.DataFrame:
+    """The newest ``limit`` audit rows (admin only; query ``audit_log``)."""
+    _require_admin(run)
+    return queries.runner.run_plain(run.cur, "audit_log", limit=limit)
+
+
 @st.cache_data(max_entries=SMALL_ENTRIES, ttl=SMALL_TTL_S, show_spinner=False)
 def _cached_project(_cur, generation: str, project_id: str, filters: Filters) -> dict[str, pl.DataFrame]:
     from queries import runner
@@ -173,6 +218,7 @@ def _cached_project(_cur, generation: str, project_id: str, filters: Filters) ->
 
 def project_detail(run: Run, project_id: str, filters: Filters) -> dict[str, pl.DataFrame]:
     """snapshots, events, flags of one project (through the cache, access scope forced)."""
+    _require_scope(run)
     filters = dataclasses.replace(filters, allowed_regions=run.allowed_regions)
     return _cached_project(run.cur, run.generation, project_id, filters)
 

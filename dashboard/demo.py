@@ -31,6 +31,9 @@ SEED_SUFFIXES = (".csv", ".xlsx")
 DEMO_ENV = "PIPELINE_DEMO"
 
 
+DEMO_ACTOR = "demo data (seeds/)"  # who the audit says loaded it
+
+
 def wanted(environ: Mapping[str, str] = os.environ) -> bool:
     """Whether a first start (no database yet) loads the demo data: yes unless PIPELINE_DEMO
     is 0 / false / no / off."""
@@ -74,7 +77,7 @@ def load_seeds(db_path: str | os.PathLike, seeds_dir: str | os.PathLike = SEEDS_
         detail = f": {first.en}" if first is not None else ""
         names = ", ".join(p.report.file_name for p in refused)
         raise SeedsRefused(f"demo data refused by the importer ({names}){detail}")
-    return ingest.commit(db_path, prepared, demo=True)
+    return ingest.commit(db_path, prepared, demo=True, actor=DEMO_ACTOR)
 
 
 def remove(db_path: str | os.PathLike) -> list[ingest.RemoveResult]:

@@ -50,8 +50,9 @@ class FilterState:
     lang: str = DEFAULT_LANG
     unit: str = DEFAULT_UNIT
 
-    def to_filters(self, *, since: date | None = None, allowed_regions: Sequence[str] = ()) -> Filters:
-        """The query parameters; ``allowed_regions`` comes from access control, not the user."""
+    def to_filters(self, *, since: date | None = None, allowed_regions: Sequence[str] | None) -> Filters:
+        """The query parameters; ``allowed_regions`` comes from access control, not the user
+        (required: None stays None, and the query then refuses to run)."""
         return Filters(
             as_of=self.as_of,
             since=since,
@@ -59,7 +60,7 @@ class FilterState:
             grades=self.grades,
             owners=self.owners,
             categories=self.categories,
-            allowed_regions=tuple(allowed_regions),
+            allowed_regions=None if allowed_regions is None else tuple(allowed_regions),
         )
 
     def query_params(self) -> dict[str, str | list[str]]:

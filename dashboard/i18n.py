@@ -53,6 +53,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "empty_db": ("No data yet. Upload a CRM export on the **Data** page to start.",
                  "还没有数据。请在 **数据导入** 页面上传 CRM 导出文件。"),
     "go_data": ("Go to the Data page", "前往数据导入"),
+    "empty_db_reader": ("No data for you yet: the sales office has not imported any export covering your regions.",
+                        "暂无可显示的数据：销售管理部尚未导入包含您所辖区域的导出文件。"),
     "empty_filter": ("No projects match these filters. Widen the filters in the sidebar.",
                      "没有符合筛选条件的项目。请在侧边栏放宽筛选条件。"),
     "query_failed": ("Could not compute “{what}”. The error is below; the full details are in the server log.",
@@ -270,9 +272,74 @@ STRINGS: dict[str, tuple[str, str]] = {
     "template_zh": ("Template (中文 headers)", "模板（中文表头）"),
     "template_en": ("Template (English headers)", "模板（英文表头）"),
     "ingest_missing": ("The importer is not installed yet.", "导入模块尚未就绪。"),
-    "progress_reading": ("Checking {name} …", "正在校验 {name} …"),
+    # the file name is shown above as plain text: spinner text renders Markdown (issue 10, item 7)
+    "progress_reading": ("Checking the file …", "正在校验文件 …"),
     "progress_writing": ("Writing to the database …", "正在写入数据库 …"),
     "no_imports": ("No imports yet.", "还没有导入记录。"),
+    # sign-in, roles, region scope (issue 10; dashboard/auth.py, docs/DEPLOY.md)
+    "sign_in_needed": ("Sign in to see the key-account pipeline.", "请先登录，再查看大客户项目管道。"),
+    "sign_in": ("Sign in", "登录"),
+    "sign_out": ("Sign out", "退出登录"),
+    "no_access": ("You are signed in, but you have no access yet: ask the sales office to add you to the "
+                  "dashboard's access list. No data is shown.",
+                  "您已登录，但还没有访问权限：请联系销售管理部把您加入看板的访问名单。当前不显示任何数据。"),
+    "auth_incomplete": ("Sign-in is configured in .streamlit/secrets.toml, but [auth] lacks: {keys}. "
+                        "Nothing is shown until it is complete (docs/DEPLOY.md).",
+                        ".streamlit/secrets.toml 中已配置登录，但 [auth] 缺少：{keys}。补全之前不显示任何内容（见 docs/DEPLOY.md）。"),
+    "local_refused": ("Refused: this server listens on {address}, which other computers can reach, and sign-in is "
+                      "not configured. Configure sign-in in .streamlit/secrets.toml (below; docs/DEPLOY.md), or "
+                      "serve on 127.0.0.1 only (make run does).",
+                      "已拒绝：服务器监听在 {address}，其他电脑可以访问，但尚未配置登录。请在 .streamlit/secrets.toml "
+                      "中配置登录（见下方与 docs/DEPLOY.md），或只在 127.0.0.1 上运行（make run 即如此）。"),
+    "local_refused_remote": ("Refused: without sign-in the dashboard serves only the computer it runs on, and this "
+                             "request came from elsewhere (below). Configure sign-in in .streamlit/secrets.toml "
+                             "(below; docs/DEPLOY.md).",
+                             "已拒绝：未配置登录时，看板只服务于运行它的这台电脑，而此请求来自别处（见下方）。"
+                             "请在 .streamlit/secrets.toml 中配置登录（见下方与 docs/DEPLOY.md）。"),
+    "remote_proxy": ("The request came through a proxy ({header}).", "此请求经过了代理（{header}）。"),
+    "remote_host": ("The address used is {host}.", "访问使用的地址是 {host}。"),
+    "remote_ip": ("The request came from {ip}.", "此请求来自 {ip}。"),
+    "local_refused_howto": ("# .streamlit/secrets.toml (copy .streamlit/secrets.example.toml)\n[auth]\n"
+                            "redirect_uri = \"https://dashboard.example.com/oauth2callback\"\n"
+                            "cookie_secret = \"<a long random string, the same on every replica>\"\n"
+                            "client_id = \"…\"\nclient_secret = \"…\"\n"
+                            "server_metadata_url = \"https://idp.example.com/.well-known/openid-configuration\"",
+                            "# .streamlit/secrets.toml（可复制 .streamlit/secrets.example.toml）\n[auth]\n"
+                            "redirect_uri = \"https://dashboard.example.com/oauth2callback\"\n"
+                            "cookie_secret = \"<足够长的随机字符串，各副本相同>\"\n"
+                            "client_id = \"…\"\nclient_secret = \"…\"\n"
+                            "server_metadata_url = \"https://idp.example.com/.well-known/openid-configuration\""),
+    "local_mode_title": ("Unsigned local mode", "未登录的本机模式"),
+    # the Data page by role (issue 10)
+    "regional_import_note": ("You import for {regions}: a file's rows replace only the rows of {regions} on its "
+                             "date, the rest of the company's snapshot stays. A file with any row of another region "
+                             "is refused, naming the rows.",
+                             "您可为 {regions} 导入：文件只替换当日 {regions} 的行，全公司快照的其他部分保持不变。"
+                             "文件中只要有其他区域的行即被拒绝，并列出这些行。"),
+    "scope_refused": ("Refused, nothing was imported:", "已拒绝，未导入任何数据："),
+    "history_mine": ("Your imports (other people's imports are not shown).", "您本人的导入记录（不显示其他人的导入）。"),
+    "mapping_admin_only": ("Saving a mapping is for the sales office (admin): ask them to map these columns.",
+                           "只有销售管理部（管理员）可以保存映射：请联系他们映射这些列。"),
+    "access_title": ("Access list", "访问名单"),
+    "access_help": ("Who may sign in and what they see: an e-mail address or group:NAME (a value of the sign-in's "
+                    "groups claim), a role and, for regional roles, the regions. Read on every click: a change "
+                    "applies at the user's next click. The same list: dashboard access list|grant|revoke.",
+                    "谁可以登录、能看到什么：邮箱或 group:组名（登录信息中 groups 的值）、角色，区域角色还需填写区域。"
+                    "每次操作都会重新读取：修改在该用户下一次点击时生效。命令行：dashboard access list|grant|revoke。"),
+    "access_grant": ("Add or change", "添加或修改"),
+    "access_revoke": ("Remove from the list", "从名单中删除"),
+    "access_saved": ("Access list changed:", "访问名单已修改："),
+    "access_failed": ("The access list was not changed.", "访问名单未修改。"),
+    "audit_title": ("Audit: who changed what", "审计记录：谁修改了什么"),
+    "audit_help": ("Every import, removal, mapping change and access-list change, newest first (the latest {n}; "
+                   "all of them: dashboard audit).",
+                   "所有导入、删除、映射修改和访问名单修改，最新的在前（显示最近 {n} 条；全部记录：dashboard audit）。"),
+    "local_mode_note": ("No sign-in, only this computer can open the dashboard, and you act "
+                        "as the sales office (admin).",
+                        "没有登录，只有本机可以打开看板，您以销售管理部（管理员）身份操作。"),
+    "local_mode_help": ("To give the dashboard to others, turn sign-in on: .streamlit/secrets.toml [auth] "
+                        "(docs/DEPLOY.md).",
+                        "要让其他人使用看板，请开启登录：.streamlit/secrets.toml 的 [auth]（见 docs/DEPLOY.md）。"),
     # column headers shared by tables
     "project_id": ("Project ID", "项目编号"),
     "project_name": ("Project", "项目名称"),
@@ -308,6 +375,20 @@ STRINGS: dict[str, tuple[str, str]] = {
     "rows_accepted": ("Rows accepted", "接受行数"),
     "rows_skipped": ("Rows skipped", "跳过行数"),
     "imported_at": ("Imported at", "导入时间"),
+    "imported_by": ("Imported by", "导入人"),
+    "regions": ("Regions", "区域"),
+    "principal": ("E-mail or group:NAME", "邮箱或 group:组名"),
+    "role": ("Role", "角色"),
+    "note": ("Note", "备注"),
+    "granted_by": ("Granted by", "授权人"),
+    "granted_at": ("Granted at", "授权时间"),
+    "happened_at": ("When", "时间"),
+    "actor": ("Who", "操作人"),
+    "action": ("What", "操作"),
+    "sha256": ("File SHA-256", "文件 SHA-256"),
+    "rows_added": ("Rows added", "新增行数"),
+    "rows_removed": ("Rows removed", "删除行数"),
+    "rows_changed": ("Rows changed", "变更行数"),
     "sheet": ("Sheet", "工作表"),
 }
 
@@ -324,6 +405,21 @@ STATUS_NAMES = {
 }
 
 # How the importer recognised a column (the Data page's report).
+ROLE_NAMES = {
+    "admin": ("Sales office (admin)", "销售管理部（管理员）"),
+    "head_office": ("Head office", "总部"),
+    "regional": ("Regional manager", "区域经理"),
+    "regional_importer": ("Regional manager (imports)", "区域经理（可导入）"),
+}
+
+ACTION_NAMES = {
+    "import": ("Import", "导入"),
+    "remove_import": ("Import removed", "删除导入"),
+    "mapping_save": ("Mapping saved", "保存映射"),
+    "access_grant": ("Access granted / changed", "授权 / 修改权限"),
+    "access_revoke": ("Access removed", "取消权限"),
+}
+
 HOW_NAMES = {"alias": ("Known header", "已知表头"), "mapping": ("Mapping file", "映射文件"),
              "canonical": ("Field name", "字段名")}
 
@@ -394,6 +490,8 @@ DIMENSIONS = ("region", "grade", "owner", "category")
 # What each query computes, as a reader names it: a failing query's error says which
 # analysis is missing (tests/test_app_i18n.py: every query has one).
 ANALYSIS_NAMES = {
+    "access_list": ("Access list", "访问名单"),
+    "audit_log": ("Audit", "审计记录"),
     "projects": ("Project list", "项目清单"),
     "funnel": ("Six-stage funnel", "六阶段漏斗"),
     "win_rate": ("Win rate", "赢单率"),
@@ -455,6 +553,30 @@ def stage_labels(lang: str) -> list[str]:
 
 def status_label(code: Any, lang: str) -> str:
     return _named(STATUS_NAMES, code, lang)
+
+
+def role_label(code: Any, lang: str) -> str:
+    return _named(ROLE_NAMES, code, lang)
+
+
+NO_ACCESS_REASONS = {
+    "no_email": ("the sign-in carries no e-mail address", "登录信息中没有邮箱地址"),
+    "not_listed": ("not on the access list", "不在访问名单中"),
+    "conflicting_roles": ("the access list gives your groups different roles ({roles}): the sales office must decide",
+                          "访问名单为您所在的组给出了不同的角色（{roles}）：需由销售管理部确定"),
+}
+
+
+def no_access_reason(code: str, lang: str) -> str:
+    """``access.resolve``'s reason code in words (``conflicting_roles:admin,regional``)."""
+    key, _, roles = (code or "").partition(":")
+    if key not in NO_ACCESS_REASONS:
+        return code
+    return _pick(NO_ACCESS_REASONS[key], lang).format(roles=", ".join(role_label(r, lang) for r in roles.split(",") if r))
+
+
+def action_label(code: Any, lang: str) -> str:
+    return _named(ACTION_NAMES, code, lang)
 
 
 def how_label(code: Any, lang: str) -> str:

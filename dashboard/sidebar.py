@@ -17,6 +17,7 @@ from datetime import date
 import streamlit as st
 
 from dashboard import data, filters, i18n
+from dashboard.access import Access
 from dashboard.filters import FilterState
 from queries import Filters
 
@@ -94,9 +95,11 @@ def rerun_for_language() -> None:
         st.rerun()
 
 
-def render(lang: str) -> Context:
-    """Draw the filters, store and return the Context for the page that runs next."""
-    run = data.open_run()
+def render(lang: str, caller: Access) -> Context:
+    """Draw the filters, store and return the Context for the page that runs next.
+    ``caller`` is the access the entry script established for this run (dashboard/auth.py);
+    every query of the run reads under its regions."""
+    run = data.open_run(caller)
     snaps = tuple(data.snapshots(run))
     sb = st.sidebar
     unit = sb.radio(
@@ -162,6 +165,7 @@ def show_snapshot_after_import(shown: date | None, imported: list[date | None]) 
 def context() -> Context:
     """The Context the entry script computed for this run."""
     ctx = st.session_state.get(_CTX_KEY)
-    if ctx is None:  # a page run on its own (never in the app): build it now
-        ctx = render(language())
+    if ctx is None:  # a page run on its own, without the entry script's sign-in: no data
+        raise RuntimeError("this page runs only inside the app (streamlit run dashboard/streamlit_app.py): "
+                           "no caller was established for this run")
     return ctx

@@ -1,9 +1,12 @@
 """Entry point: `streamlit run dashboard/streamlit_app.py` (or `make run`).
 
 Owns: page config, the navigation (st.navigation over app_pages/), the shared sidebar.
-Runs before every page: language switch → navigation (titles in that language) →
-filters (one DuckDB cursor for the run, see dashboard/data.py) → the demo-data banner
-(while demo data is loaded) → the page.
+Runs before every page: language switch → the sign-in gate (dashboard/auth.py: who is
+reading, with which role and regions; an anonymous or unlisted visitor stops here with no
+data) → navigation (titles in that language; the Data page only for roles that import) →
+filters (one DuckDB cursor for the run, scoped to the caller, see dashboard/data.py) →
+who is reading (or "unsigned local mode") → the demo-data banner (while demo data is
+loaded) → the page.
 """
 
 import pandas  # noqa: F401  (STACK.md gotcha 4: import before Altair to avoid a first-load race)
@@ -17,7 +20,7 @@ if str(_ROOT) not in sys.path:  # `streamlit run dashboard/streamlit_app.py` wit
 
 import streamlit as st  # noqa: E402
 
-from dashboard import i18n, sidebar  # noqa: E402
+from dashboard import auth, i18n, sidebar  # noqa: E402
 from dashboard.app_pages import _ui  # noqa: E402
 
 st.set_page_config(page_title="大客户项目管道 · Key-account pipeline", page_icon="📊", layout="wide")
@@ -27,6 +30,7 @@ st.set_option("client.disableDataExport", True)
 
 lang = sidebar.language()
 T = lambda key: i18n.t(key, lang)  # noqa: E731
+caller = auth.gate(lang)  # stops the run (sign-in page, "no access yet", refused) unless someone may read
 
 pages = [
     st.Page("app_pages/weekly.py", title=T("page_weekly"), icon=":material/event_note:", url_path="review", default=True),
@@ -34,15 +38,17 @@ pages = [
     st.Page("app_pages/aging.py", title=T("page_aging"), icon=":material/hourglass_bottom:", url_path="aging"),
     st.Page("app_pages/margin.py", title=T("page_margin"), icon=":material/percent:", url_path="margin"),
     st.Page("app_pages/project.py", title=T("page_project"), icon=":material/work:", url_path="project"),
-    st.Page("app_pages/data_page.py", title=T("page_data"), icon=":material/upload_file:", url_path="data"),
     # /weekly (the page's name, typed or bookmarked) shows the review too, filters and all;
     # hidden: the menu keeps one entry. (A redirect to / would drop the filters from the
     # address: Streamlit clears bound query parameters on st.switch_page.)
     st.Page("app_pages/weekly.py", title=T("page_weekly"), url_path="weekly", visibility="hidden"),
 ]
+if caller.can_import:  # the Data page and the import history are for roles that import
+    pages.insert(5, st.Page("app_pages/data_page.py", title=T("page_data"), icon=":material/upload_file:", url_path="data"))
 page = st.navigation(pages, position="sidebar")
 sidebar.rerun_for_language()  # ?lang=en: the URL now says English; run this page again
-ctx = sidebar.render(lang)
+ctx = sidebar.render(lang, caller)
 
-_ui.demo_banner(ctx, link=page.url_path != "data")
+auth.identity_note(caller, lang)
+_ui.demo_banner(ctx, link=page.url_path != "data" and caller.can_import)
 page.run()

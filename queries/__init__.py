@@ -8,10 +8,12 @@ Public API (used by the CLI, the dashboard and the tests):
   list_snapshots(con, filters)     the snapshot dates with project counts
   filter_options(con, as_of, allowed_regions) -> {'region': [...], 'grade': [...], ...}
   project_detail(con, project_id, filters) -> {'snapshots', 'events', 'flags'} frames
+  ALL_REGIONS, ScopeMissing       the explicit "every region" scope; the error for a call
+                                   without a scope (deny by default, queries/filters.py)
 Must not import streamlit.
 """
 
-from queries.filters import Filters
+from queries.filters import ALL_REGIONS, Filters, ScopeMissing
 from queries.runner import QUERY_NAMES, filter_options, list_snapshots, project_detail, refresh, run
 
-__all__ = ["Filters", "QUERY_NAMES", "filter_options", "list_snapshots", "project_detail", "refresh", "run"]
+__all__ = ["ALL_REGIONS", "Filters", "ScopeMissing", "QUERY_NAMES", "filter_options", "list_snapshots", "project_detail", "refresh", "run"]

@@ -108,6 +108,7 @@ def needs_rebuild(con: duckdb.DuckDBPyConnection, stages_before: Any) -> bool:
 
 
 def _finish(con: duckdb.DuckDBPyConnection) -> None:
+    _run(con, "clear_pending")
     _run(con, "clear_refreshed_imports")
     _run(con, "refreshed_set")
     _run(con, "clear_derived_meta")
@@ -220,8 +221,10 @@ def refresh_incremental(con: duckdb.DuckDBPyConnection) -> str:
     'incremental'."""
     active = {r[0]: r for r in _run(con, "active_imports")}
     refreshed = {r[0]: r for r in _run(con, "refreshed_list")}
-    added = sorted(set(active) - set(refreshed))
-    gone = sorted(set(refreshed) - set(active))
+    # an import changed in place (refresh_pending) goes out and comes back in
+    pending = {r[0] for r in _run(con, "pending_list")} & set(active) & set(refreshed)
+    added = sorted(set(active) - set(refreshed) | pending)
+    gone = sorted(set(refreshed) - set(active) | pending)
     if not added and not gone:
         return "unchanged"
     old_dates = _dates(con)

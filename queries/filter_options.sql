@@ -1,6 +1,6 @@
 -- query:  filter_options
 -- grain:  one row per (dimension, value) present in the $as_of snapshot
--- params: $as_of date; $allowed_regions varchar[] (empty = all)
+-- params: $as_of date; $allowed_regions varchar[] (access scope: ['*'] = all, [] = none)
 -- output: dimension ('region' | 'grade' | 'owner' | 'category'), value, n_projects
 with scoped as (
     select region, grade, owner, category

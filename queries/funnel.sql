@@ -1,7 +1,7 @@
 -- query:  funnel
 -- grain:  one row per stage, in stage order; per (segment, stage) when $by is given
 -- params: $as_of date; $regions, $grades, $owners, $categories, $allowed_regions varchar[]
---         (empty = all); $by varchar | null ('region' | 'grade' | 'owner' | 'category')
+--         (filters: empty = all; the access scope $allowed_regions: ['*'] = all, [] = none); $by varchar | null ('region' | 'grade' | 'owner' | 'category')
 -- output: segment (null when unsegmented), stage, stage_order, stage_zh, stage_en,
 --         reached, step_conversion, cumulative_conversion, decided_conversion,
 --         n_advanced, n_closed_at_furthest, n_open_here, n_won_here, n_lost_here,

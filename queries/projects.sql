@@ -1,6 +1,6 @@
 -- query:  projects
 -- grain:  one row per project in the snapshot $as_of (read from project_facts, already deduplicated)
--- params: $as_of date; $regions, $grades, $owners, $categories, $allowed_regions varchar[] (empty = all)
+-- params: $as_of date; $regions, $grades, $owners, $categories, $allowed_regions varchar[] (filters: empty = all; the access scope: ['*'] = all, [] = none)
 -- output: project_id, project_name, customer, grade, region, owner, category, stage, status,
 --         expected_amount, contract_amount, estimated_margin, expected_sign_on, outcome
 --         (open | won | lost | dropped: what the open pipeline and the weekly review count)

@@ -19,7 +19,7 @@ from typing import Any
 import duckdb
 import polars as pl
 
-from queries.filters import Filters
+from queries.filters import Filters, ScopeMissing
 
 SQL_DIR = Path(__file__).parent
 STAGING_DIR = SQL_DIR / "staging"
@@ -70,7 +70,8 @@ SEGMENTS = ("region", "grade", "owner", "category")
 
 # Queries whose `by` must name a segment (None = unsegmented).
 _DEFAULT_EXTRA: dict[str, Any] = {"by": None, "project_id": None, "stage": None,  # stage: ui_reached
-                                   "limit": None}  # limit: the first N rows of a list query
+                                   "limit": None,  # limit: the first N rows of a list query
+                                   "imported_by": None}  # ui_imports: only this actor's imports
 
 # `project` is composed from other queries (each one statement), not a .sql file of its own.
 _COMPOSITE = {"project"}
@@ -117,7 +118,8 @@ def latest_as_of(con: duckdb.DuckDBPyConnection) -> date | None:
 
 
 def _params(con: duckdb.DuckDBPyConnection, filters: Filters | None, extra: dict[str, Any]) -> dict[str, Any]:
-    filters = filters or Filters()
+    if filters is None:  # deny by default: no scope given is refused, never "everything"
+        raise ScopeMissing("a query called without Filters (and so without an access scope): refused")
     params = filters.params() | threshold_params() | _DEFAULT_EXTRA | extra
     if params.get("as_of") is None:
         params["as_of"] = latest_as_of(con)
@@ -143,16 +145,29 @@ def run(con: duckdb.DuckDBPyConnection, name: str, filters: Filters | None = Non
     return _execute(con, name, params)
 
 
+# --- access control's own tables (no Filters: they are not project data) -----------------
+
+# Read by dashboard/access.py and the admin views; never offered by `dashboard query`.
+PLAIN_QUERIES: tuple[str, ...] = ("access_list", "audit_log")
+
+
+def run_plain(con: duckdb.DuckDBPyConnection, name: str, **params: Any) -> pl.DataFrame:
+    """Run one of ``PLAIN_QUERIES`` with its named parameters (bound)."""
+    if name not in PLAIN_QUERIES:
+        raise KeyError(f"unknown plain query {name!r}; choose one of {', '.join(PLAIN_QUERIES)}")
+    return _execute(con, name, {"limit": None} | params)
+
+
 # --- helpers the UI calls --------------------------------------------------------------
 
 
-def list_snapshots(con: duckdb.DuckDBPyConnection, filters: Filters | None = None) -> pl.DataFrame:
+def list_snapshots(con: duckdb.DuckDBPyConnection, filters: Filters) -> pl.DataFrame:
     """as_of, n_projects, n_open, open_expected_amount per snapshot (allowed_regions applies)."""
     return run(con, "snapshots", filters)
 
 
-def filter_options(con: duckdb.DuckDBPyConnection, as_of: date | None = None,
-                   allowed_regions: tuple[str, ...] = ()) -> dict[str, list[str]]:
+def filter_options(con: duckdb.DuckDBPyConnection, as_of: date | None,
+                   allowed_regions: tuple[str, ...]) -> dict[str, list[str]]:
     """{'region': [...], 'grade': [...], 'owner': [...], 'category': [...]} present in the snapshot."""
     df = run(con, "filter_options", Filters(as_of=as_of, allowed_regions=allowed_regions))
     out: dict[str, list[str]] = {seg: [] for seg in SEGMENTS}
@@ -162,7 +177,7 @@ def filter_options(con: duckdb.DuckDBPyConnection, as_of: date | None = None,
 
 
 def project_detail(con: duckdb.DuckDBPyConnection, project_id: str,
-                   filters: Filters | None = None) -> dict[str, pl.DataFrame]:
+                   filters: Filters) -> dict[str, pl.DataFrame]:
     """The drill-down page's frames: snapshots, stage events, flags (margin checks, aging,
     process exceptions) for one project, as of ``filters.as_of``."""
     params = _params(con, filters, {"project_id": project_id})

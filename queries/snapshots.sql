@@ -1,6 +1,6 @@
 -- query:  snapshots
 -- grain:  one row per snapshot date
--- params: $allowed_regions varchar[] (empty = all)
+-- params: $allowed_regions varchar[] (access scope: ['*'] = all, [] = none)
 -- output: as_of, n_projects, n_open, open_expected_amount
 -- why:    the weekly review lists every snapshot on its first screen: read from
 --         snapshot_summary (per snapshot and region, maintained at each import), a few rows

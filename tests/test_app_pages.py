@@ -11,9 +11,15 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from streamlit import config as st_config
 from streamlit.testing.v1 import AppTest
 
 from dashboard import store
+
+# AppTest runs the script without a server: say it is the loopback server `make run` starts,
+# so the app runs in unsigned local mode (dashboard/auth.py refuses any other address
+# without sign-in; tests/test_access.py covers that refusal).
+st_config.set_option("server.address", "127.0.0.1")
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "dashboard" / "streamlit_app.py")
@@ -157,7 +163,7 @@ def test_margin_filters_the_failed_checks_by_kind(db):
 def test_a_project_link_opens_its_page_with_timeline_and_flags(db):
     at = open_page("project", project=STALLED_PROJECT)
     assert at.text_input(key="project_pick").value == STALLED_PROJECT
-    assert metric(at, "区域") == "西南"
+    assert at.dataframe[0].value["区域"][0] == "西南"  # uploaded text: a table cell, never st.metric (Markdown)
     flags = next(d.value for d in at.dataframe if "预警" in d.value.columns)  # the flags table
     assert "停滞" in set(flags["预警"])
     at.text_input(key="project_pick").set_value("NO-SUCH-PROJECT").run()
@@ -254,11 +260,38 @@ def test_an_unknown_column_and_stage_are_mapped_once_and_the_mapping_is_reused(d
     assert not at.exception
     assert any("可以导入" in s.value for s in at.success)
     assert (tmp_path / "mappings" / "odd.toml").exists()
+    con = store.connect_read_only(copy)  # the mapping change is audited (local mode: "local")
+    audit = con.sql("select actor, action, file_name, sha256 from audit_log order by audit_id desc limit 1").fetchall()
+    con.close()
+    import hashlib
+
+    assert audit == [("local", "mapping_save", "odd.toml", hashlib.sha256((tmp_path / "mappings" / "odd.toml").read_bytes()).hexdigest())]
 
     again = open_page("data_page")  # another session, next week's file of the same kind
     again.file_uploader(key="data_upload_0").set_value(("odd-2.csv", blob.replace(b"X-1", b"X-2"), "text/csv")).run()
     assert not again.exception
     assert any("可以导入" in s.value for s in again.success)
+
+
+def test_the_sales_office_edits_the_access_list_on_the_data_page_and_the_audit_shows_it(real_db):
+    at = open_page("data_page")
+    at.text_input(key="data_access_principal").set_value("East@Example.com")
+    at.selectbox(key="data_access_role").set_value("regional")
+    at.multiselect(key="data_access_regions").set_value(["华东"])
+    next(b for b in at.button if b.key == "data_access_grant").click().run()
+    assert not at.exception and any("访问名单已修改" in s.value for s in at.success), [e.value for e in at.error]
+    con = store.connect_read_only(real_db)
+    entries = con.sql("select principal, role, regions, granted_by from access_list").fetchall()
+    audit = con.sql("select actor, action, regions from audit_log order by audit_id desc limit 1").fetchall()
+    con.close()
+    assert entries == [("east@example.com", "regional", ["华东"], "local")]
+    assert audit == [("local", "access_grant", ["华东"])]
+    # a regional role without regions: refused with the reason, nothing written
+    at.text_input(key="data_access_principal").set_value("west@example.com")
+    at.multiselect(key="data_access_regions").set_value([])
+    next(b for b in at.button if b.key == "data_access_grant").click().run()
+    assert any("访问名单未修改" in e.value for e in at.error)
+    assert any("角色 regional 至少需要一个区域" in t.value for t in at.text)
 
 
 @pytest.mark.parametrize("page", [None, "funnel", "aging", "margin"])

@@ -12,7 +12,7 @@ import pytest
 
 import queries
 from dashboard import demo, store
-from queries import Filters
+from queries import ALL_REGIONS, Filters
 
 
 @pytest.fixture(scope="module")
@@ -24,15 +24,15 @@ def con(tmp_path_factory):
 
 
 def _latest(con) -> date:
-    return queries.run(con, "snapshots", Filters()).get_column("as_of").max()
+    return queries.run(con, "snapshots", Filters(allowed_regions=ALL_REGIONS)).get_column("as_of").max()
 
 
 @pytest.mark.parametrize("since", [None, "previous"])
 def test_ui_closed_lists_the_projects_win_rate_counts(con, since):
     as_of = _latest(con)
-    snaps = sorted(queries.run(con, "snapshots", Filters()).get_column("as_of").to_list())
+    snaps = sorted(queries.run(con, "snapshots", Filters(allowed_regions=ALL_REGIONS)).get_column("as_of").to_list())
     since_d = snaps[-2] if since else None
-    f = Filters(as_of=as_of, since=since_d)
+    f = Filters(allowed_regions=ALL_REGIONS, as_of=as_of, since=since_d)
     wr = queries.run(con, "win_rate", f).row(0, named=True)
     closed = queries.run(con, "ui_closed", f)
     assert closed.height == wr["n_closed"] > 0
@@ -43,12 +43,12 @@ def test_ui_closed_lists_the_projects_win_rate_counts(con, since):
 
 def test_ui_region_grade_cells_match_funnel_and_win_rate_per_cell(con):
     as_of = _latest(con)
-    cells = queries.run(con, "ui_region_grade", Filters(as_of=as_of), stage="tender")
+    cells = queries.run(con, "ui_region_grade", Filters(allowed_regions=ALL_REGIONS, as_of=as_of), stage="tender")
     assert cells.height > 4
-    projects = queries.run(con, "projects", Filters(as_of=as_of))
+    projects = queries.run(con, "projects", Filters(allowed_regions=ALL_REGIONS, as_of=as_of))
     assert cells.get_column("n_projects").sum() == projects.height
     for r in cells.head(6).iter_rows(named=True):
-        f = Filters(as_of=as_of, regions=(r["region"],), grades=(r["grade"],))
+        f = Filters(allowed_regions=ALL_REGIONS, as_of=as_of, regions=(r["region"],), grades=(r["grade"],))
         fun = queries.run(con, "funnel", f).filter(pl.col("stage") == "tender").row(0, named=True)
         assert r["n_reached"] == fun["reached"]
         assert r["reached_rate"] == pytest.approx(fun["cumulative_conversion"] or 0.0) or r["n_reached"] == 0

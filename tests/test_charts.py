@@ -303,11 +303,11 @@ def test_change_counts_give_every_kind_its_projects_and_amounts_worked_out_by_ha
 
     import queries
     from dashboard import store
-    from queries import Filters
+    from queries import ALL_REGIONS, Filters
 
     con = store.connect_memory()
     load(con, _world_snapshots())
-    counts = charts.change_counts(queries.run(con, "changes", Filters(as_of=AS_OF)))
+    counts = charts.change_counts(queries.run(con, "changes", Filters(allowed_regions=ALL_REGIONS, as_of=AS_OF)))
     assert counts.get_column("change").to_list() == list(charts.CHANGE_KINDS)  # every kind, in order
     got = {r["change"]: (r["n_projects"], r["expected_amount"], r["amount_delta"]) for r in counts.iter_rows(named=True)}
     # S1 -> S2 (test_queries_given's world): H new 40 000; E vanished (80 000 last week);

@@ -37,7 +37,7 @@ def test_allowed_regions_come_from_the_caller_not_from_the_user():
     state = FilterState(regions=("华东",))
     f = state.to_filters(since=date(2026, 11, 16), allowed_regions=["华北"])
     assert f.regions == ("华东",) and f.allowed_regions == ("华北",) and f.since == date(2026, 11, 16)
-    assert state.to_filters().allowed_regions == ()
+    assert state.to_filters(allowed_regions=None).allowed_regions is None  # no scope given: stays unset (refused)
 
 
 def test_the_comparison_snapshot_is_the_one_before_the_chosen_one():

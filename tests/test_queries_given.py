@@ -32,7 +32,7 @@ from test_queries_helpers import load, rows
 
 import queries
 from dashboard import store
-from queries import Filters
+from queries import ALL_REGIONS, Filters
 
 S0, S1, S2 = "2026-02-23", "2026-03-02", "2026-03-09"
 AS_OF = date(2026, 3, 9)
@@ -105,7 +105,7 @@ def by_stage(df, column):
 
 
 def test_reached_counts_a_skipped_stage_as_passed_and_a_fall_back_at_its_furthest_stage(world):
-    f = queries.run(world, "funnel", Filters(as_of=AS_OF))
+    f = queries.run(world, "funnel", Filters(allowed_regions=ALL_REGIONS, as_of=AS_OF))
     # furthest stage in S2: A tender(4), B negotiation(5, fell back), C proposal(3), D delivery(6),
     # F tender(4), G development(1), H development(1), I proposal(3)
     # reached(s) = #{furthest >= s}: 8, 6 (A B C D F I), 6, 4 (A B D F), 2 (B D), 1 (D)
@@ -115,7 +115,7 @@ def test_reached_counts_a_skipped_stage_as_passed_and_a_fall_back_at_its_furthes
 
 
 def test_conversions_are_worked_out_from_reached(world):
-    f = queries.run(world, "funnel", Filters(as_of=AS_OF))
+    f = queries.run(world, "funnel", Filters(allowed_regions=ALL_REGIONS, as_of=AS_OF))
     # step = reached(s+1)/reached(s): 6/8, 6/6, 4/6, 2/4, 1/2, none after delivery
     assert f["step_conversion"].to_list()[:5] == pytest.approx([0.75, 1.0, 4 / 6, 0.5, 0.5])
     assert f["step_conversion"].to_list()[5] is None
@@ -124,7 +124,7 @@ def test_conversions_are_worked_out_from_reached(world):
 
 
 def test_decided_conversion_only_counts_projects_that_left_the_stage(world):
-    f = queries.run(world, "funnel", Filters(as_of=AS_OF))
+    f = queries.run(world, "funnel", Filters(allowed_regions=ALL_REGIONS, as_of=AS_OF))
     # advanced past s = furthest > s: 6, 6, 4, 2, 1; closed with furthest = s: only F (lost at tender)
     # decided = advanced / (advanced + closed there): 6/6, 6/6, 4/4, 2/(2+1), 1/1, none for delivery
     assert f["n_advanced"].to_list() == [6, 6, 4, 2, 1, 0]
@@ -134,7 +134,7 @@ def test_decided_conversion_only_counts_projects_that_left_the_stage(world):
 
 
 def test_here_counts_use_the_current_stage(world):
-    f = queries.run(world, "funnel", Filters(as_of=AS_OF))
+    f = queries.run(world, "funnel", Filters(allowed_regions=ALL_REGIONS, as_of=AS_OF))
     # open now at: development G H; proposal B (fell back) C I; tender A
     assert f["n_open_here"].to_list() == [2, 0, 3, 1, 0, 0]
     assert f["n_won_here"].to_list() == [0, 0, 0, 0, 0, 1]  # D in delivery
@@ -143,7 +143,7 @@ def test_here_counts_use_the_current_stage(world):
 
 
 def test_a_skipped_stage_is_flagged_and_a_mid_funnel_start_is_not_a_skip(world):
-    f = queries.run(world, "funnel", Filters(as_of=AS_OF))
+    f = queries.run(world, "funnel", Filters(allowed_regions=ALL_REGIONS, as_of=AS_OF))
     # A went approval -> tender: proposal skipped. C (first seen at proposal), D (tender),
     # F (tender), I (approval) have unrecorded stages before their first record: not skips.
     assert f["n_skipped"].to_list() == [0, 0, 1, 0, 0, 0]
@@ -152,7 +152,7 @@ def test_a_skipped_stage_is_flagged_and_a_mid_funnel_start_is_not_a_skip(world):
 
 
 def test_funnel_amounts_sum_the_projects_that_reached_each_stage(world):
-    f = queries.run(world, "funnel", Filters(as_of=AS_OF))
+    f = queries.run(world, "funnel", Filters(allowed_regions=ALL_REGIONS, as_of=AS_OF))
     # S2 amounts: A 100k B 200k C 50k D 300k F 150k G 70k H 40k I 90k = 1 000 000
     # reached(2..3) drops G H: 890k; (4) A B D F: 750k; (5) B D: 500k; (6) D: 300k
     assert f["expected_amount"].to_list() == [Decimal(x) for x in
@@ -162,7 +162,7 @@ def test_funnel_amounts_sum_the_projects_that_reached_each_stage(world):
 
 
 def test_the_funnel_by_region_splits_the_projects_by_their_region(world):
-    f = queries.run(world, "funnel", Filters(as_of=AS_OF), by="region")
+    f = queries.run(world, "funnel", Filters(allowed_regions=ALL_REGIONS, as_of=AS_OF), by="region")
     east = f.filter(f["segment"] == "East")
     west = f.filter(f["segment"] == "West")
     # East: A(4) B(5) G(1) H(1) -> 4, 2, 2, 2, 1, 0; West: C(3) D(6) F(4) I(3) -> 4, 4, 4, 2, 1, 1
@@ -171,7 +171,7 @@ def test_the_funnel_by_region_splits_the_projects_by_their_region(world):
 
 
 def test_the_funnel_as_of_an_earlier_snapshot_sees_only_that_snapshot_and_earlier_history(world):
-    f = queries.run(world, "funnel", Filters(as_of=date(2026, 3, 2)))
+    f = queries.run(world, "funnel", Filters(allowed_regions=ALL_REGIONS, as_of=date(2026, 3, 2)))
     # S1 projects: A approval(2), B furthest negotiation(5) now proposal, C proposal(3),
     # D delivery(6) won, E approval(2), F tender(4), G development(1), I proposal(3)
     # reached: 8; 7 (not G); 5 (A E drop out: B C D F I); 3 (B D F); 2 (B D); 1 (D)
@@ -179,12 +179,12 @@ def test_the_funnel_as_of_an_earlier_snapshot_sees_only_that_snapshot_and_earlie
 
 
 def test_win_rate_counts_closed_projects_and_their_close_date_decides_the_period(world):
-    all_time = queries.run(world, "win_rate", Filters(as_of=AS_OF))
+    all_time = queries.run(world, "win_rate", Filters(allowed_regions=ALL_REGIONS, as_of=AS_OF))
     # closed by S2: D won (entered delivery 02-25), F lost (first seen lost in S2): 1 / 2
     assert rows(all_time, "n_won", "n_lost", "n_dropped", "n_closed") == [(1, 1, 0, 2)]
     assert all_time["win_rate"][0] == pytest.approx(0.5)
     assert all_time["won_amount"][0] == Decimal("300000.00")
-    last_week = queries.run(world, "win_rate", Filters(as_of=AS_OF, since=date(2026, 3, 2)))
+    last_week = queries.run(world, "win_rate", Filters(allowed_regions=ALL_REGIONS, as_of=AS_OF, since=date(2026, 3, 2)))
     # closed in (03-02, 03-09]: only F (D closed 02-25): 0 / 1
     assert rows(last_week, "n_won", "n_lost", "n_closed", "win_rate") == [(0, 1, 1, 0.0)]
 
@@ -193,7 +193,7 @@ def test_win_rate_counts_closed_projects_and_their_close_date_decides_the_period
 
 
 def test_aging_lists_projects_in_progress_with_days_in_their_current_stay(world):
-    a = queries.run(world, "aging", Filters(as_of=AS_OF))
+    a = queries.run(world, "aging", Filters(allowed_regions=ALL_REGIONS, as_of=AS_OF))
     got = {r["project_id"]: (r["stage"], r["entered_on"], r["days_in_stage"], r["aging_bucket"], r["limit_days"])
            for r in a.iter_rows(named=True)}
     assert got == {
@@ -214,19 +214,19 @@ def test_aging_lists_projects_in_progress_with_days_in_their_current_stay(world)
 
 
 def test_only_a_project_past_its_grade_limit_is_stalled_and_it_comes_first(world):
-    a = queries.run(world, "aging", Filters(as_of=AS_OF))
+    a = queries.run(world, "aging", Filters(allowed_regions=ALL_REGIONS, as_of=AS_OF))
     assert a["project_id"][0] == "G"
     assert a.filter(a["is_stalled"])["project_id"].to_list() == ["G"]
     assert a["days_over_limit"][0] == 128 - 45
 
 
 def test_a_list_query_can_return_only_its_first_rows(world):
-    assert queries.run(world, "aging", Filters(as_of=AS_OF), limit=1)["project_id"].to_list() == ["G"]
-    assert queries.run(world, "margin", Filters(as_of=AS_OF), limit=2).height == 2
+    assert queries.run(world, "aging", Filters(allowed_regions=ALL_REGIONS, as_of=AS_OF), limit=1)["project_id"].to_list() == ["G"]
+    assert queries.run(world, "margin", Filters(allowed_regions=ALL_REGIONS, as_of=AS_OF), limit=2).height == 2
 
 
 def test_the_aging_summary_counts_what_the_aging_list_lists(world):
-    s = queries.run(world, "aging_summary", Filters(as_of=AS_OF))
+    s = queries.run(world, "aging_summary", Filters(allowed_regions=ALL_REGIONS, as_of=AS_OF))
     got = {r["stage"]: (r["n_in_progress"], r["n_0_30"], r["n_over_90"], r["n_stalled"]) for r in s.iter_rows(named=True)}
     # from the aging list above: development G (128 days, stalled) H (0); proposal B C I; tender A;
     # delivery D
@@ -236,7 +236,7 @@ def test_the_aging_summary_counts_what_the_aging_list_lists(world):
 
 
 def test_stage_durations_count_each_finished_stay_once(world):
-    d = queries.run(world, "stage_durations", Filters(as_of=AS_OF))
+    d = queries.run(world, "stage_durations", Filters(allowed_regions=ALL_REGIONS, as_of=AS_OF))
     got = {r["stage"]: (r["n"], r["median_days"]) for r in d.iter_rows(named=True)}
     # development: A 02-23->03-02 = 7, B 01-05->01-20 = 15            -> n 2, median 11
     # approval:    A 03-02->03-09 = 7, B 01-20->02-01 = 12, I 02-01->02-15 = 14 (the duplicated
@@ -253,7 +253,7 @@ def test_stage_durations_count_each_finished_stay_once(world):
 
 
 def test_stage_durations_by_owner_split_the_same_stays(world):
-    d = queries.run(world, "stage_durations", Filters(as_of=AS_OF), by="owner")
+    d = queries.run(world, "stage_durations", Filters(allowed_regions=ALL_REGIONS, as_of=AS_OF), by="owner")
     got = {(r["segment"], r["stage"]): r["n"] for r in d.iter_rows(named=True)}
     # Wang: A (development, approval); Li: B (5 stays); Zhao: D (tender, negotiation), I (approval)
     assert got == {("Li", "development"): 1, ("Li", "approval"): 1, ("Li", "proposal"): 1, ("Li", "tender"): 1,
@@ -265,7 +265,7 @@ def test_stage_durations_by_owner_split_the_same_stays(world):
 
 
 def test_margin_checks_flag_each_failed_check_once_per_project(world):
-    m = queries.run(world, "margin", Filters(as_of=AS_OF))
+    m = queries.run(world, "margin", Filters(allowed_regions=ALL_REGIONS, as_of=AS_OF))
     assert rows(m, "project_id", "check") == [
         ("A", "eroded"),             # 30 % in S0 -> 24 % now: 6 points >= 5
         ("B", "below_floor"),        # (200 000 - 190 000) / 200 000 = 5 % < grade A floor 12 %
@@ -280,7 +280,7 @@ def test_margin_checks_flag_each_failed_check_once_per_project(world):
 
 
 def test_margin_check_values_and_thresholds_are_the_numbers_compared(world):
-    m = queries.run(world, "margin", Filters(as_of=AS_OF))
+    m = queries.run(world, "margin", Filters(allowed_regions=ALL_REGIONS, as_of=AS_OF))
     got = {(r["project_id"], r["check"]): (r["value"], r["threshold"]) for r in m.iter_rows(named=True)}
     assert got[("A", "eroded")] == pytest.approx((6.0, 5.0))
     assert got[("B", "below_floor")] == pytest.approx((0.05, 0.12))
@@ -293,7 +293,7 @@ def test_margin_check_values_and_thresholds_are_the_numbers_compared(world):
 
 
 def test_margin_by_region_is_a_ratio_of_sums(world):
-    s = queries.run(world, "margin_summary", Filters(as_of=AS_OF), by="region")
+    s = queries.run(world, "margin_summary", Filters(allowed_regions=ALL_REGIONS, as_of=AS_OF), by="region")
     got = {r["segment"]: r for r in s.iter_rows(named=True)}
     # East (open/won: A B G H): with an estimate A 100 000 @ cost 76 000, B 200 000 @ 190 000,
     #   H 40 000 @ 30 000 -> (340 000 - 296 000) / 340 000; G has none
@@ -310,7 +310,7 @@ def test_margin_by_region_is_a_ratio_of_sums(world):
 
 
 def test_changes_since_last_week_name_every_change(world):
-    c = queries.run(world, "changes", Filters(as_of=AS_OF))  # since defaults to S1
+    c = queries.run(world, "changes", Filters(allowed_regions=ALL_REGIONS, as_of=AS_OF))  # since defaults to S1
     assert sorted(rows(c, "project_id", "change", "before", "after")) == sorted([
         ("H", "new", None, "development"),
         ("E", "vanished", "approval", None),
@@ -328,7 +328,7 @@ def test_changes_since_last_week_name_every_change(world):
 
 
 def test_the_waterfall_balances_to_the_yuan(world):
-    w = queries.run(world, "changes_summary", Filters(as_of=AS_OF))
+    w = queries.run(world, "changes_summary", Filters(allowed_regions=ALL_REGIONS, as_of=AS_OF))
     got = dict(zip(w["step"].to_list(), w["amount"].to_list()))
     # open at S1: A 100k B 200k C 50k E 80k F 150k G 60k I 90k = 730 000 (D already won)
     # open at S2: A 100k B 200k C 50k G 70k H 40k I 90k = 550 000
@@ -348,9 +348,9 @@ def test_a_project_that_comes_back_after_vanishing_reappears(world):
     load(con, [dict(as_of=S0, project_id="E", stage="approval", expected_amount=80000),
                dict(as_of=S1, project_id="X", stage="approval"),
                dict(as_of=S2, project_id="E", stage="approval", expected_amount=80000)])
-    c = queries.run(con, "changes", Filters(as_of=AS_OF))
+    c = queries.run(con, "changes", Filters(allowed_regions=ALL_REGIONS, as_of=AS_OF))
     assert ("E", "reappeared") in rows(c, "project_id", "change")
-    w = dict(zip(*queries.run(con, "changes_summary", Filters(as_of=AS_OF)).select("step", "amount")))
+    w = dict(zip(*queries.run(con, "changes_summary", Filters(allowed_regions=ALL_REGIONS, as_of=AS_OF)).select("step", "amount")))
     assert w["reappeared"] == Decimal("80000.00")
 
 
@@ -358,7 +358,7 @@ def test_a_project_that_comes_back_after_vanishing_reappears(world):
 
 
 def test_process_exceptions_show_skips_fall_backs_mid_funnel_starts_and_same_day_moves(world):
-    x = queries.run(world, "process_exceptions", Filters(as_of=AS_OF))
+    x = queries.run(world, "process_exceptions", Filters(allowed_regions=ALL_REGIONS, as_of=AS_OF))
     assert sorted(rows(x, "project_id", "exception", "stage")) == sorted([
         ("A", "skipped_stage", "proposal"),
         ("B", "fell_back", "proposal"),
@@ -378,7 +378,7 @@ def test_a_contract_without_a_tender_and_stage_dates_out_of_order_are_exceptions
           # a wide export: proposal dated before approval
           ("K", "approval", "2026-02-10", "stage_dates"), ("K", "proposal", "2026-02-01", "stage_dates"),
           ("K", "tender", "2026-02-20", "stage_dates")])
-    x = queries.run(con, "process_exceptions", Filters(as_of=AS_OF))
+    x = queries.run(con, "process_exceptions", Filters(allowed_regions=ALL_REGIONS, as_of=AS_OF))
     got = set(rows(x, "project_id", "exception", "stage"))
     assert {("J", "skipped_stage", "tender"), ("J", "contract_without_tender", "delivery"),
             ("K", "out_of_order_dates", "proposal")} <= got
@@ -387,18 +387,18 @@ def test_a_contract_without_a_tender_and_stage_dates_out_of_order_are_exceptions
 
 
 def test_the_project_page_has_every_snapshot_entry_and_flag_of_one_project(world):
-    p = queries.run(world, "project", Filters(as_of=AS_OF), project_id="B")
+    p = queries.run(world, "project", Filters(allowed_regions=ALL_REGIONS, as_of=AS_OF), project_id="B")
     sections = p.group_by("section").len().sort("section")
     assert dict(zip(sections["section"], sections["len"])) == {"snapshot": 3, "stage_event": 6, "flag": 3}
     flags = p.filter(p["section"] == "flag")["name"].to_list()
     assert sorted(flags) == ["below_floor", "bid_below_floor", "fell_back"]
-    detail = queries.project_detail(world, "G", Filters(as_of=AS_OF))
+    detail = queries.project_detail(world, "G", Filters(allowed_regions=ALL_REGIONS, as_of=AS_OF))
     assert detail["flags"]["flag"].to_list() == ["stalled"]
     assert detail["events"]["days_in_stage"].to_list() == [128]
 
 
 def test_a_vanished_project_still_has_its_page_up_to_its_last_snapshot(world):
-    p = queries.project_detail(world, "E", Filters(as_of=AS_OF))
+    p = queries.project_detail(world, "E", Filters(allowed_regions=ALL_REGIONS, as_of=AS_OF))
     assert p["snapshots"]["as_of"].to_list() == [date(2026, 2, 23), date(2026, 3, 2)]
 
 
@@ -406,12 +406,12 @@ def test_a_vanished_project_still_has_its_page_up_to_its_last_snapshot(world):
 
 
 def test_filters_restrict_every_query_in_sql(world):
-    east = Filters(as_of=AS_OF, regions=("East",))
+    east = Filters(allowed_regions=ALL_REGIONS, as_of=AS_OF, regions=("East",))
     assert queries.run(world, "funnel", east)["reached"].to_list() == [4, 2, 2, 2, 1, 0]
     assert set(queries.run(world, "aging", east)["project_id"]) == {"A", "B", "G", "H"}
     assert set(queries.run(world, "margin", east)["project_id"]) == {"A", "B"}
     assert set(queries.run(world, "changes", east)["project_id"]) == {"A", "E", "G", "H"}
-    grade_a = Filters(as_of=AS_OF, grades=("A",), owners=("Li",))
+    grade_a = Filters(allowed_regions=ALL_REGIONS, as_of=AS_OF, grades=("A",), owners=("Li",))
     assert set(queries.run(world, "aging", grade_a)["project_id"]) == {"B", "G"}
 
 
@@ -428,7 +428,7 @@ def test_allowed_regions_hide_other_regions_even_when_asked_for(world):
 
 
 def test_helpers_list_snapshots_and_filter_options(world):
-    snaps = queries.list_snapshots(world)
+    snaps = queries.list_snapshots(world, Filters(allowed_regions=ALL_REGIONS))
     assert snaps["as_of"].to_list() == [date(2026, 2, 23), date(2026, 3, 2), date(2026, 3, 9)]
     # S0: A B D E F G; S1: A B C D E F G I; S2: A B C D F G H I
     assert snaps["n_projects"].to_list() == [6, 8, 8]

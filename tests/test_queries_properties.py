@@ -19,7 +19,7 @@ from test_queries_helpers import load
 
 import queries
 from dashboard import store
-from queries import Filters
+from queries import ALL_REGIONS, Filters
 
 STAGES = ["development", "approval", "proposal", "tender", "negotiation", "delivery"]
 REGIONS = ["East", "West", "North"]
@@ -83,14 +83,14 @@ def test_reached_never_increases_along_the_stages_and_conversions_are_rates(con,
     snapshots, events, dates = history
     _reload(con, snapshots, events)
     for by in (None, "region"):
-        f = queries.run(con, "funnel", Filters(as_of=dates[-1]), by=by)
+        f = queries.run(con, "funnel", Filters(allowed_regions=ALL_REGIONS, as_of=dates[-1]), by=by)
         for _, seg in f.group_by("segment"):
             reached = seg.sort("stage_order")["reached"].to_list()
             assert all(a >= b for a, b in zip(reached, reached[1:])), reached
         for column in ("step_conversion", "cumulative_conversion", "decided_conversion"):
             values = [v for v in f[column].to_list() if v is not None]
             assert all(0.0 <= v <= 1.0 for v in values), (column, values)
-    win = queries.run(con, "win_rate", Filters(as_of=dates[-1]))
+    win = queries.run(con, "win_rate", Filters(allowed_regions=ALL_REGIONS, as_of=dates[-1]))
     assert win["win_rate"][0] is None or 0.0 <= win["win_rate"][0] <= 1.0
 
 
@@ -99,8 +99,8 @@ def test_reached_never_increases_along_the_stages_and_conversions_are_rates(con,
 def test_funnels_by_region_add_up_to_the_unsegmented_funnel(con, history):
     snapshots, events, dates = history
     _reload(con, snapshots, events)
-    whole = queries.run(con, "funnel", Filters(as_of=dates[-1]))
-    parts = queries.run(con, "funnel", Filters(as_of=dates[-1]), by="region")
+    whole = queries.run(con, "funnel", Filters(allowed_regions=ALL_REGIONS, as_of=dates[-1]))
+    parts = queries.run(con, "funnel", Filters(allowed_regions=ALL_REGIONS, as_of=dates[-1]), by="region")
     counts = ["reached", "n_advanced", "n_closed_at_furthest", "n_open_here", "n_won_here", "n_lost_here",
               "n_dropped_here", "n_skipped", "n_before_first_seen", "expected_amount", "open_expected_amount"]
     if parts.height == 0:  # nothing in scope: no segments at all, and an all-zero funnel
@@ -109,8 +109,8 @@ def test_funnels_by_region_add_up_to_the_unsegmented_funnel(con, history):
     summed = parts.group_by("stage_order").agg([pl.col(c).sum() for c in counts]).sort("stage_order")
     for c in counts:
         assert summed[c].to_list() == whole[c].to_list(), c
-    win_parts = queries.run(con, "win_rate", Filters(as_of=dates[-1]), by="region")
-    win_whole = queries.run(con, "win_rate", Filters(as_of=dates[-1]))
+    win_parts = queries.run(con, "win_rate", Filters(allowed_regions=ALL_REGIONS, as_of=dates[-1]), by="region")
+    win_whole = queries.run(con, "win_rate", Filters(allowed_regions=ALL_REGIONS, as_of=dates[-1]))
     for c in ("n_won", "n_lost", "n_dropped", "n_closed"):
         assert win_parts[c].sum() == win_whole[c][0]
 
@@ -121,7 +121,7 @@ def test_the_waterfall_balances_exactly_between_any_two_snapshots(con, history):
     snapshots, events, dates = history
     _reload(con, snapshots, events)
     for since in dates[:-1] or [None]:
-        w = queries.run(con, "changes_summary", Filters(as_of=dates[-1], since=since))
+        w = queries.run(con, "changes_summary", Filters(allowed_regions=ALL_REGIONS, as_of=dates[-1], since=since))
         amounts = dict(zip(w["step"].to_list(), w["amount"].to_list()))
         assert sum(v for k, v in amounts.items() if k != "end") == amounts["end"]
         # start and end are the open pipelines of the two snapshots, computed here directly
@@ -155,11 +155,11 @@ def test_filtering_by_a_region_equals_allowing_only_that_region(con, history, re
     _reload(con, snapshots, events)
     as_of = dates[-1]
     for name in ["funnel", "win_rate", "margin_summary", "changes_summary", *QUERIES_WITH_ROWS]:
-        by_filter = queries.run(con, name, Filters(as_of=as_of, regions=(region,)))
+        by_filter = queries.run(con, name, Filters(allowed_regions=ALL_REGIONS, as_of=as_of, regions=(region,)))
         by_access = queries.run(con, name, Filters(as_of=as_of, allowed_regions=(region,)))
         assert by_filter.equals(by_access), name
     for pid in sorted({r["project_id"] for r in snapshots})[:2]:
-        a = queries.project_detail(con, pid, Filters(as_of=as_of, regions=(region,)))
+        a = queries.project_detail(con, pid, Filters(allowed_regions=ALL_REGIONS, as_of=as_of, regions=(region,)))
         b = queries.project_detail(con, pid, Filters(as_of=as_of, allowed_regions=(region,)))
         assert all(a[k].equals(b[k]) for k in a)
 
@@ -169,9 +169,9 @@ def test_filtering_by_a_region_equals_allowing_only_that_region(con, history, re
 def test_duplicated_history_rows_change_nothing(con, history):
     snapshots, events, dates = history
     _reload(con, snapshots, events)
-    before = {n: queries.run(con, n, Filters(as_of=dates[-1])) for n in ("funnel", "stage_durations", "aging")}
+    before = {n: queries.run(con, n, Filters(allowed_regions=ALL_REGIONS, as_of=dates[-1])) for n in ("funnel", "stage_durations", "aging")}
     _reload(con, snapshots, list(events) + list(events))
-    after = {n: queries.run(con, n, Filters(as_of=dates[-1])) for n in before}
+    after = {n: queries.run(con, n, Filters(allowed_regions=ALL_REGIONS, as_of=dates[-1])) for n in before}
     for n in before:
         assert before[n].equals(after[n]), n
 
@@ -181,7 +181,7 @@ def test_duplicated_history_rows_change_nothing(con, history):
 def test_the_aging_summary_equals_counting_the_aging_list(con, history):
     snapshots, events, dates = history
     _reload(con, snapshots, events)
-    f = Filters(as_of=dates[-1])
+    f = Filters(allowed_regions=ALL_REGIONS, as_of=dates[-1])
     listed = queries.run(con, "aging", f)
     summary = queries.run(con, "aging_summary", f)
     expected = {}

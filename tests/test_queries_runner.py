@@ -10,7 +10,7 @@ from test_queries_helpers import load
 
 import queries
 from dashboard import config, store
-from queries import Filters
+from queries import ALL_REGIONS, Filters
 from queries.runner import SQL_DIR, STAGING, sql_text
 
 
@@ -36,24 +36,24 @@ def test_every_metric_query_ends_with_its_final_cte_and_reads_no_raw_table():
 def test_every_query_runs_on_an_empty_database(mem_con):
     for name in queries.QUERY_NAMES:
         extra = {"project_id": "nobody"} if name == "project" else {}
-        df = queries.run(mem_con, name, Filters(), **extra)
+        df = queries.run(mem_con, name, Filters(allowed_regions=ALL_REGIONS), **extra)
         assert df.height in (0, 6, 1, 11), name  # funnel: six stages; win_rate: one row; waterfall: 11 steps
 
 
 def test_an_unknown_query_or_segment_is_refused_before_any_sql_runs(mem_con):
     with pytest.raises(KeyError):
-        queries.run(mem_con, "drop table imports", Filters())
+        queries.run(mem_con, "drop table imports", Filters(allowed_regions=ALL_REGIONS))
     with pytest.raises(ValueError):
-        queries.run(mem_con, "funnel", Filters(), by="region; drop table imports")
+        queries.run(mem_con, "funnel", Filters(allowed_regions=ALL_REGIONS), by="region; drop table imports")
     with pytest.raises(ValueError):
-        queries.run(mem_con, "project", Filters())
+        queries.run(mem_con, "project", Filters(allowed_regions=ALL_REGIONS))
 
 
 def test_thresholds_are_read_at_query_time_so_a_config_change_needs_no_reimport(tmp_path, monkeypatch):
     con = store.connect_memory()
     load(con, [dict(as_of="2026-03-09", project_id="P", stage="proposal", customer_grade="B",
                     expected_amount=100, estimated_margin=0.14)])
-    f = Filters(as_of=date(2026, 3, 9))
+    f = Filters(allowed_regions=ALL_REGIONS, as_of=date(2026, 3, 9))
     assert [c for c in queries.run(con, "margin", f)["check"]] == ["below_floor"]  # 14 % < 15 %
     text = config.DEFAULT_CONFIG_PATH.read_text(encoding="utf-8").replace("margin_floor = 0.15", "margin_floor = 0.10")
     custom = tmp_path / "domain.toml"

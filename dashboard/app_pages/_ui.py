@@ -48,6 +48,8 @@ CODE_LABELS = {
     "severity": i18n.severity_label,
     "aging_bucket": i18n.bucket_label,
     "kind": i18n.kind_label,
+    "role": i18n.role_label,
+    "action": i18n.action_label,
 }
 # Counts read with a thousands separator, like the figures and chart labels ("1,783").
 COUNT_COLUMNS = {
@@ -75,8 +77,12 @@ log = logging.getLogger("dashboard.pages")
 def require_data(ctx: Context) -> None:
     """Stop the page with a helpful note when the database has no snapshot yet."""
     if ctx.empty:
-        st.info(ctx.t("empty_db"))
-        st.page_link(PAGE_FILES["data"], label=ctx.t("go_data"), icon="📥")
+        caller = ctx.run.access
+        if caller is not None and caller.can_import:
+            st.info(ctx.t("empty_db"))
+            st.page_link(PAGE_FILES["data"], label=ctx.t("go_data"), icon="📥")
+        else:  # a reader: nothing in their regions yet (the Data page is not theirs)
+            st.info(ctx.t("empty_db_reader"))
         st.stop()
 
 

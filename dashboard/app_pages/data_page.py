@@ -4,6 +4,11 @@ reused for the next file like it), commit; the import history with removal; blan
 While demo data is loaded, the page says before the import that importing removes it (in
 the same transaction), and offers to remove it in one click.
 
+By role (issue 10; the navigation shows this page only to roles that import): ``admin``
+imports whole dates, removes imports, saves mappings, edits the access list and reads the
+audit; a ``regional_importer``'s files replace only their regions' rows (refused, naming
+the rows, when they reach outside), and they see only their own imports.
+
 Everything from the file (names, headers, values, messages quoting them) is shown through
 st.dataframe / st.text, never Markdown or HTML. The importer runs in a child process
 (dashboard.ingest.prepare); the database is written only by ingest.commit.
@@ -19,14 +24,18 @@ from pathlib import Path
 import polars as pl
 import streamlit as st
 
-from dashboard import data, downloads, i18n, store
+from dashboard import access, data, downloads, i18n, store
 from dashboard.app_pages import _ui
 from dashboard.config import STATUSES, get_config, normalize
 from dashboard.sidebar import context, show_snapshot_after_import
 
 ctx = context()
 lang = ctx.lang
+caller = ctx.run.access
 st.title(ctx.t("page_data"))
+if caller is None or not caller.can_import:  # not in this caller's navigation; never by URL either
+    st.stop()
+is_admin = caller.is_admin
 
 try:
     from dashboard import ingest
@@ -70,7 +79,7 @@ def _prepare(name: str, blob: bytes, sha: str, as_of: date | None, mapping) -> o
     cache = st.session_state.setdefault(_PREPARED, {})
     key = (name, sha, as_of.isoformat() if as_of else None, getattr(mapping, "name", None))
     if key not in cache:
-        with st.spinner(ctx.t("progress_reading", name=name)):
+        with st.spinner(ctx.t("progress_reading")):  # never the file name: spinner text is Markdown
             cache[key] = ingest.prepare(name, blob, as_of=as_of, mapping=mapping)
         while len(cache) > 12:  # many as-of/mapping variants of one file: keep the recent ones
             cache.pop(next(iter(cache)))
@@ -162,6 +171,9 @@ def _mapping_form(p, idx: int, sha8: str) -> None:
     unknown_stages = _unknown_stages(r)
     if not unknown_cols and not unknown_stages:
         return
+    if not is_admin:  # saved mappings are changed by the sales office only
+        st.info(ctx.t("mapping_admin_only"))
+        return
     cfg = get_config()
     with st.expander(ctx.t("mapping_title"), expanded=not r.ok):
         st.caption(ctx.t("mapping_help"))
@@ -194,8 +206,14 @@ def _mapping_form(p, idx: int, sha8: str) -> None:
                     stages={**(old.stages if old else {}), **stage_choice},
                     constants=dict(old.constants) if old else {},
                 )
-                try:
-                    path = ingest.save_mapping(mapping, MAPPING_DIR)
+                try:  # saved and audited together (a failed save leaves no audit row)
+                    with store.write_transaction(data.db_path()) as con:
+                        path = ingest.save_mapping(mapping, MAPPING_DIR)
+                        text = path.read_bytes()
+                        access.record(con, caller.who, "mapping_save", file_name=path.name,
+                                      sha256=hashlib.sha256(text).hexdigest(),
+                                      detail={"name": mapping.name, "based_on": getattr(old, "name", None),
+                                              "columns": mapping.columns, "stages": mapping.stages})
                 except Exception as exc:  # a bad choice is a message, not a traceback
                     _ui.problem(ctx.t("mapping_failed"), str(exc), level="error")
                 else:
@@ -207,6 +225,8 @@ def _mapping_form(p, idx: int, sha8: str) -> None:
 
 # --------------------------------------------------------------------------- upload
 st.subheader(ctx.t("upload_title"))
+if not is_admin:
+    st.info(ctx.t("regional_import_note", regions="、".join(caller.import_regions) if lang == "zh" else ", ".join(caller.import_regions)))
 if ingest is None:
     st.info(ctx.t("ingest_missing"))
 else:
@@ -260,13 +280,16 @@ else:
         del cache[key]
     if prepared:
         all_ok = all(p.ok for p in prepared)
-        if all_ok and demo.height:  # said before the user confirms (ingest.commit removes it)
+        if all_ok and demo.height and is_admin:  # said before the user confirms (ingest.commit removes it)
             st.warning(ctx.t("demo_will_be_removed", n=demo.height, first=demo_first, last=demo_last),
                        icon=":material/science:")
         if st.button(ctx.t("commit"), type="primary", disabled=not all_ok, key="data_commit", icon=":material/database_upload:"):
             progress = st.progress(0.0, text=ctx.t("progress_writing"))
             try:
-                results = ingest.commit(data.db_path(), prepared)
+                results = ingest.commit(data.db_path(), prepared, actor=caller.who, regions=caller.import_regions)
+            except ingest.ScopeRefused as exc:  # a regional file reaching outside: the rows, in the user's language
+                progress.empty()
+                _ui.problem(ctx.t("scope_refused"), exc.message(lang), level="error")
             except Exception as exc:  # refused, busy, disk, memory: say so; nothing was written
                 progress.empty()
                 detail = exc.message(ctx.lang) if isinstance(exc, store.StoreOutOfMemory) else str(exc)
@@ -285,13 +308,13 @@ else:
                 st.rerun()
 
 # --------------------------------------------------------------------------- demo data
-if demo.height and ingest is not None:
+if demo.height and ingest is not None and is_admin:
     st.divider()
     st.subheader(ctx.t("demo_title"))
     st.caption(ctx.t("demo_remove_help"))
     if st.button(ctx.t("remove_demo"), key="data_remove_demo", icon=":material/delete:"):
         try:
-            removed = ingest.remove_imports(data.db_path(), demo.get_column("import_id").to_list())
+            removed = ingest.remove_imports(data.db_path(), demo.get_column("import_id").to_list(), actor=caller.who)
         except Exception as exc:  # busy, or a real import removed it meanwhile: say so
             _ui.problem(ctx.t("commit_failed"), str(exc), level="error")
         else:
@@ -301,31 +324,90 @@ if demo.height and ingest is not None:
 # --------------------------------------------------------------------------- history
 st.divider()
 st.subheader(ctx.t("history_title"))
-history = _ui.load(ctx, "ui_imports", ctx.filters())
+# admin: every import; a regional importer: only their own (imported_by is bound, not filtered here)
+history = _ui.load(ctx, "ui_imports", ctx.filters(), imported_by=None if is_admin else caller.who)
+if not is_admin:
+    st.caption(ctx.t("history_mine"))
 if history is not None and history.height == 0:
     st.info(ctx.t("no_imports"))
 elif history is not None:
     shown = history.select(
         "import_id", "file_name", "kind", "sheet", "as_of", "rows_accepted", "rows_skipped", "imported_at", "status",
-        "is_demo",
+        "is_demo", "imported_by",
+        pl.col("regions").list.join(", ").fill_null(ctx.t("all")).alias("regions"),
     )
     table, config = _ui.localise(ctx, shown)
     _ui.dataframe(table, column_config=config, height=500, key="data_history")
     _ui.download_buttons(ctx, table, "imports", "data_history", config)
     active = history.filter(pl.col("status") == "active")
-    if ingest is not None and active.height:
+    if ingest is not None and active.height and is_admin:
         with st.expander(ctx.t("remove_import")):
             labels = {int(r["import_id"]): f"{r['import_id']} · {r['as_of']} · {r['file_name']}" for r in active.iter_rows(named=True)}
             pick = st.selectbox(ctx.t("remove_pick"), options=list(labels), format_func=labels.get, key="data_remove_pick")
             sure = st.checkbox(ctx.t("remove_confirm"), key="data_remove_confirm")
             if st.button(ctx.t("remove_import"), disabled=not sure, key="data_remove", type="primary"):
                 try:
-                    ingest.remove_import(data.db_path(), int(pick))
+                    ingest.remove_import(data.db_path(), int(pick), actor=caller.who)
                 except Exception as exc:
                     _ui.problem(ctx.t("commit_failed"), str(exc), level="error")
                 else:
                     st.session_state[_FLASH] = ("ok", ctx.t("removed", id=int(pick)), None)
                     st.rerun()
+
+# --------------------------------------------------------------------------- access list and audit (admin)
+AUDIT_ROWS = 200
+if is_admin:
+    st.divider()
+    st.subheader(ctx.t("access_title"))
+    st.caption(ctx.t("access_help"))
+    try:
+        entries = data.access_list(ctx.run)
+    except Exception as exc:  # shown, never hidden
+        _ui.failed(ctx, "access_list", exc)
+        entries = None
+    if entries is not None:
+        table, config = _ui.localise(ctx, entries.with_columns(pl.col("regions").list.join(", ")))
+        _ui.dataframe(table, column_config=config, key="data_access_list")
+        with st.form(key="data_access_form"):
+            c1, c2, c3 = st.columns([2, 1, 2])
+            principal = c1.text_input(ctx.t("principal"), key="data_access_principal", max_chars=200)
+            role = c2.selectbox(ctx.t("role"), options=list(access.ROLES), format_func=lambda r: i18n.role_label(r, lang),
+                                key="data_access_role")
+            known = ctx.options.get("region", [])
+            regions = c3.multiselect(ctx.t("regions"), options=known, key="data_access_regions",
+                                     help="admin / head_office: " + ctx.t("all"))
+            note = st.text_input(ctx.t("note"), key="data_access_note", max_chars=200)
+            b1, b2 = st.columns(2)
+            do_grant = b1.form_submit_button(ctx.t("access_grant"), type="primary", key="data_access_grant")
+            do_revoke = b2.form_submit_button(ctx.t("access_revoke"), key="data_access_revoke")
+        if do_grant or do_revoke:
+            try:
+                if do_grant:
+                    stored, _, _ = access.grant(data.db_path(), principal, role, regions, actor=caller.who, note=note or None)
+                else:
+                    stored = access.normalize_principal(principal)
+                    if not access.revoke(data.db_path(), stored, actor=caller.who):
+                        raise access.AccessError(f"{stored}: not on the access list", f"{stored}：不在访问名单中")
+            except access.AccessError as exc:  # a bad entry is a message (plain text: it quotes the input)
+                _ui.problem(ctx.t("access_failed"), exc.message(lang), level="error")
+            except Exception as exc:  # busy, disk: said, nothing changed
+                _ui.problem(ctx.t("access_failed"), str(exc), level="error")
+            else:
+                st.session_state[_FLASH] = ("ok", ctx.t("access_saved"), stored)
+                st.rerun()
+
+    st.divider()
+    st.subheader(ctx.t("audit_title"))
+    st.caption(ctx.t("audit_help", n=AUDIT_ROWS))
+    try:
+        audit = data.audit_log(ctx.run, AUDIT_ROWS)
+    except Exception as exc:
+        _ui.failed(ctx, "audit_log", exc)
+        audit = None
+    if audit is not None:
+        table, config = _ui.localise(ctx, audit.with_columns(pl.col("regions").list.join(", ")))
+        _ui.dataframe(table, column_config=config, height=400, key="data_audit")
+        _ui.download_buttons(ctx, table, "audit", "data_audit", config)
 
 # --------------------------------------------------------------------------- templates
 st.divider()

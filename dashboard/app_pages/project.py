@@ -1,7 +1,8 @@
 """Project drill-down: one project (``?project=ID``): header figures, the stage timeline
 (skips and fall-backs visible), amount / margin / expected sign date across snapshots,
 and every flag it raises. Reached from any table row or chart mark, or by URL.
-All text from uploads is shown with st.dataframe / st.text / st.metric, never Markdown.
+All text from uploads is shown with st.dataframe / st.text, never Markdown (st.metric
+renders Markdown: it shows only our own formatted numbers and dates).
 """
 
 from __future__ import annotations
@@ -52,19 +53,21 @@ if snaps.height == 0:
 snaps = snaps.sort("as_of")
 row = snaps.row(snaps.height - 1, named=True)
 
-# Header: uploaded text through st.text / st.metric only (never Markdown).
+# Header: uploaded text through st.text / st.dataframe only. st.metric renders its value
+# as Markdown (an owner "[Session expired](http://…)" became a link, an image tag made the
+# browser fetch an outside URL: issue 10, item 7), so it shows only our own numbers below.
 colon = "：" if lang == "zh" else ": "
 st.text(f"{row.get('project_id')} · {row.get('project_name') or ''}\n{ctx.t('customer')}{colon}{row.get('customer') or i18n.MISSING}")
-head_cols = iter(st.columns([0.8, 0.9, 1, 1.1, 0.9, 2.1]))
-for label, value in (
-    (ctx.t("grade"), row.get("grade")),
-    (ctx.t("region"), row.get("region")),
-    (ctx.t("owner"), row.get("owner")),
-    (ctx.t("category"), row.get("category")),
-    (ctx.t("status"), i18n.status_label(row.get("status"), lang)),
-    (ctx.t("stage"), i18n.stage_label(row.get("cur_stage") or row.get("stage"), lang)),
-):
-    next(head_cols).metric(label, str(value) if value not in (None, "") else i18n.MISSING)
+head = pl.DataFrame({
+    ctx.t("grade"): [row.get("grade")],
+    ctx.t("region"): [row.get("region")],
+    ctx.t("owner"): [row.get("owner")],
+    ctx.t("category"): [row.get("category")],
+    ctx.t("status"): [i18n.status_label(row.get("status"), lang)],
+    ctx.t("stage"): [i18n.stage_label(row.get("cur_stage") or row.get("stage"), lang)],
+}, schema={k: pl.String for k in (ctx.t("grade"), ctx.t("region"), ctx.t("owner"), ctx.t("category"),
+                                  ctx.t("status"), ctx.t("stage"))})
+_ui.dataframe(head, key="project_header")
 fig_cols = iter(st.columns([1.3, 1.3, 1, 1.2, 1.2]))
 prev = snaps.row(snaps.height - 2, named=True) if snaps.height > 1 else None
 

@@ -274,10 +274,12 @@ else:
 
 def _pack() -> bytes:
     # Runs when the button is clicked, on a server thread, maybe after an import: take a
-    # cursor of its own (a DuckDB cursor must not cross threads; the run's may be stale).
+    # cursor of its own (a DuckDB cursor must not cross threads; the run's may be stale),
+    # for the caller captured in the page run (st.user is empty here: data.reopen keeps
+    # the run's access; data.open_run() without it would read nothing).
     # Numbers go in as numbers (amounts in the chosen unit, ratios as %, dates as dates),
     # each with an Excel number format: the pack is worked with, not only read.
-    pctx = dataclasses.replace(ctx, run=data.open_run())
+    pctx = dataclasses.replace(ctx, run=data.reopen(ctx.run))
     amount_label = f"{ctx.t('kpi_open_amount')} ({i18n.unit_suffix(unit, lang)})"
     div = i18n.unit_divisor(unit, lang)
     summary_rows: list[tuple[str, object, str]] = [

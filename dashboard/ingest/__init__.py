@@ -30,6 +30,7 @@ _EXPORTS = {
     "cli_ingest": "cli",
     "CommitResult": "load",
     "IngestRefused": "load",
+    "ScopeRefused": "load",
     "RemoveResult": "load",
     "commit": "load",
     "remove_import": "load",
@@ -63,7 +64,7 @@ def __dir__() -> list[str]:
 
 if TYPE_CHECKING:
     from dashboard.ingest.cli import cli_ingest
-    from dashboard.ingest.load import (CommitResult, DemoRefused, IngestRefused, RemoveResult, commit, demo_imports,
+    from dashboard.ingest.load import (CommitResult, DemoRefused, IngestRefused, RemoveResult, ScopeRefused, commit, demo_imports,
                                        demo_removal_note, remove_import, remove_imports)
     from dashboard.ingest.mapping import Lookup, Mapping, MappingError, load_mapping, save_mapping
     from dashboard.ingest.isolated import Prepared, prepare

@@ -16,6 +16,15 @@ Rules:
 * a project whose stage column held only a status word (赢单, Lost) and whose stage
   could not be read from stage dates gets its last known stage (earlier snapshot, else
   latest stage event) here, where earlier data is visible;
+* a regional importer's commit (``regions=("华南",)``, issue 10) replaces only those
+  regions' rows of the as-of date; the rest of the company's snapshot stays. Refused
+  (ScopeRefused, nothing written) when any row lies outside those regions, when a project
+  id of the file is on that date in another region, when the date has no company-wide
+  snapshot yet, when the file is a stage history, or while demo data is loaded. An
+  earlier import of that date stays active for the rows it still holds (``replaced``
+  once none are left). ``regions=ALL_REGIONS`` (admin, the CLI) replaces the whole date;
+* every change is audited in the same transaction (``audit_log``: who = ``actor``, the
+  file's sha256, rows added/removed/changed, regions; ``dashboard.access.record``);
 * demo data (``commit(…, demo=True)``, dashboard/demo.py) is marked ``imports.is_demo``.
   It never mixes with a company's own exports: the first real import removes every
   active demo import in the same transaction (``CommitResult.demo_removed``), and demo
@@ -32,10 +41,12 @@ from datetime import date, datetime
 from pathlib import Path
 
 import duckdb
+import polars as pl
 
-from dashboard import store
+from dashboard import access, store
 from dashboard.ingest.clean import EVENT_SCHEMA, PROJECT_SCHEMA
 from dashboard.ingest.isolated import Prepared
+from queries.filters import ALL_REGIONS, check_scope
 
 _COMPARED = [c for c in PROJECT_SCHEMA if c != "project_id"]
 COMMIT_MEMORY_MB = store.COMMIT_MEMORY_MB  # the write transaction sets it (store.write_transaction)
@@ -43,6 +54,25 @@ COMMIT_MEMORY_MB = store.COMMIT_MEMORY_MB  # the write transaction sets it (stor
 
 class DemoRefused(ValueError):
     """Demo data asked into a database that holds the company's own imports."""
+
+
+class ScopeRefused(ValueError):
+    """A regional import that reaches outside the importer's regions; nothing was written.
+    ``str()`` is English; ``zh`` / ``en`` carry both languages for the UI."""
+
+    def __init__(self, en: str, zh: str):
+        super().__init__(en)
+        self.en, self.zh = en, zh
+
+    def message(self, lang: str = "en") -> str:
+        return self.zh if lang == "zh" else self.en
+
+
+def _rows_named(df: pl.DataFrame, limit: int = 20) -> str:
+    """'KA-1 (华东), KA-2 (–) …': the rows a refusal is about, by project id and region."""
+    items = [f"{pid} ({region if region else '–'})" for pid, region in df.select("project_id", "region").head(limit).iter_rows()]
+    more = f" … (+{df.height - limit})" if df.height > limit else ""
+    return ", ".join(items) + more
 
 
 class IngestRefused(ValueError):
@@ -69,6 +99,8 @@ class CommitResult:
     replaced_import_ids: list[int] = field(default_factory=list)
     # The demo imports this commit removed (the same list on every result of one commit).
     demo_removed: list[int] = field(default_factory=list)
+    # What the import replaced: ALL_REGIONS (the whole as-of date) or a regional import's regions.
+    regions: tuple[str, ...] = ALL_REGIONS
 
     @property
     def changed_anything(self) -> bool:
@@ -80,7 +112,10 @@ class CommitResult:
             if self.outcome == "unchanged":
                 return f"{self.file_name}：与已导入的第 {self.import_id} 次导入完全相同（{d}），未做任何更改"
             head = f"{self.file_name}：已导入为第 {self.import_id} 次导入（数据日期 {d}）"
-            if self.outcome == "replaced":
+            if self.regions != ALL_REGIONS:
+                head += (f"，只替换了区域 {'、'.join(self.regions)} 的行：新增 {self.rows_added} 行，删除 {self.rows_removed} 行，"
+                         f"变更 {self.rows_changed} 行，未变 {self.rows_unchanged} 行；其他区域不变")
+            elif self.outcome == "replaced":
                 head += (
                     f"，替换了第 {', '.join(map(str, self.replaced_import_ids))} 次导入："
                     f"新增 {self.rows_added} 行，删除 {self.rows_removed} 行，变更 {self.rows_changed} 行，"
@@ -92,7 +127,11 @@ class CommitResult:
         if self.outcome == "unchanged":
             return f"{self.file_name}: identical to import {self.import_id} ({d}); nothing changed"
         head = f"{self.file_name}: imported as import {self.import_id} (as of {d})"
-        if self.outcome == "replaced":
+        if self.regions != ALL_REGIONS:
+            head += (f", replacing only the rows of {', '.join(self.regions)}: {self.rows_added} rows added, "
+                     f"{self.rows_removed} removed, {self.rows_changed} changed, {self.rows_unchanged} unchanged; "
+                     "other regions untouched")
+        elif self.outcome == "replaced":
             head += (
                 f", replacing import {', '.join(map(str, self.replaced_import_ids))}: "
                 f"{self.rows_added} rows added, {self.rows_removed} removed, {self.rows_changed} changed, "
@@ -107,17 +146,20 @@ def _scalar(con, sql: str, params: dict | None = None):
     return con.execute(sql, params or {}).fetchall()[0][0]
 
 
-def _diff(con, as_of: date) -> tuple[int, int, int, int]:
-    p = {"a": as_of}
+def _diff(con, as_of: date, regions: tuple[str, ...] = ALL_REGIONS) -> tuple[int, int, int, int]:
+    """added, removed, changed, unchanged rows of ``as_of`` within ``regions`` (the rows a
+    regional import replaces; ALL_REGIONS = the whole date)."""
+    p = {"a": as_of, "r": list(regions)}
+    mine = "($r = ['*'] or list_contains($r, o.region))"
     added = _scalar(
         con,
         "select count(*) from _incoming n where not exists "
-        "(select 1 from project_snapshots o where o.as_of = $a and o.project_id = n.project_id)",
+        f"(select 1 from project_snapshots o where o.as_of = $a and o.project_id = n.project_id and {mine})",
         p,
     )
     removed = _scalar(
         con,
-        "select count(*) from project_snapshots o where o.as_of = $a and not exists "
+        f"select count(*) from project_snapshots o where o.as_of = $a and {mine} and not exists "
         "(select 1 from _incoming n where n.project_id = o.project_id)",
         p,
     )
@@ -125,10 +167,10 @@ def _diff(con, as_of: date) -> tuple[int, int, int, int]:
     changed = _scalar(
         con,
         f"select count(*) from _incoming n join project_snapshots o "
-        f"on o.as_of = $a and o.project_id = n.project_id where {differs}",
+        f"on o.as_of = $a and o.project_id = n.project_id and {mine} where {differs}",
         p,
     )
-    same = _scalar(con, "select count(*) from project_snapshots where as_of = $a", p) - removed - changed
+    same = _scalar(con, f"select count(*) from project_snapshots o where o.as_of = $a and {mine}", p) - removed - changed
     return added, removed, changed, same
 
 
@@ -170,9 +212,42 @@ def _all_identical(db_path: Path, prepared: list[Prepared], demo: bool) -> list[
     return results  # type: ignore[return-value]
 
 
-def _commit_one(con, prep: Prepared, demo: bool) -> CommitResult:
+def _check_regional(con, prep: Prepared, regions: tuple[str, ...]) -> None:
+    """A regional import stays inside ``regions`` (issue 10): else ScopeRefused, naming the rows."""
+    r = prep.report
+    name, d = r.file_name, (r.as_of.isoformat() if r.as_of else "-")
+    regs = "、".join(regions)
+    if (r.kind or "projects") != "projects":
+        raise ScopeRefused(f"{name}: a stage history names no regions, so only the sales office (admin) imports it; nothing was imported",
+                           f"{name}：阶段历史文件不含区域，只能由销售管理部（管理员）导入；未导入任何数据")
+    outside = prep.projects.filter(pl.col("region").is_null() | ~pl.col("region").is_in(list(regions)))
+    if outside.height:
+        rows = _rows_named(outside)
+        raise ScopeRefused(
+            f"{name}: {outside.height} rows lie outside your regions ({', '.join(regions)}): {rows}; nothing was imported",
+            f"{name}：有 {outside.height} 行不属于您的区域（{regs}）：{rows}；未导入任何数据")
+    if not _scalar(con, "select count(*) from project_snapshots where as_of = $a", {"a": r.as_of}):
+        raise ScopeRefused(
+            f"{name}: there is no company-wide snapshot for {d} yet; the sales office imports the whole company's "
+            "export for a date first, then a regional import replaces its regions' rows; nothing was imported",
+            f"{name}：{d} 还没有全公司的快照；须先由销售管理部导入当日全公司的导出文件，区域导入再替换本区域的行；未导入任何数据")
+    clash = con.sql(
+        "select n.project_id, o.region from _incoming n join project_snapshots o "
+        "on o.as_of = $a and o.project_id = n.project_id "
+        "where o.region is null or not list_contains($r, o.region) order by n.project_id",
+        params={"a": r.as_of, "r": list(regions)},
+    ).pl()
+    if clash.height:
+        rows = _rows_named(clash)
+        raise ScopeRefused(
+            f"{name}: {clash.height} project ids are on {d} in a region outside yours: {rows}; nothing was imported",
+            f"{name}：有 {clash.height} 个项目编号在 {d} 属于您区域之外的区域：{rows}；未导入任何数据")
+
+
+def _commit_one(con, prep: Prepared, demo: bool, actor: str, regions: tuple[str, ...] = ALL_REGIONS) -> CommitResult:
     r = prep.report
     kind = r.kind or "projects"
+    regional = regions != ALL_REGIONS
     unchanged = _identical(con, prep, demo)
     if unchanged is not None:
         return unchanged
@@ -185,26 +260,45 @@ def _commit_one(con, prep: Prepared, demo: bool) -> CommitResult:
             {"kind": kind, "as_of": r.as_of},
         ).fetchall()
     ]
-    result = CommitResult(r.file_name, import_id, kind, r.as_of, "replaced" if prior else "added", replaced_import_ids=prior)
+    result = CommitResult(r.file_name, import_id, kind, r.as_of, "replaced" if prior else "added", replaced_import_ids=prior,
+                          regions=regions)
     projects = prep.projects.select(list(PROJECT_SCHEMA)).cast(PROJECT_SCHEMA)
     events = prep.events.select(list(EVENT_SCHEMA)).cast(EVENT_SCHEMA)
     # Arrow tables: DuckDB scans them ~1.5x faster than a Polars frame (decimals)
     con.register("_incoming", projects.to_arrow())
     con.register("_incoming_events", events.to_arrow())
     try:
-        if kind == "projects":
+        if regional:
+            _check_regional(con, prep, regions)
+            (result.rows_added, result.rows_removed, result.rows_changed, result.rows_unchanged) = _diff(con, r.as_of, regions)
+            # Only these regions' rows (and the stage events that came with them) are replaced;
+            # an earlier import keeps the rest and stays active while it holds any row.
+            mine = {"a": r.as_of, "r": list(regions)}
+            for old in prior:
+                con.execute("delete from stage_events where import_id = $i and project_id in (select project_id from "
+                            "project_snapshots where as_of = $a and list_contains($r, region))", mine | {"i": old})
+            con.execute("delete from project_snapshots where as_of = $a and list_contains($r, region)", mine)
+            # the earlier imports keep some rows: the refresh takes them out and back in
+            for old in prior:
+                con.execute("insert into refresh_pending values ($i)", {"i": old})
+            result.replaced_import_ids = prior = [
+                old for old in prior if not _scalar(con, "select count(*) from project_snapshots where import_id = $i", {"i": old})]
+            result.outcome = "replaced" if result.rows_removed or result.rows_changed or result.rows_unchanged else "added"
+        elif kind == "projects":
             if prior:
                 (result.rows_added, result.rows_removed, result.rows_changed, result.rows_unchanged) = _diff(con, r.as_of)
             else:
                 result.rows_added = projects.height
             con.execute("delete from project_snapshots where as_of = $a", {"a": r.as_of})
         for old in prior:
-            con.execute("delete from stage_events where import_id = $i", {"i": old})
+            if not regional:
+                con.execute("delete from stage_events where import_id = $i", {"i": old})
             con.execute("update imports set status = 'replaced' where import_id = $i", {"i": old})
         con.execute(
             "insert into imports (import_id, file_name, sha256, sheet, kind, as_of, rows_read, rows_accepted, "
-            "rows_skipped, imported_at, status, mapping_name, report, is_demo) values "
-            "($id, $name, $sha, $sheet, $kind, $as_of, $read, $accepted, $skipped, $at, 'active', $mapping, $report, $demo)",
+            "rows_skipped, imported_at, status, mapping_name, report, is_demo, imported_by, regions) values "
+            "($id, $name, $sha, $sheet, $kind, $as_of, $read, $accepted, $skipped, $at, 'active', $mapping, $report, $demo, "
+            "$by, $regions)",
             {
                 "id": import_id,
                 "name": r.file_name,
@@ -219,6 +313,8 @@ def _commit_one(con, prep: Prepared, demo: bool) -> CommitResult:
                 "mapping": r.mapping_name,
                 "report": json.dumps(r.to_dict(), ensure_ascii=False, default=str),
                 "demo": demo,
+                "by": actor,
+                "regions": None if not regional else list(regions),
             },
         )
         if kind == "projects" and projects.height:
@@ -247,6 +343,12 @@ def _commit_one(con, prep: Prepared, demo: bool) -> CommitResult:
                 {"id": import_id},
             )
         result.events_added = events.height
+        access.record(con, actor, "import", import_id=import_id, file_name=r.file_name, sha256=r.sha256, as_of=r.as_of,
+                      regions=regions, rows={"added": result.rows_added, "removed": result.rows_removed,
+                                             "changed": result.rows_changed},
+                      detail={"kind": kind, "outcome": result.outcome, "replaced_imports": result.replaced_import_ids,
+                              "rows_unchanged": result.rows_unchanged, "events_added": result.events_added,
+                              "mapping": r.mapping_name, "mapping_sha256": r.mapping_sha256, "demo": demo})
     finally:
         for name in ("_incoming", "_incoming_events"):
             try:
@@ -257,7 +359,8 @@ def _commit_one(con, prep: Prepared, demo: bool) -> CommitResult:
 
 
 def commit(db_path: str | Path, prepared: Sequence[Prepared], *, demo: bool = False,
-           lock_timeout_s: float = 60.0, timings: dict[str, float] | None = None) -> list[CommitResult]:
+           lock_timeout_s: float = 60.0, timings: dict[str, float] | None = None, actor: str | None = None,
+           regions: tuple[str, ...] = ALL_REGIONS) -> list[CommitResult]:
     """Write every prepared file in one transaction; results in the order given.
 
     ``demo``: the files are demo data (marked as such). A real commit into a database that
@@ -266,8 +369,17 @@ def commit(db_path: str | Path, prepared: Sequence[Prepared], *, demo: bool = Fa
     Raises IngestRefused (writing nothing) if any file has errors, DemoRefused for demo
     data into a database with real imports, store.StoreBusy when another writer holds
     the database for longer than ``lock_timeout_s``, and store.StoreOutOfMemory when the
-    write needs more memory than it may use (nothing written)."""
+    write needs more memory than it may use (nothing written).
+
+    ``actor``: who imports, for the audit and the import history (the signed-in e-mail;
+    default: the operator of this process, ``cli:<os user>``). ``regions``: ALL_REGIONS
+    replaces whole dates (admin, the CLI); a regional importer's regions replace only those
+    regions' rows (ScopeRefused, nothing written, when the file reaches outside them)."""
     prepared = list(prepared)
+    actor = actor or access.cli_operator().who
+    regions = check_scope(regions)
+    if not regions:
+        raise ScopeRefused("no regions to import into: nothing was imported", "没有可导入的区域：未导入任何数据")
     refused = [p for p in prepared if not p.ok]
     if refused:
         raise IngestRefused(refused)
@@ -285,9 +397,13 @@ def commit(db_path: str | Path, prepared: Sequence[Prepared], *, demo: bool = Fa
         if demo and _active_ids(con, demo=False):
             raise DemoRefused("this database holds your own imports: the demo data is only loaded into a "
                               "database without them, so the two never mix; nothing was written")
-        removed = [] if demo else [r.import_id for r in _remove(con, demo_ids)]
+        if demo_ids and regions != ALL_REGIONS:
+            raise ScopeRefused("the demo data is still loaded: the sales office's first company-wide import removes it; "
+                               "a regional import comes after that; nothing was imported",
+                               "仍载有演示数据：须先由销售管理部导入全公司数据（同时删除演示数据），之后才能进行区域导入；未导入任何数据")
+        removed = [] if demo else [r.import_id for r in _remove(con, demo_ids, actor, reason="demo data: removed by a real import")]
         for i in order:
-            results[i] = _commit_one(con, prepared[i], demo)
+            results[i] = _commit_one(con, prepared[i], demo, actor, regions)
             results[i].demo_removed = removed
     return [results[i] for i in range(len(prepared))]
 
@@ -306,7 +422,7 @@ def _active_ids(con, *, demo: bool) -> list[int]:
     ).fetchall()]
 
 
-def _remove(con, import_ids: Sequence[int]) -> list[RemoveResult]:
+def _remove(con, import_ids: Sequence[int], actor: str, reason: str = "") -> list[RemoveResult]:
     """Inside the caller's transaction: every import in ``import_ids`` must exist and be
     active (else nothing is removed: KeyError / ValueError); their snapshot rows and stage
     events go, their status becomes 'removed'."""
@@ -323,24 +439,32 @@ def _remove(con, import_ids: Sequence[int]) -> list[RemoveResult]:
         con.execute("delete from project_snapshots where import_id = $i", {"i": import_id})
         con.execute("delete from stage_events where import_id = $i", {"i": import_id})
         con.execute("update imports set status = 'removed' where import_id = $i", {"i": import_id})
+        sha, as_of, regions = con.execute("select sha256, as_of, regions from imports where import_id = $i",
+                                          {"i": import_id}).fetchall()[0]
+        access.record(con, actor, "remove_import", import_id=import_id, file_name=file_name, sha256=sha, as_of=as_of,
+                      regions=tuple(regions) if regions else ALL_REGIONS, rows={"removed": n_snap},
+                      detail={"events_removed": n_ev, "reason": reason})
         out.append(RemoveResult(import_id, file_name, n_snap, n_ev))
     return out
 
 
-def remove_imports(db_path: str | Path, import_ids: Sequence[int], *, lock_timeout_s: float = 60.0) -> list[RemoveResult]:
+def remove_imports(db_path: str | Path, import_ids: Sequence[int], *, lock_timeout_s: float = 60.0,
+                   actor: str | None = None) -> list[RemoveResult]:
     """Take several active imports out in ONE write transaction (all or none): their
     snapshot rows and stage events go, their status becomes 'removed'. Nothing else is
-    touched (an import one of them replaced stays replaced)."""
+    touched (an import one of them replaced stays replaced). Audited as ``actor``
+    (default: the operator of this process)."""
     ids = list(dict.fromkeys(int(i) for i in import_ids))
     if not ids:
         return []
     with store.write_transaction(db_path, lock_timeout_s=lock_timeout_s) as con:
-        return _remove(con, ids)
+        return _remove(con, ids, actor or access.cli_operator().who)
 
 
-def remove_import(db_path: str | Path, import_id: int, *, lock_timeout_s: float = 60.0) -> RemoveResult:
+def remove_import(db_path: str | Path, import_id: int, *, lock_timeout_s: float = 60.0,
+                  actor: str | None = None) -> RemoveResult:
     """Take one active import out (``remove_imports`` with one id)."""
-    return remove_imports(db_path, [import_id], lock_timeout_s=lock_timeout_s)[0]
+    return remove_imports(db_path, [import_id], lock_timeout_s=lock_timeout_s, actor=actor)[0]
 
 
 def demo_imports(db_path: str | Path) -> list[int]:

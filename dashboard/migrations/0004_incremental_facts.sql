@@ -76,6 +76,13 @@ create table refreshed_imports (
     as_of      date
 );
 
+-- Imports still active whose rows a write changed in place (a regional import replaces
+-- some regions' rows of an earlier, company-wide import, issue 10): the next refresh
+-- takes each out and back in, as if it had been removed and imported again.
+create table refresh_pending (
+    import_id  integer not null
+);
+
 create table derived_meta (
     key    varchar not null,
     value  varchar not null

@@ -3,7 +3,7 @@
 --         projects this refresh recomputes there ($full: all of them; else those of _w
 --         whose history changed on or before $as_of)
 -- params: $as_of date; $full boolean
--- output: the columns of snapshot_pairs_computed, unfiltered
+-- output: the columns of snapshot_pairs_computed, unfiltered (every region: allowed_regions = ['*'])
 -- why:    "what changed since last week" is the home page: its `changes` and
 --         `changes_summary` pair this week's snapshot with last week's on every filter
 --         change. Paired once per import here, a filter change reads one snapshot's
@@ -11,5 +11,5 @@
 --         A write re-pairs only the dates it changed and the snapshot after each.
 insert into pair_facts
 select p.*
-from snapshot_pairs_computed($as_of, null, [], [], [], [], []) as p
+from snapshot_pairs_computed($as_of, null, [], [], [], [], ['*']) as p
 where $full or p.project_id in (select w.project_id from _w as w where w.from_date <= $as_of)

@@ -48,6 +48,12 @@ select import_id, kind, as_of from imports where status = 'active' order by impo
 -- step: refreshed_list
 select import_id, kind, as_of from refreshed_imports order by import_id
 
+-- step: pending_list
+select distinct import_id from refresh_pending order by import_id
+
+-- step: clear_pending
+delete from refresh_pending
+
 -- step: refreshed_set
 insert into refreshed_imports select import_id, kind, as_of from imports where status = 'active'
 
