@@ -106,6 +106,14 @@ def refresh_derived(con: duckdb.DuckDBPyConnection, *, incremental: bool = False
     return queries.refresh(con, incremental=incremental)
 
 
+def note_events_removed(con: duckdb.DuckDBPyConnection, import_id: int) -> None:
+    """Call inside a write before deleting an import's stage events: the refresh at the end
+    of the write needs them to keep the stored-once entries (queries/derived.py)."""
+    from queries import derived
+
+    derived.note_events_removed(con, import_id)
+
+
 class StoreBusy(RuntimeError):
     """Another writer holds the lock and did not finish in time."""
 

@@ -208,7 +208,7 @@ commit({db!r}, [T._prepared("projects", T.DATES[3], rows, [], "week3.csv")])
 
 
 @pytest.mark.parametrize("step", ["entries_insert", "runs_date", "entry_facts", "facts_insert", "carry_insert",
-                                  "pair_date", "last_seen_fix", "refreshed_set"])
+                                  "pair_date", "last_seen_fix", "refreshed_add"])
 def test_a_write_killed_during_the_incremental_refresh_leaves_the_file_as_it_was(tmp_path, step):
     import subprocess
     import sys

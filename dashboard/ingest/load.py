@@ -199,6 +199,7 @@ def _commit_one(con, prep: Prepared, demo: bool) -> CommitResult:
                 result.rows_added = projects.height
             con.execute("delete from project_snapshots where as_of = $a", {"a": r.as_of})
         for old in prior:
+            store.note_events_removed(con, old)
             con.execute("delete from stage_events where import_id = $i", {"i": old})
             con.execute("update imports set status = 'replaced' where import_id = $i", {"i": old})
         con.execute(
@@ -320,6 +321,7 @@ def _remove(con, import_ids: Sequence[int]) -> list[RemoveResult]:
         n_snap = _scalar(con, "select count(*) from project_snapshots where import_id = $i", {"i": import_id})
         n_ev = _scalar(con, "select count(*) from stage_events where import_id = $i", {"i": import_id})
         con.execute("delete from project_snapshots where import_id = $i", {"i": import_id})
+        store.note_events_removed(con, import_id)
         con.execute("delete from stage_events where import_id = $i", {"i": import_id})
         con.execute("update imports set status = 'removed' where import_id = $i", {"i": import_id})
         out.append(RemoveResult(import_id, file_name, n_snap, n_ev))
