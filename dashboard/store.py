@@ -97,13 +97,29 @@ def connect_read_only(path: str | os.PathLike) -> duckdb.DuckDBPyConnection:
     return duckdb.connect(str(path), read_only=True, config=_DUCKDB_CONFIG)
 
 
-def refresh_derived(con: duckdb.DuckDBPyConnection, *, incremental: bool = False) -> str:
+def refresh_derived(con: duckdb.DuckDBPyConnection, *, incremental: bool = False,
+                    timings: dict[str, float] | None = None) -> str:
     """Bring what queries/ derives from the stored tables (views, per-project facts) up to
     date: only what the imports added, replaced or removed since the last refresh can change
-    (``incremental``, every write), or everything (a rebuild)."""
+    (``incremental``, every write), or everything (a rebuild). ``timings`` (optional)
+    receives ``refresh.<step>`` seconds."""
     import queries  # the SQL lives there; imported late so store stays importable alone
 
-    return queries.refresh(con, incremental=incremental)
+    return queries.refresh(con, incremental=incremental, timings=timings)
+
+
+@contextmanager
+def _phase(timings: dict[str, float] | None, name: str) -> Iterator[None]:
+    """Add the wall time of the block to ``timings[name]`` (when timings is given): how the
+    benchmarks see where a write spends its time."""
+    import time
+
+    t0 = time.perf_counter()
+    try:
+        yield
+    finally:
+        if timings is not None:
+            timings[name] = timings.get(name, 0.0) + time.perf_counter() - t0
 
 
 def note_events_removed(con: duckdb.DuckDBPyConnection, import_id: int) -> None:
@@ -183,7 +199,8 @@ def _out_of_memory(exc: BaseException | None) -> bool:
 
 @contextmanager
 def write_transaction(
-    db_path: str | os.PathLike, *, lock_timeout_s: float = 60.0, memory_mb: int | None = None
+    db_path: str | os.PathLike, *, lock_timeout_s: float = 60.0, memory_mb: int | None = None,
+    timings: dict[str, float] | None = None,
 ) -> Iterator[duckdb.DuckDBPyConnection]:
     """Yield a read-write connection to a private copy of the database, inside a transaction.
 
@@ -192,10 +209,15 @@ def write_transaction(
     replaces ``db_path``; on an exception nothing at ``db_path`` changes. The schema is
     migrated first. DuckDB may use ``memory_mb`` (default ``COMMIT_MEMORY_MB``); a write
     that needs more raises StoreOutOfMemory (never DuckDB's own text), having written nothing.
+    ``timings`` (optional) receives the seconds spent per phase: lock, copy, change (the
+    caller's block), refresh and refresh.<step>, commit, checkpoint, replace.
     """
     memory_mb = COMMIT_MEMORY_MB if memory_mb is None else int(memory_mb)
     db_path = Path(db_path)
-    with _exclusive_lock(db_path, lock_timeout_s):
+    lock = _exclusive_lock(db_path, lock_timeout_s)
+    with _phase(timings, "lock"):
+        lock.__enter__()
+    try:
         # Copies left by a writer that was killed: stale, since we now hold the lock.
         for stale in db_path.parent.glob(f".{db_path.name}.*.tmp*"):
             stale.unlink()
@@ -203,19 +225,24 @@ def write_transaction(
         os.close(fd)
         tmp = Path(tmp_name)
         try:
-            if db_path.exists():
-                shutil.copy2(db_path, tmp)
-            else:
-                tmp.unlink()  # DuckDB must create the file itself
+            with _phase(timings, "copy"):
+                if db_path.exists():
+                    shutil.copy2(db_path, tmp)
+                else:
+                    tmp.unlink()  # DuckDB must create the file itself
             con = duckdb.connect(str(tmp), config=_DUCKDB_CONFIG)
             try:
                 con.execute(f"set memory_limit = '{memory_mb}MB'")  # an int we own
                 con.execute("begin transaction")
                 migrate(con)
-                yield con
-                refresh_derived(con, incremental=True)
-                con.execute("commit")
-                con.execute("checkpoint")
+                with _phase(timings, "change"):
+                    yield con
+                with _phase(timings, "refresh"):
+                    refresh_derived(con, incremental=True, timings=timings)
+                with _phase(timings, "commit"):
+                    con.execute("commit")
+                with _phase(timings, "checkpoint"):
+                    con.execute("checkpoint")
             except BaseException as exc:
                 try:
                     con.execute("rollback")
@@ -226,14 +253,17 @@ def write_transaction(
                 raise
             finally:
                 con.close()
-            with open(tmp, "rb+") as fh:
-                os.fsync(fh.fileno())
-            os.replace(tmp, db_path)
-            _fsync_dir(db_path.parent)
+            with _phase(timings, "replace"):
+                with open(tmp, "rb+") as fh:
+                    os.fsync(fh.fileno())
+                os.replace(tmp, db_path)
+                _fsync_dir(db_path.parent)
         finally:
             for leftover in (tmp, tmp.with_name(tmp.name + ".wal")):
                 if leftover.exists():
                     leftover.unlink()
+    finally:
+        lock.__exit__(None, None, None)
 
 
 def rebuild(db_path: str | os.PathLike, *, lock_timeout_s: float = 60.0) -> dict[str, int]:

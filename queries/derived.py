@@ -31,6 +31,8 @@ The SQL is in ``queries/derived/*.sql``; ``steps.sql`` holds the small statement
 from __future__ import annotations
 
 import re
+import time
+from contextvars import ContextVar
 from datetime import date
 from functools import cache
 from pathlib import Path
@@ -68,9 +70,19 @@ def _used(sql: str, params: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in params.items() if re.search(rf"\${re.escape(k)}\b", sql)}
 
 
+# Seconds per step of the running refresh, when a caller asked for them (queries.refresh's
+# ``timings``; the benchmarks). A context variable: refreshes on other threads keep theirs.
+TIMINGS: ContextVar[dict[str, float] | None] = ContextVar("refresh_timings", default=None)
+
+
 def _run(con: duckdb.DuckDBPyConnection, name: str, **params: Any) -> list[tuple]:
     sql = _sql(name)
-    return con.execute(sql, _used(sql, params)).fetchall()
+    timings = TIMINGS.get()
+    t0 = time.perf_counter()
+    rows = con.execute(sql, _used(sql, params)).fetchall()
+    if timings is not None:
+        timings[f"refresh.{name}"] = timings.get(f"refresh.{name}", 0.0) + time.perf_counter() - t0
+    return rows
 
 
 def _one(con: duckdb.DuckDBPyConnection, name: str, **params: Any) -> Any:

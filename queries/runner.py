@@ -243,7 +243,8 @@ def _stages(con: duckdb.DuckDBPyConnection) -> Any:
     return con.execute("select list(stage order by stage_order) from cfg_stages").fetchall()[0][0] if exists else None
 
 
-def refresh(con: duckdb.DuckDBPyConnection, *, incremental: bool = False) -> str:
+def refresh(con: duckdb.DuckDBPyConnection, *, incremental: bool = False,
+            timings: dict[str, float] | None = None) -> str:
     """(Re)create the staging views and macros and bring the derived tables up to date,
     inside the caller's write transaction.
 
@@ -251,7 +252,8 @@ def refresh(con: duckdb.DuckDBPyConnection, *, incremental: bool = False) -> str
     tests that write the stored tables directly). ``incremental=True`` (every write through
     ``store.write_transaction``) recomputes only what the imports added, replaced or
     removed since the last refresh can change, unless the derived tables are missing or
-    out of date (then it rebuilds). Returns 'rebuilt', 'incremental' or 'unchanged'."""
+    out of date (then it rebuilds). Returns 'rebuilt', 'incremental' or 'unchanged'.
+    ``timings`` (optional) receives ``refresh.<step>`` seconds per step of queries/derived.py."""
     from dashboard.config import get_config
     from queries import derived
 
@@ -268,6 +270,7 @@ def refresh(con: duckdb.DuckDBPyConnection, *, incremental: bool = False) -> str
             con.execute(sql, _used_params(sql, stage_params)).fetchall()
 
     stages_before = _stages(con)
+    token = derived.TIMINGS.set(timings)
     # The derived tables' row order does not matter (every query sorts), and letting DuckDB
     # write them unordered holds less memory.
     before = con.execute("select current_setting('preserve_insertion_order')").fetchall()[0][0]
@@ -286,6 +289,7 @@ def refresh(con: duckdb.DuckDBPyConnection, *, incremental: bool = False) -> str
             return "rebuilt"
         return derived.refresh_incremental(con)
     finally:
+        derived.TIMINGS.reset(token)
         try:
             con.execute(f"set preserve_insertion_order = {'true' if before else 'false'}")
         except duckdb.Error:

@@ -258,11 +258,12 @@ def _commit_one(con, prep: Prepared, demo: bool) -> CommitResult:
 
 
 def commit(db_path: str | Path, prepared: Sequence[Prepared], *, demo: bool = False,
-           lock_timeout_s: float = 60.0) -> list[CommitResult]:
+           lock_timeout_s: float = 60.0, timings: dict[str, float] | None = None) -> list[CommitResult]:
     """Write every prepared file in one transaction; results in the order given.
 
     ``demo``: the files are demo data (marked as such). A real commit into a database that
     holds demo imports removes them all in the same transaction (``demo_removed``).
+    ``timings`` (optional): seconds per phase of the write (store.write_transaction).
     Raises IngestRefused (writing nothing) if any file has errors, DemoRefused for demo
     data into a database with real imports, store.StoreBusy when another writer holds
     the database for longer than ``lock_timeout_s``, and store.StoreOutOfMemory when the
@@ -280,7 +281,7 @@ def commit(db_path: str | Path, prepared: Sequence[Prepared], *, demo: bool = Fa
     # store.write_transaction bounds DuckDB's buffer pool (COMMIT_MEMORY_MB), so a 1M-row
     # import stays well under 2 GB (it spills to a temp file beside the database instead),
     # and turns running out of it into StoreOutOfMemory, nothing written.
-    with store.write_transaction(db_path, lock_timeout_s=lock_timeout_s) as con:
+    with store.write_transaction(db_path, lock_timeout_s=lock_timeout_s, timings=timings) as con:
         demo_ids = _active_ids(con, demo=True)
         if demo and _active_ids(con, demo=False):
             raise DemoRefused("this database holds your own imports: the demo data is only loaded into a "
