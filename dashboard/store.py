@@ -122,6 +122,15 @@ def _phase(timings: dict[str, float] | None, name: str) -> Iterator[None]:
             timings[name] = timings.get(name, 0.0) + time.perf_counter() - t0
 
 
+def note_events_removed(con: duckdb.DuckDBPyConnection, import_id: int, *, as_of=None, regions=None) -> None:
+    """Call inside a write before deleting an import's stage events (all of them, or with
+    ``as_of``/``regions`` those of the projects a regional import replaces): the refresh at
+    the end of the write needs them to keep the stored-once entries (queries/derived.py)."""
+    from queries import derived
+
+    derived.note_events_removed(con, import_id, as_of=as_of, regions=regions)
+
+
 class StoreBusy(RuntimeError):
     """Another writer holds the lock and did not finish in time."""
 

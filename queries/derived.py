@@ -8,8 +8,9 @@ current by the write that changes the stored rows, inside its transaction
 * What changed is read from the ``imports`` table against ``refreshed_imports`` (the
   imports active at the last refresh): every import added, replaced or removed since. The
   snapshot dates that changed are their ``as_of`` (projects files); the stage entries that
-  changed are found by merging the added imports' stage events into ``stage_entries`` and
-  taking the removed ones' ids out of it.
+  changed are the added imports' events ``stage_entries`` did not hold, and the removed
+  ones' events (noted before deletion: :func:`note_events_removed`) no active import
+  reports any more.
 * Then, date by date in ascending order from the first date anything changed: the stage
   runs seen in the snapshots, the stage-event facts of the projects whose entries or runs
   changed, project_facts (from each project's previous row, ``project_carry``), the pairs of
@@ -42,7 +43,7 @@ import duckdb
 DERIVED_DIR = Path(__file__).parent / "derived"
 
 # Bump when a derived table's definition changes: the next write rebuilds them all.
-DERIVED_VERSION = "4.1"
+DERIVED_VERSION = "4.2"
 
 
 @cache
@@ -113,6 +114,25 @@ def _finish(con: duckdb.DuckDBPyConnection) -> None:
     _run(con, "refreshed_set")
     _run(con, "clear_derived_meta")
     _run(con, "meta_set", key="version", value=DERIVED_VERSION)
+    _run(con, "gone_events_create")
+    _run(con, "gone_events_clear")
+
+
+def note_events_removed(con: duckdb.DuckDBPyConnection, import_id: int, *, as_of: date | None = None,
+                        regions: list[str] | None = None) -> None:
+    """Keep the stage events of ``import_id`` aside (a temp table of this transaction)
+    before the write deletes them: the refresh takes out of stage_entries what no other
+    active import reports. Called by dashboard/ingest/load.py (through the store) wherever
+    an import's stage events are deleted; a removal not noted makes the refresh rebuild.
+    With ``as_of`` and ``regions`` (a regional import replacing part of an import that
+    stays active): only the events of the projects in those regions on that date, and the
+    import is marked for the next refresh to take out and back in (refresh_pending)."""
+    _run(con, "gone_events_create")
+    if regions is None:
+        _run(con, "gone_events_note", import_id=import_id)
+        return
+    _run(con, "gone_events_note_regions", import_id=import_id, as_of=as_of, regions=list(regions))
+    con.execute("insert into refresh_pending values ($i)", {"i": import_id})
 
 
 # --- the per-date steps (shared by the rebuild and the incremental refresh) ----------------
@@ -231,15 +251,20 @@ def refresh_incremental(con: duckdb.DuckDBPyConnection) -> str:
     changed = sorted({r[2] for r in [*(active[i] for i in added), *(refreshed[i] for i in gone)]
                       if r[1] == "projects" and r[2] is not None})
 
-    # stage entries: the removed imports' ids out, the added imports' events in
+    # stage entries: what only the removed imports reported out, the added imports' new in
     _run(con, "entries_changed_create")
-    if gone:
-        _run(con, "entries_remove", gone=gone)
-        _run(con, "entries_unmark", gone=gone)
-        _run(con, "entries_prune")
+    _run(con, "gone_events_create")
+    with_events = set(_one(con, "refreshed_events", gone=gone) or []) if gone else set()
+    # (an import changed in place was noted by its writer, though perhaps with no events)
+    if with_events - set(_one(con, "gone_events_noted") or []) - pending:
+        rebuild(con)  # stage events deleted without note_events_removed: start again
+        return "rebuilt"
+    if with_events:
+        _run(con, "entries_remove")
+        _run(con, "entries_delete")
+        _run(con, "entries_changed_out")
     if added:
         _run(con, "entries_add", added=added)
-        _run(con, "entries_mark")
         _run(con, "entries_new")
         _run(con, "entries_insert")
 
@@ -310,5 +335,9 @@ def refresh_incremental(con: duckdb.DuckDBPyConnection) -> str:
             _run(con, "last_seen_walk", dates=changed)
         _run(con, "last_seen_drop", dates=changed)
         _run(con, "last_seen_fix", dates=changed)
-    _finish(con)
+    if gone:
+        _run(con, "refreshed_drop", gone=gone)
+    if added:
+        _run(con, "refreshed_add", added=added)
+    _run(con, "gone_events_clear")
     return "incremental"

@@ -178,6 +178,33 @@ def test_every_write_leaves_the_derived_tables_as_a_full_rebuild_would(tmp_path_
         assert_same_as_rebuild(db, tmp_path)
 
 
+def test_a_regional_import_replacing_stage_dates_of_a_company_import_agrees_with_a_rebuild(tmp_path):
+    """The company's file gave East's P1 an approval date; the East manager's file for the same
+    date corrects it. The company import stays active (West's rows), so only the events of
+    the replaced projects leave: the refresh must take exactly those out (refresh_pending)."""
+    db = tmp_path / "pipeline.duckdb"
+    d = DATES[1]
+
+    def row(pid, region):
+        return {c: None for c in PROJECT_SCHEMA} | dict(project_id=pid, region=region, stage="approval", status="open")
+
+    def approval(pid, day):
+        return dict(project_id=pid, stage="approval", entered_on=day, source="stage_dates", previous_stage=None)
+
+    commit(db, [_prepared("projects", d, [row("P1", "East"), row("P2", "West")],
+                          [approval("P1", d - timedelta(days=40)), approval("P2", d - timedelta(days=40))], "all.csv")])
+    commit(db, [_prepared("projects", d, [row("P1", "East")], [approval("P1", d - timedelta(days=3))], "east.csv")],
+           regions=("East",))
+    con = store.connect_read_only(db)
+    try:
+        assert con.execute("select project_id, entered_on from stage_entries order by 1, 2").fetchall() == [
+            ("P1", d - timedelta(days=3)), ("P2", d - timedelta(days=40))]
+        assert con.execute("select count(*) from imports where status = 'active'").fetchall() == [(2,)]
+    finally:
+        con.close()
+    assert_same_as_rebuild(db, tmp_path)
+
+
 def test_a_weekly_import_recomputes_only_the_new_date(tmp_path):
     """The new week's facts are computed; the earlier weeks' rows are not rewritten."""
     db = tmp_path / "pipeline.duckdb"
@@ -235,7 +262,7 @@ commit({db!r}, [T._prepared("projects", T.DATES[3], rows, [], "week3.csv")])
 
 
 @pytest.mark.parametrize("step", ["entries_insert", "runs_date", "entry_facts", "facts_insert", "carry_insert",
-                                  "pair_date", "last_seen_fix", "refreshed_set"])
+                                  "pair_date", "last_seen_fix", "refreshed_add"])
 def test_a_write_killed_during_the_incremental_refresh_leaves_the_file_as_it_was(tmp_path, step):
     import subprocess
     import sys

@@ -275,12 +275,10 @@ def _commit_one(con, prep: Prepared, demo: bool, actor: str, regions: tuple[str,
             # an earlier import keeps the rest and stays active while it holds any row.
             mine = {"a": r.as_of, "r": list(regions)}
             for old in prior:
+                store.note_events_removed(con, old, as_of=r.as_of, regions=list(regions))
                 con.execute("delete from stage_events where import_id = $i and project_id in (select project_id from "
                             "project_snapshots where as_of = $a and list_contains($r, region))", mine | {"i": old})
             con.execute("delete from project_snapshots where as_of = $a and list_contains($r, region)", mine)
-            # the earlier imports keep some rows: the refresh takes them out and back in
-            for old in prior:
-                con.execute("insert into refresh_pending values ($i)", {"i": old})
             result.replaced_import_ids = prior = [
                 old for old in prior if not _scalar(con, "select count(*) from project_snapshots where import_id = $i", {"i": old})]
             result.outcome = "replaced" if result.rows_removed or result.rows_changed or result.rows_unchanged else "added"
@@ -292,6 +290,7 @@ def _commit_one(con, prep: Prepared, demo: bool, actor: str, regions: tuple[str,
             con.execute("delete from project_snapshots where as_of = $a", {"a": r.as_of})
         for old in prior:
             if not regional:
+                store.note_events_removed(con, old)
                 con.execute("delete from stage_events where import_id = $i", {"i": old})
             con.execute("update imports set status = 'replaced' where import_id = $i", {"i": old})
         con.execute(
@@ -437,6 +436,7 @@ def _remove(con, import_ids: Sequence[int], actor: str, reason: str = "") -> lis
         n_snap = _scalar(con, "select count(*) from project_snapshots where import_id = $i", {"i": import_id})
         n_ev = _scalar(con, "select count(*) from stage_events where import_id = $i", {"i": import_id})
         con.execute("delete from project_snapshots where import_id = $i", {"i": import_id})
+        store.note_events_removed(con, import_id)
         con.execute("delete from stage_events where import_id = $i", {"i": import_id})
         con.execute("update imports set status = 'removed' where import_id = $i", {"i": import_id})
         sha, as_of, regions = con.execute("select sha256, as_of, regions from imports where import_id = $i",

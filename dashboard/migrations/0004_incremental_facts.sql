@@ -7,15 +7,16 @@
 -- rebuilt once at its next write.
 
 -- stage_events stored once: one row per distinct (project, stage, date, source,
--- previous_stage) with the active imports that reported it. A removed or replaced import
--- leaves the list; a row whose list is empty is deleted. stg_stage_events reads this.
+-- previous_stage) that an active import reports. A weekly wide export repeats its stage
+-- dates in every file: those add nothing here. When an import is removed or replaced, its
+-- rows (noted before they are deleted, store.note_events_removed) leave only if no other
+-- active import reports them. stg_stage_events reads this.
 create table stage_entries (
     project_id      varchar not null,
     stage           varchar not null,
     entered_on      date not null,
     source          varchar not null,          -- 'stage_dates' | 'history'
-    previous_stage  varchar,
-    import_ids      integer[] not null         -- the active imports whose files gave it
+    previous_stage  varchar
 );
 
 -- Stage runs seen in the snapshots: a row each time a project is seen at a (non-null)
@@ -71,9 +72,10 @@ create table snapshot_summary (
 -- The imports whose rows the derived tables reflect (active at the last refresh), and the
 -- version of the derived tables' definitions they were built with.
 create table refreshed_imports (
-    import_id  integer not null,
-    kind       varchar not null,
-    as_of      date
+    import_id   integer not null,
+    kind        varchar not null,
+    as_of       date,
+    has_events  boolean not null              -- it stored stage_events rows
 );
 
 -- Imports still active whose rows a write changed in place (a regional import replaces

@@ -1,4 +1,4 @@
--- query:  entries_insert (inserts into stage_entries and notes the change; after entries_mark)
+-- query:  entries_insert (inserts into stage_entries; after entries_new)
 -- grain:  one row per entry the added imports report that stage_entries did not hold
 -- params: none
 -- output: the new rows (their project and date also go to _entries_changed, before this)

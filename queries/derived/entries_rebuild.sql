@@ -2,11 +2,9 @@
 -- grain:  one row per distinct (project, stage, date, source, previous_stage) of the stage
 --         events of active imports
 -- params: none
--- output: project_id, stage, entered_on, source, previous_stage, import_ids
--- why:    the same stage change arrives again in every weekly file; stored once here with
---         the imports that gave it, a removed import leaves only its own mark.
+-- output: project_id, stage, entered_on, source, previous_stage
+-- why:    the same stage change arrives again in every weekly file; stored once here.
 insert into stage_entries
-select project_id, stage, entered_on, source, previous_stage, list_sort(list(distinct import_id)) as import_ids
+select distinct project_id, stage, entered_on, source, previous_stage
 from stage_events
 where import_id not in (select import_id from imports where status <> 'active')
-group by project_id, stage, entered_on, source, previous_stage

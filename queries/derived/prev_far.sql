@@ -10,6 +10,7 @@ insert into _prev_rows
 select c.*
 from project_carry as c
 where c.as_of < $prev
-    and ($known is null or list_contains($known, c.as_of))
+    and ($known is null or (c.as_of between list_min($known) and list_max($known)
+        and list_contains($known, c.as_of)))
     and c.project_id in (select s.project_id from _scope as s anti join _prev_rows as r on r.project_id = s.project_id)
 qualify row_number() over (partition by c.project_id order by c.as_of desc) = 1

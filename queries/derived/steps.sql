@@ -55,7 +55,65 @@ select distinct import_id from refresh_pending order by import_id
 delete from refresh_pending
 
 -- step: refreshed_set
-insert into refreshed_imports select import_id, kind, as_of from imports where status = 'active'
+-- (a rebuild) every active import, and whether it stored stage events
+insert into refreshed_imports
+select i.import_id, i.kind, i.as_of, i.import_id in (select distinct import_id from stage_events)
+from imports as i
+where i.status = 'active'
+
+-- step: refreshed_drop
+delete from refreshed_imports where list_contains($gone, import_id)
+
+-- step: refreshed_add
+insert into refreshed_imports
+select i.import_id, i.kind, i.as_of,
+    i.import_id in (select distinct import_id from stage_events
+                    where import_id between list_min($added) and list_max($added))
+from imports as i
+where list_contains($added, i.import_id)
+
+-- step: refreshed_events
+select list(import_id) from refreshed_imports where has_events and list_contains($gone, import_id)
+
+-- step: gone_events_create
+-- the stage events of imports about to be removed or replaced (store.note_events_removed)
+create temp table if not exists _gone_events (
+    project_id varchar, stage varchar, entered_on date, source varchar, previous_stage varchar,
+    import_id integer
+)
+
+-- step: gone_events_note
+insert into _gone_events
+select project_id, stage, entered_on, source, previous_stage, import_id
+from stage_events
+where import_id = $import_id
+
+-- step: gone_events_note_regions
+-- a regional import (issue 10) deletes only the events of the projects it replaces
+insert into _gone_events
+select project_id, stage, entered_on, source, previous_stage, import_id
+from stage_events
+where import_id = $import_id
+    and project_id in (
+        select project_id from project_snapshots where as_of = $as_of and list_contains($regions, region)
+    )
+
+-- step: gone_events_noted
+select list(distinct import_id) from _gone_events
+
+-- step: gone_events_clear
+delete from _gone_events
+
+-- step: entries_delete
+delete from stage_entries as e
+where exists (
+    select 1 from _entries_out as o
+    where o.project_id = e.project_id and o.stage = e.stage and o.entered_on = e.entered_on
+        and o.source = e.source and o.previous_stage is not distinct from e.previous_stage
+)
+
+-- step: entries_changed_out
+insert into _entries_changed select project_id, entered_on from _entries_out
 
 -- step: meta_get
 select value from derived_meta where key = $key
