@@ -361,6 +361,7 @@ EXCEPTION_NAMES = {
     "first_seen_mid_funnel": ("First seen mid-funnel", "首次出现即在中途阶段"),
     "same_day_moves": ("Several moves on one day", "同一天多次变更阶段"),
     "stalled": ("Stalled", "停滞"),
+    "repeated_slips": ("Sign date pushed out repeatedly", "签约日期多次推迟"),
 }
 
 SEVERITY_NAMES = {"high": ("High", "高"), "medium": ("Medium", "中"), "low": ("Low", "低"), "info": ("Info", "提示")}
@@ -406,6 +407,13 @@ ANALYSIS_NAMES = {
     "ui_reached": ("Projects that reached a stage", "到达某阶段的项目"),
     "ui_closed": ("Closed projects behind the win rate", "赢单率所计的已关闭项目"),
     "ui_region_grade": ("Funnel by region × customer grade", "区域 × 客户等级"),
+    "win_probabilities": ("Learned win probabilities", "学习所得赢单概率"),
+    "forecast": ("Forecast for the month and quarter", "本月及本季度预测"),
+    "backtest": ("Back-test of past forecasts", "历史预测回测"),
+    "slips": ("Projects whose sign date slipped", "签约日期推迟的项目"),
+    "slips_summary": ("Sign dates pushed out", "签约推迟汇总"),
+    "trends": ("Trends across snapshots", "各期趋势"),
+    "owners": ("Account manager ranking", "大客户经理排名"),
 }
 
 
@@ -661,6 +669,13 @@ def stalled_detail(days: Any, stage: Any, limit: Any, lang: str) -> str:
     if lang == "zh":
         return f"在「{s}」已停留 {fmt_int(days)} 天（上限 {fmt_int(limit)} 天）"
     return f"{fmt_int(days)} days in {s} (limit {fmt_int(limit)})"
+
+
+def slips_detail(n_slips: Any, flag_at: Any, lang: str) -> str:
+    """The project page's repeated-slips flag in words."""
+    if lang == "zh":
+        return f"预计签约日期已推迟 {fmt_int(n_slips)} 次（达到 {fmt_int(flag_at)} 次即标记）"
+    return f"Expected sign date pushed out {fmt_int(n_slips)} times (flagged at {fmt_int(flag_at)})"
 
 
 def exception_detail(exception: Any, stage: Any, lang: str, fallback: Any = None) -> str:
