@@ -1,7 +1,7 @@
 -- query:  win_probabilities
 -- grain:  one row per (snapshot t, open stage, grade) for t = $as_of, or for every
---         snapshot t <= $as_of when $all_snapshots; grades = every grade in the data
---         (null too when some project has none); open stages = every stage but the last
+--         snapshot t <= $as_of when $all_snapshots; grades = every grade seen in a snapshot
+--         <= t (null too when a project had none); open stages = every stage but the last
 -- params: $as_of date; $all_snapshots boolean; $prior_strength double (k, domain.toml
 --         [forecast]). No filters: a probability is learned from the whole company (like
 --         the peer expense ratio, a property of the stage and grade, not of the view).
@@ -29,8 +29,9 @@ stages as (
     where stage_order < (select max(stage_order) from cfg_stages)
 ),
 
+-- a grade is listed at t once a snapshot <= t has shown it (nothing at t comes from later)
 grades as (
-    select distinct grade from project_facts where as_of <= $as_of
+    select grade, min(as_of) as first_on from project_facts where as_of <= $as_of group by grade
 ),
 
 history as (
@@ -107,7 +108,7 @@ cells as (
         coalesce(sum(d.w), 0) as n_won
     from snapshots as t
     cross join stages as s
-    cross join grades as g
+    inner join grades as g on g.first_on <= t.as_of
     left join daily as d
         on d.stage = s.stage and d.grade is not distinct from g.grade and d.on_date <= t.as_of
     where $all_snapshots or t.as_of = $as_of

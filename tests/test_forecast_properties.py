@@ -1,0 +1,91 @@
+"""Properties of the forecast queries on any history (hypothesis; the generator of
+tests/test_queries_properties.py: skips, fall-backs, vanishing projects, random sign dates).
+"""
+
+from __future__ import annotations
+
+import polars as pl
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from test_queries_properties import HEAVY, REGIONS, SETTINGS, _reload, histories
+
+import queries
+from dashboard import store
+from queries import Filters
+
+SUMMED = ["n_pipeline", "pipeline", "n_unpriced", "unpriced_amount", "n_commit", "commit", "n_best_case",
+          "best_case", "n_won", "won"]
+
+
+@pytest.fixture(scope="module")
+def con():
+    c = store.connect_memory()
+    yield c
+    c.close()
+
+
+@SETTINGS
+@given(histories())
+def test_weighted_lies_between_zero_and_the_pipeline_and_commit_within_best_case(con, history):
+    snapshots, events, dates = history
+    _reload(con, snapshots, events)
+    for as_of in dates:
+        f = queries.run(con, "forecast", Filters(as_of=as_of))
+        assert f.height == 4
+        for r in f.iter_rows(named=True):
+            assert -1e-6 <= r["weighted"] <= float(r["pipeline"]) + 1e-6, r
+            assert 0 <= r["commit"] <= r["best_case"] <= r["pipeline"], r
+            assert r["n_commit"] <= r["n_best_case"] <= r["n_pipeline"], r
+        p = queries.run(con, "win_probabilities", Filters(as_of=as_of))
+        values = [v for v in p["probability"].to_list() if v is not None]
+        assert all(0.0 <= v <= 1.0 for v in values)
+
+
+@SETTINGS
+@given(histories())
+def test_the_region_split_adds_up_to_the_total(con, history):
+    snapshots, events, dates = history
+    _reload(con, snapshots, events)
+    f = Filters(as_of=dates[-1])
+    whole = queries.run(con, "forecast", f)
+    parts = queries.run(con, "forecast", f, by="region")
+    if parts.height == 0:
+        assert all(float(v) == 0 for c in SUMMED for v in whole[c].to_list())
+        return
+    summed = parts.group_by("period_kind", "period_offset").agg(
+        [pl.col(c).sum() for c in [*SUMMED, "weighted"]]).sort("period_kind", "period_offset")
+    for c in SUMMED:
+        assert summed[c].to_list() == whole[c].to_list(), c
+    assert summed["weighted"].to_list() == pytest.approx(whole["weighted"].to_list())
+    owners = queries.run(con, "owners", f)
+    n_in_snapshot = sum(1 for r in snapshots if r["as_of"] == dates[-1])
+    assert owners["n_projects"].sum() == n_in_snapshot
+
+
+@SETTINGS
+@given(histories(), st.data())
+def test_probabilities_and_predictions_at_t_depend_only_on_snapshots_up_to_t(con, history, data):
+    snapshots, events, dates = history
+    t = data.draw(st.sampled_from(dates))
+    _reload(con, snapshots, events)
+    full_p = queries.run(con, "win_probabilities", Filters(as_of=dates[-1]), all_snapshots=True)
+    full_b = queries.run(con, "backtest", Filters(as_of=dates[-1]))
+    _reload(con, [r for r in snapshots if r["as_of"] <= t], events)
+    cut_p = queries.run(con, "win_probabilities", Filters(as_of=t), all_snapshots=True)
+    cut_b = queries.run(con, "backtest", Filters(as_of=t))
+    assert full_p.filter(pl.col("as_of") <= t).equals(cut_p)
+    predicted = ["made_on", "period_kind", "period", "n_pipeline", "pipeline", "weighted", "n_unpriced"]
+    assert full_b.filter(pl.col("made_on") <= t).select(predicted).equals(cut_b.select(predicted))
+
+
+@HEAVY
+@given(histories(), st.sampled_from(REGIONS))
+def test_filtering_by_a_region_equals_allowing_only_that_region(con, history, region):
+    snapshots, events, dates = history
+    _reload(con, snapshots, events)
+    as_of = dates[-1]
+    for name in ["forecast", "backtest", "slips", "slips_summary", "trends", "owners"]:
+        by_filter = queries.run(con, name, Filters(as_of=as_of, regions=(region,)))
+        by_access = queries.run(con, name, Filters(as_of=as_of, allowed_regions=(region,)))
+        assert by_filter.equals(by_access), name
