@@ -33,6 +33,7 @@ pages = [
     st.Page("app_pages/funnel.py", title=T("page_funnel"), icon=":material/filter_alt:", url_path="funnel"),
     st.Page("app_pages/aging.py", title=T("page_aging"), icon=":material/hourglass_bottom:", url_path="aging"),
     st.Page("app_pages/margin.py", title=T("page_margin"), icon=":material/percent:", url_path="margin"),
+    st.Page("app_pages/forecast.py", title=T("page_forecast"), icon=":material/trending_up:", url_path="forecast"),
     st.Page("app_pages/project.py", title=T("page_project"), icon=":material/work:", url_path="project"),
     st.Page("app_pages/data_page.py", title=T("page_data"), icon=":material/upload_file:", url_path="data"),
     # /weekly (the page's name, typed or bookmarked) shows the review too, filters and all;

@@ -9,7 +9,7 @@
 --         $best_case_stages varchar[]
 -- output: segment, period_kind (month | quarter), period_offset (0 current, 1 next),
 --         period (2026-11, 2026-Q4), period_start, period_end (inclusive),
---         n_pipeline, pipeline, weighted, n_unpriced, unpriced_amount, n_commit, commit,
+--         n_pipeline, pipeline, weighted, n_unpriced, unpriced_amount, n_commit, commit_amount,
 --         n_best_case, best_case, n_won, won, expected_total
 -- Definitions (scope: projects in the $as_of snapshot, filters on their attributes there):
 --   pipeline    open projects with expected_sign_on in [period_start, period_end]:
@@ -17,7 +17,7 @@
 --   weighted    sum of expected_amount x P(win | current stage, grade) learned as of
 --               $as_of; a project without a learned P (its stage has no closed history)
 --               adds 0 and is counted in n_unpriced / unpriced_amount instead
---   commit      pipeline projects at a commit stage whose sign date was not pushed out in
+--   commit_amount  pipeline projects at a commit stage whose sign date was not pushed out in
 --               a snapshot pair dated within the last $commit_stable_days days
 --   best_case   pipeline projects at a best-case stage (commit is part of it)
 --   won         won projects (entered delivery) with closed_on in the period, up to
@@ -148,7 +148,7 @@ final as (
         coalesce(p.n_unpriced, 0) as n_unpriced,
         cast(coalesce(p.unpriced_amount, 0) as decimal(38, 2)) as unpriced_amount,
         coalesce(p.n_commit, 0) as n_commit,
-        cast(coalesce(p.commit_amount, 0) as decimal(38, 2)) as commit,
+        cast(coalesce(p.commit_amount, 0) as decimal(38, 2)) as commit_amount,
         coalesce(p.n_best_case, 0) as n_best_case,
         cast(coalesce(p.best_case, 0) as decimal(38, 2)) as best_case,
         coalesce(w.n_won, 0) as n_won,

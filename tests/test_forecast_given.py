@@ -146,7 +146,7 @@ def test_the_forecast_for_the_month_and_quarter_is_worked_out_by_hand(world):
     assert (jan["n_pipeline"], float(jan["pipeline"])) == (2, 400000)
     assert jan["weighted"] == pytest.approx(300000 * ta)
     assert (jan["n_unpriced"], float(jan["unpriced_amount"])) == (1, 100000)
-    assert (jan["n_commit"], float(jan["commit"])) == (0, 0)
+    assert (jan["n_commit"], float(jan["commit_amount"])) == (0, 0)
     assert (jan["n_best_case"], float(jan["best_case"])) == (1, 300000)
     # won in January: N1 100k + N4 120k (contracts), N3 90k (expected), T1 60k
     assert (jan["n_won"], float(jan["won"])) == (4, 370000)
@@ -154,17 +154,17 @@ def test_the_forecast_for_the_month_and_quarter_is_worked_out_by_hand(world):
     feb = _period(f, "month", 1)
     assert (feb["period"], feb["n_pipeline"], float(feb["pipeline"])) == ("2026-02", 1, 200000)
     assert feb["weighted"] == pytest.approx(200000 * pa)
-    assert (feb["n_commit"], float(feb["commit"]), feb["n_won"]) == (1, 200000, 0)
+    assert (feb["n_commit"], float(feb["commit_amount"]), feb["n_won"]) == (1, 200000, 0)
     q1 = _period(f, "quarter", 0)
     assert (q1["period"], q1["period_end"]) == ("2026-Q1", date(2026, 3, 31))
     assert (q1["n_pipeline"], float(q1["pipeline"])) == (4, 650000)  # O1 O2 O3 O4
     assert q1["weighted"] == pytest.approx(300000 * ta + 200000 * pa + 50000 * pb)
     # commit: O2 only — O4 is at negotiation but its sign date was pushed out in the last 28 days
-    assert (q1["n_commit"], float(q1["commit"])) == (1, 200000)
+    assert (q1["n_commit"], float(q1["commit_amount"])) == (1, 200000)
     assert (q1["n_best_case"], float(q1["best_case"])) == (3, 550000)  # O2 O3 O4
     assert float(q1["won"]) == 370000
     q2 = _period(f, "quarter", 1)
-    assert (q2["period"], q2["n_pipeline"], float(q2["commit"])) == ("2026-Q2", 1, 80000)
+    assert (q2["period"], q2["n_pipeline"], float(q2["commit_amount"])) == ("2026-Q2", 1, 80000)
     assert q2["weighted"] == pytest.approx(80000 * pa)
 
 

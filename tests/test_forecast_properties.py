@@ -14,7 +14,7 @@ import queries
 from dashboard import store
 from queries import Filters
 
-SUMMED = ["n_pipeline", "pipeline", "n_unpriced", "unpriced_amount", "n_commit", "commit", "n_best_case",
+SUMMED = ["n_pipeline", "pipeline", "n_unpriced", "unpriced_amount", "n_commit", "commit_amount", "n_best_case",
           "best_case", "n_won", "won"]
 
 
@@ -35,7 +35,7 @@ def test_weighted_lies_between_zero_and_the_pipeline_and_commit_within_best_case
         assert f.height == 4
         for r in f.iter_rows(named=True):
             assert -1e-6 <= r["weighted"] <= float(r["pipeline"]) + 1e-6, r
-            assert 0 <= r["commit"] <= r["best_case"] <= r["pipeline"], r
+            assert 0 <= r["commit_amount"] <= r["best_case"] <= r["pipeline"], r
             assert r["n_commit"] <= r["n_best_case"] <= r["n_pipeline"], r
         p = queries.run(con, "win_probabilities", Filters(as_of=as_of))
         values = [v for v in p["probability"].to_list() if v is not None]
