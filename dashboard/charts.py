@@ -758,9 +758,9 @@ TREND_AMOUNTS = ("pipeline", "weighted")
 
 
 def trend_panels(trends: pl.DataFrame, lang: str, unit: str) -> alt.VConcatChart:
-    """Across snapshots: open pipeline and weighted forecast (lines) with the amount won
-    each week (bars); the win rate; stalled projects and margin alerts. Every value axis
-    starts at zero."""
+    """Across snapshots: open pipeline and weighted forecast (lines); the amount won each
+    week (bars); the win rate; stalled projects and margin alerts. Every value axis starts
+    at zero."""
     div = i18n.unit_divisor(unit, lang)
     df = trends.sort("as_of")
     axis = snapshot_axis(df.get_column("as_of").to_list())
@@ -783,8 +783,9 @@ def trend_panels(trends: pl.DataFrame, lang: str, unit: str) -> alt.VConcatChart
         color=alt.Color("series:N", legend=alt.Legend(orient="top", title=None)),
         tooltip=[alt.Tooltip("as_of:T", format="%Y-%m-%d"), alt.Tooltip("series:N"), alt.Tooltip("value:Q", format=",.1f")],
     )
-    amount_panel = alt.layer(won_bars, amount_lines).properties(
-        height=220, title=f"{i18n.t('tr_amounts_title', lang)} ({unit_title})")
+    # the week's wins are a few % of the pipeline: their own panel, or they would not show
+    amount_panel = amount_lines.properties(height=200, title=f"{i18n.t('tr_amounts_title', lang)} ({unit_title})")
+    won_panel = won_bars.properties(height=120, title=f"{i18n.t('tr_won_week', lang)} ({unit_title})")
     rate = alt.Chart(_to_pandas(df.select("as_of", "win_rate"))).mark_line(point=True, color="#6a51a3").encode(
         x=x, y=alt.Y("win_rate:Q", title=None, axis=alt.Axis(format="%"), scale=ZERO),
         tooltip=[alt.Tooltip("as_of:T", format="%Y-%m-%d"), alt.Tooltip("win_rate:Q", format=".1%")],
@@ -795,4 +796,4 @@ def trend_panels(trends: pl.DataFrame, lang: str, unit: str) -> alt.VConcatChart
         color=alt.Color("series:N", scale=alt.Scale(range=[BAD, "#ff8f00"]), legend=alt.Legend(orient="top", title=None)),
         tooltip=[alt.Tooltip("as_of:T", format="%Y-%m-%d"), alt.Tooltip("series:N"), alt.Tooltip("value:Q", format=",")],
     ).properties(height=150, title=i18n.t("tr_counts_title", lang))
-    return alt.vconcat(amount_panel, rate, counts).resolve_scale(color="independent")
+    return alt.vconcat(amount_panel, won_panel, rate, counts).resolve_scale(color="independent")

@@ -340,7 +340,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "tr_won_week": ("Won that week", "当周赢单"),
     "tr_n_stalled": ("Stalled projects", "停滞项目"),
     "tr_n_margin_alerts": ("Margin alerts", "毛利预警"),
-    "tr_amounts_title": ("Pipeline, weighted forecast (lines) and won per week (bars)", "在手管道、加权预测（折线）与每周赢单（柱）"),
+    "tr_amounts_title": ("Open pipeline and weighted forecast", "在手管道与加权预测"),
     "tr_counts_title": ("Stalled projects and margin alerts", "停滞项目与毛利预警"),
     "owners_title": ("Account managers", "大客户经理"),
     "owners_caption": ("Won, win rate and sales cycle over every project closed up to the snapshot; pipeline, "

@@ -1,0 +1,135 @@
+"""Benchmark (not a test): the forecast queries (issue 12) at N projects x K weekly
+snapshots, read from a file the way the dashboard reads it (store.ReadHub, read-only).
+
+    python3 bench/bench_forecast.py                       # 100k x 52, writes bench/results/forecast.md
+    python3 bench/bench_forecast.py --projects 10000 --weeks 12 --no-write
+
+One child process builds the file with bench_queries.generate (+ queries.refresh, as an
+import would) unless it exists already (--db PATH keeps it for another run); each timing
+round then runs every query once in a fresh child reader process, in a rotated
+(interleaved) order, so no query always runs first or after a warm cache; per query the
+median, min and max over the rounds are reported. A fresh process per round = a cache miss
+(nothing in st.cache_data, DuckDB's buffer cold for this process; the OS file cache warm).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+# The Forecast page's queries on a first load (trends only when its toggle is on).
+PAGE = [("forecast", {}), ("forecast by region", {"by": "region"}), ("win_probabilities", {}),
+        ("backtest", {}), ("slips_summary", {}), ("slips", {}), ("owners", {})]
+ON_DEMAND = [("trends", {}), ("win_probabilities (every snapshot)", {"all_snapshots": True})]
+
+
+def build(path: Path, n: int, k: int) -> dict:
+    import duckdb
+
+    from bench.bench_queries import generate
+    from dashboard import store
+
+    t = time.perf_counter()
+    con = duckdb.connect(str(path), config={"autoinstall_known_extensions": "false"})
+    con.execute("set enable_progress_bar = false")
+    store.migrate(con)
+    generate(con, n, n_snapshots=k)
+    con.execute("checkpoint")
+    rows = con.execute("select count(*) from project_facts").fetchall()[0][0]
+    con.close()
+    return {"build_s": time.perf_counter() - t, "fact_rows": rows}
+
+
+def child_round(path: str, order: list[str]) -> dict:
+    import queries
+    from dashboard import store
+    from queries import Filters
+
+    cur = store.ReadHub(Path(path)).cursor()
+    cur.sql("select count(*) from project_facts").fetchall()  # attach, as a page run's cursor has
+    every = dict(PAGE + ON_DEMAND)
+    out = {}
+    for label in order:
+        name = label.split(" ")[0]
+        f = Filters(since=None) if name == "owners" else Filters()
+        t = time.perf_counter()
+        df = queries.run(cur, name, f, **every[label])
+        out[label] = {"ms": (time.perf_counter() - t) * 1000, "rows": df.height}
+    return out
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--projects", type=int, default=100_000)
+    ap.add_argument("--weeks", type=int, default=52)
+    ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--db", type=Path, help="keep/reuse the generated file here")
+    ap.add_argument("--no-write", action="store_true")
+    ap.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.child:
+        print(json.dumps(child_round(args.child[0], json.loads(args.child[1]))))
+        return 0
+    tmp = tempfile.TemporaryDirectory()
+    path = args.db or Path(tmp.name) / "bench.duckdb"
+    built = {"build_s": None, "fact_rows": None}
+    if not path.exists():
+        built = build(path, args.projects, args.weeks)
+        print(f"built {path}: {built}", file=sys.stderr)
+    labels = [label for label, _ in PAGE + ON_DEMAND]
+    times: dict[str, list[float]] = {label: [] for label in labels}
+    rows: dict[str, int] = {}
+    page_totals = []
+    for r in range(args.rounds):
+        order = labels[r % len(labels):] + labels[: r % len(labels)]  # rotated: interleaved
+        res = subprocess.run([sys.executable, __file__, "--child", str(path), json.dumps(order)],
+                             capture_output=True, text=True, check=True, cwd=ROOT)
+        got = json.loads(res.stdout.strip().splitlines()[-1])
+        for label, v in got.items():
+            times[label].append(v["ms"])
+            rows[label] = v["rows"]
+        page_totals.append(sum(got[label]["ms"] for label, _ in PAGE))
+        print(f"round {r + 1}: page {page_totals[-1]:.0f} ms", file=sys.stderr)
+    cmd = "python3 bench/bench_forecast.py " + " ".join(sys.argv[1:])
+    lines = [
+        "# Forecast queries (issue 12)",
+        "",
+        f"`{cmd.strip()}` on {date.today().isoformat()}; {platform.processor() or platform.machine()}, "
+        f"{os.cpu_count()} CPUs (shared with other work), Python {platform.python_version()}.",
+        "",
+        f"{args.projects:,} projects x {args.weeks} weekly snapshots ({built['fact_rows'] or 'existing file'} fact rows; "
+        f"build + refresh {built['build_s'] and round(built['build_s'], 1)} s). Each round = one fresh reader "
+        "process (cache miss), queries in a rotated order; median (min–max) over "
+        f"{args.rounds} rounds.",
+        "",
+        "| query | rows | median ms | min–max ms |",
+        "|---|---:|---:|---:|",
+    ]
+    for label in labels:
+        ts = times[label]
+        lines.append(f"| {label}{' (on demand)' if label in dict(ON_DEMAND) else ''} | {rows[label]:,} | "
+                     f"{statistics.median(ts):.0f} | {min(ts):.0f}–{max(ts):.0f} |")
+    lines += ["", f"**The Forecast page's queries on a first load (cache miss), summed:** median "
+              f"{statistics.median(page_totals):.0f} ms (min {min(page_totals):.0f}, max {max(page_totals):.0f})."]
+    text = "\n".join(lines) + "\n"
+    print(text)
+    if not args.no_write:
+        (ROOT / "bench" / "results" / "forecast.md").write_text(text, encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
