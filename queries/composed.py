@@ -3,6 +3,8 @@ with the same bound parameters; what is composed here is only binding one result
 next (the learned probabilities) or joining results on their segment. Must not import
 streamlit.
 
+* ``win_probabilities`` runs its one-snapshot .sql, or with ``all_snapshots`` the history
+  form (every snapshot at once; a property test holds the two equal).
 * ``forecast``, ``backtest``, ``trends``, ``owners`` need P(win | stage, grade): the runner
   first runs ``win_probabilities`` (at ``as_of``, or at every snapshot for the back-test and
   the trends) and binds its rows as the parallel lists ``$p_as_of``, ``$p_stage``,
@@ -35,8 +37,14 @@ def probability_params(probs: pl.DataFrame) -> dict[str, list]:
     }
 
 
+def win_probabilities(con, execute: Execute, params: dict[str, Any]) -> pl.DataFrame:
+    """At ``as_of`` (win_probabilities.sql), or at every snapshot up to it when
+    ``all_snapshots`` (win_probabilities_history.sql: the same definition, every t at once)."""
+    return execute(con, "win_probabilities_history" if params.get("all_snapshots") else "win_probabilities", params)
+
+
 def _with_probabilities(con, execute: Execute, params: dict[str, Any], *, every_snapshot: bool) -> dict[str, Any]:
-    probs = execute(con, "win_probabilities", params | {"all_snapshots": every_snapshot})
+    probs = win_probabilities(con, execute, params | {"all_snapshots": every_snapshot})
     return params | probability_params(probs)
 
 
@@ -99,6 +107,7 @@ def slips_summary(con, execute: Execute, params: dict[str, Any]) -> pl.DataFrame
 
 
 COMPOSED: dict[str, Callable[..., pl.DataFrame]] = {
+    "win_probabilities": win_probabilities,
     "forecast": forecast,
     "backtest": backtest,
     "trends": trends,

@@ -75,6 +75,11 @@ def test_probabilities_and_predictions_at_t_depend_only_on_snapshots_up_to_t(con
     cut_p = queries.run(con, "win_probabilities", Filters(as_of=t), all_snapshots=True)
     cut_b = queries.run(con, "backtest", Filters(as_of=t))
     assert full_p.filter(pl.col("as_of") <= t).equals(cut_p)
+    # the one-snapshot form computes the same rows as the history form at every snapshot
+    for day in sorted({r["as_of"] for r in snapshots}):  # the snapshots there are (a date may have none)
+        if day <= t:
+            one = queries.run(con, "win_probabilities", Filters(as_of=day))
+            assert one.equals(cut_p.filter(pl.col("as_of") == day)), day
     predicted = ["made_on", "period_kind", "period", "n_pipeline", "pipeline", "weighted", "n_unpriced"]
     assert full_b.filter(pl.col("made_on") <= t).select(predicted).equals(cut_b.select(predicted))
 
