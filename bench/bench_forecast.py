@@ -89,6 +89,12 @@ def main() -> int:
     if not path.exists():
         built = build(path, args.projects, args.weeks)
         print(f"built {path}: {built}", file=sys.stderr)
+    else:
+        import duckdb
+
+        with duckdb.connect(str(path), read_only=True) as con:
+            built["fact_rows"] = con.execute("select count(*) from project_facts").fetchall()[0][0]
+    load_before = os.getloadavg()
     labels = [label for label, _ in PAGE + ON_DEMAND]
     times: dict[str, list[float]] = {label: [] for label in labels}
     rows: dict[str, int] = {}
@@ -103,15 +109,18 @@ def main() -> int:
             rows[label] = v["rows"]
         page_totals.append(sum(got[label]["ms"] for label, _ in PAGE))
         print(f"round {r + 1}: page {page_totals[-1]:.0f} ms", file=sys.stderr)
+    load_after = os.getloadavg()
     cmd = "python3 bench/bench_forecast.py " + " ".join(sys.argv[1:])
     lines = [
         "# Forecast queries (issue 12)",
         "",
         f"`{cmd.strip()}` on {date.today().isoformat()}; {platform.processor() or platform.machine()}, "
-        f"{os.cpu_count()} CPUs (shared with other work), Python {platform.python_version()}.",
+        f"{os.cpu_count()} CPUs (shared with other work), Python {platform.python_version()}; "
+        f"1-minute load average {load_before[0]:.1f} before, {load_after[0]:.1f} after (other sessions' "
+        "tests and benchmarks ran at the same time: absolute times are inflated by that much).",
         "",
-        f"{args.projects:,} projects x {args.weeks} weekly snapshots ({built['fact_rows'] or 'existing file'} fact rows; "
-        f"build + refresh {built['build_s'] and round(built['build_s'], 1)} s). Each round = one fresh reader "
+        f"{args.projects:,} projects x {args.weeks} weekly snapshots ({built['fact_rows']:,} fact rows; "
+        f"build + refresh {'%.1f s' % built['build_s'] if built['build_s'] else 'not timed: file reused'}). Each round = one fresh reader "
         "process (cache miss), queries in a rotated order; median (min–max) over "
         f"{args.rounds} rounds.",
         "",

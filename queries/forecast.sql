@@ -7,7 +7,8 @@
 --         varchar[], $p_value double[] (query win_probabilities; the runner binds them);
 --         [forecast] settings $commit_stages varchar[], $commit_stable_days integer,
 --         $best_case_stages varchar[]
--- output: segment, period_kind (month | quarter), period_offset (0 current, 1 next),
+-- output: segment, n_in_scope (projects of the segment in the snapshot, any outcome),
+--         period_kind (month | quarter), period_offset (0 current, 1 next),
 --         period (2026-11, 2026-Q4), period_start, period_end (inclusive),
 --         n_pipeline, pipeline, weighted, n_unpriced, unpriced_amount, n_commit, commit_amount,
 --         n_best_case, best_case, n_won, won, expected_total
@@ -62,7 +63,6 @@ scoped as (
         closed_on
     from project_facts
     where as_of = $as_of
-      and outcome in ('open', 'won')
       and in_scope(region, grade, owner, category,
           $regions, $grades, $owners, $categories, $allowed_regions)
 ),
@@ -92,9 +92,10 @@ open_priced as (
 ),
 
 segments as (
-    select distinct segment from scoped
-    union
-    select null as segment where cast($by as varchar) is null
+    select segment, count(*) as n_in_scope from scoped group by segment
+    union all
+    select null as segment, 0 as n_in_scope
+    where cast($by as varchar) is null and not exists (select 1 from scoped)
 ),
 
 pipeline as (
@@ -134,6 +135,7 @@ won as (
 final as (
     select
         sg.segment,
+        sg.n_in_scope,
         pe.period_kind,
         pe.period_offset,
         case pe.period_kind

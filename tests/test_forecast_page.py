@@ -102,3 +102,38 @@ def test_an_owner_row_lists_that_managers_projects(db):
     expected = queries.run(cur, "projects", Filters(owners=(first,)))
     assert len(listed) == expected.height > 0
     assert first in [t.value for t in at.text][-1]
+
+
+def test_an_empty_database_or_filters_matching_nothing_get_a_helpful_message(db, tmp_path, monkeypatch):
+    at = open_forecast(region="华东", owner="孙浩")  # 孙浩 works in 西南 only
+    assert any("没有符合筛选条件的项目" in i.value for i in at.info), [i.value for i in at.info]
+    empty = tmp_path / "empty.duckdb"
+    store.ensure_database(empty)
+    monkeypatch.setenv("PIPELINE_DB", str(empty))
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.run()
+    at.switch_page("app_pages/forecast.py").run()
+    assert not at.exception
+    assert any("还没有数据" in i.value for i in at.info)
+
+
+@pytest.mark.parametrize("lang", ["中文", "English"])
+def test_a_failing_query_is_named_and_the_rest_of_the_page_renders(db, tmp_path, monkeypatch, lang):
+    from test_app_pages import _broken_pairs
+
+    monkeypatch.setenv("PIPELINE_DB", str(_broken_pairs(db, tmp_path / "broken.duckdb")))
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.query_params["lang"] = lang
+    at.run()
+    at.switch_page("app_pages/forecast.py").run()
+    assert not at.exception
+    code = "zh" if lang == "中文" else "en"
+    errors = [e.value for e in at.error]
+    for failed in ("forecast", "slips_summary", "slips"):  # they read the week-on-week pairs
+        assert i18n.t("query_failed", code, what=i18n.analysis_label(failed, code)) in errors, errors
+    # the probabilities, the back-test and the owners do not need the pairs: still shown
+    keys = {str(d.proto.id).rsplit("-", 1)[-1] for d in at.dataframe}
+    assert "forecast_owners_table" in keys, keys
+    grade_a = f"{i18n.t('grade', code)} A (%)"
+    assert any(grade_a in d.value.columns for d in at.dataframe)  # the probability matrix
+    assert metric(at, i18n.t("bt_mape", code))

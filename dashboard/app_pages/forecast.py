@@ -27,6 +27,9 @@ cfg = get_config().forecast
 # --------------------------------------------------------------------------- this/next month and quarter
 st.subheader(ctx.t("fc_title"))
 forecast = _ui.load(ctx, "forecast")
+if forecast is not None and forecast.height and int(forecast.get_column("n_in_scope").max() or 0) == 0:
+    st.info(ctx.t("empty_filter"))  # the filters leave no project in the snapshot
+    st.stop()
 if forecast is not None and not _ui.empty_result(ctx, forecast):
     cols = st.columns(4, gap="small")
     for col, (kind, offset) in zip(cols, [("month", 0), ("month", 1), ("quarter", 0), ("quarter", 1)]):
@@ -68,13 +71,13 @@ st.subheader(ctx.t("fc_prob_title"))
 probs = _ui.load(ctx, "win_probabilities")
 if probs is not None and probs.height:
     matrix = forecasting.probability_matrix(probs)
+    grade_headers = {c: f"{ctx.t('grade')} {c} (%)" for c in matrix.columns if c != "stage"}
     shown = matrix.with_columns(
         pl.col("stage").replace_strict({s: i18n.stage_label(s, lang) for s in matrix.get_column("stage").to_list()},
                                        return_dtype=pl.String),
-        *[(pl.col(c) * 100) for c in matrix.columns if c != "stage"],
-    ).rename({"stage": ctx.t("stage")})
-    config = {c: st.column_config.NumberColumn(f"{ctx.t('grade')} {c} (%)", format="%.1f")
-              for c in shown.columns if c != ctx.t("stage")}
+        *[(pl.col(c) * 100) for c in grade_headers],
+    ).rename({"stage": ctx.t("stage"), **grade_headers})
+    config = {h: st.column_config.NumberColumn(h, format="%.1f") for h in grade_headers.values()}
     _ui.dataframe(shown, key="forecast_probabilities", column_config=config)
     st.caption(ctx.t("fc_prob_caption", as_of=i18n.fmt_date(ctx.as_of, lang), k=f"{cfg.prior_strength:g}"))
     with st.expander(ctx.t("fc_prob_evidence")):
