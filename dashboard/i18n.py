@@ -120,6 +120,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "pack_stalled": ("Stalled", "停滞"),
     "pack_margin": ("Margin alerts", "毛利预警"),
     "pack_funnel": ("Funnel region x grade", "漏斗-区域x等级"),
+    "pack_forecast": ("Forecast", "预测"),
     "metric": ("Metric", "指标"),
     "value": ("Value", "数值"),
     "change": ("Change", "变化"),
@@ -268,7 +269,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     # forecast page (issue 12)
     "page_forecast": ("Forecast", "预测"),
     "fc_title": ("Will we make the month and the quarter?", "本月、本季度能签多少？"),
-    "fc_period": ("Period", "期间"),
+    "fc_period": ("Which period", "期间类型"),
     "fc_month_0": ("This month", "本月"),
     "fc_month_1": ("Next month", "下月"),
     "fc_quarter_0": ("This quarter", "本季度"),

@@ -99,3 +99,22 @@ def test_the_probability_matrix_has_stage_rows_and_grade_columns(results):
     assert (neg["A"], neg["B"], neg["C"]) == (pytest.approx(7 / 12), pytest.approx(8 / 13), pytest.approx(0.6))
     with_null = results["win_probabilities"].with_columns(pl.lit(None, pl.String).alias("grade")).unique(["stage"])
     assert forecasting.probability_matrix(with_null).columns == ["stage", "–"]
+
+
+def test_the_weekly_pack_gains_a_forecast_sheet_when_given_one(results):
+    import fastexcel
+
+    from dashboard import downloads
+
+    empty = pl.DataFrame({"x": [1]})
+    fc = results["forecast"].select("period", "won", "weighted", "expected_total")
+    blob = downloads.weekly_pack(summary=empty, changes=empty, stalled=empty, margin_alerts=empty,
+                                 funnel_region_grade=empty, forecast=fc, sheet_names={"forecast": "预测"})
+    book = fastexcel.read_excel(blob)
+    assert book.sheet_names == ["Summary", "Changes", "Stalled", "Margin alerts", "Funnel region x grade", "预测"]
+    sheet = book.load_sheet("预测").to_polars()
+    assert sheet["period"].to_list() == ["2026-01", "2026-02", "2026-Q1", "2026-Q2"]
+    assert sheet["won"].to_list()[0] == 370000  # a number, not text
+    without = downloads.weekly_pack(summary=empty, changes=empty, stalled=empty, margin_alerts=empty,
+                                    funnel_region_grade=empty)
+    assert len(fastexcel.read_excel(without).sheet_names) == 5
