@@ -33,7 +33,8 @@ if str(ROOT) not in sys.path:
 # The Forecast page's queries on a first load (trends only when its toggle is on).
 PAGE = [("forecast", {}), ("forecast by region", {"by": "region"}), ("win_probabilities", {}),
         ("backtest", {}), ("slips_summary", {}), ("slips", {}), ("owners", {})]
-ON_DEMAND = [("trends", {}), ("win_probabilities (every snapshot)", {"all_snapshots": True})]
+ON_DEMAND = [("trends", {}), ("win_probabilities (every snapshot)", {"all_snapshots": True}),
+             ("forecast_projects", {})]
 
 
 def build(path: Path, n: int, k: int) -> dict:
@@ -71,6 +72,51 @@ def child_round(path: str, order: list[str]) -> dict:
     return out
 
 
+def child_page(path: str, reps: int) -> dict:
+    """The Forecast page through AppTest, as bench_ui.py measures the other pages: a fresh
+    session's first render, a sidebar filter change never asked before in this process
+    (cache miss), and the same change again after going back to "all" (cache hit)."""
+    import random
+
+    import duckdb
+    from streamlit.testing.v1 import AppTest
+
+    os.environ["PIPELINE_DB"] = path
+    with duckdb.connect(path, read_only=True) as con:
+        latest = con.execute("select max(as_of) from project_facts").fetchall()[0][0]
+        regions = [r[0] for r in con.execute(
+            "select distinct region from project_facts where as_of = ? and region is not null order by 1", [latest]).fetchall()]
+        grades = [r[0] for r in con.execute(
+            "select distinct grade from project_facts where as_of = ? and grade is not null order by 1", [latest]).fetchall()]
+    combos = [([r], [g]) for r in regions for g in grades]
+    random.Random(1).shuffle(combos)
+
+    def timed(at) -> float:
+        t = time.perf_counter()
+        at.run()
+        if at.exception:
+            raise RuntimeError([e.message for e in at.exception][:3])
+        return (time.perf_counter() - t) * 1000
+
+    out = {"first": [], "miss": [], "hit": []}
+    for r in range(reps):
+        at = AppTest.from_file(str(ROOT / "dashboard" / "streamlit_app.py"), default_timeout=600)
+        timed(at)
+        at.switch_page("app_pages/forecast.py")
+        out["first"].append(timed(at))
+        reg, gra = combos[r % len(combos)]
+        at.multiselect(key="region").set_value(reg)
+        at.multiselect(key="grade").set_value(gra)
+        out["miss"].append(timed(at))
+        at.multiselect(key="region").set_value([])
+        at.multiselect(key="grade").set_value([])
+        timed(at)
+        at.multiselect(key="region").set_value(reg)
+        at.multiselect(key="grade").set_value(gra)
+        out["hit"].append(timed(at))
+    return out
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--projects", type=int, default=100_000)
@@ -78,10 +124,15 @@ def main() -> int:
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--db", type=Path, help="keep/reuse the generated file here")
     ap.add_argument("--no-write", action="store_true")
+    ap.add_argument("--page-reps", type=int, default=3, help="AppTest runs of the Forecast page (0: none)")
     ap.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
+    ap.add_argument("--child-page", nargs=2, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
         print(json.dumps(child_round(args.child[0], json.loads(args.child[1]))))
+        return 0
+    if args.child_page:
+        print(json.dumps(child_page(args.child_page[0], int(args.child_page[1]))))
         return 0
     tmp = tempfile.TemporaryDirectory()
     path = args.db or Path(tmp.name) / "bench.duckdb"
@@ -109,6 +160,15 @@ def main() -> int:
             rows[label] = v["rows"]
         page_totals.append(sum(got[label]["ms"] for label, _ in PAGE))
         print(f"round {r + 1}: page {page_totals[-1]:.0f} ms", file=sys.stderr)
+    page = None
+    if args.page_reps:
+        res = subprocess.run([sys.executable, __file__, "--child-page", str(path), str(args.page_reps)],
+                             capture_output=True, text=True, cwd=ROOT)
+        if res.returncode == 0:
+            page = json.loads(res.stdout.strip().splitlines()[-1])
+        else:
+            page = {"error": res.stderr[-800:]}
+        print(f"page: {page}", file=sys.stderr)
     load_after = os.getloadavg()
     cmd = "python3 bench/bench_forecast.py " + " ".join(sys.argv[1:])
     lines = [
@@ -133,6 +193,18 @@ def main() -> int:
                      f"{statistics.median(ts):.0f} | {min(ts):.0f}–{max(ts):.0f} |")
     lines += ["", f"**The Forecast page's queries on a first load (cache miss), summed:** median "
               f"{statistics.median(page_totals):.0f} ms (min {min(page_totals):.0f}, max {max(page_totals):.0f})."]
+    if page and "error" not in page:
+        def fmt(xs):
+            return f"{statistics.median(xs):.0f} ms ({min(xs):.0f}–{max(xs):.0f})"
+        later = page["first"][1:]
+        lines += ["", f"**The Forecast page through AppTest** (as bench_ui.py measures the other pages; "
+                  f"{args.page_reps} fresh sessions in one server process, trends off): the first session's "
+                  f"first render (nothing cached yet) {page['first'][0]:.0f} ms"
+                  + (f", later sessions' first render (cached) {fmt(later)}" if later else "") + "; "
+                  f"a region + grade filter change never asked before (cache miss) {fmt(page['miss'])}; "
+                  f"the same change again (cache hit) {fmt(page['hit'])}."]
+    elif page:
+        lines += ["", f"The Forecast page through AppTest failed: `{page['error'][-300:]}`"]
     text = "\n".join(lines) + "\n"
     print(text)
     if not args.no_write:

@@ -280,6 +280,9 @@ STRINGS: dict[str, tuple[str, str]] = {
     "fc_weighted": ("Weighted", "加权预测"),
     "fc_best_case": ("Best case", "最佳情况"),
     "fc_pipeline": ("Pipeline", "管道金额"),
+    "fc_drill": ("Show the projects behind", "查看明细项目"),
+    "is_commit": ("Commit", "承诺"),
+    "is_best_case": ("Best case", "最佳情况"),
     "fc_range": ("Won + commit {commit} · won + best case {best}", "已赢单 + 承诺 {commit} · 已赢单 + 最佳情况 {best}"),
     "fc_caption": ("Pipeline: open projects whose expected sign date falls in the period. Weighted: each one's "
                    "amount × the win probability learned for its stage and customer grade (below). Commit: at "
@@ -531,6 +534,7 @@ ANALYSIS_NAMES = {
     "ui_region_grade": ("Funnel by region × customer grade", "区域 × 客户等级"),
     "win_probabilities": ("Learned win probabilities", "学习所得赢单概率"),
     "forecast": ("Forecast for the month and quarter", "本月及本季度预测"),
+    "forecast_projects": ("Projects behind the forecast", "预测明细项目"),
     "backtest": ("Back-test of past forecasts", "历史预测回测"),
     "slips": ("Projects whose sign date slipped", "签约日期推迟的项目"),
     "slips_summary": ("Sign dates pushed out", "签约推迟汇总"),

@@ -52,6 +52,10 @@ def forecast(con, execute: Execute, params: dict[str, Any]) -> pl.DataFrame:
     return execute(con, "forecast", _with_probabilities(con, execute, params, every_snapshot=False))
 
 
+def forecast_projects(con, execute: Execute, params: dict[str, Any]) -> pl.DataFrame:
+    return execute(con, "forecast_projects", _with_probabilities(con, execute, params, every_snapshot=False))
+
+
 def backtest(con, execute: Execute, params: dict[str, Any]) -> pl.DataFrame:
     return execute(con, "backtest", _with_probabilities(con, execute, params, every_snapshot=True))
 
@@ -109,6 +113,7 @@ def slips_summary(con, execute: Execute, params: dict[str, Any]) -> pl.DataFrame
 COMPOSED: dict[str, Callable[..., pl.DataFrame]] = {
     "win_probabilities": win_probabilities,
     "forecast": forecast,
+    "forecast_projects": forecast_projects,
     "backtest": backtest,
     "trends": trends,
     "owners": owners,

@@ -63,7 +63,8 @@ QUERY_NAMES: tuple[str, ...] = (
 # the win-rate drill-down (closed projects), the funnel's region × grade heat map.
 QUERY_NAMES += ("ui_imports", "ui_reached", "ui_closed", "ui_region_grade")
 # Forecast, back-test, slips, trends, owners (issue 12; docs/ANALYSES.md "Forecast").
-QUERY_NAMES += ("win_probabilities", "forecast", "backtest", "slips", "slips_summary", "trends", "owners")
+QUERY_NAMES += ("win_probabilities", "forecast", "forecast_projects", "backtest", "slips", "slips_summary", "trends",
+                "owners")
 
 SEGMENTS = ("region", "grade", "owner", "category")
 

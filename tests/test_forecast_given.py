@@ -377,3 +377,28 @@ def test_across_a_quarter_boundary(quarter_world):
     assert _period(later, "quarter", 1)["period"] == "2026-Q3"
     # X was pushed within 28 days: in the pipeline, not in commit
     assert (q2_now["n_pipeline"], q2_now["n_commit"], q2_now["n_best_case"]) == (1, 0, 1)
+
+
+def test_the_projects_behind_the_forecast_add_up_to_its_figures(world):
+    f = queries.run(world, "forecast", Filters(as_of=date(2026, 1, 19)))
+    listed = queries.run(world, "forecast_projects", Filters(as_of=date(2026, 1, 19)))
+    q1 = listed.filter((pl.col("period_kind") == "quarter") & (pl.col("period_offset") == 0))
+    # won first (N1 N3 N4 T1), then open by weighted: O3 136k, O2 117k, O4 31k, O1 (unpriced)
+    assert q1["project_id"].to_list()[4:] == ["O3", "O2", "O4", "O1"]
+    assert sorted(q1["project_id"].to_list()[:4]) == ["N1", "N3", "N4", "T1"]
+    assert q1.filter(pl.col("project_id") == "O4")["is_commit"].to_list() == [False]  # pushed out
+    assert_list_matches_forecast(f, listed)
+
+
+def assert_list_matches_forecast(f, listed):
+    for r in f.iter_rows(named=True):
+        rows = listed.filter((pl.col("period_kind") == r["period_kind"]) & (pl.col("period_offset") == r["period_offset"]))
+        open_rows = rows.filter(pl.col("outcome") == "open")
+        assert open_rows.height == r["n_pipeline"]
+        assert float(open_rows["expected_amount"].cast(pl.Float64).fill_null(0).sum()) == pytest.approx(float(r["pipeline"]))
+        assert float(open_rows["weighted"].fill_null(0).sum()) == pytest.approx(r["weighted"])
+        assert open_rows["probability"].null_count() == r["n_unpriced"]
+        assert open_rows["is_commit"].sum() == r["n_commit"] and open_rows["is_best_case"].sum() == r["n_best_case"]
+        won = rows.filter(pl.col("outcome") == "won")
+        assert won.height == r["n_won"]
+        assert float(won["won_amount"].cast(pl.Float64).sum()) == pytest.approx(float(r["won"]))

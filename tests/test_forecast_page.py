@@ -137,3 +137,14 @@ def test_a_failing_query_is_named_and_the_rest_of_the_page_renders(db, tmp_path,
     grade_a = f"{i18n.t('grade', code)} A (%)"
     assert any(grade_a in d.value.columns for d in at.dataframe)  # the probability matrix
     assert metric(at, i18n.t("bt_mape", code))
+
+
+def test_a_period_lists_the_projects_behind_its_figures(db):
+    at = open_forecast()
+    at.segmented_control(key="forecast_drill").set_value("quarter_0").run()
+    assert not at.exception
+    listed = frame(at, "forecast_projects_table")
+    row = _expected(db).filter((pl.col("period_kind") == "quarter") & (pl.col("period_offset") == 0)).row(0, named=True)
+    assert len(listed) == row["n_pipeline"] + row["n_won"]
+    weighted = listed["加权预测 (万元)"].fillna(0).sum()
+    assert weighted == pytest.approx(row["weighted"] / 10_000)

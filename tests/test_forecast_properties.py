@@ -8,6 +8,7 @@ import polars as pl
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from test_forecast_given import assert_list_matches_forecast
 from test_queries_properties import HEAVY, REGIONS, SETTINGS, _reload, histories
 
 import queries
@@ -37,6 +38,7 @@ def test_weighted_lies_between_zero_and_the_pipeline_and_commit_within_best_case
             assert -1e-6 <= r["weighted"] <= float(r["pipeline"]) + 1e-6, r
             assert 0 <= r["commit_amount"] <= r["best_case"] <= r["pipeline"], r
             assert r["n_commit"] <= r["n_best_case"] <= r["n_pipeline"], r
+        assert_list_matches_forecast(f, queries.run(con, "forecast_projects", Filters(as_of=as_of)))
         p = queries.run(con, "win_probabilities", Filters(as_of=as_of))
         values = [v for v in p["probability"].to_list() if v is not None]
         assert all(0.0 <= v <= 1.0 for v in values)
@@ -90,7 +92,7 @@ def test_filtering_by_a_region_equals_allowing_only_that_region(con, history, re
     snapshots, events, dates = history
     _reload(con, snapshots, events)
     as_of = dates[-1]
-    for name in ["forecast", "backtest", "slips", "slips_summary", "trends", "owners"]:
+    for name in ["forecast", "forecast_projects", "backtest", "slips", "slips_summary", "trends", "owners"]:
         by_filter = queries.run(con, name, Filters(as_of=as_of, regions=(region,)))
         by_access = queries.run(con, name, Filters(as_of=as_of, allowed_regions=(region,)))
         assert by_filter.equals(by_access), name

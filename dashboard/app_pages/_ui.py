@@ -68,7 +68,7 @@ DAY_COLUMNS = {"median_days", "p75_days", "p90_days", "days_in_stage", "limit_da
 MAX_TABLE_ROWS = 1_000
 STAGE_COLUMNS = {"stage", "furthest_stage", "previous_stage", "from_stage", "to_stage", "current_stage"}
 CHECKBOX_COLUMNS = {"is_stalled", "is_demo", "is_flagged", "is_complete", "slipped_this_week", "out_of_month",
-                    "out_of_quarter"}
+                    "out_of_quarter", "is_commit", "is_best_case"}
 # st.dataframe's row and header height (px): a table is drawn as tall as its rows, up to
 # the height its page allows, never with blank rows under a short list.
 ROW_PX = 35

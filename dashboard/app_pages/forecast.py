@@ -54,6 +54,22 @@ if forecast is not None and not _ui.empty_result(ctx, forecast):
     if n_unpriced:
         st.warning(ctx.t("fc_unpriced", n=i18n.fmt_int(n_unpriced),
                          amount=i18n.fmt_amount(unpriced.get_column("unpriced_amount").cast(pl.Float64).sum(), lang, unit)))
+    # The projects behind a period's figures: won there, then the pipeline by weighted amount.
+    periods = {f"{k}_{o}": (k, o) for k, o in (("month", 0), ("month", 1), ("quarter", 0), ("quarter", 1))}
+    picked = st.segmented_control(ctx.t("fc_drill"), options=list(periods), format_func=lambda p: ctx.t(f"fc_{p}"),
+                                  key="forecast_drill")
+    if picked:
+        behind = _ui.load(ctx, "forecast_projects")
+        if behind is not None:
+            kind, offset = periods[picked]
+            rows = behind.filter((pl.col("period_kind") == kind) & (pl.col("period_offset") == offset))
+            if rows.height == 0:
+                st.info(ctx.t("empty_filter"))
+            else:
+                _ui.project_table(ctx, rows, key="forecast_projects_table", stem=f"forecast-{picked}", height=420,
+                                  columns=["project_id", "project_name", "owner", "region", "grade", "stage", "outcome",
+                                           "expected_amount", "expected_sign_on", "probability", "weighted",
+                                           "is_commit", "is_best_case", "won_amount", "closed_on"])
     _ui.chart("forecast_bars", forecast, lang, unit, key="forecast_bars")
 
     by = st.segmented_control(ctx.t("fc_by"), options=list(i18n.DIMENSIONS), format_func=lambda d: ctx.t(d),
