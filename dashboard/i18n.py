@@ -296,7 +296,7 @@ STRINGS: dict[str, tuple[str, str]] = {
                     "这些期间中有 {n} 个在跟项目（{amount}）所处阶段还没有任何项目关闭：它们没有学习所得的概率，"
                     "不计入加权预测。"),
     "fc_table": ("The forecast by period", "各期间预测明细"),
-    "fc_by": ("Split by", "拆分维度"),
+    "fc_by": ("Split the forecast by", "按维度拆分预测"),
     "fc_none": ("(not split)", "（不拆分）"),
     "fc_prob_title": ("Learned win probability by stage and customer grade", "各阶段、各客户等级的学习赢单概率"),
     "fc_prob_caption": ("Among projects seen open at a stage in a snapshot up to {as_of} that have since closed, the "
@@ -312,6 +312,8 @@ STRINGS: dict[str, tuple[str, str]] = {
                    "每期快照：用截至当时的快照学习的概率，对下一个{kind}做出的加权预测，与该{kind}实际赢单金额对比。"
                    "空心点：该{kind}尚未结束。"),
     "bt_kind": ("Forecast for the next", "预测对象"),
+    "bt_pick": ("Pick month or quarter to run the back-test (it reads every snapshot).",
+                "选择“月”或“季度”即运行回测（需读取全部快照）。"),
     "period_month": ("month", "月"),
     "period_quarter": ("quarter", "季度"),
     "bt_forecast": ("Forecast then (weighted)", "当时的预测（加权）"),

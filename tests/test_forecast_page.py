@@ -66,7 +66,15 @@ def test_the_forecast_page_shows_the_queries_figures_in_either_language(db, lang
         assert i18n.t(key, lang) in subheaders
     other = "en" if lang == "zh" else "zh"
     assert i18n.t("fc_title", other) not in subheaders
-    # the trends are drawn on demand, without an error
+    # the split, the back-test and the trends are drawn on demand, without an error
+    at.segmented_control(key="forecast_by").set_value("region").run()
+    region, period = i18n.t("region", lang), i18n.t("period", lang)
+    split = next(d.value for d in at.dataframe if {region, period} <= set(d.value.columns))
+    assert len(split) == 4 * split[region].nunique() and split[region].nunique() > 1  # every period per region
+    at.segmented_control(key="forecast_bt_kind").set_value("quarter").run()  # no next quarter has ended yet
+    assert any(i18n.t("bt_none", lang, kind=i18n.t("period_quarter", lang)) in i.value for i in at.info)
+    at.segmented_control(key="forecast_bt_kind").set_value("month").run()
+    assert metric(at, i18n.t("bt_n", lang)) == "2"  # the forecasts made 09-21 and 09-28 for October
     at.toggle(key="forecast_trends_show").set_value(True).run()
     assert not at.exception and not at.error
 
@@ -136,7 +144,8 @@ def test_a_failing_query_is_named_and_the_rest_of_the_page_renders(db, tmp_path,
     assert "forecast_owners_table" in keys, keys
     grade_a = f"{i18n.t('grade', code)} A (%)"
     assert any(grade_a in d.value.columns for d in at.dataframe)  # the probability matrix
-    assert metric(at, i18n.t("bt_mape", code))
+    at.segmented_control(key="forecast_bt_kind").set_value("month").run()
+    assert metric(at, i18n.t("bt_mape", code))  # the back-test needs no pairs: shown
 
 
 def test_a_period_lists_the_projects_behind_its_figures(db):

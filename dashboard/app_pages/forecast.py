@@ -72,15 +72,15 @@ if forecast is not None and not _ui.empty_result(ctx, forecast):
                                            "is_commit", "is_best_case", "won_amount", "closed_on"])
     _ui.chart("forecast_bars", forecast, lang, unit, key="forecast_bars")
 
+    # On demand (a second forecast run, its probabilities included): only when a split is picked.
     by = st.segmented_control(ctx.t("fc_by"), options=list(i18n.DIMENSIONS), format_func=lambda d: ctx.t(d),
-                              default="region", key="forecast_by") or "region"
-    split = _ui.load(ctx, "forecast", ctx.filters(), by=by)
+                              key="forecast_by")
+    split = _ui.load(ctx, "forecast", ctx.filters(), by=by) if by else None
     if split is not None and split.height:
         table = split.rename({"segment": by}).sort([by, "period_kind", "period_offset"], nulls_last=True)
-        with st.expander(ctx.t("fc_table"), expanded=False):
-            _ui.project_table(ctx, table, key="forecast_split_table", stem=f"forecast-by-{by}",
-                              columns=[by, "period", "n_pipeline", "pipeline", "weighted", "commit_amount", "best_case",
-                                       "won", "expected_total", "n_unpriced"])
+        _ui.project_table(ctx, table, key="forecast_split_table", stem=f"forecast-by-{by}", height=420,
+                          columns=[by, "period", "n_pipeline", "pipeline", "weighted", "commit_amount", "best_case",
+                                   "won", "expected_total", "n_unpriced"])
 
 # --------------------------------------------------------------------------- learned probabilities
 st.subheader(ctx.t("fc_prob_title"))
@@ -102,9 +102,12 @@ if probs is not None and probs.height:
 
 # --------------------------------------------------------------------------- back-test
 st.subheader(ctx.t("bt_title"))
+# On demand: the back-test reads every snapshot (issue 12 allows up to 2 s for it on demand).
 kind = st.segmented_control(ctx.t("bt_kind"), options=list(forecasting.PERIOD_KINDS),
-                            format_func=lambda k: ctx.t(f"period_{k}"), default="month", key="forecast_bt_kind") or "month"
-backtest = _ui.load(ctx, "backtest")
+                            format_func=lambda k: ctx.t(f"period_{k}"), key="forecast_bt_kind")
+backtest = _ui.load(ctx, "backtest") if kind else None
+if kind is None:
+    st.caption(ctx.t("bt_pick"))
 if backtest is not None and backtest.height:
     errors = forecasting.backtest_errors(backtest, kind)
     kind_word = ctx.t(f"period_{kind}")
