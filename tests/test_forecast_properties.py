@@ -96,3 +96,50 @@ def test_filtering_by_a_region_equals_allowing_only_that_region(con, history, re
         by_filter = queries.run(con, name, Filters(as_of=as_of, regions=(region,)))
         by_access = queries.run(con, name, Filters(as_of=as_of, allowed_regions=(region,)))
         assert by_filter.equals(by_access), name
+
+
+def _oracle(facts: list[dict], t, k: float, stages: list[str]) -> dict:
+    """P(win | stage, grade) at t, straight from the definition (docs/ANALYSES.md), in Python:
+    for each project its latest row <= t; counted for every stage it was seen open at <= t."""
+    latest, seen = {}, {}
+    for r in sorted(facts, key=lambda r: r["as_of"]):
+        if r["as_of"] > t:
+            continue
+        latest[r["project_id"]] = r
+        if r["outcome"] == "open" and r["cur_stage"] is not None:
+            seen.setdefault(r["project_id"], set()).add(r["cur_stage"])
+    grades = {r["grade"] for r in facts if r["as_of"] <= t}
+    cells = {(s, g): [0, 0] for s in stages for g in grades}
+    for pid, r in latest.items():
+        if r["outcome"] in ("won", "lost", "dropped"):
+            for s in seen.get(pid, ()):
+                cells[(s, r["grade"])][0] += 1
+                cells[(s, r["grade"])][1] += r["outcome"] == "won"
+    out = {}
+    for (s, g), (n, w) in cells.items():
+        sn = sum(v[0] for (s2, _), v in cells.items() if s2 == s)
+        sw = sum(v[1] for (s2, _), v in cells.items() if s2 == s)
+        out[(s, g)] = None if sn == 0 else (w + k * sw / sn) / (n + k)
+    return out
+
+
+@SETTINGS
+@given(histories())
+def test_the_learned_probabilities_equal_a_python_reading_of_the_definition(con, history):
+    from dashboard.config import get_config
+
+    snapshots, events, dates = history
+    _reload(con, snapshots, events)
+    facts = con.sql("select as_of, project_id, outcome, grade, cur_stage from project_facts").pl().to_dicts()
+    k = get_config().forecast.prior_strength
+    stages = [s.code for s in get_config().stages][:-1]
+    every = queries.run(con, "win_probabilities", Filters(as_of=dates[-1]), all_snapshots=True)
+    for t in sorted({r["as_of"] for r in facts}):
+        expected = _oracle(facts, t, k, stages)
+        got = {(r["stage"], r["grade"]): r["probability"]
+               for r in every.filter(pl.col("as_of") == t).iter_rows(named=True)}
+        assert got.keys() == expected.keys(), t
+        for key, value in expected.items():
+            assert (got[key] is None) == (value is None), (t, key, got[key], value)
+            if value is not None:
+                assert got[key] == pytest.approx(value), (t, key)
