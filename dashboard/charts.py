@@ -720,7 +720,8 @@ def forecast_bars(forecast: pl.DataFrame, lang: str, unit: str) -> alt.Chart:
         x=alt.X("value:Q", title=i18n.unit_suffix(unit, lang), scale=ZERO),
         color=alt.Color("measure:N", sort=measures, scale=alt.Scale(domain=measures, range=FORECAST_COLORS), legend=None),
         row=alt.Row("period:N", sort=periods, title=None, header=alt.Header(labelAngle=0, labelAlign="left")),
-        tooltip=[alt.Tooltip("period:N"), alt.Tooltip("measure:N"), alt.Tooltip("text:N", title=i18n.t("value", lang))],
+        tooltip=[alt.Tooltip("period:N", title=i18n.t("period", lang)), alt.Tooltip("measure:N", title=i18n.t("metric", lang)),
+                 alt.Tooltip("text:N", title=i18n.t("value", lang))],
     ).properties(height=110)
 
 
@@ -744,7 +745,7 @@ def backtest_lines(backtest: pl.DataFrame, lang: str, unit: str, *, kind: str) -
         color=alt.Color("series:N", sort=series, scale=alt.Scale(domain=series, range=[TOTAL, GOOD]),
                         legend=alt.Legend(orient="top", title=None)),
         tooltip=[alt.Tooltip("made_on:T", format="%Y-%m-%d", title=i18n.t("bt_made_on", lang)),
-                 alt.Tooltip("period:N", title=i18n.t("bt_period", lang)), alt.Tooltip("series:N"),
+                 alt.Tooltip("period:N", title=i18n.t("bt_period", lang)), alt.Tooltip("series:N", title=i18n.t("metric", lang)),
                  alt.Tooltip("text:N", title=i18n.t("value", lang))],
     )
     lines = base.mark_line()
@@ -776,24 +777,26 @@ def trend_panels(trends: pl.DataFrame, lang: str, unit: str) -> alt.VConcatChart
     unit_title = i18n.unit_suffix(unit, lang)
     won_bars = alt.Chart(_to_pandas(won)).mark_bar(color=GOOD, opacity=0.6).encode(
         x=x, y=alt.Y("value:Q", title=unit_title, scale=ZERO),
-        tooltip=[alt.Tooltip("as_of:T", format="%Y-%m-%d"), alt.Tooltip("value:Q", format=",.1f", title=i18n.t("tr_won_week", lang))],
+        tooltip=[alt.Tooltip("as_of:T", format="%Y-%m-%d", title=i18n.t("as_of_col", lang)), alt.Tooltip("value:Q", format=",.1f", title=i18n.t("tr_won_week", lang))],
     )
     amount_lines = alt.Chart(_to_pandas(amounts)).mark_line(point=True).encode(
         x=x, y=alt.Y("value:Q", title=unit_title, scale=ZERO),
         color=alt.Color("series:N", legend=alt.Legend(orient="top", title=None)),
-        tooltip=[alt.Tooltip("as_of:T", format="%Y-%m-%d"), alt.Tooltip("series:N"), alt.Tooltip("value:Q", format=",.1f")],
+        tooltip=[alt.Tooltip("as_of:T", format="%Y-%m-%d", title=i18n.t("as_of_col", lang)), alt.Tooltip("series:N", title=i18n.t("metric", lang)),
+                 alt.Tooltip("value:Q", format=",.1f", title=i18n.t("value", lang))],
     )
     # the week's wins are a few % of the pipeline: their own panel, or they would not show
     amount_panel = amount_lines.properties(height=200, title=f"{i18n.t('tr_amounts_title', lang)} ({unit_title})")
     won_panel = won_bars.properties(height=120, title=f"{i18n.t('tr_won_week', lang)} ({unit_title})")
     rate = alt.Chart(_to_pandas(df.select("as_of", "win_rate"))).mark_line(point=True, color="#6a51a3").encode(
         x=x, y=alt.Y("win_rate:Q", title=None, axis=alt.Axis(format="%"), scale=ZERO),
-        tooltip=[alt.Tooltip("as_of:T", format="%Y-%m-%d"), alt.Tooltip("win_rate:Q", format=".1%")],
+        tooltip=[alt.Tooltip("as_of:T", format="%Y-%m-%d", title=i18n.t("as_of_col", lang)), alt.Tooltip("win_rate:Q", format=".1%", title=i18n.t("kpi_win_rate", lang))],
     ).properties(height=150, title=i18n.t("kpi_win_rate", lang))
     counts = alt.Chart(_to_pandas(pl.DataFrame(count_rows, schema={"as_of": pl.Date, "series": pl.String, "value": pl.Int64}))).mark_line(
         point=True).encode(
         x=x, y=alt.Y("value:Q", title=None, scale=ZERO),
         color=alt.Color("series:N", scale=alt.Scale(range=[BAD, "#ff8f00"]), legend=alt.Legend(orient="top", title=None)),
-        tooltip=[alt.Tooltip("as_of:T", format="%Y-%m-%d"), alt.Tooltip("series:N"), alt.Tooltip("value:Q", format=",")],
+        tooltip=[alt.Tooltip("as_of:T", format="%Y-%m-%d", title=i18n.t("as_of_col", lang)), alt.Tooltip("series:N", title=i18n.t("metric", lang)),
+                 alt.Tooltip("value:Q", format=",", title=i18n.t("value", lang))],
     ).properties(height=150, title=i18n.t("tr_counts_title", lang))
     return alt.vconcat(amount_panel, won_panel, rate, counts).resolve_scale(color="independent")

@@ -118,3 +118,25 @@ def test_the_weekly_pack_gains_a_forecast_sheet_when_given_one(results):
     without = downloads.weekly_pack(summary=empty, changes=empty, stalled=empty, margin_alerts=empty,
                                     funnel_region_grade=empty)
     assert len(fastexcel.read_excel(without).sheet_names) == 5
+
+
+def test_every_tooltip_of_the_forecast_charts_is_titled_in_the_language(results):
+    built = [charts.forecast_bars(results["forecast"], "zh", "wan"),
+             charts.backtest_lines(results["backtest"], "zh", "wan", kind="month"),
+             charts.trend_panels(results["trends"], "zh", "wan")]
+    titles = []
+
+    def walk(node):
+        if isinstance(node, dict):
+            tips = (node.get("encoding") or {}).get("tooltip")
+            for tip in tips if isinstance(tips, list) else []:
+                titles.append(tip.get("title"))
+            for v in node.values():
+                walk(v)
+        elif isinstance(node, list):
+            for v in node:
+                walk(v)
+
+    for chart in built:
+        walk(charts.vega_lite_spec(chart))
+    assert titles and all(t and not t.isascii() for t in titles), titles
