@@ -19,19 +19,22 @@ def backtest_errors(backtest: pl.DataFrame, kind: str) -> dict[str, float | int 
     * ``mape``: mean of |weighted − actual| / actual over those rows (each snapshot's
       forecast is one row: a month forecast four times counts four times);
     * ``bias``: Σ (weighted − actual) / Σ actual — below 0 the forecast was too low;
-    * ``n_periods``: how many rows that is (0: no figure, both None).
+    * ``n_periods``: how many rows that is (0: no figure, both None);
+    * ``n_unpriced``: how many of them had open projects without a learned probability
+      (added as 0: typically the first snapshots, before anything had closed).
     """
     rows = backtest.filter(
         (pl.col("period_kind") == kind) & pl.col("is_complete") & (pl.col("actual").cast(pl.Float64) > 0)
     )
     if rows.height == 0:
-        return {"n_periods": 0, "mape": None, "bias": None}
+        return {"n_periods": 0, "mape": None, "bias": None, "n_unpriced": 0}
     actual = rows.get_column("actual").cast(pl.Float64)
     error = rows.get_column("weighted").cast(pl.Float64) - actual
     return {
         "n_periods": rows.height,
         "mape": float((error.abs() / actual).mean()),
         "bias": float(error.sum() / actual.sum()),
+        "n_unpriced": int((rows.get_column("n_unpriced") > 0).sum()) if "n_unpriced" in rows.columns else 0,
     }
 
 

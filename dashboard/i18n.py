@@ -312,6 +312,10 @@ STRINGS: dict[str, tuple[str, str]] = {
                    "每期快照：用截至当时的快照学习的概率，对下一个{kind}做出的加权预测，与该{kind}实际赢单金额对比。"
                    "空心点：该{kind}尚未结束。"),
     "bt_kind": ("Forecast for the next", "预测对象"),
+    "bt_unpriced": ("{n} of these {total} forecasts had open projects without a learned probability (nothing at "
+                    "their stage had closed yet), counted as 0: the error includes that.",
+                    "这 {total} 个预测中有 {n} 个含有尚无学习概率的在跟项目（其所处阶段当时还没有项目关闭），按 0 计入："
+                    "误差包含这一部分。"),
     "bt_pick": ("Pick month or quarter to run the back-test (it reads every snapshot).",
                 "选择“月”或“季度”即运行回测（需读取全部快照）。"),
     "period_month": ("month", "月"),

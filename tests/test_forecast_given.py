@@ -313,6 +313,7 @@ def test_the_back_test_uses_the_probabilities_known_at_each_snapshot_not_later_o
     assert errors["n_periods"] == 2
     assert errors["mape"] == pytest.approx(0.5)
     assert errors["bias"] == pytest.approx(-100000 / 200000)  # sum(error) / sum(actual)
+    assert errors["n_unpriced"] == 0  # B0 had no February deal at all, nothing unpriced
 
 
 def test_changing_a_later_snapshot_does_not_change_the_probability_used_earlier(back_world):

@@ -84,11 +84,12 @@ def test_backtest_errors_leave_out_running_periods_and_empty_ones():
         "is_complete": [True, True, True, False, True],
         "weighted": [150.0, 50.0, 10.0, 999.0, 1.0],
         "actual": [100.0, 100.0, 0.0, 1.0, 0.0],
+        "n_unpriced": [0, 3, 0, 0, 0],
     })
     e = forecasting.backtest_errors(df, "month")
-    # rows 1 and 2 only (row 3 won nothing, row 4 not ended): |50|/100, |-50|/100
-    assert e == {"n_periods": 2, "mape": pytest.approx(0.5), "bias": pytest.approx(0.0)}
-    assert forecasting.backtest_errors(df, "quarter") == {"n_periods": 0, "mape": None, "bias": None}
+    # rows 1 and 2 only (row 3 won nothing, row 4 not ended): |50|/100, |-50|/100; row 2 had unpriced projects
+    assert e == {"n_periods": 2, "mape": pytest.approx(0.5), "bias": pytest.approx(0.0), "n_unpriced": 1}
+    assert forecasting.backtest_errors(df, "quarter") == {"n_periods": 0, "mape": None, "bias": None, "n_unpriced": 0}
 
 
 def test_the_probability_matrix_has_stage_rows_and_grade_columns(results):

@@ -116,6 +116,8 @@ if backtest is not None and backtest.height:
         c1.metric(ctx.t("bt_mape"), i18n.fmt_pct(errors["mape"], lang))
         c2.metric(ctx.t("bt_bias"), i18n.fmt_pct(errors["bias"], lang, signed=True))
         c3.metric(ctx.t("bt_n"), i18n.fmt_int(errors["n_periods"]))
+        if errors["n_unpriced"]:
+            st.warning(ctx.t("bt_unpriced", n=i18n.fmt_int(errors["n_unpriced"]), total=i18n.fmt_int(errors["n_periods"])))
     else:
         st.info(ctx.t("bt_none", kind=kind_word))
     _ui.chart("backtest_lines", backtest, lang, unit, kind=kind, key="forecast_backtest_chart")
