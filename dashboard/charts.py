@@ -773,15 +773,20 @@ def trend_panels(trends: pl.DataFrame, lang: str, unit: str) -> alt.VConcatChart
         for m in ("n_stalled", "n_margin_alerts"):
             count_rows.append({"as_of": r["as_of"], "series": i18n.t(f"tr_{m}", lang), "value": int(r[m] or 0)})
     amounts = pl.DataFrame(amount_rows, schema={"as_of": pl.Date, "series": pl.String, "value": pl.Float64})
-    won = df.select("as_of", (pl.col("won_week").cast(pl.Float64) / div).alias("value"))
+    # one bar per week that has one before it (the first snapshot has no "this week"), on a
+    # band axis of the snapshot dates: thin bars on a time axis sat between the ticks
+    won = df.filter(pl.col("won_week").is_not_null()).select(
+        "as_of", pl.col("as_of").dt.strftime("%m-%d").alias("week"), (pl.col("won_week").cast(pl.Float64) / div).alias("value"))
     unit_title = i18n.unit_suffix(unit, lang)
-    won_bars = alt.Chart(_to_pandas(won)).mark_bar(color=GOOD, opacity=0.6).encode(
-        x=x, y=alt.Y("value:Q", title=unit_title, scale=ZERO),
+    won_bars = alt.Chart(_to_pandas(won)).mark_bar(color=GOOD).encode(
+        x=alt.X("week:O", title=None, sort=won.get_column("week").to_list(), axis=alt.Axis(labelAngle=0)),
+        y=alt.Y("value:Q", title=unit_title, scale=ZERO),
         tooltip=[alt.Tooltip("as_of:T", format="%Y-%m-%d", title=i18n.t("as_of_col", lang)), alt.Tooltip("value:Q", format=",.1f", title=i18n.t("tr_won_week", lang))],
     )
     amount_lines = alt.Chart(_to_pandas(amounts)).mark_line(point=True).encode(
         x=x, y=alt.Y("value:Q", title=unit_title, scale=ZERO),
-        color=alt.Color("series:N", legend=alt.Legend(orient="top", title=None)),
+        color=alt.Color("series:N", legend=alt.Legend(orient="top", title=None),
+                        scale=alt.Scale(domain=[i18n.t(f"tr_{m}", lang) for m in TREND_AMOUNTS], range=[TOTAL, "#42a5f5"])),
         tooltip=[alt.Tooltip("as_of:T", format="%Y-%m-%d", title=i18n.t("as_of_col", lang)), alt.Tooltip("series:N", title=i18n.t("metric", lang)),
                  alt.Tooltip("value:Q", format=",.1f", title=i18n.t("value", lang))],
     )
@@ -795,7 +800,9 @@ def trend_panels(trends: pl.DataFrame, lang: str, unit: str) -> alt.VConcatChart
     counts = alt.Chart(_to_pandas(pl.DataFrame(count_rows, schema={"as_of": pl.Date, "series": pl.String, "value": pl.Int64}))).mark_line(
         point=True).encode(
         x=x, y=alt.Y("value:Q", title=None, scale=ZERO),
-        color=alt.Color("series:N", scale=alt.Scale(range=[BAD, "#ff8f00"]), legend=alt.Legend(orient="top", title=None)),
+        color=alt.Color("series:N", legend=alt.Legend(orient="top", title=None),
+                        scale=alt.Scale(domain=[i18n.t("tr_n_stalled", lang), i18n.t("tr_n_margin_alerts", lang)],
+                                        range=[BAD, "#ff8f00"])),
         tooltip=[alt.Tooltip("as_of:T", format="%Y-%m-%d", title=i18n.t("as_of_col", lang)), alt.Tooltip("series:N", title=i18n.t("metric", lang)),
                  alt.Tooltip("value:Q", format=",", title=i18n.t("value", lang))],
     ).properties(height=150, title=i18n.t("tr_counts_title", lang))
