@@ -334,10 +334,11 @@ STRINGS: dict[str, tuple[str, str]] = {
     "sl_out_month": ("Out of this month", "推出本月"),
     "sl_out_quarter": ("Out of this quarter", "推出本季度"),
     "sl_flagged": ("Pushed out {n}+ times", "推迟 {n} 次及以上"),
-    "sl_flagged_only": ("Only projects pushed out {n}+ times", "只看推迟 {n} 次及以上的项目"),
+    "sl_show": ("List only the projects behind", "只列出明细项目"),
     "sl_caption": ("A slip: two consecutive snapshots, open in both, with a later expected sign date in the second. "
-                   "Open projects only; a row opens the project.",
-                   "一次推迟：相邻两期快照中项目都在跟，且后一期的预计签约日期更晚。只列在跟项目；选中一行可打开项目。"),
+                   "Open projects that slipped at least once; a row opens the project.",
+                   "一次推迟：相邻两期快照中项目都在跟，且后一期的预计签约日期更晚。列出至少推迟过一次的在跟项目；"
+                   "选中一行可打开项目。"),
     "no_slips": ("No open project has had its sign date pushed out.", "没有在跟项目的签约日期被推迟过。"),
     "trends_title": ("Trends across snapshots", "各期趋势"),
     "trends_caption": ("Each snapshot as it was: its open pipeline, the weighted forecast with the probabilities "

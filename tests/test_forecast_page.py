@@ -91,11 +91,14 @@ def test_a_region_in_the_url_narrows_the_forecast(db):
 def test_the_slips_list_narrows_to_projects_pushed_out_three_times(db):
     at = open_forecast()
     everything = frame(at, "forecast_slips_table")
-    at.toggle(key="forecast_slips_flagged").set_value(True).run()
+    at.segmented_control(key="forecast_slips_show").set_value("is_flagged").run()
     flagged = frame(at, "forecast_slips_table")
     assert 0 < len(flagged) < len(everything)
     assert (flagged["推迟次数"] >= 3).all()
     assert metric(at, "推迟 3 次及以上") == str(len(flagged))
+    for show, label in (("slipped_this_week", "本周推迟"), ("out_of_month", "推出本月"), ("out_of_quarter", "推出本季度")):
+        at.segmented_control(key="forecast_slips_show").set_value(show).run()
+        assert len(frame(at, "forecast_slips_table")) == int(metric(at, label)), show
 
 
 def test_an_owner_row_lists_that_managers_projects(db):

@@ -39,7 +39,8 @@ carries the CSS class ``st-key-<key>``). The sidebar keys are also the URL param
   ``forecast_split_table``, ``forecast_probabilities``, ``forecast_probability_table``,
   ``forecast_bt_kind`` (segmented: month/quarter, none at first: the back-test runs on demand),
   ``forecast_backtest_chart``,
-  ``forecast_backtest_table``, ``forecast_slips_flagged`` (toggle), ``forecast_slips_table``,
+  ``forecast_backtest_table``, ``forecast_slips_show`` (segmented: slipped_this_week/out_of_month/out_of_quarter/is_flagged)
+  → ``forecast_slips_table``,
   ``forecast_trends_show`` (toggle) → ``forecast_trends_chart``, ``forecast_owners_table``
   (a row → ``forecast_owner_projects``).
 * data (``/data``): ``data_remove_demo`` (while demo data is loaded), the uploader ``data_upload_<n>`` (n grows after each import: find it by

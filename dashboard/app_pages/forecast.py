@@ -143,8 +143,11 @@ if slip_sum is not None and slip_sum.height:
     c4.metric(ctx.t("sl_flagged", n=cfg.slip_flag_count), i18n.fmt_int(s["n_flagged"]), border=True)
 slips = _ui.load(ctx, "slips")
 if slips is not None:
-    flagged_only = st.toggle(ctx.t("sl_flagged_only", n=cfg.slip_flag_count), key="forecast_slips_flagged")
-    listed = slips.filter(pl.col("is_flagged")) if flagged_only else slips
+    # Each figure above lists its projects: pick it here (none picked: every project that ever slipped).
+    shows = {"slipped_this_week": ctx.t("sl_week"), "out_of_month": ctx.t("sl_out_month"),
+             "out_of_quarter": ctx.t("sl_out_quarter"), "is_flagged": ctx.t("sl_flagged", n=cfg.slip_flag_count)}
+    show = st.segmented_control(ctx.t("sl_show"), options=list(shows), format_func=shows.get, key="forecast_slips_show")
+    listed = slips.filter(pl.col(show)) if show else slips
     if listed.height == 0:
         st.success(ctx.t("no_slips"))
     else:
