@@ -4,9 +4,9 @@ snapshots, read from a file the way the dashboard reads it (store.ReadHub, read-
     python3 bench/bench_forecast.py                       # 100k x 52, writes bench/results/forecast.md
     python3 bench/bench_forecast.py --projects 10000 --weeks 12 --no-write
 
-One child process builds the file with bench_queries.generate (+ queries.refresh, as an
-import would) unless it exists already (--db PATH keeps it for another run); each timing
-round then runs every query once in a fresh child reader process, in a rotated
+This process builds the file with bench_queries.generate (+ queries.refresh, as an import
+would) unless it exists already (--db PATH keeps it for another run); each timing round
+then runs every query once in a fresh child reader process (bench/childproc.py), in a rotated
 (interleaved) order, so no query always runs first or after a warm cache; per query the
 median, min and max over the rounds are reported. A fresh process per round = a cache miss
 (nothing in st.cache_data, DuckDB's buffer cold for this process; the OS file cache warm).
@@ -19,7 +19,6 @@ import json
 import os
 import platform
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -30,11 +29,13 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-# The Forecast page's queries on a first load (trends only when its toggle is on).
-PAGE = [("forecast", {}), ("forecast by region", {"by": "region"}), ("win_probabilities", {}),
-        ("backtest", {}), ("slips_summary", {}), ("slips", {}), ("owners", {})]
-ON_DEMAND = [("trends", {}), ("win_probabilities (every snapshot)", {"all_snapshots": True}),
-             ("forecast_projects", {})]
+from bench.childproc import run_json  # noqa: E402
+
+# The Forecast page's queries on a first load; the others run when asked for (the split by
+# segment, the back-test, the trends, the projects behind a period).
+PAGE = [("forecast", {}), ("win_probabilities", {}), ("slips_summary", {}), ("slips", {}), ("owners", {})]
+ON_DEMAND = [("forecast by region", {"by": "region"}), ("backtest", {}), ("trends", {}),
+             ("win_probabilities (every snapshot)", {"all_snapshots": True}), ("forecast_projects", {})]
 
 
 def build(path: Path, n: int, k: int) -> dict:
@@ -125,14 +126,12 @@ def main() -> int:
     ap.add_argument("--db", type=Path, help="keep/reuse the generated file here")
     ap.add_argument("--no-write", action="store_true")
     ap.add_argument("--page-reps", type=int, default=3, help="AppTest runs of the Forecast page (0: none)")
-    ap.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
-    ap.add_argument("--child-page", nargs=2, help=argparse.SUPPRESS)
+    ap.add_argument("--child", nargs=3, help=argparse.SUPPRESS)  # (round | page) path arg: bench/childproc.py
     args = ap.parse_args()
     if args.child:
-        print(json.dumps(child_round(args.child[0], json.loads(args.child[1]))))
-        return 0
-    if args.child_page:
-        print(json.dumps(child_page(args.child_page[0], int(args.child_page[1]))))
+        mode, db, arg = args.child
+        out = child_round(db, json.loads(arg)) if mode == "round" else child_page(db, int(arg))
+        print(json.dumps(out))
         return 0
     tmp = tempfile.TemporaryDirectory()
     path = args.db or Path(tmp.name) / "bench.duckdb"
@@ -152,9 +151,7 @@ def main() -> int:
     page_totals = []
     for r in range(args.rounds):
         order = labels[r % len(labels):] + labels[: r % len(labels)]  # rotated: interleaved
-        res = subprocess.run([sys.executable, __file__, "--child", str(path), json.dumps(order)],
-                             capture_output=True, text=True, check=True, cwd=ROOT)
-        got = json.loads(res.stdout.strip().splitlines()[-1])
+        got = run_json(__file__, ["round", str(path), json.dumps(order)])
         for label, v in got.items():
             times[label].append(v["ms"])
             rows[label] = v["rows"]
@@ -162,12 +159,10 @@ def main() -> int:
         print(f"round {r + 1}: page {page_totals[-1]:.0f} ms", file=sys.stderr)
     page = None
     if args.page_reps:
-        res = subprocess.run([sys.executable, __file__, "--child-page", str(path), str(args.page_reps)],
-                             capture_output=True, text=True, cwd=ROOT)
-        if res.returncode == 0:
-            page = json.loads(res.stdout.strip().splitlines()[-1])
-        else:
-            page = {"error": res.stderr[-800:]}
+        try:
+            page = run_json(__file__, ["page", str(path), str(args.page_reps)])
+        except RuntimeError as exc:  # a broken page is a result, not the end of the run
+            page = {"error": str(exc)[-800:]}
         print(f"page: {page}", file=sys.stderr)
     load_after = os.getloadavg()
     cmd = "python3 bench/bench_forecast.py " + " ".join(sys.argv[1:])
