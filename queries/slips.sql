@@ -36,6 +36,7 @@ history as (
         max(as_of) as last_slip_on
     from pair_facts
     where as_of <= $as_of
+      and (cast($project_id as varchar) is null or project_id = $project_id)  -- the project page: one project
       and in_before and in_after
       and outcome_before = 'open' and outcome_after = 'open'
       and sign_after > sign_before
@@ -45,7 +46,8 @@ history as (
 this_week as (
     select project_id, sign_before
     from snapshot_pairs($as_of, $since, $regions, $grades, $owners, $categories, $allowed_regions)
-    where in_before and in_after
+    where (cast($project_id as varchar) is null or project_id = $project_id)
+      and in_before and in_after
       and outcome_before = 'open' and outcome_after = 'open'
       and sign_after > sign_before
 ),
