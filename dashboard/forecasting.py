@@ -44,6 +44,14 @@ def period_row(forecast: pl.DataFrame, kind: str, offset: int) -> dict | None:
     return rows.row(0, named=True) if rows.height else None
 
 
+def unpriced(forecast: pl.DataFrame) -> tuple[int, float]:
+    """Open projects (count, expected amount) in the forecast's periods without a learned
+    probability. Counted over the two quarters: they hold both months (the next month is in
+    this quarter or the next), and a project is in at most one quarter."""
+    q = forecast.filter(pl.col("period_kind") == "quarter")
+    return int(q.get_column("n_unpriced").sum()), float(q.get_column("unpriced_amount").cast(pl.Float64).sum())
+
+
 def probability_matrix(probabilities: pl.DataFrame) -> pl.DataFrame:
     """win_probabilities at one snapshot as stage rows × grade columns (P), in stage order;
     a null grade is the column ``–``."""

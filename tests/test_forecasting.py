@@ -141,3 +141,8 @@ def test_every_tooltip_of_the_forecast_charts_is_titled_in_the_language(results)
     for chart in built:
         walk(charts.vega_lite_spec(chart))
     assert titles and all(t and not t.isascii() for t in titles), titles
+
+
+def test_unpriced_projects_are_counted_once_over_the_periods(results):
+    # world W at S2: O1 (proposal, nothing closed there) signs in January: in this month and this quarter
+    assert forecasting.unpriced(results["forecast"]) == (1, 100000.0)

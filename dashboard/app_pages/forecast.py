@@ -49,11 +49,9 @@ if forecast is not None and not _ui.empty_result(ctx, forecast):
         ", ".join(i18n.stage_label(c, lang) for c in codes)  # noqa: E731
     st.caption(ctx.t("fc_caption", commit_stages=stage_names(cfg.commit_stages), days=cfg.commit_stable_days,
                      best_stages=stage_names(cfg.best_case_stages)))
-    unpriced = forecast.filter(pl.col("period_kind") == "quarter")  # the two quarters hold both months
-    n_unpriced = int(unpriced.get_column("n_unpriced").sum())
+    n_unpriced, unpriced_amount = forecasting.unpriced(forecast)
     if n_unpriced:
-        st.warning(ctx.t("fc_unpriced", n=i18n.fmt_int(n_unpriced),
-                         amount=i18n.fmt_amount(unpriced.get_column("unpriced_amount").cast(pl.Float64).sum(), lang, unit)))
+        st.warning(ctx.t("fc_unpriced", n=i18n.fmt_int(n_unpriced), amount=i18n.fmt_amount(unpriced_amount, lang, unit)))
     # The projects behind a period's figures: won there, then the pipeline by weighted amount.
     periods = {f"{k}_{o}": (k, o) for k, o in (("month", 0), ("month", 1), ("quarter", 0), ("quarter", 1))}
     picked = st.segmented_control(ctx.t("fc_drill"), options=list(periods), format_func=lambda p: ctx.t(f"fc_{p}"),
