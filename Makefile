@@ -42,6 +42,7 @@ bench: setup
 	$(PY) bench/bench_ingest.py
 	$(PY) bench/bench_queries.py
 	$(PY) bench/bench_ui.py
+	$(PY) bench/bench_forecast.py
 
 ## Regenerate the demo exports in seeds/ (deterministic).
 seeds: setup

@@ -693,3 +693,117 @@ def history(snapshots: pl.DataFrame, lang: str, unit: str, *, measure: str = "am
         x=x, y=alt.Y("amount:Q", title=None),
         tooltip=[alt.Tooltip("as_of:T", format="%Y-%m-%d"), alt.Tooltip("amount:Q", format=",.1f")],
     ).properties(height=190, title=f"{i18n.t('expected_amount', lang)} ({i18n.unit_suffix(unit, lang)})")
+
+
+# --------------------------------------------------------------------------- forecast (issue 12)
+
+FORECAST_MEASURES = ("won", "commit_amount", "weighted", "best_case", "pipeline")
+FORECAST_COLORS = ["#2e7d32", "#1565c0", "#42a5f5", "#90caf9", "#b0bec5"]
+
+
+def forecast_bars(forecast: pl.DataFrame, lang: str, unit: str) -> alt.Chart:
+    """Per period (current/next month and quarter): won so far, commit, weighted, best case
+    and pipeline side by side, bars from zero, amounts in the chosen unit."""
+    div = i18n.unit_divisor(unit, lang)
+    rows = []
+    for r in forecast.sort("period_kind", "period_offset").iter_rows(named=True):
+        for order, m in enumerate(FORECAST_MEASURES):
+            value = float(r[m] or 0) / div
+            rows.append({"period": r["period"], "measure": i18n.t(f"fc_{m}", lang), "order": order, "value": value,
+                         "text": i18n.fmt_amount(float(r[m] or 0), lang, unit)})
+    data = pl.DataFrame(rows, schema={"period": pl.String, "measure": pl.String, "order": pl.Int64,
+                                      "value": pl.Float64, "text": pl.String})
+    measures = [i18n.t(f"fc_{m}", lang) for m in FORECAST_MEASURES]
+    periods = list(dict.fromkeys(data.get_column("period").to_list()))
+    return alt.Chart(_to_pandas(data)).mark_bar().encode(
+        y=alt.Y("measure:N", sort=measures, title=None, axis=alt.Axis(labelLimit=160)),
+        x=alt.X("value:Q", title=i18n.unit_suffix(unit, lang), scale=ZERO),
+        color=alt.Color("measure:N", sort=measures, scale=alt.Scale(domain=measures, range=FORECAST_COLORS), legend=None),
+        row=alt.Row("period:N", sort=periods, title=None, header=alt.Header(labelAngle=0, labelAlign="left")),
+        tooltip=[alt.Tooltip("period:N", title=i18n.t("period", lang)), alt.Tooltip("measure:N", title=i18n.t("metric", lang)),
+                 alt.Tooltip("text:N", title=i18n.t("value", lang))],
+    ).properties(height=110)
+
+
+def backtest_lines(backtest: pl.DataFrame, lang: str, unit: str, *, kind: str) -> alt.Chart:
+    """For every snapshot: what it forecast (weighted) for the next month/quarter against
+    what was won there (complete periods solid, still-running ones hollow). Values from zero."""
+    div = i18n.unit_divisor(unit, lang)
+    df = backtest.filter(pl.col("period_kind") == kind).sort("made_on")
+    rows = []
+    for r in df.iter_rows(named=True):
+        for m, value in (("bt_forecast", r["weighted"]), ("bt_actual", r["actual"])):
+            rows.append({"made_on": r["made_on"], "period": r["period"], "series": i18n.t(m, lang),
+                         "value": float(value or 0) / div, "complete": bool(r["is_complete"]),
+                         "text": i18n.fmt_amount(float(value or 0), lang, unit)})
+    data = pl.DataFrame(rows, schema={"made_on": pl.Date, "period": pl.String, "series": pl.String, "value": pl.Float64,
+                                      "complete": pl.Boolean, "text": pl.String})
+    series = [i18n.t("bt_forecast", lang), i18n.t("bt_actual", lang)]
+    base = alt.Chart(_to_pandas(data)).encode(
+        x=alt.X("made_on:T", title=i18n.t("bt_made_on", lang), axis=snapshot_axis(data.get_column("made_on").to_list())),
+        y=alt.Y("value:Q", title=i18n.unit_suffix(unit, lang), scale=ZERO),
+        color=alt.Color("series:N", sort=series, scale=alt.Scale(domain=series, range=[TOTAL, GOOD]),
+                        legend=alt.Legend(orient="top", title=None)),
+        tooltip=[alt.Tooltip("made_on:T", format="%Y-%m-%d", title=i18n.t("bt_made_on", lang)),
+                 alt.Tooltip("period:N", title=i18n.t("bt_period", lang)), alt.Tooltip("series:N", title=i18n.t("metric", lang)),
+                 alt.Tooltip("text:N", title=i18n.t("value", lang))],
+    )
+    lines = base.mark_line()
+    points = base.mark_point(size=60).encode(
+        fill=alt.condition("datum.complete", alt.Color("series:N", sort=series, scale=alt.Scale(domain=series, range=[TOTAL, GOOD])),
+                           alt.value("white")))
+    return (lines + points).properties(height=280)
+
+
+TREND_AMOUNTS = ("pipeline", "weighted")
+
+
+def trend_panels(trends: pl.DataFrame, lang: str, unit: str) -> alt.VConcatChart:
+    """Across snapshots: open pipeline and weighted forecast (lines); the amount won each
+    week (bars); the win rate; stalled projects and margin alerts. Every value axis starts
+    at zero."""
+    div = i18n.unit_divisor(unit, lang)
+    df = trends.sort("as_of")
+    axis = snapshot_axis(df.get_column("as_of").to_list())
+    x = alt.X("as_of:T", title=None, axis=axis)
+    amount_rows, count_rows = [], []
+    for r in df.iter_rows(named=True):
+        for m in TREND_AMOUNTS:
+            amount_rows.append({"as_of": r["as_of"], "series": i18n.t(f"tr_{m}", lang), "value": float(r[m] or 0) / div})
+        for m in ("n_stalled", "n_margin_alerts"):
+            count_rows.append({"as_of": r["as_of"], "series": i18n.t(f"tr_{m}", lang), "value": int(r[m] or 0)})
+    amounts = pl.DataFrame(amount_rows, schema={"as_of": pl.Date, "series": pl.String, "value": pl.Float64})
+    # one bar per week that has one before it (the first snapshot has no "this week"), on a
+    # band axis of the snapshot dates: thin bars on a time axis sat between the ticks
+    won = df.filter(pl.col("won_week").is_not_null()).select(
+        "as_of", pl.col("as_of").dt.strftime("%m-%d").alias("week"), (pl.col("won_week").cast(pl.Float64) / div).alias("value"))
+    unit_title = i18n.unit_suffix(unit, lang)
+    won_bars = alt.Chart(_to_pandas(won)).mark_bar(color=GOOD).encode(
+        x=alt.X("week:O", title=None, sort=won.get_column("week").to_list(), axis=alt.Axis(labelAngle=0)),
+        y=alt.Y("value:Q", title=unit_title, scale=ZERO),
+        tooltip=[alt.Tooltip("as_of:T", format="%Y-%m-%d", title=i18n.t("as_of_col", lang)), alt.Tooltip("value:Q", format=",.1f", title=i18n.t("tr_won_week", lang))],
+    )
+    amount_lines = alt.Chart(_to_pandas(amounts)).mark_line(point=True).encode(
+        x=x, y=alt.Y("value:Q", title=unit_title, scale=ZERO),
+        color=alt.Color("series:N", legend=alt.Legend(orient="top", title=None),
+                        scale=alt.Scale(domain=[i18n.t(f"tr_{m}", lang) for m in TREND_AMOUNTS], range=[TOTAL, "#42a5f5"])),
+        tooltip=[alt.Tooltip("as_of:T", format="%Y-%m-%d", title=i18n.t("as_of_col", lang)), alt.Tooltip("series:N", title=i18n.t("metric", lang)),
+                 alt.Tooltip("value:Q", format=",.1f", title=i18n.t("value", lang))],
+    )
+    # the week's wins are a few % of the pipeline: their own panel, or they would not show
+    amount_panel = amount_lines.properties(height=200, title=f"{i18n.t('tr_amounts_title', lang)} ({unit_title})")
+    won_panel = won_bars.properties(height=120, title=f"{i18n.t('tr_won_week', lang)} ({unit_title})")
+    rate = alt.Chart(_to_pandas(df.select("as_of", "win_rate"))).mark_line(point=True, color="#6a51a3").encode(
+        x=x, y=alt.Y("win_rate:Q", title=None, axis=alt.Axis(format="%"), scale=ZERO),
+        tooltip=[alt.Tooltip("as_of:T", format="%Y-%m-%d", title=i18n.t("as_of_col", lang)), alt.Tooltip("win_rate:Q", format=".1%", title=i18n.t("kpi_win_rate", lang))],
+    ).properties(height=150, title=i18n.t("kpi_win_rate", lang))
+    counts = alt.Chart(_to_pandas(pl.DataFrame(count_rows, schema={"as_of": pl.Date, "series": pl.String, "value": pl.Int64}))).mark_line(
+        point=True).encode(
+        x=x, y=alt.Y("value:Q", title=None, scale=ZERO),
+        color=alt.Color("series:N", legend=alt.Legend(orient="top", title=None),
+                        scale=alt.Scale(domain=[i18n.t("tr_n_stalled", lang), i18n.t("tr_n_margin_alerts", lang)],
+                                        range=[BAD, "#ff8f00"])),
+        tooltip=[alt.Tooltip("as_of:T", format="%Y-%m-%d", title=i18n.t("as_of_col", lang)), alt.Tooltip("series:N", title=i18n.t("metric", lang)),
+                 alt.Tooltip("value:Q", format=",", title=i18n.t("value", lang))],
+    ).properties(height=150, title=i18n.t("tr_counts_title", lang))
+    return alt.vconcat(amount_panel, won_panel, rate, counts).resolve_scale(color="independent")

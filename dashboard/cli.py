@@ -139,6 +139,8 @@ def cmd_query(args: argparse.Namespace) -> int:
     extra = {"by": args.by} if args.by else {}
     if args.project:
         extra["project_id"] = args.project
+    if args.all_snapshots:
+        extra["all_snapshots"] = True
     cur = store.ReadHub(db).cursor()
     try:
         df = queries.run(cur, args.name, filters, **extra)
@@ -305,8 +307,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--grade", action="append")
     p.add_argument("--owner", action="append")
     p.add_argument("--category", action="append")
-    p.add_argument("--by", choices=["region", "grade", "owner", "category"], help="segment (funnel)")
+    p.add_argument("--by", choices=["region", "grade", "owner", "category"],
+                   help="segment (funnel, win_rate, aging_summary, margin_summary, forecast, slips_summary)")
     p.add_argument("--project", help="project id (the `project` query)")
+    p.add_argument("--all-snapshots", action="store_true",
+                   help="win_probabilities: the probabilities learned at every snapshot up to --as-of, not only at it")
     p.add_argument("--format", choices=["table", "csv", "json"], default="table")
     p.set_defaults(func=cmd_query)
 

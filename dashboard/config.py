@@ -60,6 +60,17 @@ class Thresholds:
 
 
 @dataclass(frozen=True)
+class ForecastSettings:
+    """``[forecast]`` in domain.toml: the Beta prior, commit / best-case rules, slip flag."""
+
+    prior_strength: float
+    commit_stages: tuple[str, ...]
+    commit_stable_days: int
+    best_case_stages: tuple[str, ...]
+    slip_flag_count: int
+
+
+@dataclass(frozen=True)
 class DomainConfig:
     path: Path
     stages: tuple[Stage, ...]
@@ -68,6 +79,7 @@ class DomainConfig:
     status_words: dict[str, str]  # normalized word -> status
     headers: dict[str, tuple[str, ...]]  # canonical -> aliases as written in the file
     thresholds: Thresholds
+    forecast: ForecastSettings
 
     @property
     def stage_codes(self) -> tuple[str, ...]:
@@ -111,6 +123,34 @@ def _stages(raw: list[dict[str, Any]]) -> tuple[Stage, ...]:
     )
 
 
+def _forecast(raw: dict[str, Any] | None, codes: set[str], path: Path) -> ForecastSettings:
+    if raw is None:
+        raise ValueError(f"{path}: the [forecast] table is missing (see dashboard/domain.toml)")
+    keys = ("prior_strength", "commit_stages", "commit_stable_days", "best_case_stages", "slip_flag_count")
+    missing = [k for k in keys if k not in raw]
+    if missing:
+        raise ValueError(f"{path}: [forecast] lacks {missing}")
+    f = ForecastSettings(
+        prior_strength=float(raw["prior_strength"]),
+        commit_stages=tuple(raw["commit_stages"]),
+        commit_stable_days=int(raw["commit_stable_days"]),
+        best_case_stages=tuple(raw["best_case_stages"]),
+        slip_flag_count=int(raw["slip_flag_count"]),
+    )
+    if f.prior_strength <= 0:
+        raise ValueError(f"{path}: [forecast] prior_strength must be > 0, got {f.prior_strength}")
+    for key in ("commit_stages", "best_case_stages"):
+        unknown = [s for s in getattr(f, key) if s not in codes]
+        if unknown:
+            raise ValueError(f"{path}: [forecast] {key} has unknown stages {unknown}; use {sorted(codes)}")
+    if not set(f.commit_stages) <= set(f.best_case_stages):
+        raise ValueError(f"{path}: [forecast] every commit stage must also be a best-case stage "
+                         f"(commit is part of best case)")
+    if f.slip_flag_count < 1 or f.commit_stable_days < 0:
+        raise ValueError(f"{path}: [forecast] slip_flag_count must be >= 1 and commit_stable_days >= 0")
+    return f
+
+
 def parse_config(raw: dict[str, Any], path: Path) -> DomainConfig:
     stages = _stages(raw["stages"])
     codes = {s.code for s in stages}
@@ -146,6 +186,7 @@ def parse_config(raw: dict[str, Any], path: Path) -> DomainConfig:
     missing = codes - thresholds.stage_age_limit_days.keys()
     if missing:
         raise ValueError(f"{path}: thresholds.stage_age_limit_days lacks {sorted(missing)}")
+    forecast = _forecast(raw.get("forecast"), codes, path)
     cfg = DomainConfig(
         path=path,
         stages=stages,
@@ -154,6 +195,7 @@ def parse_config(raw: dict[str, Any], path: Path) -> DomainConfig:
         status_words=status_words,
         headers={k: tuple(v) for k, v in raw["headers"].items()},
         thresholds=thresholds,
+        forecast=forecast,
     )
     cfg.header_index()  # fail early on an alias listed twice
     return cfg

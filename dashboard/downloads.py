@@ -193,11 +193,13 @@ def weekly_pack(
     stalled: pl.DataFrame,
     margin_alerts: pl.DataFrame,
     funnel_region_grade: pl.DataFrame,
+    forecast: pl.DataFrame | None = None,
     sheet_names: Mapping[str, str] | None = None,
     formats: Mapping[str, Mapping[str, str | None]] | None = None,
     summary_header: tuple[str, str] = ("Metric", "Value"),
 ) -> bytes:
-    """The one-click workbook for the weekly review: five sheets, already in display form.
+    """The one-click workbook for the weekly review: five sheets (six with ``forecast``:
+    this/next month and quarter), already in display form.
     ``summary``: (label, value, kind) rows — kind "int", "pct" (a ratio), "date", "text" or
     an Excel number format — each value written as what it is; ``formats``: sheet name ->
     column -> Excel number format for the other sheets."""
@@ -207,6 +209,7 @@ def weekly_pack(
         "stalled": "Stalled",
         "margin": "Margin alerts",
         "funnel": "Funnel region x grade",
+        "forecast": "Forecast",
     } | dict(sheet_names or {})
     buf = io.BytesIO()
     wb = _new_workbook(buf)
@@ -217,7 +220,10 @@ def weekly_pack(
         _write_frame(ws, summary, fmts)
     else:
         _write_pairs(ws, summary, summary_header, fmts)
-    for key, df in (("changes", changes), ("stalled", stalled), ("margin", margin_alerts), ("funnel", funnel_region_grade)):
+    sheets = [("changes", changes), ("stalled", stalled), ("margin", margin_alerts), ("funnel", funnel_region_grade)]
+    if forecast is not None:
+        sheets.append(("forecast", forecast))
+    for key, df in sheets:
         ws = wb.add_worksheet(_excel_sheet_name(names[key], used))
         _write_frame(ws, df, fmts, (formats or {}).get(names[key]))
     wb.close()

@@ -122,6 +122,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "pack_stalled": ("Stalled", "停滞"),
     "pack_margin": ("Margin alerts", "毛利预警"),
     "pack_funnel": ("Funnel region x grade", "漏斗-区域x等级"),
+    "pack_forecast": ("Forecast", "预测"),
     "metric": ("Metric", "指标"),
     "value": ("Value", "数值"),
     "change": ("Change", "变化"),
@@ -340,6 +341,137 @@ STRINGS: dict[str, tuple[str, str]] = {
     "local_mode_help": ("To give the dashboard to others, turn sign-in on: .streamlit/secrets.toml [auth] "
                         "(docs/DEPLOY.md).",
                         "要让其他人使用看板，请开启登录：.streamlit/secrets.toml 的 [auth]（见 docs/DEPLOY.md）。"),
+    # forecast page (issue 12)
+    "page_forecast": ("Forecast", "预测"),
+    "fc_title": ("Will we make the month and the quarter?", "本月、本季度能签多少？"),
+    "fc_period": ("Which period", "期间类型"),
+    "fc_month_0": ("This month", "本月"),
+    "fc_month_1": ("Next month", "下月"),
+    "fc_quarter_0": ("This quarter", "本季度"),
+    "fc_quarter_1": ("Next quarter", "下季度"),
+    "fc_expected_total": ("Expected: won + weighted", "预计：已赢单 + 加权"),
+    "fc_won": ("Won so far", "已赢单"),
+    "fc_commit_amount": ("Commit", "承诺"),
+    "fc_weighted": ("Weighted", "加权预测"),
+    "fc_best_case": ("Best case", "最佳情况"),
+    "fc_pipeline": ("Pipeline", "管道金额"),
+    "fc_drill": ("Show the projects behind", "查看明细项目"),
+    "is_commit": ("Commit", "承诺"),
+    "is_best_case": ("Best case", "最佳情况"),
+    "fc_range": ("Won + commit {commit} · won + best case {best}", "已赢单 + 承诺 {commit} · 已赢单 + 最佳情况 {best}"),
+    "fc_caption": ("Pipeline: open projects whose expected sign date falls in the period. Weighted: each one's "
+                   "amount × the win probability learned for its stage and customer grade (below). Commit: at "
+                   "{commit_stages}, sign date not pushed out in the last {days} days. Best case: at "
+                   "{best_stages}. Won so far: contracts signed in the period.",
+                   "管道金额：预计签约日期落在该期间的在跟项目。加权预测：每个项目的金额 × 按其阶段和客户等级学习所得的"
+                   "赢单概率（见下）。承诺：处于{commit_stages}阶段、且近 {days} 天内签约日期未推迟。最佳情况：处于"
+                   "{best_stages}阶段。已赢单：在该期间签约的合同。"),
+    "fc_unpriced": ("{n} open projects ({amount}) in these periods are at a stage where no project has closed yet: "
+                    "they have no learned probability and add nothing to the weighted forecast.",
+                    "这些期间中有 {n} 个在跟项目（{amount}）所处阶段还没有任何项目关闭：它们没有学习所得的概率，"
+                    "不计入加权预测。"),
+    "fc_table": ("The forecast by period", "各期间预测明细"),
+    "fc_by": ("Split the forecast by", "按维度拆分预测"),
+    "fc_none": ("(not split)", "（不拆分）"),
+    "fc_prob_title": ("Learned win probability by stage and customer grade", "各阶段、各客户等级的学习赢单概率"),
+    "fc_prob_caption": ("Among projects seen open at a stage in a snapshot up to {as_of} that have since closed, the "
+                        "share won — shrunk toward the stage's rate over every grade by a prior worth {k} closed "
+                        "projects: P = (won + {k} × stage rate) / (closed + {k}).",
+                        "在截至 {as_of} 的快照中出现在某阶段、此后已关闭的项目中赢单的比例，并按相当于 {k} 个已关闭项目的"
+                        "先验向该阶段（全部等级）的赢单率收缩：P = (赢单数 + {k} × 阶段赢单率) / (关闭数 + {k})。"),
+    "fc_prob_evidence": ("Closed projects behind each probability", "每个概率所依据的已关闭项目数"),
+    "bt_title": ("How good were past forecasts? (back-test)", "过去的预测准不准？（回测）"),
+    "bt_caption": ("For every snapshot: the weighted forecast it would have made for the next {kind}, with "
+                   "probabilities learned only from the snapshots up to it, against what was actually won in that "
+                   "{kind}. Hollow points: the {kind} has not ended yet.",
+                   "每期快照：用截至当时的快照学习的概率，对下一个{kind}做出的加权预测，与该{kind}实际赢单金额对比。"
+                   "空心点：该{kind}尚未结束。"),
+    "bt_kind": ("Forecast for the next", "预测对象"),
+    "bt_unpriced": ("{n} of these {total} forecasts had open projects without a learned probability (nothing at "
+                    "their stage had closed yet), counted as 0: the error includes that.",
+                    "这 {total} 个预测中有 {n} 个含有尚无学习概率的在跟项目（其所处阶段当时还没有项目关闭），按 0 计入："
+                    "误差包含这一部分。"),
+    "bt_pick": ("Pick month or quarter to run the back-test (it reads every snapshot).",
+                "选择“月”或“季度”即运行回测（需读取全部快照）。"),
+    "period_month": ("month", "月"),
+    "period_quarter": ("quarter", "季度"),
+    "bt_forecast": ("Forecast then (weighted)", "当时的预测（加权）"),
+    "bt_actual": ("Actually won", "实际赢单"),
+    "bt_made_on": ("Forecast made on", "预测日期"),
+    "bt_period": ("For", "预测期间"),
+    "bt_mape": ("Mean absolute % error (MAPE)", "平均绝对百分比误差（MAPE）"),
+    "bt_bias": ("Bias (Σ error / Σ won)", "偏差（误差合计 / 赢单合计）"),
+    "bt_n": ("Forecasts compared", "参与比较的预测数"),
+    "bt_none": ("No forecast can be checked yet: the back-test needs a next {kind} that has ended and in which "
+                "something was won.", "暂时无法检验：回测需要一个已经结束且有赢单的下一个{kind}。"),
+    "slips_title": ("Sign dates pushed out", "签约日期推迟"),
+    "sl_week": ("Pushed out this week", "本周推迟"),
+    "sl_out_month": ("Out of this month", "推出本月"),
+    "sl_out_quarter": ("Out of this quarter", "推出本季度"),
+    "sl_flagged": ("Pushed out {n}+ times", "推迟 {n} 次及以上"),
+    "sl_show": ("List only the projects behind", "只列出明细项目"),
+    "sl_caption": ("A slip: two consecutive snapshots, open in both, with a later expected sign date in the second. "
+                   "Open projects that slipped at least once; a row opens the project.",
+                   "一次推迟：相邻两期快照中项目都在跟，且后一期的预计签约日期更晚。列出至少推迟过一次的在跟项目；"
+                   "选中一行可打开项目。"),
+    "no_slips": ("No open project has had its sign date pushed out.", "没有在跟项目的签约日期被推迟过。"),
+    "trends_title": ("Trends across snapshots", "各期趋势"),
+    "trends_caption": ("Each snapshot as it was: its open pipeline, the weighted forecast with the probabilities "
+                       "known then, the amount won that week, the win rate, stalled projects and margin alerts.",
+                       "每期快照当时的情况：在手管道、用当时已知概率计算的加权预测、当周赢单金额、赢单率、停滞项目与毛利预警。"),
+    "trends_sparklines_note": ("Computed over every snapshot: shown on demand.", "需遍历全部快照计算：按需显示。"),
+    "trends_show": ("Show the trends", "显示趋势"),
+    "tr_pipeline": ("Open pipeline", "在手管道金额"),
+    "tr_weighted": ("Weighted forecast", "加权预测"),
+    "tr_won_week": ("Won that week", "当周赢单"),
+    "tr_n_stalled": ("Stalled projects", "停滞项目"),
+    "tr_n_margin_alerts": ("Margin alerts", "毛利预警"),
+    "tr_amounts_title": ("Open pipeline and weighted forecast", "在手管道与加权预测"),
+    "tr_counts_title": ("Stalled projects and margin alerts", "停滞项目与毛利预警"),
+    "owners_title": ("Account managers", "大客户经理"),
+    "owners_caption": ("Won, win rate and sales cycle over every project closed up to the snapshot; pipeline, "
+                       "weighted, stalled and expense ratio now. Sort by clicking a header; select a row to list "
+                       "that manager's projects.",
+                       "赢单、赢单率与销售周期按截至该快照的全部已关闭项目计算；管道、加权预测、停滞项目与费用率为当前值。"
+                       "点击表头排序；选中一行可列出该经理的项目。"),
+    "owner_projects": ("Projects of the selected account manager", "所选大客户经理的项目"),
+    # columns of the forecast tables
+    "period": ("Period", "期间"),
+    "period_start": ("From", "开始"),
+    "period_end": ("To", "结束"),
+    "n_pipeline": ("Projects in pipeline", "管道项目数"),
+    "pipeline": ("Pipeline", "管道金额"),
+    "weighted": ("Weighted", "加权预测"),
+    "n_unpriced": ("Without a probability", "无概率项目数"),
+    "unpriced_amount": ("Amount without a probability", "无概率金额"),
+    "n_commit": ("Commit projects", "承诺项目数"),
+    "commit_amount": ("Commit", "承诺"),
+    "n_best_case": ("Best-case projects", "最佳情况项目数"),
+    "best_case": ("Best case", "最佳情况"),
+    "won": ("Won", "已赢单"),
+    "expected_total": ("Expected (won + weighted)", "预计（已赢单 + 加权）"),
+    "probability": ("Win probability", "赢单概率"),
+    "n_slips": ("Times pushed out", "推迟次数"),
+    "days_pushed": ("Days pushed in all", "累计推迟天数"),
+    "first_sign_on": ("First sign date", "最初签约日期"),
+    "last_slip_on": ("Last pushed out", "最近推迟于"),
+    "slipped_this_week": ("Pushed out this week", "本周推迟"),
+    "sign_before": ("Sign date last week", "上周签约日期"),
+    "out_of_month": ("Out of this month", "推出本月"),
+    "out_of_quarter": ("Out of this quarter", "推出本季度"),
+    "is_flagged": ("Flagged", "已标记"),
+    "won_amount": ("Won amount", "赢单金额"),
+    "n_stalled": ("Stalled", "停滞"),
+    "n_cycle": ("Wins with a known start", "有起始日期的赢单"),
+    "median_cycle_days": ("Median sales cycle (days)", "销售周期中位数（天）"),
+    "made_on": ("Forecast made on", "预测日期"),
+    "actual": ("Actually won", "实际赢单"),
+    "error": ("Error (forecast − won)", "误差（预测 − 赢单）"),
+    "abs_pct_error": ("Absolute % error", "绝对百分比误差"),
+    "is_complete": ("Period ended", "期间已结束"),
+    "stage_n_closed": ("Closed at the stage", "该阶段已关闭"),
+    "stage_n_won": ("Won from the stage", "该阶段赢单"),
+    "stage_rate": ("Stage rate (every grade)", "阶段赢单率（全部等级）"),
     # column headers shared by tables
     "project_id": ("Project ID", "项目编号"),
     "project_name": ("Project", "项目名称"),
@@ -465,6 +597,7 @@ EXCEPTION_NAMES = {
     "first_seen_mid_funnel": ("First seen mid-funnel", "首次出现即在中途阶段"),
     "same_day_moves": ("Several moves on one day", "同一天多次变更阶段"),
     "stalled": ("Stalled", "停滞"),
+    "repeated_slips": ("Sign date pushed out repeatedly", "签约日期多次推迟"),
 }
 
 SEVERITY_NAMES = {"high": ("High", "高"), "medium": ("Medium", "中"), "low": ("Low", "低"), "info": ("Info", "提示")}
@@ -512,6 +645,14 @@ ANALYSIS_NAMES = {
     "ui_reached": ("Projects that reached a stage", "到达某阶段的项目"),
     "ui_closed": ("Closed projects behind the win rate", "赢单率所计的已关闭项目"),
     "ui_region_grade": ("Funnel by region × customer grade", "区域 × 客户等级"),
+    "win_probabilities": ("Learned win probabilities", "学习所得赢单概率"),
+    "forecast": ("Forecast for the month and quarter", "本月及本季度预测"),
+    "forecast_projects": ("Projects behind the forecast", "预测明细项目"),
+    "backtest": ("Back-test of past forecasts", "历史预测回测"),
+    "slips": ("Projects whose sign date slipped", "签约日期推迟的项目"),
+    "slips_summary": ("Sign dates pushed out", "签约推迟汇总"),
+    "trends": ("Trends across snapshots", "各期趋势"),
+    "owners": ("Account manager ranking", "大客户经理排名"),
 }
 
 
@@ -791,6 +932,13 @@ def stalled_detail(days: Any, stage: Any, limit: Any, lang: str) -> str:
     if lang == "zh":
         return f"在「{s}」已停留 {fmt_int(days)} 天（上限 {fmt_int(limit)} 天）"
     return f"{fmt_int(days)} days in {s} (limit {fmt_int(limit)})"
+
+
+def slips_detail(n_slips: Any, flag_at: Any, lang: str) -> str:
+    """The project page's repeated-slips flag in words."""
+    if lang == "zh":
+        return f"预计签约日期已推迟 {fmt_int(n_slips)} 次（达到 {fmt_int(flag_at)} 次即标记）"
+    return f"Expected sign date pushed out {fmt_int(n_slips)} times (flagged at {fmt_int(flag_at)})"
 
 
 def exception_detail(exception: Any, stage: Any, lang: str, fallback: Any = None) -> str:

@@ -65,16 +65,23 @@ QUERY_NAMES: tuple[str, ...] = (
 # UI helper queries (issue 4): the Data page's import history, the funnel's drill-down list,
 # the win-rate drill-down (closed projects), the funnel's region × grade heat map.
 QUERY_NAMES += ("ui_imports", "ui_reached", "ui_closed", "ui_region_grade")
+# Forecast, back-test, slips, trends, owners (issue 12; docs/ANALYSES.md "Forecast").
+QUERY_NAMES += ("win_probabilities", "forecast", "forecast_projects", "backtest", "slips", "slips_summary", "trends",
+                "owners")
 
 SEGMENTS = ("region", "grade", "owner", "category")
 
 # Queries whose `by` must name a segment (None = unsegmented).
 _DEFAULT_EXTRA: dict[str, Any] = {"by": None, "project_id": None, "stage": None,  # stage: ui_reached
                                    "limit": None,  # limit: the first N rows of a list query
-                                   "imported_by": None}  # ui_imports: only this actor's imports
+                                   "imported_by": None,  # ui_imports: only this actor's imports
+                                   "all_snapshots": False}  # win_probabilities: every snapshot <= as_of
 
 # `project` is composed from other queries (each one statement), not a .sql file of its own.
 _COMPOSITE = {"project"}
+# Queries composed in Python with no .sql file of their own (the others in
+# queries/composed.py run their own .sql with bound inputs).
+NO_SQL_FILE = frozenset({"project", "slips_summary"})
 
 
 @cache
@@ -110,6 +117,20 @@ def threshold_params() -> dict[str, Any]:
         "expense_ratio_factor": float(t.expense_ratio_factor),
         "amount_change_share": float(t.amount_change_share),
         "margin_change_points": float(t.margin_change_points),
+    } | forecast_params()
+
+
+def forecast_params() -> dict[str, Any]:
+    """``[forecast]`` of domain.toml as named parameters."""
+    from dashboard.config import get_config
+
+    f = get_config().forecast
+    return {
+        "prior_strength": float(f.prior_strength),
+        "commit_stages": list(f.commit_stages),
+        "commit_stable_days": int(f.commit_stable_days),
+        "best_case_stages": list(f.best_case_stages),
+        "slip_flag_count": int(f.slip_flag_count),
     }
 
 
@@ -142,6 +163,10 @@ def run(con: duckdb.DuckDBPyConnection, name: str, filters: Filters | None = Non
     params = _params(con, filters, extra)
     if name in _COMPOSITE:
         return _project(con, params)
+    from queries.composed import COMPOSED
+
+    if name in COMPOSED:
+        return COMPOSED[name](con, _execute, params)
     return _execute(con, name, params)
 
 
@@ -190,6 +215,7 @@ def _project_parts(con: duckdb.DuckDBPyConnection, params: dict[str, Any]) -> di
     margin = _execute(con, "margin", params)
     aging = _execute(con, "aging", params)
     exceptions = _execute(con, "process_exceptions", params)
+    slips = _execute(con, "slips", params | {"limit": None})
     flags = pl.concat(
         [
             margin.select(
@@ -208,6 +234,13 @@ def _project_parts(con: duckdb.DuckDBPyConnection, params: dict[str, Any]) -> di
                 pl.lit("process").alias("source"), pl.col("exception").alias("flag"), "severity",
                 "stage", "on_date", pl.lit(None, pl.Float64).alias("value"),
                 pl.lit(None, pl.Float64).alias("threshold"), "detail",
+            ),
+            slips.filter(pl.col("is_flagged")).select(
+                pl.lit("slips").alias("source"), pl.lit("repeated_slips").alias("flag"),
+                pl.lit("medium").alias("severity"), "stage", pl.col("last_slip_on").alias("on_date"),
+                pl.col("n_slips").cast(pl.Float64).alias("value"),
+                pl.lit(float(params["slip_flag_count"])).alias("threshold"),
+                pl.format("sign date pushed out {} times ({} days in all)", "n_slips", "days_pushed").alias("detail"),
             ),
         ],
         how="vertical_relaxed",

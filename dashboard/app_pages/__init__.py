@@ -34,6 +34,15 @@ carries the CSS class ``st-key-<key>``). The sidebar keys are also the URL param
 * project (``/project?project=ID``): ``project_pick`` (text input), ``project_timeline``,
   ``project_history_amount`` / ``_margin`` / ``_sign``, ``project_flags``,
   ``project_snapshots``, ``project_events``.
+* forecast (``/forecast``): ``forecast_drill`` (segmented: month_0/month_1/quarter_0/quarter_1)
+  → ``forecast_projects_table``, ``forecast_bars`` (chart), ``forecast_by`` (segmented, none at first) →
+  ``forecast_split_table``, ``forecast_probabilities``, ``forecast_probability_table``,
+  ``forecast_bt_kind`` (segmented: month/quarter, none at first: the back-test runs on demand),
+  ``forecast_backtest_chart``,
+  ``forecast_backtest_table``, ``forecast_slips_show`` (segmented: slipped_this_week/out_of_month/out_of_quarter/is_flagged)
+  → ``forecast_slips_table``,
+  ``forecast_trends_show`` (toggle) → ``forecast_trends_chart``, ``forecast_owners_table``
+  (a row → ``forecast_owner_projects``).
 * data (``/data``): ``data_remove_demo`` (while demo data is loaded), the uploader ``data_upload_<n>`` (n grows after each import: find it by
   ``[data-testid="stFileUploader"]``), one ``data_file_<i>`` container per file with
   ``data_asof_<sha10>`` (date), ``data_mapping_pick_<sha10>``, the mapping form

@@ -27,6 +27,7 @@ PAGE_FILES = {
     "aging": "app_pages/aging.py",
     "margin": "app_pages/margin.py",
     "project": "app_pages/project.py",
+    "forecast": "app_pages/forecast.py",
     "data": "app_pages/data_page.py",
 }
 
@@ -34,10 +35,13 @@ AMOUNT_COLUMNS = {
     "expected_amount", "contract_amount", "amount_delta", "amount", "bid_amount",
     "estimated_cost", "actual_cost", "expense_budget", "expense_actual", "open_amount",
     "won_amount", "lost_amount",
+    # forecast (issue 12)
+    "pipeline", "weighted", "unpriced_amount", "commit_amount", "best_case", "won", "expected_total", "actual", "error",
 }
 RATIO_COLUMNS = {
     "estimated_margin", "margin", "step_conversion", "cumulative_conversion",
     "decided_conversion", "expense_ratio", "win_rate", "margin_pct", "floor", "reached_rate",
+    "probability", "stage_rate", "abs_pct_error",
 }
 CODE_LABELS = {
     "status": i18n.status_label,
@@ -55,15 +59,18 @@ CODE_LABELS = {
 COUNT_COLUMNS = {
     "reached", "n_open_here", "n_lost_here", "n_dropped_here", "n_skipped", "n_projects", "n",
     "rows_accepted", "rows_skipped", "rows_read", "n_advanced", "n_won", "n_lost", "n_dropped", "n_closed",
+    "n_pipeline", "n_unpriced", "n_commit", "n_best_case", "n_slips", "n_cycle", "n_stalled", "n_open",
+    "stage_n_closed", "stage_n_won",
 }
-DAY_COLUMNS = {"median_days", "p75_days", "p90_days", "days_in_stage", "limit_days"}
+DAY_COLUMNS = {"median_days", "p75_days", "p90_days", "days_in_stage", "limit_days", "median_cycle_days", "days_pushed"}
 # A table shows at most this many rows, in the order the page sorted them (most urgent
 # first); its CSV/Excel downloads have every row. At 100k projects an unfiltered list is
 # tens of thousands of rows: megabytes sent on every rerun and drawn by the browser for
 # nobody to scroll through (bench/results/ui.md).
 MAX_TABLE_ROWS = 1_000
 STAGE_COLUMNS = {"stage", "furthest_stage", "previous_stage", "from_stage", "to_stage", "current_stage"}
-CHECKBOX_COLUMNS = {"is_stalled", "is_demo"}
+CHECKBOX_COLUMNS = {"is_stalled", "is_demo", "is_flagged", "is_complete", "slipped_this_week", "out_of_month",
+                    "out_of_quarter", "is_commit", "is_best_case"}
 # st.dataframe's row and header height (px): a table is drawn as tall as its rows, up to
 # the height its page allows, never with blank rows under a short list.
 ROW_PX = 35

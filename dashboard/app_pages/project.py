@@ -116,6 +116,8 @@ else:
             return i18n.check_detail(r["flag"], r["value"], r["threshold"], lang, r["detail"])
         if r["flag"] == "stalled":
             return i18n.stalled_detail(r["value"], r["stage"], r["threshold"], lang)
+        if r["flag"] == "repeated_slips":
+            return i18n.slips_detail(r["value"], r["threshold"], lang)
         return i18n.exception_detail(r["flag"], r["stage"], lang, r["detail"])
 
     shown = flags.with_columns(

@@ -14,6 +14,7 @@ import streamlit as st
 
 from dashboard import charts, data, downloads, i18n
 from dashboard.app_pages import _ui
+from dashboard.config import get_config
 from dashboard.sidebar import context
 
 ctx = context()
@@ -314,11 +315,30 @@ def _pack() -> bytes:
                                                    "n_lost_here", "n_dropped_here", "n_skipped", "expected_amount"])
     else:
         sheets["funnel"] = (empty, {})
-    names = {k: ctx.t(f"pack_{k}") for k in ("summary", "changes", "stalled", "margin", "funnel")}
+    # Forecast (issue 12): this/next month and quarter, and this week's slips in the summary.
+    # Computed on click only: the first screen runs no query over every snapshot (issue 8).
+    fc = data.query(pctx.run, "forecast", now_f)
+    fc = fc.with_columns(pl.format("{}_{}", "period_kind", "period_offset").alias("_key"))
+    fc = fc.with_columns(pl.col("_key").replace_strict({k: ctx.t(f"fc_{k}") for k in fc.get_column("_key").unique()},
+                                                      return_dtype=pl.String).alias("fc_period"))
+    sheets["forecast"] = _ui.localise(ctx, fc,
+                                      ["fc_period", "period", "won", "weighted", "expected_total", "commit_amount",
+                                       "best_case", "pipeline", "n_pipeline", "n_unpriced"])
+    slip = data.query(pctx.run, "slips_summary", now_f).row(0, named=True)
+    amount_format = downloads.excel_format(i18n.table_number_format(unit, lang))
+    after_figures = 1 + next(i for i, r in enumerate(summary_rows) if r[0] == ctx.t("kpi_margin_alerts"))
+    summary_rows[after_figures:after_figures] = [  # with the figures, before the filters
+        (ctx.t("sl_week"), slip["n_slipped_week"], "int"),
+        (f"{ctx.t('sl_week')} ({i18n.unit_suffix(unit, lang)})", slip["slipped_week_amount"] / div, amount_format),
+        (ctx.t("sl_out_month"), slip["n_out_of_month"], "int"),
+        (ctx.t("sl_out_quarter"), slip["n_out_of_quarter"], "int"),
+        (ctx.t("sl_flagged", n=get_config().forecast.slip_flag_count), slip["n_flagged"], "int"),
+    ]
+    names = {k: ctx.t(f"pack_{k}") for k in ("summary", "changes", "stalled", "margin", "funnel", "forecast")}
     return downloads.weekly_pack(
         summary=summary_rows,
         changes=sheets["changes"][0], stalled=sheets["stalled"][0], margin_alerts=sheets["margin"][0],
-        funnel_region_grade=sheets["funnel"][0],
+        funnel_region_grade=sheets["funnel"][0], forecast=sheets["forecast"][0],
         formats={names[k]: _ui.number_formats(config) for k, (_, config) in sheets.items()},
         sheet_names=names,
         summary_header=(ctx.t("metric"), ctx.t("value")),
