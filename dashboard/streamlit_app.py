@@ -45,7 +45,9 @@ pages = [
     st.Page("app_pages/weekly.py", title=T("page_weekly"), url_path="weekly", visibility="hidden"),
 ]
 if caller.can_import:  # the Data page and the import history are for roles that import
-    pages.insert(5, st.Page("app_pages/data_page.py", title=T("page_data"), icon=":material/upload_file:", url_path="data"))
+    last_visible = max(i for i, p in enumerate(pages) if p.visibility != "hidden")
+    pages.insert(last_visible + 1,
+                 st.Page("app_pages/data_page.py", title=T("page_data"), icon=":material/upload_file:", url_path="data"))
 page = st.navigation(pages, position="sidebar")
 sidebar.rerun_for_language()  # ?lang=en: the URL now says English; run this page again
 ctx = sidebar.render(lang, caller)

@@ -3,9 +3,11 @@
 --         seen in a snapshot <= t (null too when a project had none); open stages = every
 --         stage but the last. With all_snapshots the runner runs win_probabilities_history
 --         (the same rows for every snapshot <= $as_of).
--- params: $as_of date; $prior_strength double (k, domain.toml [forecast]). No filters: a
---         probability is learned from the whole company (like the peer expense ratio, a
---         property of the stage and grade, not of the view).
+-- params: $as_of date; $prior_strength double (k, domain.toml [forecast]);
+--         $allowed_regions (the caller's access scope). No sidebar filters: a probability
+--         is learned from every project the caller may see (head office: the whole
+--         company; a regional manager: their regions, so nothing of another region
+--         reaches them), not from the current view.
 -- output: as_of, stage, stage_order, grade, n_closed, n_won (the cell's evidence),
 --         stage_n_closed, stage_n_won, stage_rate (every grade), probability
 -- Definition (docs/ANALYSES.md): a project counts for stage s when some snapshot <= t
@@ -19,7 +21,7 @@
 with history as (
     select project_id, as_of, outcome, grade, cur_stage
     from project_facts
-    where as_of <= $as_of
+    where as_of <= $as_of and in_scope(region, grade, owner, category, [], [], [], [], $allowed_regions)
 ),
 
 stages as (

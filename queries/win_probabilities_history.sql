@@ -4,9 +4,10 @@
 -- grain:  one row per (snapshot t <= $as_of, open stage, grade); grades = every grade seen
 --         in a snapshot <= t (null too when a project had none); open stages = every stage
 --         but the last
--- params: $as_of date; $prior_strength double (k, domain.toml
---         [forecast]). No filters: a probability is learned from the whole company (like
---         the peer expense ratio, a property of the stage and grade, not of the view).
+-- params: $as_of date; $prior_strength double (k, domain.toml [forecast]);
+--         $allowed_regions (the caller's access scope). No sidebar filters: a probability
+--         is learned from every project the caller may see (head office: the whole
+--         company; a regional manager: their regions), not from the current view.
 -- output: as_of, stage, stage_order, grade, n_closed, n_won (the cell's evidence),
 --         stage_n_closed, stage_n_won, stage_rate (every grade), probability
 -- Definition (learned as of t, from snapshots <= t only):
@@ -33,13 +34,15 @@ stages as (
 
 -- a grade is listed at t once a snapshot <= t has shown it (nothing at t comes from later)
 grades as (
-    select grade, min(as_of) as first_on from project_facts where as_of <= $as_of group by grade
+    select grade, min(as_of) as first_on from project_facts
+    where as_of <= $as_of and in_scope(region, grade, owner, category, [], [], [], [], $allowed_regions)
+    group by grade
 ),
 
 history as (
     select project_id, as_of, outcome, grade, cur_stage
     from project_facts
-    where as_of <= $as_of
+    where as_of <= $as_of and in_scope(region, grade, owner, category, [], [], [], [], $allowed_regions)
 ),
 
 -- the first snapshot each project was seen open at each stage
