@@ -43,6 +43,7 @@ bench: setup
 	$(PY) bench/bench_queries.py
 	$(PY) bench/bench_ui.py
 	$(PY) bench/bench_forecast.py
+	$(PY) bench/bench_history.py
 
 ## Regenerate the demo exports in seeds/ (deterministic).
 seeds: setup
