@@ -322,14 +322,16 @@ def report(rows: list[dict], command: str, started: str, load_start: float) -> s
             f"{s(p.get('commit', 0) + p.get('checkpoint', 0) + p.get('replace', 0))} | "
             f"{r['writer_rss_mb']:,.0f} MB | {r['parser_rss_mb']:,.0f} MB | {r['file_mb']:,.0f} MB | "
             f"{r['first_screen_ms']:.0f} ms |")
-    lines += ["", "Refresh per derived object (seconds):", ""]
+    lines += ["", "Refresh per step of queries/derived.py (seconds; steps taking 0.01 s or more in some row, "
+              "slowest first at the largest store):", ""]
     ok = [r for r in rows if "failed" not in r]
     names = sorted({k for r in ok for k in r["phases"] if k.startswith("refresh.")})
-    lines.append("| projects × weeks | " + " | ".join(n.removeprefix("refresh.") for n in names) + " |")
-    lines.append("|---|" + "---:|" * len(names))
-    for r in ok:
-        lines.append(f"| {r['n']:,} × {r['weeks_stored']} | "
-                     + " | ".join(s(r["phases"].get(n, 0)) for n in names) + " |")
+    names = [n for n in names if max(r["phases"].get(n, 0) for r in ok) >= 0.01]
+    names.sort(key=lambda n: -max((r["phases"].get(n, 0) for r in ok), default=0))
+    lines.append("| step | " + " | ".join(f"{r['n']:,} × {r['weeks_stored']}" for r in ok) + " |")
+    lines.append("|---|" + "---:|" * len(ok))
+    for n in names:
+        lines.append(f"| {n.removeprefix('refresh.')} | " + " | ".join(s(r["phases"].get(n, 0)) for r in ok) + " |")
     lines += ["", "Most rows any table scan read (DuckDB profiler: rows_scanned) in each first-screen query, in weeks of data "
               "(rows / one week's rows; 1–2 = reads this week and the one before, ≈ weeks stored = "
               "reads every week):", ""]
@@ -358,7 +360,13 @@ def main() -> int:
     ap.add_argument("--csv")
     ap.add_argument("--week", type=int)
     ap.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "history.md")
+    ap.add_argument("--rewrite", type=Path, help="write the report again from a run's saved .json (no measuring)")
     args = ap.parse_args()
+    if args.rewrite:
+        saved = json.loads(args.rewrite.read_text(encoding="utf-8"))
+        args.out.write_text(report(saved["rows"], saved["command"], saved["started"], saved["load_start"]),
+                            encoding="utf-8")
+        return 0
     if args.child:
         res = child_import(args.db, args.csv, args.week) if args.part == "import" else child_first_screen(args.db)
         print(json.dumps(res, default=str))
@@ -377,7 +385,9 @@ def main() -> int:
         print(text)
     else:
         args.out.write_text(text, encoding="utf-8")
-        (args.out.with_suffix(".json")).write_text(json.dumps(rows, indent=1, default=str), encoding="utf-8")
+        (args.out.with_suffix(".json")).write_text(json.dumps(
+            {"rows": rows, "command": command, "started": started, "load_start": load_start}, indent=1, default=str),
+            encoding="utf-8")
         print(f"wrote {args.out}")
     return 0
 
