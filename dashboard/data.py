@@ -50,7 +50,8 @@ CHART_ENTRIES, CHART_TTL_S = 512, 3600
 # different frames could share a key: chart inputs must be aggregates, smaller than this.
 MAX_CHART_ROWS = 50_000
 
-LARGE_QUERIES = frozenset({"projects", "aging", "margin", "changes", "process_exceptions", "ui_reached", "ui_closed"})
+LARGE_QUERIES = frozenset({"projects", "aging", "margin", "changes", "process_exceptions", "ui_reached", "ui_closed",
+                           "slips", "forecast_projects"})
 
 
 @dataclass(frozen=True)

@@ -69,3 +69,17 @@ def test_thresholds_never_appear_in_the_sql_text():
         sql = sql_text(name)
         assert "0.15" not in sql and "0.12" not in sql, name
         assert "prior_strength = " not in sql and "negotiation'" not in sql, name  # [forecast] is bound too
+
+
+def test_every_per_project_list_is_cached_as_a_large_result():
+    """A query whose grain is one row per project (tens of MB at 100k projects) must sit in
+    data.py's small large-result cache, not in the 256-entry cache of aggregates."""
+    from dashboard.data import LARGE_QUERIES
+
+    per_project = set()
+    for path in SQL_DIR.glob("*.sql"):
+        grain = next((line for line in path.read_text(encoding="utf-8").splitlines() if line.startswith("-- grain:")), "")
+        if re.search(r"per \(?(open )?project\b", grain) and "$project_id" not in grain:
+            per_project.add(path.stem)
+    assert {"projects", "aging", "slips", "forecast_projects"} <= per_project  # the rule reads the headers
+    assert per_project <= LARGE_QUERIES, sorted(per_project - LARGE_QUERIES)
