@@ -24,24 +24,14 @@ targets as (
     select
         s.as_of as made_on,
         k.kind as period_kind,
-        cast(case k.kind
-            when 'month' then date_trunc('month', s.as_of) + to_months(1)
-            else date_trunc('quarter', s.as_of) + to_months(3)
-        end as date) as period_start,
-        cast(case k.kind
-            when 'month' then date_trunc('month', s.as_of) + to_months(2)
-            else date_trunc('quarter', s.as_of) + to_months(6)
-        end as date) as period_next
+        period_start(s.as_of, k.kind, 1) as period_start,
+        period_start(s.as_of, k.kind, 2) as period_next
     from snapshots as s
     cross join (values ('month'), ('quarter')) as k (kind)
 ),
 
 probabilities as (
-    select
-        unnest(cast($p_as_of as date[])) as as_of,
-        unnest(cast($p_stage as varchar[])) as stage,
-        unnest(cast($p_grade as varchar[])) as grade,
-        unnest(cast($p_value as double[])) as probability
+    select * from learned_probabilities($p_as_of, $p_stage, $p_grade, $p_value)
 ),
 
 open_rows as (

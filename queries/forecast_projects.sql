@@ -15,25 +15,15 @@ with periods as (
     select
         kind as period_kind,
         step as period_offset,
-        cast(case kind
-            when 'month' then date_trunc('month', cast($as_of as date)) + to_months(step)
-            else date_trunc('quarter', cast($as_of as date)) + to_months(3 * step)
-        end as date) as period_start,
-        cast(case kind
-            when 'month' then date_trunc('month', cast($as_of as date)) + to_months(step + 1)
-            else date_trunc('quarter', cast($as_of as date)) + to_months(3 * (step + 1))
-        end as date) as period_next
+        period_start($as_of, kind, step) as period_start,
+        period_start($as_of, kind, step + 1) as period_next
     from (values ('month'), ('quarter')) as k (kind)
     cross join (values (0), (1)) as o (step)
     where cast($as_of as date) is not null
 ),
 
 probabilities as (
-    select
-        unnest(cast($p_as_of as date[])) as as_of,
-        unnest(cast($p_stage as varchar[])) as stage,
-        unnest(cast($p_grade as varchar[])) as grade,
-        unnest(cast($p_value as double[])) as probability
+    select * from learned_probabilities($p_as_of, $p_stage, $p_grade, $p_value)
 ),
 
 scoped as (
@@ -46,13 +36,7 @@ scoped as (
 ),
 
 recently_pushed as (
-    select distinct project_id
-    from pair_facts
-    where as_of <= $as_of
-      and as_of > cast($as_of as date) - cast($commit_stable_days as integer)
-      and in_before and in_after
-      and outcome_before = 'open' and outcome_after = 'open'
-      and sign_after > sign_before
+    select * from recently_pushed($as_of, $commit_stable_days)
 ),
 
 rows as (

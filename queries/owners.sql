@@ -12,11 +12,7 @@
 --   won projects closed in the window whose development entry is known (n_cycle of them;
 --   a project first seen later in the funnel has no known start and is left out).
 with probabilities as (
-    select
-        unnest(cast($p_as_of as date[])) as as_of,
-        unnest(cast($p_stage as varchar[])) as stage,
-        unnest(cast($p_grade as varchar[])) as grade,
-        unnest(cast($p_value as double[])) as probability
+    select * from learned_probabilities($p_as_of, $p_stage, $p_grade, $p_value)
 ),
 
 scoped as (

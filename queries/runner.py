@@ -34,6 +34,8 @@ STAGING_BASE: tuple[str, ...] = (
     "stg_projects",
     "stg_stage_events",
     "since_date",  # over snapshot_dates
+    "period_start",
+    "learned_probabilities",
 )
 STAGING_FACTS: tuple[str, ...] = (
     "project_in_scope",
@@ -41,6 +43,7 @@ STAGING_FACTS: tuple[str, ...] = (
 )
 STAGING_PAIRS: tuple[str, ...] = (
     "snapshot_pairs",  # stored pairs (pair_facts), else computed
+    "recently_pushed",  # over pair_facts
 )
 STAGING: tuple[str, ...] = STAGING_BASE + STAGING_FACTS + STAGING_PAIRS
 

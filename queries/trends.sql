@@ -26,11 +26,7 @@ grade_limits as (
 ),
 
 probabilities as (
-    select
-        unnest(cast($p_as_of as date[])) as as_of,
-        unnest(cast($p_stage as varchar[])) as stage,
-        unnest(cast($p_grade as varchar[])) as grade,
-        unnest(cast($p_value as double[])) as probability
+    select * from learned_probabilities($p_as_of, $p_stage, $p_grade, $p_value)
 ),
 
 snapshots as (
