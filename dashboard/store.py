@@ -23,7 +23,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import duckdb
@@ -215,10 +215,9 @@ def write_transaction(
     """
     memory_mb = COMMIT_MEMORY_MB if memory_mb is None else int(memory_mb)
     db_path = Path(db_path)
-    lock = _exclusive_lock(db_path, lock_timeout_s)
-    with _phase(timings, "lock"):
-        lock.__enter__()
-    try:
+    with ExitStack() as held:
+        with _phase(timings, "lock"):  # the wait for another writer only
+            held.enter_context(_exclusive_lock(db_path, lock_timeout_s))
         # Copies left by a writer that was killed: stale, since we now hold the lock.
         for stale in db_path.parent.glob(f".{db_path.name}.*.tmp*"):
             stale.unlink()
@@ -263,8 +262,6 @@ def write_transaction(
             for leftover in (tmp, tmp.with_name(tmp.name + ".wal")):
                 if leftover.exists():
                     leftover.unlink()
-    finally:
-        lock.__exit__(None, None, None)
 
 
 def rebuild(db_path: str | os.PathLike, *, lock_timeout_s: float = 60.0) -> dict[str, int]:
