@@ -861,7 +861,7 @@ def _projects(report, data, rows, cols, mapping, config, constants, decimals):
                     row=int(rows[i]))
 
     # Stage when the stage column held a status word (or is absent): won/completed are in
-    # delivery by definition; otherwise the stage whose date is latest; else the last
+    # the stage with role 'won' (delivery) by definition; otherwise the stage whose date is latest; else the last
     # known stage, which commit() fills from earlier snapshots.
     frame = pl.DataFrame({"stage": stage, "status": status, **{f"sd_{k}": v for k, v in stage_dates.items()}})
     latest = None
@@ -879,7 +879,7 @@ def _projects(report, data, rows, cols, mapping, config, constants, decimals):
         )
         latest = pl.DataFrame({"i": pl.int_range(0, n, eager=True, dtype=pl.UInt32)}).join(long, on="i", how="left")["stage"]
     derived = pl.select(
-        pl.when(pl.lit(status).is_in(["won", "completed"])).then(pl.lit("delivery"))
+        pl.when(pl.lit(status).is_in(["won", "completed"])).then(pl.lit(config.role_stage("won").code))
         .otherwise(latest if latest is not None else pl.lit(None, pl.String))
     ).to_series()
     out["stage"] = pl.select(pl.coalesce(stage, derived)).to_series()
@@ -966,9 +966,10 @@ def _history(report, data, rows, cols, mapping, config, constants):
     if "previous_stage" in cols.by_field:
         col, header, _ = cols.by_field["previous_stage"]
         previous, _prev_status = _stage_column(report, data[col], rows, header, stage_names, status_words)
-    # A status word in the stage column: won/completed = entering delivery (the contract
-    # is signed); lost/dropped/open are not stage entries and are skipped, counted.
-    stage = pl.select(pl.coalesce(stage, pl.when(status.is_in(["won", "completed"])).then(pl.lit("delivery")))).to_series()
+    # A status word in the stage column: won/completed = entering the 'won' stage (the
+    # contract is signed); lost/dropped/open are not stage entries and are skipped, counted.
+    won = config.role_stage("won").code
+    stage = pl.select(pl.coalesce(stage, pl.when(status.is_in(["won", "completed"])).then(pl.lit(won)))).to_series()
     status_only = stage.is_null() & status.is_not_null()
     report.skip("status change, not a stage entry (lost/dropped) / 状态变更（丢单/放弃），不是阶段", int(status_only.sum()))
     frame = pl.DataFrame(
