@@ -359,8 +359,8 @@ def refresh_incremental(con: duckdb.DuckDBPyConnection) -> str:
     # none (it entered the window) is paired whole; an older date is paired for its slips,
     # then its pairs are pruned with those that left the window
     window = _pair_window(new_dates)
-    for t in _run(con, "pair_missing", dates=window):
-        pairs[t[0]] = True
+    for (missing,) in _run(con, "pair_missing", dates=window):
+        pairs[missing] = True
     for t in sorted(pairs):
         _pair(con, t, pairs[t])
     _run(con, "pair_prune", dates=window)
