@@ -75,6 +75,7 @@ def test_the_vectorised_check_detail_says_the_same_as_the_scalar_one():
         vectorised = df.select(i18n.check_detail_expr(lang)).to_series().to_list()
         scalar = [i18n.check_detail(r["check"], r["value"], r["threshold"], lang, r["detail"]) for r in df.iter_rows(named=True)]
         assert vectorised == scalar
+        assert i18n.check_details(df, lang).to_list() == scalar
 
 
 def test_flag_details_name_stages_by_their_names_not_codes_in_both_languages():
