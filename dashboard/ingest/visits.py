@@ -16,8 +16,8 @@ Rules (docs/INGEST.md "Visit reports"):
 * purpose words (订货/收款/开发/服务 …) map to codes; other words are kept as written,
   counted as 'other', with a warning naming the rows; customer categories (开发/新增/原有)
   that are not known are errors;
-* the same visit twice in one file (person, date, customer, time, purpose) is skipped and
-  counted;
+* the same visit twice in one file (person, date, customer, time, purpose, contact, result,
+  project id all equal) is skipped and counted;
 * replace: a visit file replaces, for each person it names, that person's stored visits
   between the person's first and last date in the file (a corrected day report replaces
   the day; a month's workbook the month), whichever import wrote them; an import left
@@ -74,6 +74,8 @@ VISIT_SCHEMA: dict[str, pl.DataType] = {
     "sheet": pl.String(),
     "source_row": pl.Int32(),
 }
+# Rows equal in all of these are one visit written twice (skipped, counted).
+_SAME_VISIT = ["reporter", "visit_on", "customer_key", "visit_time", "purpose_text", "contact", "result", "project_id_given"]
 _TEXT = ("region", "contact", "visit_time", "result", "notes")
 _PERSON_IN_TITLE = re.compile(r"(?:填报人|销售人员|业务员|姓名|reporter|salesrep|name)[:：]([^\s,，;；:：]+)")
 _REGION_IN_TITLE = re.compile(r"(?:区域|大区|Region)\s*[:：]\s*([^\s,，;；:：]+)", re.IGNORECASE)
@@ -340,9 +342,8 @@ def prepare_local(name: str, data: bytes, *, as_of: date | None, config: DomainC
     visits = pl.concat(parts, how="vertical") if parts else empty_visits()
     if report.ok and visits.height:
         before = visits.height
-        visits = visits.unique(["reporter", "visit_on", "customer_key", "visit_time", "purpose_text", "contact"],
-                               keep="first", maintain_order=True)
-        report.skip("duplicate visit (same person, date, customer, time, purpose, contact) / 重复的拜访记录",
+        visits = visits.unique(_SAME_VISIT, keep="first", maintain_order=True)
+        report.skip("duplicate visit (same person, date, customer, time, purpose, contact, result, project) / 重复的拜访记录",
                     before - visits.height)
     report.rows_accepted = report.rows_read - report.rows_skipped
     if report.rows_accepted == 0 and report.ok:
