@@ -488,7 +488,6 @@ STRINGS: dict[str, tuple[str, str]] = {
     "n_projects": ("Projects", "项目数"),
     "furthest_stage": ("Furthest stage", "最远阶段"),
     "amount": ("Amount", "金额"),
-    "segment": ("Segment", "维度"),
     "as_of_col": ("As of", "快照日期"),
     "exception": ("Process exception", "流程异常"),
     "lost_reason": ("Reason", "原因"),
@@ -962,3 +961,124 @@ def exception_detail(exception: Any, stage: Any, lang: str, fallback: Any = None
         "first_seen_mid_funnel": f"首次记录即在「{s}」，之前阶段计为已到达",
         "same_day_moves": f"同一天进入并离开「{s}」",
     }.get(str(exception), "" if fallback is None else str(fallback))
+
+
+# --- visit reports (issue 13) ------------------------------------------------------------------
+# Kept together so the visits page, the weekly review's visit section and the importer read
+# from one table; merged into STRINGS (no key may exist there already).
+VISIT_STRINGS: dict[str, tuple[str, str]] = {
+    "page_visits": ("Visits", "拜访管理"),
+    "visits_intro": ("Daily visit reports (销售日报): who visits whom, how often, for what, and whether planned "
+                     "revisits happen. Visits up to the snapshot date; import visit reports on the Data page.",
+                     "销售日报：谁拜访了谁、多频繁、为了什么，预定的再访是否兑现。统计到快照日期为止；拜访报告在“数据导入”页导入。"),
+    "visits_none": ("No visit report imported yet (or none in these filters): import a 销售日报 workbook or a CRM "
+                    "activity export on the Data page.",
+                    "尚未导入拜访报告（或筛选范围内没有拜访）：请在“数据导入”页导入销售日报或 CRM 拜访记录。"),
+    "visits_weekly_title": ("Visits per person per week against the quota", "每人每周拜访量与定额"),
+    "visits_weekly_help": ("Quota = {quota} visits per working day (Monday–Friday); the current week counts up to the "
+                           "snapshot date.", "定额 = 每个工作日（周一至周五）{quota} 次拜访；本周只计到快照日期。"),
+    "visits_daily_title": ("Visits per working day (last 4 weeks)", "每个工作日拜访量（近 4 周）"),
+    "visits_mix_title": ("What the visits were for, by customer category", "拜访目的与客户类别"),
+    "visits_frequency_title": ("Visit frequency by customer grade against the target", "按客户等级的拜访频率与目标"),
+    "visit_alerts_title": ("A/B-grade open projects without a recent visit", "近期无人拜访的 A/B 级在跟项目"),
+    "visit_alerts_none": ("Every A/B-grade open project was visited within its limit.", "所有 A/B 级在跟项目都在期限内拜访过。"),
+    "revisits_title": ("Planned revisits: kept, late, overdue, missed", "预定再访：按时、迟到、逾期、错过"),
+    "four_visits_title": ("The four-visit rule: win rate by visits before the decision",
+                          "四次拜访法则：按决定前拜访次数的赢单率"),
+    "four_visits_open_title": ("Open projects past 立项 with fewer than {n} visits", "已过立项、拜访少于 {n} 次的在跟项目"),
+    "visits_unmatched_title": ("Visits not matched to a project", "未匹配到项目的拜访"),
+    "project_visits_title": ("Visits", "拜访记录"),
+    "project_visits_none": ("No visit matched to this project.", "没有匹配到此项目的拜访。"),
+    "kpi_visits_week": ("Visits this week", "本周拜访"),
+    "kpi_visit_alerts": ("A/B projects not visited", "A/B 项目未拜访"),
+    "kpi_revisits_overdue": ("Revisits overdue", "逾期未再访"),
+    "weekly_visits_title": ("Visits", "拜访"),
+    # columns
+    "reporter": ("Person", "填报人"),
+    "visit_on": ("Visit date", "拜访日期"),
+    "is_working_day": ("Working day", "工作日"),
+    "n_visits": ("Visits", "拜访次数"),
+    "quota": ("Quota", "定额"),
+    "is_below_quota": ("Below quota", "未达定额"),
+    "week_start": ("Week of", "周（周一）"),
+    "n_working_days": ("Working days", "工作日数"),
+    "visits_per_working_day": ("Visits per working day", "每工作日拜访"),
+    "n_days_with_visits": ("Days with visits", "有拜访的天数"),
+    "purpose": ("Purpose", "拜访目的"),
+    "purpose_text": ("Purpose as written", "拜访目的（原文）"),
+    "customer_category": ("Customer category", "客户类别"),
+    "share": ("Share", "占比"),
+    "visits_per_project_30d": ("Visits per project per 30 days", "每项目每 30 天拜访"),
+    "target_per_30d": ("Target per 30 days", "每 30 天目标"),
+    "n_below_target": ("Projects below target", "低于目标的项目"),
+    "meets_target": ("Meets target", "达标"),
+    "last_visit_on": ("Last visit", "最近拜访"),
+    "days_since_visit": ("Days since visit", "距上次拜访天数"),
+    "alert_days": ("Limit (days)", "期限（天）"),
+    "revisit_on": ("Planned revisit", "预定再访"),
+    "next_visit_on": ("Next visit", "下次实际拜访"),
+    "revisit_status": ("Revisit", "再访情况"),
+    "days_late": ("Days late", "迟到天数"),
+    "n_planned": ("Planned revisits", "预定再访"),
+    "n_kept": ("Kept", "按时"),
+    "n_kept_late": ("Kept late", "迟到"),
+    "n_overdue": ("Overdue", "逾期"),
+    "n_missed": ("Missed", "错过"),
+    "n_pending": ("Still to come", "未到期"),
+    "kept_rate": ("Kept (incl. late)", "兑现率（含迟到）"),
+    "on_time_rate": ("Kept on time", "按时率"),
+    "bucket": ("Visits before the decision", "决定前拜访次数"),
+    "match_status": ("Matched", "匹配"),
+    "project_id_given": ("Project ID in the file", "文件中的项目编号"),
+    "first_visit_on": ("First visit", "首次拜访"),
+    "reporters": ("People", "填报人"),
+    "contact": ("Contact", "联系人"),
+    "visit_time": ("Time", "拜访时间"),
+    "result": ("Result", "商谈结果"),
+    "visit_notes": ("Other notes", "其他记录"),
+    "seq": ("No.", "序号"),
+}
+_CLASH = VISIT_STRINGS.keys() & STRINGS.keys()
+assert not _CLASH, f"visit strings already defined: {sorted(_CLASH)}"
+STRINGS.update(VISIT_STRINGS)
+
+ANALYSIS_NAMES.update({
+    "visits_daily": ("Visits per person per working day", "每人每工作日拜访量"),
+    "visits_weekly": ("Visits per person per week against the quota", "每人每周拜访量与定额"),
+    "visits_mix": ("Visit purpose and customer-category mix", "拜访目的与客户类别构成"),
+    "visits_frequency": ("Visit frequency by customer grade", "按客户等级的拜访频率"),
+    "visit_alerts": ("A/B projects without a recent visit", "近期无人拜访的 A/B 项目"),
+    "revisits": ("Planned revisits", "预定再访"),
+    "revisits_summary": ("Planned revisits by person", "各人预定再访兑现情况"),
+    "four_visits": ("Win rate by visits before the decision", "按决定前拜访次数的赢单率"),
+    "four_visits_open": ("Open projects with fewer than four visits", "拜访不足四次的在跟项目"),
+    "visits_unmatched": ("Visits not matched to a project", "未匹配到项目的拜访"),
+    "project_visits": ("The project's visits", "项目的拜访记录"),
+    "visits_summary": ("Visit figures of the week", "本周拜访数字"),
+})
+KIND_NAMES["visits"] = ("Visit report", "拜访报告（销售日报）")
+
+PURPOSE_NAMES = {"order": ("Order", "订货"), "collection": ("Collection", "收款"), "development": ("Development", "开发"),
+                 "service": ("Service", "服务"), "other": ("Other", "其他")}
+CATEGORY_NAMES = {"development": ("Being developed", "开发"), "new": ("New", "新增"), "existing": ("Existing", "原有")}
+MATCH_NAMES = {"id": ("By project ID", "按项目编号"), "name": ("By customer name", "按客户名称"),
+               "unknown_id": ("Unknown project ID", "项目编号不存在"),
+               "ambiguous": ("Customer of several projects", "客户对应多个项目"), "unmatched": ("No project", "无对应项目")}
+REVISIT_NAMES = {"kept": ("Kept", "按时"), "kept_late": ("Kept late", "迟到"), "overdue": ("Overdue", "逾期"),
+                 "missed": ("Missed", "错过"), "planned": ("Still to come", "未到期")}
+
+
+def purpose_label(code: Any, lang: str) -> str:
+    return _named(PURPOSE_NAMES, code, lang)
+
+
+def category_label(code: Any, lang: str) -> str:
+    return _named(CATEGORY_NAMES, code, lang)
+
+
+def match_label(code: Any, lang: str) -> str:
+    return _named(MATCH_NAMES, code, lang)
+
+
+def revisit_label(code: Any, lang: str) -> str:
+    return _named(REVISIT_NAMES, code, lang)

@@ -4,8 +4,8 @@
 -- params: $as_of date; the filter lists; $frequency_window_days; $revisit_missed_after_days
 -- output: reporter, region, customer, project_id, visit_on, revisit_on, next_visit_on (the
 --         first later visit to the same project — the same customer when not matched — by
---         anyone, on or before $as_of), status, days_late
--- status: kept       next visit on or before the planned date
+--         anyone, on or before $as_of), revisit_status, days_late
+-- revisit_status: kept       next visit on or before the planned date
 --         kept_late  next visit after the planned date (days_late = next − planned)
 --         overdue    no next visit yet, planned date passed, at most $revisit_missed_after_days ago
 --         missed     no next visit, planned date more than $revisit_missed_after_days days ago
@@ -40,7 +40,7 @@ final as (
             when revisit_on >= cast($as_of as date) then 'planned'
             when date_diff('day', revisit_on, cast($as_of as date)) <= cast($revisit_missed_after_days as integer) then 'overdue'
             else 'missed'
-        end as status,
+        end as revisit_status,
         case when next_visit_on > revisit_on then date_diff('day', revisit_on, next_visit_on) end as days_late
     from joined
 )

@@ -20,14 +20,18 @@ prev as (
     select reporter, count(*) filter (where visit_on < (select this_week from bounds)) as n
     from scoped
     group by reporter
+),
+
+final as (
+    select
+        count(*) filter (where visit_on >= (select this_week from bounds)) as n_visits_week,
+        count(*) filter (where visit_on < (select this_week from bounds)) as n_visits_prev_week,
+        count(distinct reporter) filter (where visit_on >= (select this_week from bounds)) as n_people_week,
+        (select count(*) from prev where n < cast($quota_per_day as double) * 5) as n_people_below_quota_prev_week,
+        (select count(*) from stg_visits
+         where visit_on <= $as_of
+           and in_scope(region, null, reporter, null, $regions, [], $owners, [], $allowed_regions)) as n_visits_stored
+    from scoped
 )
 
-select
-    count(*) filter (where visit_on >= (select this_week from bounds)) as n_visits_week,
-    count(*) filter (where visit_on < (select this_week from bounds)) as n_visits_prev_week,
-    count(distinct reporter) filter (where visit_on >= (select this_week from bounds)) as n_people_week,
-    (select count(*) from prev where n < cast($quota_per_day as double) * 5) as n_people_below_quota_prev_week,
-    (select count(*) from stg_visits
-     where visit_on <= $as_of
-       and in_scope(region, null, reporter, null, $regions, [], $owners, [], $allowed_regions)) as n_visits_stored
-from scoped
+select * from final

@@ -70,7 +70,7 @@ def test_a_person_with_two_visits_on_one_day_and_none_the_next_is_below_quota_on
 
 def test_a_revisit_made_a_day_after_the_planned_date_is_kept_late_by_one_day(con):
     rev = _run(con, "revisits")
-    got = {(r["customer"], r["visit_on"]): (r["status"], r["next_visit_on"], r["days_late"]) for r in rev.iter_rows(named=True)}
+    got = {(r["customer"], r["visit_on"]): (r["revisit_status"], r["next_visit_on"], r["days_late"]) for r in rev.iter_rows(named=True)}
     # planned for 9 Nov, the next visit to P1 (matched by name, no id) on 10 Nov
     assert got[("华东电力", date(2026, 11, 2))] == ("kept_late", date(2026, 11, 10), 1)
     # planned for 27 Nov, nobody went back by 30 Nov: 3 days past, within 14 → overdue
