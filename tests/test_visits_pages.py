@@ -63,7 +63,7 @@ def test_the_visits_page_lists_the_alerts_and_every_section_in_both_languages(db
 
 def test_the_project_page_shows_the_projects_visits(db):
     at = _open("project", project="P1", lang="zh")
-    visits = _frame(at, "project_visits_table")
+    (visits,) = [d.value for d in at.dataframe if "拜访日期" in d.value.columns]
     assert visits["拜访日期"].astype(str).tolist()[:2] == ["2026-11-10", "2026-11-02"]
     assert set(visits["匹配"]) == {"按客户名称", "按项目编号"}
 

@@ -129,6 +129,16 @@ else:
     table = table.rename({"check_text": ctx.t("flags")})
     _ui.dataframe(table, column_config=config, key="project_flags")
 
+st.subheader(ctx.t("project_visits_title"))  # issue 13: the project's visits next to its stages
+visits = _ui.load(ctx, "project_visits", scope, project_id=project_id)
+if visits is not None:
+    if visits.height == 0:
+        st.info(ctx.t("project_visits_none"))
+    else:
+        _ui.project_table(ctx, visits, key="project_visits_table", stem=f"project-{project_id}-visits", height=320,
+                          columns=["visit_on", "reporter", "seq", "contact", "visit_time", "purpose", "purpose_text",
+                                   "result", "customer_category", "revisit_on", "visit_notes", "match_status"])
+
 with st.expander(ctx.t("snapshots_table")):
     _ui.project_table(ctx, snaps.drop("project_id"), key="project_snapshots", stem=f"project-{project_id}",
                       columns=["as_of", "stage", "status", "expected_amount", "contract_amount", "margin",

@@ -121,6 +121,18 @@ alerts_now, alerts_prev = _n_projects(margin), _n_projects(prev_margin)
 cols[6].metric(ctx.t("kpi_margin_alerts"), i18n.fmt_int(alerts_now), border=True, height="stretch",
                **_ui.metric_delta(i18n.fmt_delta_int(_diff(alerts_now, alerts_prev)), inverse=True))
 
+# Visit alerts (issue 13) in the free fourth card of the risk row, once visit reports exist
+# (before any is imported every A/B project would "lack a visit": said on the Visits page).
+visit_figures = _ui.load(ctx, "visits_summary", now_f)
+has_visits = visit_figures is not None and visit_figures.height and visit_figures.get_column("n_visits_stored")[0] > 0
+visit_alerts = _ui.load(ctx, "visit_alerts", now_f) if has_visits else None
+if has_visits:
+    prev_visit_alerts = _ui.load(ctx, "visit_alerts", prev_f) if prev_f is not None else None
+    n_visit_alerts = None if visit_alerts is None else visit_alerts.height
+    n_prev_visit_alerts = None if prev_visit_alerts is None else prev_visit_alerts.height
+    risk_row[3].metric(ctx.t("kpi_visit_alerts"), i18n.fmt_int(n_visit_alerts), border=True, height="stretch",
+                       **_ui.metric_delta(i18n.fmt_delta_int(_diff(n_visit_alerts, n_prev_visit_alerts)), inverse=True))
+
 DRILLS = {
     "open": "kpi_open_count",
     "won": "kpi_won",
@@ -215,6 +227,24 @@ else:
     ).sort(["_rank", "margin"], nulls_last=True).drop("_rank")
     _ui.project_table(ctx, _with_names(margin_sorted), key="weekly_margin_table", stem="margin-alerts", height=320,
                       columns=DRILL_COLUMNS["margin"], hide_id=True)
+
+if has_visits:  # issue 13: the A/B projects nobody visited lately, and this week's visits
+    st.subheader(ctx.t("visit_alerts_title"))
+    f = visit_figures.row(0, named=True)
+    overdue = _ui.load(ctx, "revisits_summary", now_f)
+    n_overdue = None if overdue is None else int(overdue.get_column("n_overdue").sum())
+    figs = st.columns(3, gap="small")
+    figs[0].metric(ctx.t("kpi_visits_week"), i18n.fmt_int(f["n_visits_week"]), border=True,
+                   **_ui.metric_delta(i18n.fmt_delta_int(f["n_visits_week"] - f["n_visits_prev_week"])))
+    figs[1].metric(ctx.t("kpi_revisits_overdue"), i18n.fmt_int(n_overdue), border=True)
+    if visit_alerts is None:
+        _ui.not_shown(ctx, "visit_alerts")
+    elif visit_alerts.height == 0:
+        st.success(ctx.t("visit_alerts_none"))
+    else:
+        _ui.project_table(ctx, visit_alerts, key="weekly_visit_alerts_table", stem="visit-alerts", height=320,
+                          hide_id=True, columns=["project_id", "project_name", "customer", "grade", "region", "owner",
+                                                 "stage", "last_visit_on", "days_since_visit", "alert_days"])
 
 # --------------------------------------------------------------------------- what changed
 # The pipeline's move as a waterfall (amounts, from zero) beside every kind of change with
