@@ -197,12 +197,14 @@ def weekly_pack(
     sheet_names: Mapping[str, str] | None = None,
     formats: Mapping[str, Mapping[str, str | None]] | None = None,
     summary_header: tuple[str, str] = ("Metric", "Value"),
+    extra_sheets: Mapping[str, pl.DataFrame] | None = None,
 ) -> bytes:
     """The one-click workbook for the weekly review: five sheets (six with ``forecast``:
     this/next month and quarter), already in display form.
     ``summary``: (label, value, kind) rows — kind "int", "pct" (a ratio), "date", "text" or
     an Excel number format — each value written as what it is; ``formats``: sheet name ->
-    column -> Excel number format for the other sheets."""
+    column -> Excel number format for the other sheets. ``extra_sheets``: more sheets after
+    those (sheet name -> frame; the visit alerts and revisits of issue 13)."""
     names = {
         "summary": "Summary",
         "changes": "Changes",
@@ -226,6 +228,9 @@ def weekly_pack(
     for key, df in sheets:
         ws = wb.add_worksheet(_excel_sheet_name(names[key], used))
         _write_frame(ws, df, fmts, (formats or {}).get(names[key]))
+    for name, df in (extra_sheets or {}).items():
+        ws = wb.add_worksheet(_excel_sheet_name(name, used))
+        _write_frame(ws, df, fmts, (formats or {}).get(name))
     wb.close()
     return buf.getvalue()
 

@@ -365,11 +365,23 @@ def _pack() -> bytes:
         (ctx.t("sl_flagged", n=get_config().forecast.slip_flag_count), slip["n_flagged"], "int"),
     ]
     names = {k: ctx.t(f"pack_{k}") for k in ("summary", "changes", "stalled", "margin", "funnel", "forecast")}
+    extra: dict[str, tuple[pl.DataFrame, dict]] = {}
+    if has_visits:  # issue 13: the visit alerts and the revisits not kept on time
+        if visit_alerts is not None:
+            extra[ctx.t("visit_alerts_title")] = _ui.localise(
+                ctx, visit_alerts, ["project_id", "project_name", "customer", "grade", "region", "owner", "stage",
+                                    "expected_amount", "n_visits", "last_visit_on", "days_since_visit", "alert_days"])
+        rv = data.query(pctx.run, "revisits", now_f).filter(pl.col("revisit_status").is_in(["overdue", "missed", "kept_late"]))
+        extra[ctx.t("revisits_title")] = _ui.localise(
+            ctx, rv, ["reporter", "customer", "project_id", "visit_on", "revisit_on", "next_visit_on", "revisit_status",
+                      "days_late"])
     return downloads.weekly_pack(
         summary=summary_rows,
         changes=sheets["changes"][0], stalled=sheets["stalled"][0], margin_alerts=sheets["margin"][0],
         funnel_region_grade=sheets["funnel"][0], forecast=sheets["forecast"][0],
-        formats={names[k]: _ui.number_formats(config) for k, (_, config) in sheets.items()},
+        formats={names[k]: _ui.number_formats(config) for k, (_, config) in sheets.items()}
+        | {name: _ui.number_formats(config) for name, (_, config) in extra.items()},
+        extra_sheets={name: df for name, (df, _) in extra.items()},
         sheet_names=names,
         summary_header=(ctx.t("metric"), ctx.t("value")),
     )
