@@ -274,3 +274,18 @@ def template_xlsx(headers: Mapping[str, Sequence[str]], lang: str) -> bytes:
     """A blank export: the header row only, ready to fill in and upload."""
     cols = template_headers(headers, lang)
     return to_xlsx_bytes({"项目台账" if lang == "zh" else "Projects": pl.DataFrame(schema={c: pl.String for c in cols})})
+
+
+# The visit-report template (issue 13): the seed's daily report columns, in its order.
+VISIT_TEMPLATE_FIELDS = ("visit_on", "reporter", "region", "seq", "customer", "project_id", "contact", "visit_time",
+                         "purpose", "result", "customer_category", "revisit_on", "notes")
+
+
+def visit_template_xlsx(headers: Mapping[str, Sequence[str]], lang: str) -> bytes:
+    """A blank visit report (销售日报): the header row only, from ``[visits.headers]``."""
+    cols = []
+    for f in VISIT_TEMPLATE_FIELDS:
+        aliases = [a for a in headers.get(f, ()) if a != f]
+        pick = next((a for a in aliases if _has_cjk(a) == (lang == "zh")), None)
+        cols.append(pick or f)
+    return to_xlsx_bytes({"销售日报" if lang == "zh" else "Visit report": pl.DataFrame(schema={c: pl.String for c in cols})})

@@ -993,6 +993,8 @@ VISIT_STRINGS: dict[str, tuple[str, str]] = {
     "kpi_visit_alerts": ("A/B projects not visited", "A/B 项目未拜访"),
     "kpi_revisits_overdue": ("Revisits overdue", "逾期未再访"),
     "weekly_visits_title": ("Visits", "拜访"),
+    "template_visits_zh": ("Visit report template (中文 headers)", "销售日报模板（中文表头）"),
+    "template_visits_en": ("Visit report template (English headers)", "销售日报模板（英文表头）"),
     # columns
     "reporter": ("Person", "填报人"),
     "visit_on": ("Visit date", "拜访日期"),
