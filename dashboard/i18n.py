@@ -1059,6 +1059,7 @@ ANALYSIS_NAMES.update({
     "visits_summary": ("Visit figures of the week", "本周拜访数字"),
 })
 KIND_NAMES["visits"] = ("Visit report", "拜访报告（销售日报）")
+KIND_NAMES["collections"] = ("Receivables", "回款台账")
 
 PURPOSE_NAMES = {"order": ("Order", "订货"), "collection": ("Collection", "收款"), "development": ("Development", "开发"),
                  "service": ("Service", "服务"), "other": ("Other", "其他")}

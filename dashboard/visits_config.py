@@ -99,3 +99,56 @@ def visit_settings(config: DomainConfig | None = None) -> VisitSettings:
     """The ``[visits]`` settings of ``config`` (default: the configuration in force)."""
     config = config or get_config()
     return _load(str(config.path), tuple(config.grades))
+
+
+# --- [collections] -----------------------------------------------------------------------------
+
+ENTRIES = ("contract", "invoice", "payment")
+COLLECTION_FIELDS = ("project_id", "project_name", "customer", "contract_amount", "invoiced_amount", "collected_amount",
+                     "invoice_on", "payment_on", "receivable_amount", "due_on", "entry", "amount", "entry_on")
+
+
+@dataclass(frozen=True)
+class CollectionSettings:
+    won_uncollected_days: int
+    headers: dict[str, tuple[str, ...]]
+    entry_words: dict[str, str]  # normalised word -> entry code
+
+    def header_index(self) -> dict[str, str]:
+        index: dict[str, str] = {}
+        for f, aliases in self.headers.items():
+            for alias in (f, *aliases):
+                index[normalize(alias)] = f
+        return index
+
+
+def parse_collections(raw: dict[str, Any], path: Path) -> CollectionSettings:
+    c = raw.get("collections")
+    if c is None:
+        raise ValueError(f"{path}: the [collections] table is missing (see dashboard/domain.toml)")
+    missing = [k for k in ("won_uncollected_days", "headers", "entry_words") if k not in c]
+    if missing:
+        raise ValueError(f"{path}: [collections] lacks {missing}")
+    unknown = [f for f in c["headers"] if f not in COLLECTION_FIELDS]
+    if unknown:
+        raise ValueError(f"{path}: [collections.headers] has unknown fields {unknown}; use {list(COLLECTION_FIELDS)}")
+    s = CollectionSettings(
+        won_uncollected_days=int(c["won_uncollected_days"]),
+        headers={f: tuple(a) for f, a in c["headers"].items()},
+        entry_words=_words(c["entry_words"], ENTRIES, f"{path}: [collections.entry_words]"),
+    )
+    if s.won_uncollected_days < 0:
+        raise ValueError(f"{path}: [collections] won_uncollected_days must be >= 0")
+    return s
+
+
+@lru_cache(maxsize=4)
+def _load_collections(path: str) -> CollectionSettings:
+    with open(path, "rb") as fh:
+        return parse_collections(tomllib.load(fh), Path(path))
+
+
+def collection_settings(config: DomainConfig | None = None) -> CollectionSettings:
+    """The ``[collections]`` settings of ``config`` (default: the configuration in force)."""
+    config = config or get_config()
+    return _load_collections(str(config.path))

@@ -170,7 +170,7 @@ class Report:
         zh = lang == "zh"
         where = f"sheet '{self.sheet}', " if self.sheet and not zh else (f"工作表「{self.sheet}」，" if self.sheet else "")
         kind = {"projects": ("项目台账", "project export"), "history": ("阶段历史", "stage history"),
-                "visits": ("拜访报告（销售日报）", "visit report")}.get(
+                "visits": ("拜访报告（销售日报）", "visit report"), "collections": ("回款台账", "receivables")}.get(
             self.kind or "", ("未识别", "unrecognised")
         )
         as_of = self.as_of.isoformat() if self.as_of else "-"
