@@ -37,6 +37,8 @@ STAGING_BASE: tuple[str, ...] = (
     "period_start",
     "learned_probabilities",
     "stg_visits",  # issue 13
+    "stg_money",
+    "open_invoices",
 )
 STAGING_FACTS: tuple[str, ...] = (
     "project_in_scope",
@@ -77,7 +79,9 @@ QUERY_NAMES += ("win_probabilities", "forecast", "forecast_projects", "backtest"
 VISIT_QUERIES: tuple[str, ...] = ("visits_daily", "visits_weekly", "visits_mix", "visits_frequency", "visit_alerts",
                                   "revisits", "revisits_summary", "four_visits", "four_visits_open", "visits_unmatched",
                                   "project_visits", "visits_summary")
-QUERY_NAMES += VISIT_QUERIES
+COLLECTION_QUERIES: tuple[str, ...] = ("collections", "receivables", "receivables_aging", "won_uncollected",
+                                       "project_money", "collections_summary")
+QUERY_NAMES += VISIT_QUERIES + COLLECTION_QUERIES
 
 SEGMENTS = ("region", "grade", "owner", "category")
 
@@ -132,7 +136,7 @@ def threshold_params() -> dict[str, Any]:
 
 def visit_params() -> dict[str, Any]:
     """``[visits]`` of domain.toml as named parameters (dashboard/visits_config.py)."""
-    from dashboard.visits_config import visit_settings
+    from dashboard.visits_config import collection_settings, visit_settings
 
     v = visit_settings()
     return {
@@ -144,6 +148,7 @@ def visit_params() -> dict[str, Any]:
         "alert_days": [int(d) for d in v.alert_days.values()],
         "target_grades": list(v.target_per_30_days),
         "target_values": [float(t) for t in v.target_per_30_days.values()],
+        "won_uncollected_days": int(collection_settings().won_uncollected_days),
     }
 
 
