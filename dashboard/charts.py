@@ -867,3 +867,29 @@ def four_visits(df: pl.DataFrame, lang: str) -> alt.Chart:
                  alt.Tooltip("n_closed:Q", title=i18n.t("n_closed", lang)),
                  alt.Tooltip("n_won:Q", title=i18n.t("n_won", lang))],
     ).properties(height=260)
+
+
+RECEIVABLE_BUCKETS = ("not_due", "0-30", "31-60", "61-90", ">90")
+RECEIVABLE_COLORS = ["#9ecae1", "#fdd49e", "#fc8d59", "#e34a33", "#b30000"]
+
+
+def receivables_aging(aging: pl.DataFrame, lang: str) -> alt.Chart:
+    """Outstanding receivables per segment, stacked by days past the agreed date (bars from
+    zero). Input: ``receivables_aging`` rows (segments × 5 buckets)."""
+    names = [i18n.receivable_bucket_label(b, lang) for b in RECEIVABLE_BUCKETS]
+    data = aging.with_columns(
+        pl.col("segment").cast(pl.String).fill_null(i18n.t("all", lang)),
+        pl.col("receivable_bucket").replace_strict(dict(zip(RECEIVABLE_BUCKETS, names)), return_dtype=pl.String).alias("bucket"),
+        (pl.col("outstanding_amount").cast(pl.Float64)).alias("amount"))
+    return alt.Chart(_to_pandas(data)).mark_bar().encode(
+        y=alt.Y("segment:N", title=None, axis=alt.Axis(labelLimit=160)),
+        x=alt.X("amount:Q", title=i18n.t("outstanding_amount", lang), stack="zero", scale=ZERO,
+                axis=alt.Axis(format="~s")),
+        color=alt.Color("bucket:N", title=i18n.t("receivable_bucket", lang), sort=names,
+                        scale=alt.Scale(domain=names, range=RECEIVABLE_COLORS)),
+        order=alt.Order("bucket_order:Q"),
+        tooltip=[alt.Tooltip("segment:N", title=i18n.t("segment", lang)),
+                 alt.Tooltip("bucket:N", title=i18n.t("receivable_bucket", lang)),
+                 alt.Tooltip("amount:Q", title=i18n.t("outstanding_amount", lang), format=",.0f"),
+                 alt.Tooltip("n_invoices:Q", title=i18n.t("n_invoices", lang))],
+    ).properties(height=min(28 * max(data.get_column("segment").n_unique(), 1) + 40, 500))

@@ -289,3 +289,17 @@ def visit_template_xlsx(headers: Mapping[str, Sequence[str]], lang: str) -> byte
         pick = next((a for a in aliases if _has_cjk(a) == (lang == "zh")), None)
         cols.append(pick or f)
     return to_xlsx_bytes({"销售日报" if lang == "zh" else "Visit report": pl.DataFrame(schema={c: pl.String for c in cols})})
+
+
+# The receivables-ledger template (issue 13): one row per invoice line of a project.
+COLLECTION_TEMPLATE_FIELDS = ("project_id", "project_name", "contract_amount", "invoiced_amount", "invoice_on", "due_on",
+                              "collected_amount", "payment_on", "receivable_amount")
+
+
+def collection_template_xlsx(headers: Mapping[str, Sequence[str]], lang: str) -> bytes:
+    """A blank receivables ledger (应收账款台账), amounts in 元 (write 合同金额(万元) for 万元)."""
+    cols = []
+    for f in COLLECTION_TEMPLATE_FIELDS:
+        aliases = [a for a in headers.get(f, ()) if a != f]
+        cols.append(next((a for a in aliases if _has_cjk(a) == (lang == "zh")), None) or f)
+    return to_xlsx_bytes({"应收账款" if lang == "zh" else "Receivables": pl.DataFrame(schema={c: pl.String for c in cols})})

@@ -967,7 +967,8 @@ def exception_detail(exception: Any, stage: Any, lang: str, fallback: Any = None
 # Kept together so the visits page, the weekly review's visit section and the importer read
 # from one table; merged into STRINGS (no key may exist there already).
 VISIT_STRINGS: dict[str, tuple[str, str]] = {
-    "page_visits": ("Visits", "拜访管理"),
+    "page_visits": ("Visits & collections", "拜访与回款"),
+    "visits_title": ("Visits", "拜访"),
     "visits_intro": ("Daily visit reports (销售日报): who visits whom, how often, for what, and whether planned "
                      "revisits happen. Visits up to the snapshot date; import visit reports on the Data page.",
                      "销售日报：谁拜访了谁、多频繁、为了什么，预定的再访是否兑现。统计到快照日期为止；拜访报告在“数据导入”页导入。"),
@@ -1040,6 +1041,46 @@ VISIT_STRINGS: dict[str, tuple[str, str]] = {
     "visit_notes": ("Other notes", "其他记录"),
     "seq": ("No.", "序号"),
 }
+VISIT_STRINGS |= {  # collections (回款)
+    "collections_title": ("Collections: contract, invoiced, collected", "回款：合同、开票、回款"),
+    "collections_intro": ("The money line of each project: what was invoiced against the contract, what was collected, "
+                          "and what is past the agreed payment date. Payments pay the oldest invoices first.",
+                          "每个项目的资金线：合同已开票多少、已回款多少、有多少已过约定回款日期。回款按约定日期先后冲抵发票。"),
+    "collections_none": ("No receivables file imported yet: import a receivables ledger (应收账款台账) on the Data page.",
+                         "尚未导入回款数据：请在“数据导入”页导入应收账款台账。"),
+    "receivables_aging_title": ("Receivables by days past the agreed date", "应收账款账龄（超过约定回款日期的天数）"),
+    "receivables_title": ("Open invoices", "未收清的发票"),
+    "won_uncollected_title": ("Won projects with nothing collected after {n} days", "赢单 {n} 天后仍未回款的项目"),
+    "won_uncollected_none": ("Every project won long enough ago has collected something.", "赢单已久的项目都有回款。"),
+    "project_money_title": ("Money line", "资金线"),
+    "project_money_none": ("No contract, invoice or payment recorded for this project.", "此项目没有合同、开票或回款记录。"),
+    "kpi_overdue_receivables": ("Receivables overdue", "逾期应收"),
+    "collections_per_project": ("Per project: contract vs invoiced vs collected", "各项目：合同、开票与回款"),
+    "n_overdue_projects": ("Projects overdue", "逾期项目数"),
+    "kpi_won_uncollected": ("Won, nothing collected", "赢单未回款"),
+    "invoiced_amount": ("Invoiced", "开票金额"),
+    "collected_amount": ("Collected", "回款金额"),
+    "receivable_amount": ("Receivable", "应收余额"),
+    "overdue_amount": ("Overdue", "逾期金额"),
+    "over_90_amount": ("Over 90 days", "逾期 90 天以上"),
+    "uninvoiced_amount": ("Not yet invoiced", "未开票金额"),
+    "outstanding_amount": ("Outstanding", "未收金额"),
+    "collected_share": ("Collected of contract", "回款比例"),
+    "last_payment_on": ("Last payment", "最近回款"),
+    "invoice_on": ("Invoice date", "开票日期"),
+    "due_on": ("Agreed payment date", "约定回款日期"),
+    "days_past_due": ("Days past due", "逾期天数"),
+    "receivable_bucket": ("Past due", "账龄"),
+    "n_invoices": ("Invoices", "发票数"),
+    "won_on": ("Won on", "赢单日期"),
+    "days_since_won": ("Days since won", "赢单后天数"),
+    "entry": ("Entry", "款项"),
+    "invoiced_to_date": ("Invoiced to date", "累计开票"),
+    "collected_to_date": ("Collected to date", "累计回款"),
+    "receivable_to_date": ("Receivable", "应收余额"),
+    "template_collections_zh": ("Receivables template (中文 headers)", "回款台账模板（中文表头）"),
+    "template_collections_en": ("Receivables template (English headers)", "回款台账模板（英文表头）"),
+}
 _CLASH = VISIT_STRINGS.keys() & STRINGS.keys()
 assert not _CLASH, f"visit strings already defined: {sorted(_CLASH)}"
 STRINGS.update(VISIT_STRINGS)
@@ -1057,6 +1098,12 @@ ANALYSIS_NAMES.update({
     "visits_unmatched": ("Visits not matched to a project", "未匹配到项目的拜访"),
     "project_visits": ("The project's visits", "项目的拜访记录"),
     "visits_summary": ("Visit figures of the week", "本周拜访数字"),
+    "collections": ("Collections per project", "各项目回款"),
+    "receivables": ("Open invoices", "未收清的发票"),
+    "receivables_aging": ("Receivables aging", "应收账款账龄"),
+    "won_uncollected": ("Won projects with nothing collected", "赢单未回款项目"),
+    "project_money": ("The project's money line", "项目资金线"),
+    "collections_summary": ("Collection figures", "回款数字"),
 })
 KIND_NAMES["visits"] = ("Visit report", "拜访报告（销售日报）")
 KIND_NAMES["collections"] = ("Receivables", "回款台账")
@@ -1085,3 +1132,17 @@ def match_label(code: Any, lang: str) -> str:
 
 def revisit_label(code: Any, lang: str) -> str:
     return _named(REVISIT_NAMES, code, lang)
+
+
+RECEIVABLE_BUCKET_NAMES = {"not_due": ("Not yet due", "未到期"), "0-30": ("0–30 days", "0–30 天"),
+                           "31-60": ("31–60 days", "31–60 天"), "61-90": ("61–90 days", "61–90 天"),
+                           ">90": ("> 90 days", "90 天以上")}
+ENTRY_NAMES = {"contract": ("Contract", "合同"), "invoice": ("Invoice", "开票"), "payment": ("Payment", "回款")}
+
+
+def receivable_bucket_label(code: Any, lang: str) -> str:
+    return _named(RECEIVABLE_BUCKET_NAMES, code, lang)
+
+
+def entry_label(code: Any, lang: str) -> str:
+    return _named(ENTRY_NAMES, code, lang)

@@ -2,7 +2,7 @@
 -- grain:  one row per invoice still (partly) unpaid at $as_of, of a project in scope
 -- params: $as_of date; the filter lists
 -- output: project_id, project_name, customer, grade, region, owner, invoice_on, due_on,
---         invoiced_amount (the invoice), outstanding_amount, days_past_due, aging_bucket
+--         invoiced_amount (the invoice), outstanding_amount, days_past_due, receivable_bucket
 --         (not_due | 0-30 | 31-60 | 61-90 | >90 days past the agreed date)
 with final as (
     select
@@ -17,7 +17,7 @@ with final as (
             when i.days_past_due <= 60 then '31-60'
             when i.days_past_due <= 90 then '61-90'
             else '>90'
-        end as aging_bucket
+        end as receivable_bucket
     from open_invoices($as_of) as i
     left join project_facts as f on f.as_of = $as_of and f.project_id = i.project_id
     where i.outstanding > 0

@@ -2,7 +2,7 @@
 -- grain:  one row per segment × aging bucket of the outstanding invoices at $as_of (as
 --         `receivables`, aggregated; buckets without an invoice have no row)
 -- params: $as_of date; the filter lists; $by ('region' | 'owner' | 'grade' | 'category') or null
--- output: segment, aging_bucket (not_due | 0-30 | 31-60 | 61-90 | >90), bucket_order (0 … 4),
+-- output: segment, receivable_bucket (not_due | 0-30 | 31-60 | 61-90 | >90), bucket_order (0 … 4),
 --         n_invoices, n_projects, outstanding_amount
 with scoped as (
     select
@@ -25,7 +25,7 @@ with scoped as (
 final as (
     select
         segment,
-        ['not_due', '0-30', '31-60', '61-90', '>90'][bucket_order + 1] as aging_bucket,
+        ['not_due', '0-30', '31-60', '61-90', '>90'][bucket_order + 1] as receivable_bucket,
         bucket_order,
         count(*) as n_invoices,
         count(distinct project_id) as n_projects,

@@ -85,10 +85,10 @@ def test_a_ledger_in_wan_becomes_contract_invoice_and_payment_entries_in_yuan(co
 def test_a_receivable_partly_paid_across_a_month_boundary(con):
     # 31 Oct: 40 万 of the 100 万 paid, 60 万 left, due in 19 days
     oct_ = _run(con, "receivables", as_of=date(2026, 10, 31)).filter(project_id="P5").row(0, named=True)
-    assert (oct_["outstanding_amount"], oct_["days_past_due"], oct_["aging_bucket"]) == (Decimal("600000.00"), -19, "not_due")
+    assert (oct_["outstanding_amount"], oct_["days_past_due"], oct_["receivable_bucket"]) == (Decimal("600000.00"), -19, "not_due")
     # 30 Nov: 30 万 more paid on 2 Nov, 30 万 left, 11 days past the agreed 19 Nov
     nov = _run(con, "receivables").filter(project_id="P5").row(0, named=True)
-    assert (nov["outstanding_amount"], nov["days_past_due"], nov["aging_bucket"]) == (Decimal("300000.00"), 11, "0-30")
+    assert (nov["outstanding_amount"], nov["days_past_due"], nov["receivable_bucket"]) == (Decimal("300000.00"), 11, "0-30")
     c = _run(con, "collections").filter(project_id="P5").row(0, named=True)
     assert (c["contract_amount"], c["invoiced_amount"], c["collected_amount"], c["receivable_amount"], c["overdue_amount"],
             c["uninvoiced_amount"], c["last_payment_on"]) == (
@@ -101,9 +101,9 @@ def test_a_receivable_partly_paid_across_a_month_boundary(con):
 
 def test_an_overdue_invoice_is_aged_and_summed_by_region(con):
     p7 = _run(con, "receivables").filter(project_id="P7").row(0, named=True)
-    assert (p7["outstanding_amount"], p7["days_past_due"], p7["aging_bucket"]) == (Decimal("500000.00"), 121, ">90")
+    assert (p7["outstanding_amount"], p7["days_past_due"], p7["receivable_bucket"]) == (Decimal("500000.00"), 121, ">90")
     aging = _run(con, "receivables_aging", by="region")
-    assert aging.select("segment", "aging_bucket", "n_invoices", "outstanding_amount").rows() == [
+    assert aging.select("segment", "receivable_bucket", "n_invoices", "outstanding_amount").rows() == [
         ("华东", "0-30", 1, Decimal("300000.00")), ("华南", ">90", 1, Decimal("500000.00"))]
     s = _run(con, "collections_summary").row(0, named=True)
     assert (s["receivable_amount"], s["overdue_amount"], s["over_90_amount"], s["n_overdue_projects"]) == (

@@ -74,3 +74,29 @@ def test_the_weekly_review_shows_the_visit_alerts(db):
     assert "A/B projects not visited" in labels
     value = next(m.value for m in at.metric if m.label == "A/B projects not visited")
     assert value == "2"
+
+
+@pytest.fixture
+def money_db(visits_db, tmp_path, monkeypatch) -> Path:
+    import shutil
+
+    from tests.test_collections import _ledger_xlsx
+
+    copy = tmp_path / "pipeline.duckdb"
+    shutil.copy(visits_db, copy)
+    path = _ledger_xlsx(tmp_path / "应收账款.xlsx")
+    commit(copy, [prepare(path.name, path.read_bytes())])
+    monkeypatch.setenv("PIPELINE_DB", str(copy))
+    return copy
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_collections_show_on_the_page_the_project_and_the_weekly_review(money_db, lang):
+    at = _open("visits", lang=lang)
+    labels = {m.label: m.value for m in at.metric}
+    # P5 of this ledger is in the visits ledger (won on 12 Nov); P7 is in no snapshot here
+    assert labels["逾期金额" if lang == "zh" else "Overdue"] == ("80.0 万元" if lang == "zh" else "¥0.80M")
+    review = _open("weekly", lang=lang)
+    assert ("逾期应收" if lang == "zh" else "Receivables overdue") in [m.label for m in review.metric]
+    project = _open("project", project="P5", lang=lang)
+    assert not project.error, [e.value for e in project.error]

@@ -66,11 +66,15 @@ COUNT_COLUMNS = {
 DAY_COLUMNS = {"median_days", "p75_days", "p90_days", "days_in_stage", "limit_days", "median_cycle_days", "days_pushed"}
 # Visit reports (issue 13)
 CODE_LABELS |= {"purpose": i18n.purpose_label, "customer_category": i18n.category_label,
-                "match_status": i18n.match_label, "revisit_status": i18n.revisit_label}
+                "match_status": i18n.match_label, "revisit_status": i18n.revisit_label,
+                "receivable_bucket": i18n.receivable_bucket_label, "entry": i18n.entry_label}
+AMOUNT_COLUMNS |= {"invoiced_amount", "collected_amount", "receivable_amount", "overdue_amount", "over_90_amount",
+                   "uninvoiced_amount", "outstanding_amount", "invoiced_to_date", "collected_to_date", "receivable_to_date"}
 COUNT_COLUMNS |= {"n_visits", "n_below_target", "n_planned", "n_kept", "n_kept_late", "n_overdue", "n_missed", "n_pending",
                   "n_working_days", "n_days_with_visits"}
-RATIO_COLUMNS |= {"share", "kept_rate", "on_time_rate"}
-DAY_COLUMNS |= {"days_since_visit", "days_late", "alert_days"}
+RATIO_COLUMNS |= {"share", "kept_rate", "on_time_rate", "collected_share"}
+DAY_COLUMNS |= {"days_since_visit", "days_late", "alert_days", "days_past_due", "days_since_won"}
+COUNT_COLUMNS |= {"n_invoices"}
 CHECKBOX_COLUMNS_VISITS = {"is_below_quota", "meets_target", "is_working_day"}
 # A table shows at most this many rows, in the order the page sorted them (most urgent
 # first); its CSV/Excel downloads have every row. At 100k projects an unfiltered list is

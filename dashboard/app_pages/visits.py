@@ -1,11 +1,13 @@
-"""Visits (issue 13): the daily visit reports (销售日报) — A/B-grade open projects nobody
-has visited lately, visits per person against the quota, what the visits were for, visit
-frequency by grade against its target, planned revisits kept or not, the four-visit rule
-on the company's own data, and the visits that match no project.
+"""Visits & collections (issue 13). Visits, from the daily visit reports (销售日报): A/B-grade
+open projects nobody has visited lately, visits per person against the quota, what the
+visits were for, visit frequency by grade against its target, planned revisits kept or
+not, the four-visit rule on the company's own data, the visits that match no project.
+Collections (回款): receivables by days past the agreed date, won projects with nothing
+collected, and per project contract vs invoiced vs collected.
 
-Every figure comes from a query in queries/ (docs/ANALYSES.md "Visits") through
+Every figure comes from a query in queries/ (docs/ANALYSES.md "Visits", "Collections") through
 ``_ui.load``; the sidebar's filters (in the URL) apply: region = the visit's, owner = the
-person who visited, grade/category = the matched project's. No SQL here.
+person who visited, grade/category = the matched project's (collections: the project's). No SQL here.
 """
 
 from __future__ import annotations
@@ -13,13 +15,15 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
+from dashboard import i18n
 from dashboard.app_pages import _ui
 from dashboard.sidebar import context
-from dashboard.visits_config import visit_settings
+from dashboard.visits_config import collection_settings, visit_settings
 
 ctx = context()
 lang = ctx.lang
 st.title(ctx.t("page_visits"))
+st.header(ctx.t("visits_title"), divider="gray")
 st.caption(ctx.t("visits_intro"))
 _ui.require_data(ctx)
 settings = visit_settings()
@@ -114,3 +118,51 @@ if un is not None and un.height:
     _ui.project_table(ctx, un, key="visits_unmatched_table", stem="visits-unmatched", height=300,
                       columns=["customer", "match_status", "project_id_given", "n_visits", "first_visit_on",
                                "last_visit_on", "reporters"])
+
+# =========================================================================== collections
+st.header(ctx.t("collections_title"), divider="gray")
+st.caption(ctx.t("collections_intro"))
+money = _ui.load(ctx, "collections_summary")
+has_money = money is not None and money.height and money.get_column("n_entries_stored")[0] > 0
+if money is not None and not has_money:
+    st.info(ctx.t("collections_none"))
+if has_money:
+    m = money.row(0, named=True)
+    figs = st.columns(4, gap="small")
+    for col, key in zip(figs, ("receivable_amount", "overdue_amount", "over_90_amount")):
+        col.metric(ctx.t(key), i18n.fmt_amount(m[key], lang, ctx.unit), border=True)
+    figs[3].metric(ctx.t("n_overdue_projects"), i18n.fmt_int(m["n_overdue_projects"]), border=True)
+
+    st.subheader(ctx.t("receivables_aging_title"))
+    money_by = st.segmented_control(ctx.t("receivables_aging_title"), options=["region", "owner", "grade", "category"],
+                                    format_func=ctx.t, default="region", key="money_by",
+                                    label_visibility="collapsed") or "region"
+    aging = _ui.load(ctx, "receivables_aging", by=money_by)
+    if aging is not None and aging.height:
+        _ui.chart("receivables_aging", aging, lang, key="receivables_aging_chart")
+        _ui.project_table(ctx, aging, key="receivables_aging_table", stem="receivables-aging", height=300,
+                          columns=["segment", "receivable_bucket", "n_invoices", "n_projects", "outstanding_amount"])
+    receivables = _ui.load(ctx, "receivables")
+    if receivables is not None and receivables.height:
+        st.markdown(f"**{ctx.t('receivables_title')}**")
+        _ui.project_table(ctx, receivables, key="receivables_table", stem="receivables", height=360,
+                          columns=["project_id", "project_name", "customer", "region", "owner", "invoice_on", "due_on",
+                                   "invoiced_amount", "outstanding_amount", "days_past_due", "receivable_bucket"])
+
+st.subheader(ctx.t("won_uncollected_title", n=collection_settings().won_uncollected_days))
+won = _ui.load(ctx, "won_uncollected") if has_money else None
+if won is not None:
+    if won.height == 0:
+        st.success(ctx.t("won_uncollected_none"))
+    else:
+        _ui.project_table(ctx, won, key="won_uncollected_table", stem="won-uncollected", height=320,
+                          columns=["project_id", "project_name", "customer", "grade", "region", "owner", "won_on",
+                                   "days_since_won", "contract_amount", "invoiced_amount"])
+if has_money:
+    st.subheader(ctx.t("collections_per_project"))
+    per_project = _ui.load(ctx, "collections")
+    if per_project is not None and per_project.height:
+        _ui.project_table(ctx, per_project, key="collections_table", stem="collections", height=360,
+                          columns=["project_id", "project_name", "customer", "region", "owner", "contract_amount",
+                                   "invoiced_amount", "collected_amount", "receivable_amount", "overdue_amount",
+                                   "collected_share", "last_payment_on"])

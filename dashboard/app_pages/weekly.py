@@ -246,6 +246,22 @@ if has_visits:  # issue 13: the A/B projects nobody visited lately, and this wee
                           hide_id=True, columns=["project_id", "project_name", "customer", "grade", "region", "owner",
                                                  "stage", "last_visit_on", "days_since_visit", "alert_days"])
 
+money_figures = _ui.load(ctx, "collections_summary", now_f)
+has_money = money_figures is not None and money_figures.height and money_figures.get_column("n_entries_stored")[0] > 0
+won_uncollected = _ui.load(ctx, "won_uncollected", now_f) if has_money else None
+if has_money:  # issue 13: receivables past their agreed date, won projects that have not paid
+    st.subheader(ctx.t("collections_title"))
+    mf = money_figures.row(0, named=True)
+    figs = st.columns(3, gap="small")
+    figs[0].metric(ctx.t("kpi_overdue_receivables"), i18n.fmt_amount(mf["overdue_amount"], lang, unit), border=True)
+    figs[1].metric(ctx.t("over_90_amount"), i18n.fmt_amount(mf["over_90_amount"], lang, unit), border=True)
+    figs[2].metric(ctx.t("kpi_won_uncollected"), i18n.fmt_int(None if won_uncollected is None else won_uncollected.height),
+                   border=True)
+    if won_uncollected is not None and won_uncollected.height:
+        _ui.project_table(ctx, won_uncollected, key="weekly_won_uncollected_table", stem="won-uncollected", height=280,
+                          hide_id=True, columns=["project_id", "project_name", "customer", "region", "owner", "won_on",
+                                                 "days_since_won", "contract_amount", "invoiced_amount"])
+
 # --------------------------------------------------------------------------- what changed
 # The pipeline's move as a waterfall (amounts, from zero) beside every kind of change with
 # its count and amounts (a 0 is news too); selecting rows of the table lists those changes
@@ -375,6 +391,15 @@ def _pack() -> bytes:
         extra[ctx.t("revisits_title")] = _ui.localise(
             ctx, rv, ["reporter", "customer", "project_id", "visit_on", "revisit_on", "next_visit_on", "revisit_status",
                       "days_late"])
+    if has_money:  # issue 13: the receivables past due and the won projects not paid
+        rc = data.query(pctx.run, "receivables", now_f).filter(pl.col("days_past_due") > 0)
+        extra[ctx.t("receivables_title")] = _ui.localise(
+            ctx, rc, ["project_id", "project_name", "customer", "region", "owner", "invoice_on", "due_on",
+                      "invoiced_amount", "outstanding_amount", "days_past_due", "receivable_bucket"])
+        if won_uncollected is not None:
+            extra[ctx.t("kpi_won_uncollected")] = _ui.localise(
+                ctx, won_uncollected, ["project_id", "project_name", "customer", "region", "owner", "won_on",
+                                       "days_since_won", "contract_amount", "invoiced_amount"])
     return downloads.weekly_pack(
         summary=summary_rows,
         changes=sheets["changes"][0], stalled=sheets["stalled"][0], margin_alerts=sheets["margin"][0],
