@@ -280,7 +280,7 @@ def test_the_first_real_upload_on_a_fresh_start_removes_the_demo_and_the_review_
     page.set_default_timeout(bs.TIMEOUT_MS)
     bs.open_app(page, fresh_server.url + "/")
     banner = bs.demo_banner(page)
-    assert len(banner) == 1 and "11 次演示导入" in banner[0], banner
+    assert len(banner) == 1 and "13 次演示导入" in banner[0], banner
     demo_open = bs.number(bs.metrics(page)["在跟项目数"])  # the demo's last week = the ledger the exports start from
     bs.screenshot(page, "2-fresh-start-demo_zh")
 
