@@ -17,11 +17,13 @@ with planned as (
     where revisit_on is not null
 ),
 
--- every visit up to $as_of, once per (who it reached, day): the candidates for "next"
+-- the later visits (after the window opens, up to $as_of) to those the planned visits reached,
+-- once per (who, day): the candidates for "next"
 later as (
     select distinct visit_key, visit_on as next_visit_on
     from stg_visits
-    where visit_on <= $as_of
+    where visit_on > cast($as_of as date) - cast($frequency_window_days as integer) and visit_on <= $as_of
+      and visit_key in (select visit_key from planned)
 ),
 
 joined as (

@@ -16,7 +16,8 @@ with planned as (
 later as (
     select distinct visit_key, visit_on as next_visit_on
     from stg_visits
-    where visit_on <= $as_of
+    where visit_on > cast($as_of as date) - cast($frequency_window_days as integer) and visit_on <= $as_of
+      and visit_key in (select visit_key from planned)
 ),
 
 classified as (
