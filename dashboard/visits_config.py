@@ -34,13 +34,6 @@ class VisitSettings:
     purpose_words: dict[str, str]  # normalised word -> purpose code
     category_words: dict[str, str]  # normalised word -> category code
 
-    def header_index(self) -> dict[str, str]:
-        """normalised header -> field (every alias and the field's own name)."""
-        index: dict[str, str] = {}
-        for f, aliases in self.headers.items():
-            for alias in (f, *aliases):
-                index[normalize(alias)] = f
-        return index
 
 
 def _words(raw: dict[str, Any], codes: tuple[str, ...], where: str) -> dict[str, str]:
@@ -85,7 +78,6 @@ def parse_visits(raw: dict[str, Any], path: Path, grades: tuple[str, ...]) -> Vi
     )
     if s.quota_per_working_day < 0 or s.revisit_missed_after_days < 0 or s.four_visit_min < 1 or s.frequency_window_days < 1:
         raise ValueError(f"{path}: [visits] quota and days must be >= 0, four_visit_min and frequency_window_days >= 1")
-    s.header_index()
     return s
 
 
@@ -114,12 +106,6 @@ class CollectionSettings:
     headers: dict[str, tuple[str, ...]]
     entry_words: dict[str, str]  # normalised word -> entry code
 
-    def header_index(self) -> dict[str, str]:
-        index: dict[str, str] = {}
-        for f, aliases in self.headers.items():
-            for alias in (f, *aliases):
-                index[normalize(alias)] = f
-        return index
 
 
 def parse_collections(raw: dict[str, Any], path: Path) -> CollectionSettings:

@@ -11,7 +11,7 @@ with entries as (
       and project_in_scope($project_id, $as_of, $regions, $grades, $owners, $categories, $allowed_regions)
 ),
 
-final as (
+running as (
     select
         entry, on_date, due_on, amount,
         sum(case when entry = 'invoice' then amount else 0 end)
@@ -19,7 +19,11 @@ final as (
         sum(case when entry = 'payment' then amount else 0 end)
             over (order by on_date nulls first, source_row rows between unbounded preceding and current row) as collected_to_date
     from entries
+),
+
+final as (
+    select *, invoiced_to_date - collected_to_date as receivable_to_date
+    from running
 )
 
-select *, invoiced_to_date - collected_to_date as receivable_to_date
-from final order by on_date nulls first, entry
+select * from final order by on_date nulls first, entry

@@ -43,6 +43,7 @@ STAGING_BASE: tuple[str, ...] = (
 STAGING_FACTS: tuple[str, ...] = (
     "project_in_scope",
     "visits_scoped",  # over stg_visits and project_facts
+    "revisits_classified",  # over visits_scoped
     "snapshot_pairs_computed",  # over project_facts
 )
 STAGING_PAIRS: tuple[str, ...] = (

@@ -19,19 +19,18 @@ file is refused whole on any error. ``clean.prepare_local`` hands such a file he
 
 from __future__ import annotations
 
-import hashlib
 from datetime import date
 
 import polars as pl
 
-from dashboard.config import DomainConfig, normalize
+from dashboard.config import DomainConfig
 from dashboard.ingest import values as V
-from dashboard.ingest.read import file_type, read_csv_grid, read_excel_grids
-from dashboard.ingest.report import Report, SheetReport
-from dashboard.ingest.visits import _head_rows_csv, _head_rows_xlsx
+from dashboard.ingest.records import AliasMatcher, given_or, has_headers, read_tables, refuse_empty
+from dashboard.ingest.report import Report
 from dashboard.visits_config import CollectionSettings, collection_settings
 
 KIND = "collections"
+_DATED_LIST = frozenset({"project_id", "entry", "amount", "entry_on"})
 _ONLY = ("invoiced_amount", "collected_amount", "invoice_on", "payment_on", "receivable_amount", "due_on")
 _AMOUNTS = ("contract_amount", "invoiced_amount", "collected_amount", "receivable_amount", "amount")
 ENTRY_SCHEMA: dict[str, pl.DataType] = {
@@ -49,36 +48,12 @@ def empty_entries() -> pl.DataFrame:
     return pl.DataFrame(schema=ENTRY_SCHEMA)
 
 
-class _Matcher:
-    def __init__(self, settings: CollectionSettings):
-        self.aliases = settings.header_index()
-
-    def match(self, header: str | None) -> tuple[str | None, str | None, str | None]:
-        if header is None:
-            return None, None, None
-        base, unit = V.split_header_unit(header)
-        for key in (normalize(header), normalize(base)):
-            if key in self.aliases:
-                field = self.aliases[key]
-                return field, ("canonical" if key == normalize(field) else "alias"), unit
-        return None, None, unit
-
-    def field(self, header: str | None) -> str | None:
-        return self.match(header)[0] or None
-
-
 def sniff(data: bytes, config: DomainConfig) -> str | None:
     """'collections' when a header row holds two headers only a receivables file has
     (开票金额, 回款金额, 开票日期, 回款日期, 应收余额, 约定回款日期), or 类型 + 金额 + 日期 with a
     project id (a dated list); else None."""
-    kind = file_type(data)
-    rows = _head_rows_csv(data) if kind == "csv" else _head_rows_xlsx(data) if kind == "xlsx" else []
-    matcher = _Matcher(collection_settings(config))
-    for r in rows:
-        found = {matcher.field(c) for c in r if c}
-        if len(found & set(_ONLY)) >= 2 or {"project_id", "entry", "amount", "entry_on"} <= found:
-            return KIND
-    return None
+    matcher = AliasMatcher(collection_settings(config).headers)
+    return KIND if has_headers(data, matcher, _ONLY, together=_DATED_LIST) else None
 
 
 def _unit(grid, i: int, unit: str | None, report: Report, header: str) -> str | None:
@@ -98,8 +73,8 @@ def _unit(grid, i: int, unit: str | None, report: Report, header: str) -> str | 
     return notes[0] if notes else None
 
 
-def _sheet_entries(report: Report, grid, data: pl.DataFrame, rows: pl.Series, cols, settings: CollectionSettings,
-                   as_of: date | None) -> pl.DataFrame | None:
+def _sheet_entries(report: Report, grid, data: pl.DataFrame, rows: pl.Series, cols,
+                   settings: CollectionSettings) -> pl.DataFrame | None:
     from dashboard.ingest.clean import _cell_errors, _date_column
 
     by = cols.by_field
@@ -196,51 +171,22 @@ def _sheet_entries(report: Report, grid, data: pl.DataFrame, rows: pl.Series, co
 def prepare_local(name: str, data: bytes, *, as_of: date | None, config: DomainConfig,
                   today: date) -> tuple[Report, pl.DataFrame]:
     """Parse and check one receivables file; (report, entries shaped like ``ENTRY_SCHEMA``)."""
-    from dashboard.ingest.clean import _drop_blank_and_totals, _recognise, _replacement_characters, _untrusted_cells, label
-
-    name = label(name)
     settings = collection_settings(config)
-    report = Report(file_name=name, sha256=hashlib.sha256(data).hexdigest(), size_bytes=len(data), kind=KIND)
-    matcher = _Matcher(settings)
-    kind_of_file = file_type(data)
-    report.file_type = kind_of_file
-    takes_unit = lambda f: f in _AMOUNTS  # noqa: E731
-    if kind_of_file == "csv":
-        grid = read_csv_grid(data, report, matcher.field, takes_unit)
-        grids = [grid] if grid is not None else []
-    else:
-        grids = read_excel_grids(data, report, matcher.field, takes_unit, key="project_id")
-    if not grids or not report.ok:
-        report.in_sheet(None)
-        report.as_of, report.as_of_source = as_of, ("given" if as_of else None)
+
+    def sheet_frame(report, grid, data_, rows, cols, n_sheets):
+        return _sheet_entries(report, grid, data_, rows, cols, settings)
+
+    report, parts, title = read_tables(name, data, KIND, AliasMatcher(settings.headers), key="project_id",
+                                takes_unit=lambda f: f in _AMOUNTS, sheet_frame=sheet_frame)
+    if not report.ok and not parts:
+        given_or(report, as_of)
         return report, empty_entries()
-    report.sheet = ", ".join(g.sheet for g in grids if g.sheet) or None
-    report.header_row = grids[0].header_row
-    report.rows_read = sum(g.data.height for g in grids)
-    parts = []
-    for grid in grids:
-        report.in_sheet(grid.sheet)
-        cols = _recognise(grid, matcher, report)
-        before = report.rows_skipped
-        data_, rows = _drop_blank_and_totals(report, grid, cols)
-        data_ = _untrusted_cells(report, grid, cols, data_, rows)
-        if kind_of_file != "csv":
-            _replacement_characters(report, grid, data_, rows)
-        frame = _sheet_entries(report, grid, data_, rows, cols, settings, as_of)
-        if frame is not None:
-            parts.append(frame)
-        if len(grids) > 1:
-            report.sheets.append(SheetReport(grid.sheet or "", grid.header_row, grid.data.height,
-                                             grid.data.height - (report.rows_skipped - before)))
-    report.in_sheet(None)
     entries = pl.concat(parts, how="vertical") if parts else empty_entries()
-    report.rows_accepted = report.rows_read - report.rows_skipped
-    if report.rows_accepted == 0 and report.ok:
-        report.error("no_rows", "表头下面没有任何数据行；空文件不会被导入", "there are no data rows below the header; an empty file is not imported")
+    refuse_empty(report)
     dated = pl.concat([entries["on_date"], entries["due_on"]]).drop_nulls()
     if as_of is not None:
         report.as_of, report.as_of_source = as_of, "given"
-    elif grids[0].title_text and (d := V.find_date_in_text(grids[0].title_text)):
+    elif (d := V.find_date_in_text(title)) is not None:
         report.as_of, report.as_of_source = d, "title row"
     elif (d := V.find_date_in_text(name.rsplit(".", 1)[0])) is not None:
         report.as_of, report.as_of_source = d, "file name"

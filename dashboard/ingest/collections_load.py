@@ -10,14 +10,12 @@ only by a company-wide scope (they have no region). No streamlit.
 
 from __future__ import annotations
 
-import json
-from datetime import datetime
-
 import polars as pl
 
 from dashboard import access
 from dashboard.ingest.collections import ENTRY_SCHEMA, KIND
 from dashboard.ingest.load import CommitResult, ScopeRefused
+from dashboard.ingest.visits_load import insert_import, retire_emptied
 from queries.filters import ALL_REGIONS
 
 
@@ -72,18 +70,8 @@ def commit_one(con, prep, demo: bool, actor: str, regions: tuple[str, ...]) -> C
         con.execute("delete from money_entries where project_id in (select project_id from _money_projects)")
     finally:
         con.unregister("_money_projects")
-    emptied = [i for i in prior
-               if not con.execute("select count(*) from money_entries where import_id = $i", {"i": i}).fetchall()[0][0]]
-    for old in emptied:
-        con.execute("update imports set status = 'replaced' where import_id = $i", {"i": old})
-    con.execute(
-        "insert into imports (import_id, file_name, sha256, sheet, kind, as_of, rows_read, rows_accepted, rows_skipped, "
-        "imported_at, status, mapping_name, report, is_demo, imported_by, regions) values ($id, $name, $sha, $sheet, $kind, "
-        "$as_of, $read, $accepted, $skipped, $at, 'active', null, $report, $demo, $by, $regions)",
-        {"id": import_id, "name": r.file_name, "sha": r.sha256, "sheet": r.sheet, "kind": KIND, "as_of": r.as_of,
-         "read": r.rows_read, "accepted": r.rows_accepted, "skipped": r.rows_skipped, "at": datetime.now(),
-         "report": json.dumps(r.to_dict(), ensure_ascii=False, default=str), "demo": demo, "by": actor,
-         "regions": list(regions) if regional else None})
+    emptied = retire_emptied(con, prior, "money_entries")
+    insert_import(con, import_id, r, KIND, demo, actor, regions)
     con.register("_incoming_money", entries.to_arrow())
     try:
         con.execute("insert into money_entries by name select *, $id::integer as import_id from _incoming_money", {"id": import_id})

@@ -36,9 +36,6 @@ No streamlit.
 
 from __future__ import annotations
 
-import csv
-import hashlib
-import io
 import re
 from datetime import date
 
@@ -46,9 +43,9 @@ import polars as pl
 
 from dashboard.config import DomainConfig, normalize
 from dashboard.ingest import values as V
-from dashboard.ingest import xlsx
-from dashboard.ingest.read import HEADER_SEARCH_ROWS, Grid, file_type, read_csv_grid, read_excel_grids
-from dashboard.ingest.report import Report, SheetReport
+from dashboard.ingest.read import Grid
+from dashboard.ingest.records import AliasMatcher, given_or, has_headers, read_tables, refuse_empty
+from dashboard.ingest.report import Report
 from dashboard.visits_config import VisitSettings, visit_settings
 
 KIND = "visits"
@@ -92,78 +89,12 @@ def customer_key(s: pl.Series) -> pl.Series:
     return s.cast(pl.String).str.normalize("NFKC").str.to_lowercase().str.replace_all(r"\s+", "")
 
 
-class _Matcher:
-    """The header matcher of visit reports (``[visits.headers]``), shaped like clean.HeaderMatcher."""
-
-    def __init__(self, settings: VisitSettings):
-        self.aliases = settings.header_index()
-
-    def match(self, header: str | None) -> tuple[str | None, str | None, str | None]:
-        if header is None:
-            return None, None, None
-        full = normalize(header)
-        base, unit = V.split_header_unit(header)
-        for key in (full, normalize(base)):
-            if key in self.aliases:
-                field = self.aliases[key]
-                return field, ("canonical" if key == normalize(field) else "alias"), unit
-        return None, None, unit
-
-    def field(self, header: str | None) -> str | None:
-        return self.match(header)[0] or None
-
-
-# --- is this file a visit report? -------------------------------------------------------------
-
-
-def _head_rows_csv(data: bytes) -> list[list[str]]:
-    head = data[: 64 * 1024]
-    for enc in ("utf-8-sig", "gb18030"):
-        try:
-            text = head.decode(enc)
-            break
-        except UnicodeDecodeError as exc:
-            if exc.start > len(head) - 4:  # a character cut at the end of the sample
-                text = head[: exc.start].decode(enc)
-                break
-    else:
-        return []
-    lines = text.splitlines()[:HEADER_SEARCH_ROWS]
-    rows: list[list[str]] = []
-    for delimiter in (",", "\t", ";"):
-        rows += [r for r in csv.reader(io.StringIO("\n".join(lines)), delimiter=delimiter)]
-    return rows
-
-
-def _head_rows_xlsx(data: bytes) -> list[list[str]]:
-    if xlsx.check_container(data) is not None:
-        return []  # the project path refuses it with the reason
-    try:
-        import fastexcel
-
-        reader = fastexcel.read_excel(data)
-        rows: list[list[str]] = []
-        for name in reader.sheet_names:
-            sheet = reader.load_sheet(name, header_row=None, n_rows=HEADER_SEARCH_ROWS, dtypes="string")
-            rows += [[c for c in r if c] for r in sheet.to_polars().iter_rows()]
-        return rows
-    except Exception:
-        return []  # unreadable: the project path says why
-
-
 def sniff(data: bytes, config: DomainConfig) -> str | None:
     """'visits' when a row among the first ones holds at least two headers only a visit
     report has (填报人, 拜访时间, 拜访目的, 商谈结果, 客户类别, 预定再访时间 …), else None
-    (the file is read as a project export, as before). Looks at the first 64 KB of a CSV
-    and the first rows of each sheet only."""
-    kind = file_type(data)
-    rows = _head_rows_csv(data) if kind == "csv" else _head_rows_xlsx(data) if kind == "xlsx" else []
-    matcher = _Matcher(visit_settings(config))
-    for r in rows:
-        found = {matcher.field(c) for c in r if c}
-        if len(found & set(_VISIT_ONLY)) >= 2:
-            return KIND
-    return None
+    (the file is read as before). Looks at the first 64 KB of a CSV and the first rows of
+    each sheet only."""
+    return KIND if has_headers(data, AliasMatcher(visit_settings(config).headers), _VISIT_ONLY) else None
 
 
 # --- reading --------------------------------------------------------------------------------
@@ -301,54 +232,24 @@ def _rows(rows: pl.Series) -> str:
 def prepare_local(name: str, data: bytes, *, as_of: date | None, config: DomainConfig,
                   today: date) -> tuple[Report, pl.DataFrame]:
     """Parse and check one visit report; (report, rows shaped like ``VISIT_SCHEMA``)."""
-    from dashboard.ingest.clean import _drop_blank_and_totals, _recognise, _replacement_characters, _untrusted_cells, label
-
-    name = label(name)
     settings = visit_settings(config)
-    report = Report(file_name=name, sha256=hashlib.sha256(data).hexdigest(), size_bytes=len(data), kind=KIND)
-    matcher = _Matcher(settings)
-    kind_of_file = file_type(data)
-    report.file_type = kind_of_file
-    takes_unit = lambda f: False  # noqa: E731 (no amounts in a visit report)
-    if kind_of_file == "csv":
-        grid = read_csv_grid(data, report, matcher.field, takes_unit)
-        grids = [grid] if grid is not None else []
-    else:
-        grids = read_excel_grids(data, report, matcher.field, takes_unit, key="customer")
-    if not grids or not report.ok:
-        report.in_sheet(None)
-        report.as_of, report.as_of_source = as_of, ("given" if as_of else None)
+
+    def sheet_frame(report, grid, data_, rows, cols, n_sheets):
+        return _sheet_frame(report, grid, data_, rows, cols, settings, n_sheets > 1)
+
+    report, parts, _title = read_tables(name, data, KIND, AliasMatcher(settings.headers), key="customer",
+                                takes_unit=lambda f: False, sheet_frame=sheet_frame)
+    if not report.ok and not parts:
+        given_or(report, as_of)
         return report, empty_visits()
-    report.sheet = ", ".join(g.sheet for g in grids if g.sheet) or None
-    report.sheets_considered = grids[0].sheets_considered
-    report.header_row = grids[0].header_row
-    report.rows_read = sum(g.data.height for g in grids)
-    parts = []
-    for grid in grids:
-        report.in_sheet(grid.sheet)
-        cols = _recognise(grid, matcher, report)
-        before = report.rows_skipped
-        data_, rows = _drop_blank_and_totals(report, grid, cols)
-        data_ = _untrusted_cells(report, grid, cols, data_, rows)
-        if kind_of_file != "csv":
-            _replacement_characters(report, grid, data_, rows)
-        frame = _sheet_frame(report, grid, data_, rows, cols, settings, len(grids) > 1)
-        if frame is not None:
-            parts.append(frame)
-        if len(grids) > 1:
-            report.sheets.append(SheetReport(grid.sheet or "", grid.header_row, grid.data.height,
-                                             grid.data.height - (report.rows_skipped - before)))
-    report.in_sheet(None)
     visits = pl.concat(parts, how="vertical") if parts else empty_visits()
     if report.ok and visits.height:
         before = visits.height
         visits = visits.unique(_SAME_VISIT, keep="first", maintain_order=True)
         report.skip("duplicate visit (same person, date, customer, time, purpose, contact, result, project) / 重复的拜访记录",
                     before - visits.height)
-    report.rows_accepted = report.rows_read - report.rows_skipped
-    if report.rows_accepted == 0 and report.ok:
-        report.error("no_rows", "表头下面没有任何拜访记录；空文件不会被导入",
-                     "there are no visits below the header; an empty file is not imported")
+        report.rows_accepted = report.rows_read - report.rows_skipped
+    refuse_empty(report)
     # The import's date: given, else the last visit in the file (what the file reports up to).
     if as_of is not None:
         report.as_of, report.as_of_source = as_of, "given"

@@ -103,16 +103,8 @@ def commit_one(con, prep, demo: bool, actor: str, regions: tuple[str, ...]):
         con.execute("delete from visits where rowid in (select v.rowid " + covered + ")")
     finally:
         con.unregister("_visit_spans")
-    emptied = [i for i in prior if not con.execute("select count(*) from visits where import_id = $i", {"i": i}).fetchall()[0][0]]
-    for old in emptied:
-        con.execute("update imports set status = 'replaced' where import_id = $i", {"i": old})
-    con.execute(
-        "insert into imports (import_id, file_name, sha256, sheet, kind, as_of, rows_read, rows_accepted, rows_skipped, "
-        "imported_at, status, mapping_name, report, is_demo, imported_by, regions) values ($id, $name, $sha, $sheet, $kind, "
-        "$as_of, $read, $accepted, $skipped, $at, 'active', null, $report, $demo, $by, $regions)",
-        {"id": import_id, "name": r.file_name, "sha": r.sha256, "sheet": r.sheet, "kind": KIND, "as_of": r.as_of,
-         "read": r.rows_read, "accepted": r.rows_accepted, "skipped": r.rows_skipped, "at": datetime.now(),
-         "report": _report_json(r), "demo": demo, "by": actor, "regions": list(regions) if regional else None})
+    emptied = retire_emptied(con, prior, "visits")
+    insert_import(con, import_id, r, KIND, demo, actor, regions)
     con.register("_incoming_visits", visits.to_arrow())
     try:
         con.execute("insert into visits by name select *, $id::integer as import_id from _incoming_visits", {"id": import_id})
@@ -129,8 +121,26 @@ def commit_one(con, prep, demo: bool, actor: str, regions: tuple[str, ...]):
     return result
 
 
-def _report_json(r: Report) -> str:
-    return json.dumps(r.to_dict(), ensure_ascii=False, default=str)
+def insert_import(con, import_id: int, r: Report, kind: str, demo: bool, actor: str, regions: tuple[str, ...]) -> None:
+    """The ``imports`` row of a visit report or receivables file (active; the report as shown)."""
+    con.execute(
+        "insert into imports (import_id, file_name, sha256, sheet, kind, as_of, rows_read, rows_accepted, rows_skipped, "
+        "imported_at, status, mapping_name, report, is_demo, imported_by, regions) values ($id, $name, $sha, $sheet, $kind, "
+        "$as_of, $read, $accepted, $skipped, $at, 'active', null, $report, $demo, $by, $regions)",
+        {"id": import_id, "name": r.file_name, "sha": r.sha256, "sheet": r.sheet, "kind": kind, "as_of": r.as_of,
+         "read": r.rows_read, "accepted": r.rows_accepted, "skipped": r.rows_skipped, "at": datetime.now(),
+         "report": json.dumps(r.to_dict(), ensure_ascii=False, default=str), "demo": demo, "by": actor,
+         "regions": list(regions) if regions != ALL_REGIONS else None})
+
+
+def retire_emptied(con, prior: list[int], table: str) -> list[int]:
+    """Of the imports in ``prior`` (whose rows a file just replaced), those left with no row
+    in ``table`` (one of our two table names) become 'replaced'; returns them."""
+    assert table in ("visits", "money_entries")
+    emptied = [i for i in prior if not con.execute(f"select count(*) from {table} where import_id = $i", {"i": i}).fetchall()[0][0]]
+    for old in emptied:
+        con.execute("update imports set status = 'replaced' where import_id = $i", {"i": old})
+    return emptied
 
 
 class VisitResult(CommitResult):
