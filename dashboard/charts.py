@@ -881,7 +881,7 @@ def receivables_aging(aging: pl.DataFrame, lang: str) -> alt.Chart:
     names = [i18n.receivable_bucket_label(b, lang) for b in RECEIVABLE_BUCKETS]
     data = aging.with_columns(
         pl.col("segment").cast(pl.String).fill_null(i18n.t("all", lang)),
-        pl.col("receivable_bucket").replace_strict(dict(zip(RECEIVABLE_BUCKETS, names)), return_dtype=pl.String).alias("bucket"),
+        pl.col("receivable_bucket").replace_strict(dict(zip(RECEIVABLE_BUCKETS, names, strict=True)), return_dtype=pl.String).alias("bucket"),
         (pl.col("outstanding_amount").cast(pl.Float64)).alias("amount"))
     return alt.Chart(_to_pandas(data)).mark_bar().encode(
         y=alt.Y("segment:N", title=None, axis=alt.Axis(labelLimit=160)),

@@ -4,7 +4,6 @@ with every expected value worked out by hand from the rows below."""
 from __future__ import annotations
 
 from datetime import date
-from pathlib import Path
 
 import pytest
 

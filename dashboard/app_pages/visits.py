@@ -123,13 +123,13 @@ if un is not None and un.height:
 st.header(ctx.t("collections_title"), divider="gray")
 st.caption(ctx.t("collections_intro"))
 money = _ui.load(ctx, "collections_summary")
-has_money = money is not None and money.height and money.get_column("n_entries_stored")[0] > 0
+has_money = bool(money is not None and money.height and money.get_column("n_entries_stored")[0] > 0)
 if money is not None and not has_money:
     st.info(ctx.t("collections_none"))
-if has_money:
+if money is not None and has_money:
     m = money.row(0, named=True)
     figs = st.columns(4, gap="small")
-    for col, key in zip(figs, ("receivable_amount", "overdue_amount", "over_90_amount")):
+    for col, key in zip(figs[:3], ("receivable_amount", "overdue_amount", "over_90_amount"), strict=True):
         col.metric(ctx.t(key), i18n.fmt_amount(m[key], lang, ctx.unit), border=True)
     figs[3].metric(ctx.t("n_overdue_projects"), i18n.fmt_int(m["n_overdue_projects"]), border=True)
 

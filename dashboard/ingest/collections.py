@@ -20,6 +20,7 @@ file is refused whole on any error. ``clean.prepare_local`` hands such a file he
 from __future__ import annotations
 
 from datetime import date
+from typing import cast
 
 import polars as pl
 
@@ -164,7 +165,7 @@ def _sheet_entries(report: Report, grid, data: pl.DataFrame, rows: pl.Series, co
                                    "on_date": dates.get("invoice_on", nulls), "due_on": dates.get("due_on", nulls)}).filter(has_inv))
         parts.append(pl.DataFrame({**base, "entry": pl.repeat("payment", n, dtype=pl.String, eager=True), "amount": paid,
                                    "on_date": dates.get("payment_on", nulls), "due_on": nulls}).filter(has_paid))
-    out = pl.concat([p.select(list(ENTRY_SCHEMA)).cast(ENTRY_SCHEMA) for p in parts], how="vertical")
+    out = pl.concat([p.select(list(ENTRY_SCHEMA)).cast(pl.Schema(ENTRY_SCHEMA)) for p in parts], how="vertical")
     return out.filter(pl.col("amount").is_not_null() & pl.col("project_id").is_not_null())
 
 
@@ -191,7 +192,7 @@ def prepare_local(name: str, data: bytes, *, as_of: date | None, config: DomainC
     elif (d := V.find_date_in_text(name.rsplit(".", 1)[0])) is not None:
         report.as_of, report.as_of_source = d, "file name"
     elif dated.len():
-        report.as_of, report.as_of_source = entries["on_date"].drop_nulls().max() or dated.max(), "column"
+        report.as_of, report.as_of_source = cast(date, entries["on_date"].drop_nulls().max() or dated.max()), "column"
     else:
         report.as_of, report.as_of_source = today, "today"
     report.n_events = entries.height

@@ -12,6 +12,7 @@ import hashlib
 import io
 from collections.abc import Callable
 from datetime import date
+from typing import TYPE_CHECKING, cast
 
 import polars as pl
 
@@ -20,6 +21,9 @@ from dashboard.ingest import values as V
 from dashboard.ingest import xlsx
 from dashboard.ingest.read import HEADER_SEARCH_ROWS, Grid, file_type, read_csv_grid, read_excel_grids
 from dashboard.ingest.report import Report, SheetReport
+
+if TYPE_CHECKING:
+    from dashboard.ingest.clean import HeaderMatcher
 
 
 class AliasMatcher:
@@ -123,7 +127,7 @@ def read_tables(name: str, data: bytes, kind: str, matcher: AliasMatcher, *, key
     parts = []
     for grid in grids:
         report.in_sheet(grid.sheet)
-        cols = _recognise(grid, matcher, report)
+        cols = _recognise(grid, cast("HeaderMatcher", matcher), report)  # the same match()/field() interface
         before = report.rows_skipped
         kept, rows = _drop_blank_and_totals(report, grid, cols)
         kept = _untrusted_cells(report, grid, cols, kept, rows)

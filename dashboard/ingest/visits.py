@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from typing import cast
 
 import polars as pl
 
@@ -221,7 +222,7 @@ def _sheet_frame(report: Report, grid: Grid, data: pl.DataFrame, rows: pl.Series
     out["customer_key"] = customer_key(customer)
     out["sheet"] = pl.repeat(grid.sheet, n, dtype=pl.String, eager=True)
     out["source_row"] = rows.cast(pl.Int32)
-    return pl.DataFrame(out).select(list(VISIT_SCHEMA)).cast(VISIT_SCHEMA)
+    return pl.DataFrame(out).select(list(VISIT_SCHEMA)).cast(pl.Schema(VISIT_SCHEMA))
 
 
 def _rows(rows: pl.Series) -> str:
@@ -254,7 +255,7 @@ def prepare_local(name: str, data: bytes, *, as_of: date | None, config: DomainC
     if as_of is not None:
         report.as_of, report.as_of_source = as_of, "given"
     elif visits.height and visits["visit_on"].drop_nulls().len():
-        report.as_of, report.as_of_source = visits["visit_on"].max(), "column"
+        report.as_of, report.as_of_source = cast(date, visits["visit_on"].max()), "column"
     else:
         report.as_of, report.as_of_source = today, "today"
     return report, visits if report.ok else empty_visits()
