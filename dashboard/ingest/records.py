@@ -9,9 +9,13 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import html
 import io
+import re
+import zipfile
 from collections.abc import Callable
 from datetime import date
+from functools import lru_cache
 from typing import TYPE_CHECKING, cast
 
 import polars as pl
@@ -63,22 +67,72 @@ def _head_rows_csv(data: bytes) -> list[list[str]]:
     return [r for delimiter in (",", "\t", ";") for r in csv.reader(io.StringIO(lines), delimiter=delimiter)]
 
 
+_HEAD_BYTES = 256 * 1024  # of each sheet's XML: far more than 30 rows of headers and titles
+_SST_BYTES = 8 * 2**20  # of the shared strings, at most, to name those cells
+_CELL = re.compile(rb'<c\b([^>]*?)(?:/>|>(.*?)</c>)', re.DOTALL)
+_ROW_OF = re.compile(rb'\br="[A-Z]+(\d+)"')
+_TYPE = re.compile(rb'\bt="(\w+)"')
+_VALUE = re.compile(rb"<v>(.*?)</v>", re.DOTALL)
+_TEXT = re.compile(rb"<t(?:\s[^>]*)?>(.*?)</t>", re.DOTALL)
+_SI = re.compile(rb"<si>(.*?)</si>", re.DOTALL)
+
+
+def _text(xml: bytes) -> str:
+    return html.unescape(b"".join(_TEXT.findall(xml)).decode("utf-8", "replace"))
+
+
 def _head_rows_xlsx(data: bytes) -> list[list[str]]:
+    """The text cells of the first rows of every sheet, read from the start of each sheet's
+    XML and as much of the shared strings as those cells need — never the whole workbook
+    (a project export is then read once, by the ledger's reader, as before issue 13)."""
     if xlsx.check_container(data) is not None:
         return []  # the project path refuses it with the reason
     try:
-        import fastexcel
-
-        reader = fastexcel.read_excel(data)
-        rows: list[list[str]] = []
-        for name in reader.sheet_names:
-            sheet = reader.load_sheet(name, header_row=None, n_rows=HEADER_SEARCH_ROWS, dtypes="string")
-            rows += [[c for c in r if c] for r in sheet.to_polars().iter_rows()]
-        return rows
+        book = zipfile.ZipFile(io.BytesIO(data))
+        sheets = sorted(n for n in book.namelist() if n.startswith("xl/worksheets/") and n.endswith(".xml"))
+        found: list[dict[int, list[tuple[str, bytes]]]] = []
+        wanted = -1
+        for name in sheets:
+            with book.open(name) as fh:
+                head = fh.read(_HEAD_BYTES)
+            end = head.find(b'<row r="%d"' % (HEADER_SEARCH_ROWS + 2))
+            head = head if end < 0 else head[:end]  # only the rows a header may be in
+            rows: dict[int, list[tuple[str, bytes]]] = {}
+            for attrs, body in _CELL.findall(head):
+                row = _ROW_OF.search(attrs)
+                if row is None or int(row.group(1)) > HEADER_SEARCH_ROWS + 1:
+                    continue
+                kind = (_TYPE.search(attrs) or re.match(rb"(n)", b"n")).group(1).decode()
+                rows.setdefault(int(row.group(1)), []).append((kind, body or b""))
+                if kind == "s" and (v := _VALUE.search(body or b"")):
+                    wanted = max(wanted, int(v.group(1)))
+            found.append(rows)
+        strings: list[str] = []
+        if wanted >= 0 and "xl/sharedStrings.xml" in book.namelist():
+            with book.open("xl/sharedStrings.xml") as fh:
+                sst = fh.read(_SST_BYTES)
+            for si in _SI.finditer(sst):
+                strings.append(_text(si.group(1)))
+                if len(strings) > wanted:
+                    break
+        out: list[list[str]] = []
+        for rows in found:
+            for r in sorted(rows):
+                cells = []
+                for kind, body in rows[r]:
+                    if kind == "s" and (v := _VALUE.search(body)) and int(v.group(1)) < len(strings):
+                        cells.append(strings[int(v.group(1))])
+                    elif kind == "inlineStr":
+                        cells.append(_text(body))
+                    elif kind == "str" and (v := _VALUE.search(body)):
+                        cells.append(html.unescape(v.group(1).decode("utf-8", "replace")))
+                out.append([c for c in cells if c])
+        return out
     except Exception:
         return []  # unreadable: the project path says why
 
 
+@lru_cache(maxsize=1)  # both kinds ask about the same file, one after the other
 def head_rows(data: bytes) -> list[list[str]]:
     """The cells of the first rows of a CSV (the first 64 KB, each delimiter tried) or of
     every sheet of a workbook (after the zip-bomb and encryption checks): enough to tell
