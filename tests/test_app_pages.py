@@ -391,7 +391,9 @@ def test_the_seven_headline_figures_sit_in_two_deliberate_rows_pipeline_then_ris
         return [m.label for col in row.children.values() for m in col.children.values() if type(m).__name__ == "Metric"]
 
     assert labels(rows[0]) == ["在手管道金额", "在跟项目数", "本周赢单", "本周丢单/放弃"]
-    assert labels(rows[1]) == ["赢单率", "停滞项目", "毛利预警"]
+    # the fourth card of the risk row: the A/B projects nobody visited lately (issue 13; the seeds
+    # hold visit reports)
+    assert labels(rows[1]) == ["赢单率", "停滞项目", "毛利预警", "A/B 项目未拜访"]
     assert len(rows[0].children) == len(rows[1].children) == 4  # same grid: the cards line up
 
 
@@ -548,7 +550,7 @@ def test_every_page_says_demo_data_while_the_demo_is_loaded_and_no_page_does_on_
         params = {"project": STALLED_PROJECT} if page == "project" else {}
         banner = _banner(open_page(page, lang=lang, **params))
         assert len(banner) == 1, (page, banner)
-        assert ("11 次演示导入" if lang == "中文" else "11 demo imports") in banner[0], banner
+        assert ("13 次演示导入" if lang == "中文" else "13 demo imports") in banner[0], banner
     monkeypatch.setenv("PIPELINE_DB", str(real_db))
     for page in PAGES:
         params = {"project": STALLED_PROJECT} if page == "project" else {}
