@@ -1,12 +1,13 @@
 -- query:  four_visits_open
 -- grain:  one row per open project of the snapshot $as_of in scope that is past 立项 (its
 --         current stage is 提案 or later: the approval milestone is behind it) and has fewer
---         than $four_visit_min matched visits on or before $as_of
+--         than $four_visit_min matched visits on or before $as_of (立项 = the stage whose role is
+--         approval in domain.toml)
 -- params: $as_of date; the filter lists; $four_visit_min (domain.toml [visits])
 -- output: project_id, project_name, customer, grade, region, owner, stage, stage_order,
 --         expected_amount, n_visits, last_visit_on
 with approval as (
-    select stage_order from cfg_stages where stage = 'approval'
+    select stage_order from cfg_stages where role = 'approval'
 ),
 
 open_projects as (
