@@ -21,19 +21,19 @@ counted as (
 ),
 
 buckets as (
-    select least(n_visits, 5) as bucket_order, outcome from counted
+    select least(n_visits, 5) as n_capped, outcome from counted
 ),
 
 final as (
     select
-        case when bucket_order = 5 then '5+' else cast(bucket_order as varchar) end as bucket,
-        bucket_order,
+        case when n_capped >= 5 then '5+' else cast(n_capped as varchar) end as bucket,
+        n_capped as bucket_order,
         count(*) as n_closed,
         count(*) filter (where outcome = 'won') as n_won,
         count(*) filter (where outcome <> 'won') as n_lost,
         count(*) filter (where outcome = 'won') / count(*) as win_rate
     from buckets
-    group by bucket_order
+    group by n_capped
 )
 
 select * from final order by bucket_order
