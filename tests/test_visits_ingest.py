@@ -172,3 +172,22 @@ def test_a_regional_importer_cannot_import_visits_of_another_region(tmp_path):
     ok = prepare("华东.csv", "\n".join(_activity_csv().decode("gb18030").splitlines()[:4]).encode())
     (res,) = commit(db, [ok], regions=("华东",))
     assert res.rows_added == 3
+
+
+def test_a_visit_is_seen_where_its_project_is_not_where_the_visitor_sits(tmp_path):
+    import queries
+    from queries import Filters
+
+    db = tmp_path / "p.duckdb"
+    _ledger(db)  # P2 is 华南's
+    commit(db, [prepare("张三.csv", "日期,销售人员,区域,客户名称,项目编号,拜访目的,商谈结果\n"
+                                    "2026-11-19,张三,华东,南方电网,P2,服务,回访\n".encode())])
+    con = store.connect_read_only(db)
+    try:
+        seen = {r: queries.run(con, "visits_daily", Filters(allowed_regions=(r,)))["n_visits"].sum() for r in ("华东", "华南")}
+        with pytest.raises(ScopeRefused):  # nor may 华东's importer write it
+            commit(db, [prepare("张三2.csv", "日期,销售人员,区域,客户名称,项目编号,拜访目的,商谈结果\n"
+                                             "2026-11-20,张三,华东,南方电网,P2,服务,回访\n".encode())], regions=("华东",))
+    finally:
+        con.close()
+    assert seen == {"华东": 0, "华南": 1}

@@ -29,8 +29,10 @@ Rules (docs/INGEST.md "Visit reports"):
   guessed; none: ``unmatched``. The result counts each kind; the rows not matched are
   listed by the ``visits_unmatched`` query;
 * region: the file's 区域 column, else 「区域：…」 in the sheet's title, else the matched
-  project's region. A regional importer's file
-  must hold only their regions (else refused, naming rows), and the visits it replaces too.
+  project's region. A visit is *seen* where its matched project is (queries/staging/
+  visits_scoped.sql), else in its own region; a regional importer's file must hold only
+  visits seen in their regions (else refused, naming rows), and the visits it replaces must
+  be of their regions too.
 No streamlit.
 """
 

@@ -43,8 +43,9 @@ def _project_index(con) -> pl.DataFrame:
 
 
 def match_projects(visits: pl.DataFrame, projects: pl.DataFrame) -> pl.DataFrame:
-    """``visits`` with project_id and match_status (module docstring), and region filled
-    from the matched project where the file gave none. Pure: tests call it directly."""
+    """``visits`` with project_id and match_status (module docstring), region filled from the
+    matched project where the file gave none, and project_region (the matched project's,
+    not stored: where the visit is seen). Pure: tests call it directly."""
     ids = projects.select("project_id", pl.col("region").alias("_id_region"))
     by_name = (projects.filter(pl.col("customer_key").is_not_null())
                .group_by("customer_key")
@@ -65,7 +66,7 @@ def match_projects(visits: pl.DataFrame, projects: pl.DataFrame) -> pl.DataFrame
            .when(pl.col("match_status") == "name").then(pl.col("_name_pid")))
     region = (pl.when(pl.col("match_status") == "id").then(pl.col("_id_region"))
               .when(pl.col("match_status") == "name").then(pl.col("_name_region")))
-    return v.with_columns(project_id=pid, region=pl.coalesce(pl.col("region"), region)).drop(
+    return v.with_columns(project_id=pid, project_region=region, region=pl.coalesce(pl.col("region"), region)).drop(
         "_i", "_id_region", "_id_known", "_n", "_name_pid", "_name_region")
 
 
@@ -77,10 +78,12 @@ def commit_one(con, prep, demo: bool, actor: str, regions: tuple[str, ...]):
     visits = match_projects(prep.projects.cast(VISIT_SCHEMA), _project_index(con))
     counts = visits.group_by("match_status").len()
     n_of = dict(counts.iter_rows())
+    # a visit is seen where its project is (queries: visits_scoped), else in its own region
+    scope_region = pl.coalesce(pl.col("project_region"), pl.col("region"))
     if regional:
-        outside = visits.filter(pl.col("region").is_null() | ~pl.col("region").is_in(list(regions)))
+        outside = visits.filter(scope_region.is_null() | ~scope_region.is_in(list(regions)))
         if outside.height:
-            shown = ", ".join(f"{row} ({reg or '–'})" for row, reg in outside.select("source_row", "region").head(20).iter_rows())
+            shown = ", ".join(f"{row} ({reg or '–'})" for row, reg in outside.select("source_row", scope_region).head(20).iter_rows())
             raise ScopeRefused(
                 f"{r.file_name}: {outside.height} visits lie outside your regions ({', '.join(regions)}) or name no region "
                 f"(rows {shown}); nothing was imported",
@@ -105,7 +108,7 @@ def commit_one(con, prep, demo: bool, actor: str, regions: tuple[str, ...]):
         con.unregister("_visit_spans")
     emptied = retire_emptied(con, prior, "visits")
     insert_import(con, import_id, r, KIND, demo, actor, regions)
-    con.register("_incoming_visits", visits.to_arrow())
+    con.register("_incoming_visits", visits.drop("project_region").to_arrow())
     try:
         con.execute("insert into visits by name select *, $id::integer as import_id from _incoming_visits", {"id": import_id})
     finally:
