@@ -346,7 +346,7 @@ def test_the_first_real_upload_on_a_fresh_start_removes_the_demo_and_the_review_
 
 # --------------------------------------------------------------------------- 5. every page, both languages
 
-PAGES = {"weekly": "/", "funnel": "/funnel", "aging": "/aging", "margin": "/margin", "forecast": "/forecast",
+PAGES = {"weekly": "/", "funnel": "/funnel", "aging": "/aging", "margin": "/margin", "forecast": "/forecast", "visits": "/visits",
          "project": "/project?project=KA-2025-00041", "data": "/data"}
 
 
