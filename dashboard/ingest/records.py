@@ -102,7 +102,8 @@ def _head_rows_xlsx(data: bytes) -> list[list[str]]:
                 row = _ROW_OF.search(attrs)
                 if row is None or int(row.group(1)) > HEADER_SEARCH_ROWS + 1:
                     continue
-                kind = (_TYPE.search(attrs) or re.match(rb"(n)", b"n")).group(1).decode()
+                typed = _TYPE.search(attrs)
+                kind = typed.group(1).decode() if typed else "n"  # no t="…": a number
                 rows.setdefault(int(row.group(1)), []).append((kind, body or b""))
                 if kind == "s" and (v := _VALUE.search(body or b"")):
                     wanted = max(wanted, int(v.group(1)))
