@@ -38,6 +38,7 @@ pages = [
     st.Page("app_pages/aging.py", title=T("page_aging"), icon=":material/hourglass_bottom:", url_path="aging"),
     st.Page("app_pages/margin.py", title=T("page_margin"), icon=":material/percent:", url_path="margin"),
     st.Page("app_pages/forecast.py", title=T("page_forecast"), icon=":material/trending_up:", url_path="forecast"),
+    st.Page("app_pages/visits.py", title=T("page_visits"), icon=":material/directions_walk:", url_path="visits"),
     st.Page("app_pages/project.py", title=T("page_project"), icon=":material/work:", url_path="project"),
     # /weekly (the page's name, typed or bookmarked) shows the review too, filters and all;
     # hidden: the menu keeps one entry. (A redirect to / would drop the filters from the
