@@ -44,6 +44,7 @@ import duckdb
 import polars as pl
 
 from dashboard import access, store
+from dashboard.ingest import targets
 from dashboard.ingest.clean import EVENT_SCHEMA, PROJECT_SCHEMA
 from dashboard.ingest.isolated import Prepared
 from queries.filters import ALL_REGIONS, check_scope
@@ -101,12 +102,16 @@ class CommitResult:
     demo_removed: list[int] = field(default_factory=list)
     # What the import replaced: ALL_REGIONS (the whole as-of date) or a regional import's regions.
     regions: tuple[str, ...] = ALL_REGIONS
+    # kind-specific facts (targets: the years replaced, the regions no snapshot knows)
+    detail: dict = field(default_factory=dict)
 
     @property
     def changed_anything(self) -> bool:
         return self.outcome != "unchanged"
 
     def message(self, lang: str = "en") -> str:
+        if self.kind == targets.KIND:
+            return targets.message(self, lang)
         d = self.as_of.isoformat() if self.as_of else "-"
         if lang == "zh":
             if self.outcome == "unchanged":
@@ -244,6 +249,33 @@ def _check_regional(con, prep: Prepared, regions: tuple[str, ...]) -> None:
             f"{name}：有 {clash.height} 个项目编号在 {d} 属于您区域之外的区域：{rows}；未导入任何数据")
 
 
+def _insert_import(con, import_id: int, r, kind: str, demo: bool, actor: str, regions: tuple[str, ...]) -> None:
+    """The ``imports`` row of a new import (active), its report stored with it."""
+    con.execute(
+        "insert into imports (import_id, file_name, sha256, sheet, kind, as_of, rows_read, rows_accepted, "
+        "rows_skipped, imported_at, status, mapping_name, report, is_demo, imported_by, regions) values "
+        "($id, $name, $sha, $sheet, $kind, $as_of, $read, $accepted, $skipped, $at, 'active', $mapping, $report, $demo, "
+        "$by, $regions)",
+        {
+            "id": import_id,
+            "name": r.file_name,
+            "sha": r.sha256,
+            "sheet": r.sheet,
+            "kind": kind,
+            "as_of": r.as_of,
+            "read": r.rows_read,
+            "accepted": r.rows_accepted,
+            "skipped": r.rows_skipped,
+            "at": datetime.now(),
+            "mapping": r.mapping_name,
+            "report": json.dumps(r.to_dict(), ensure_ascii=False, default=str),
+            "demo": demo,
+            "by": actor,
+            "regions": None if regions == ALL_REGIONS else list(regions),
+        },
+    )
+
+
 def _commit_one(con, prep: Prepared, demo: bool, actor: str, regions: tuple[str, ...] = ALL_REGIONS) -> CommitResult:
     r = prep.report
     kind = r.kind or "projects"
@@ -252,6 +284,9 @@ def _commit_one(con, prep: Prepared, demo: bool, actor: str, regions: tuple[str,
     if unchanged is not None:
         return unchanged
     import_id = _scalar(con, "select coalesce(max(import_id), 0) + 1 from imports")
+    if kind == targets.KIND:  # a table of its own, replaced per year (dashboard/ingest/targets.py)
+        return targets.commit(con, prep, import_id=import_id, actor=actor, regions=regions, demo=demo,
+                              insert_import=_insert_import)
     prior = [
         row[0]
         for row in con.execute(
@@ -293,29 +328,7 @@ def _commit_one(con, prep: Prepared, demo: bool, actor: str, regions: tuple[str,
                 store.note_events_removed(con, old)
                 con.execute("delete from stage_events where import_id = $i", {"i": old})
             con.execute("update imports set status = 'replaced' where import_id = $i", {"i": old})
-        con.execute(
-            "insert into imports (import_id, file_name, sha256, sheet, kind, as_of, rows_read, rows_accepted, "
-            "rows_skipped, imported_at, status, mapping_name, report, is_demo, imported_by, regions) values "
-            "($id, $name, $sha, $sheet, $kind, $as_of, $read, $accepted, $skipped, $at, 'active', $mapping, $report, $demo, "
-            "$by, $regions)",
-            {
-                "id": import_id,
-                "name": r.file_name,
-                "sha": r.sha256,
-                "sheet": r.sheet,
-                "kind": kind,
-                "as_of": r.as_of,
-                "read": r.rows_read,
-                "accepted": r.rows_accepted,
-                "skipped": r.rows_skipped,
-                "at": datetime.now(),
-                "mapping": r.mapping_name,
-                "report": json.dumps(r.to_dict(), ensure_ascii=False, default=str),
-                "demo": demo,
-                "by": actor,
-                "regions": None if not regional else list(regions),
-            },
-        )
+        _insert_import(con, import_id, r, kind, demo, actor, regions)
         if kind == "projects" and projects.height:
             con.execute(
                 "insert into project_snapshots by name "
@@ -435,6 +448,8 @@ def _remove(con, import_ids: Sequence[int], actor: str, reason: str = "") -> lis
             raise ValueError(f"import {import_id} ({file_name}) is {status}, not active; nothing to remove")
         n_snap = _scalar(con, "select count(*) from project_snapshots where import_id = $i", {"i": import_id})
         n_ev = _scalar(con, "select count(*) from stage_events where import_id = $i", {"i": import_id})
+        n_snap += _scalar(con, "select count(*) from targets where import_id = $i", {"i": import_id})
+        con.execute("delete from targets where import_id = $i", {"i": import_id})
         con.execute("delete from project_snapshots where import_id = $i", {"i": import_id})
         store.note_events_removed(con, import_id)
         con.execute("delete from stage_events where import_id = $i", {"i": import_id})
