@@ -71,6 +71,8 @@ QUERY_NAMES += ("ui_imports", "ui_reached", "ui_closed", "ui_region_grade")
 # Forecast, back-test, slips, trends, owners (issue 12; docs/ANALYSES.md "Forecast").
 QUERY_NAMES += ("win_probabilities", "forecast", "forecast_projects", "backtest", "slips", "slips_summary", "trends",
                 "owners")
+# Targets and attainment (issue 12; docs/ANALYSES.md "Targets").
+QUERY_NAMES += ("targets",)
 
 SEGMENTS = ("region", "grade", "owner", "category")
 
