@@ -350,8 +350,8 @@ def finish(report: Report, frame: pl.DataFrame) -> pl.DataFrame:
                 "target_overlap",
                 f"{name} 的 {q_label} 季度目标（{_wan(q_amount)}）与同季度的月度目标（{months_zh}，合计 {_wan(total)}）"
                 f"{'不一致' if len(set(m_starts)) == 3 else '只给了部分月份，无法核对'}（{w_zh}）；请只保留一种，或让三个月之和等于季度目标",
-                f"{name}: the {q_label} quarter target ({_wan(q_amount)}) and the month targets of that quarter "
-                f"({months_en}: {_wan(total)} in all) {'do not agree' if len(set(m_starts)) == 3 else 'cover only some of its months and cannot be checked'} "
+                f"{name}: the {q_label} quarter target ({_yuan(q_amount)}) and the month targets of that quarter "
+                f"({months_en}: {_yuan(total)} in all) {'do not agree' if len(set(m_starts)) == 3 else 'cover only some of its months and cannot be checked'} "
                 f"({w_en}); keep one of the two, or make the three months add up to the quarter",
                 row=q_row, sheet=q_sheet, value=f"{name} {q_label}",
                 expected_zh="三个月之和 = 季度目标", expected_en="the three months adding up to the quarter")
@@ -368,6 +368,10 @@ def finish(report: Report, frame: pl.DataFrame) -> pl.DataFrame:
 
 def _wan(amount: Decimal) -> str:
     return f"{amount / 10000:,.2f} 万元"
+
+
+def _yuan(amount: Decimal) -> str:
+    return f"{amount:,.2f} yuan"
 
 
 # --------------------------------------------------------------------------- commit
