@@ -57,6 +57,9 @@ aging = _ui.load(ctx, "aging", now_f)
 prev_aging = _ui.load(ctx, "aging", prev_f) if prev_f else None
 margin = _ui.load(ctx, "margin", now_f)
 prev_margin = _ui.load(ctx, "margin", prev_f) if prev_f else None
+# Targets (issue 12): the managers' targets when the sidebar picks managers, else the regions'.
+target_by = {"by": "owner"} if ctx.state.owners else {}
+targets = _ui.load(ctx, "targets", now_f, **target_by)
 
 
 def _changed(kinds: tuple[str, ...]) -> pl.DataFrame | None:
@@ -88,7 +91,7 @@ kpis = st.container(key="weekly_kpis")
 with kpis:
     pipeline_row = st.columns([1.4, 1, 1, 1], gap="small")
     risk_row = st.columns([1.4, 1, 1, 1], gap="small")
-cols = [*pipeline_row, *risk_row[:3]]
+cols = [*pipeline_row, *risk_row]
 
 
 def _n_projects(df: pl.DataFrame | None) -> int | None:
@@ -121,6 +124,23 @@ alerts_now, alerts_prev = _n_projects(margin), _n_projects(prev_margin)
 cols[6].metric(ctx.t("kpi_margin_alerts"), i18n.fmt_int(alerts_now), border=True, height="stretch",
                **_ui.metric_delta(i18n.fmt_delta_int(_diff(alerts_now, alerts_prev)), inverse=True))
 
+
+
+def _attained(kind: str) -> str:
+    """This month's / quarter's attainment over the rows that have a target, or 'No target'."""
+    if targets is None:
+        return i18n.MISSING
+    rows = targets.filter(pl.col("is_current") & (pl.col("period_kind") == kind) & (pl.col("level") != "total")
+                          & pl.col("target_amount").is_not_null())
+    if rows.height == 0:
+        return ctx.t("no_target")
+    return _ui.attainment_text(ctx, rows.get_column("won").cast(pl.Float64).sum(),
+                               rows.get_column("target_amount").cast(pl.Float64).sum())
+
+
+cols[7].metric(ctx.t("kpi_target_quarter"), _attained("quarter"), border=True, height="stretch",
+               help=ctx.t("kpi_target_help", month=_attained("month")))
+
 DRILLS = {
     "open": "kpi_open_count",
     "won": "kpi_won",
@@ -128,6 +148,7 @@ DRILLS = {
     "win_rate": "kpi_win_rate",
     "stalled": "kpi_stalled",
     "margin": "kpi_margin_alerts",
+    "targets": "kpi_target_quarter",
 }
 drill = st.pills(
     ctx.t("kpi_drill"), options=list(DRILLS), format_func=lambda k: ctx.t(DRILLS[k]),
@@ -187,6 +208,16 @@ elif drill == "stalled":
     _drill_table("stalled", stalled_now, ctx.t("kpi_stalled"), failed="aging")
 elif drill == "margin":
     _drill_table("margin", margin, ctx.t("kpi_margin_alerts"), failed="margin")
+elif drill == "targets":
+    st.subheader(ctx.t("targets_title"))
+    if targets is None:
+        _ui.not_shown(ctx, "targets")
+    else:
+        current = targets.filter(pl.col("is_current"))
+        if current.filter(pl.col("target_amount").is_not_null()).height == 0:
+            st.info(ctx.t("targets_none"))
+        _ui.attainment_table(ctx, current, key="weekly_targets_table", stem="targets")
+        st.caption(ctx.t("targets_caption"))
 
 # --------------------------------------------------------------------------- decisions
 # Right under the figures (the first screen): the stalled projects, full width so every
@@ -324,6 +355,8 @@ def _pack() -> bytes:
     sheets["forecast"] = _ui.localise(ctx, fc,
                                       ["fc_period", "period", "won", "weighted", "expected_total", "commit_amount",
                                        "best_case", "pipeline", "n_pipeline", "n_unpriced"])
+    current = data.query(pctx.run, "targets", now_f, **target_by).filter(pl.col("is_current"))
+    sheets["targets"] = _ui.attainment_frame(ctx, current)
     slip = data.query(pctx.run, "slips_summary", now_f).row(0, named=True)
     amount_format = downloads.excel_format(i18n.table_number_format(unit, lang))
     after_figures = 1 + next(i for i, r in enumerate(summary_rows) if r[0] == ctx.t("kpi_margin_alerts"))
@@ -333,12 +366,14 @@ def _pack() -> bytes:
         (ctx.t("sl_out_month"), slip["n_out_of_month"], "int"),
         (ctx.t("sl_out_quarter"), slip["n_out_of_quarter"], "int"),
         (ctx.t("sl_flagged", n=get_config().forecast.slip_flag_count), slip["n_flagged"], "int"),
+        (ctx.t("kpi_target_quarter"), _attained("quarter"), "text"),
+        (ctx.t("month_attainment"), _attained("month"), "text"),
     ]
-    names = {k: ctx.t(f"pack_{k}") for k in ("summary", "changes", "stalled", "margin", "funnel", "forecast")}
+    names = {k: ctx.t(f"pack_{k}") for k in ("summary", "changes", "stalled", "margin", "funnel", "forecast", "targets")}
     return downloads.weekly_pack(
         summary=summary_rows,
         changes=sheets["changes"][0], stalled=sheets["stalled"][0], margin_alerts=sheets["margin"][0],
-        funnel_region_grade=sheets["funnel"][0], forecast=sheets["forecast"][0],
+        funnel_region_grade=sheets["funnel"][0], forecast=sheets["forecast"][0], targets=sheets["targets"][0],
         formats={names[k]: _ui.number_formats(config) for k, (_, config) in sheets.items()},
         sheet_names=names,
         summary_header=(ctx.t("metric"), ctx.t("value")),
