@@ -381,7 +381,7 @@ def test_the_win_rate_drills_down_to_the_closed_projects_it_counts(db, monkeypat
     assert len(frame(funnel, "funnel_closed_table")) == len(closed)
 
 
-def test_the_seven_headline_figures_sit_in_two_deliberate_rows_pipeline_then_risk(db):
+def test_the_eight_headline_figures_sit_in_two_deliberate_rows_pipeline_then_risk_and_target(db):
     at = open_page()
     kpis = next(b for b in at.main.children.values() if str(getattr(b.proto, "id", "")).endswith("-weekly_kpis"))
     rows = list(kpis.children.values())
@@ -391,7 +391,7 @@ def test_the_seven_headline_figures_sit_in_two_deliberate_rows_pipeline_then_ris
         return [m.label for col in row.children.values() for m in col.children.values() if type(m).__name__ == "Metric"]
 
     assert labels(rows[0]) == ["在手管道金额", "在跟项目数", "本周赢单", "本周丢单/放弃"]
-    assert labels(rows[1]) == ["赢单率", "停滞项目", "毛利预警"]
+    assert labels(rows[1]) == ["赢单率", "停滞项目", "毛利预警", "本季度目标达成"]  # the target card fills the grid (issue 12)
     assert len(rows[0].children) == len(rows[1].children) == 4  # same grid: the cards line up
 
 

@@ -89,10 +89,6 @@ if forecast is not None and not _ui.empty_result(ctx, forecast):
                                            "expected_amount", "expected_sign_on", "probability", "weighted",
                                            "is_commit", "is_best_case", "won_amount", "closed_on"])
     _ui.chart("forecast_bars", forecast, lang, unit, key="forecast_bars")
-    if targets is not None:
-        with st.expander(ctx.t("targets_title")):
-            _ui.attainment_table(ctx, targets.filter(pl.col("is_current")), key="forecast_targets_table", stem="targets")
-            st.caption(ctx.t("targets_caption"))
 
     # On demand (a second forecast run, its probabilities included): only when a split is picked.
     by = st.segmented_control(ctx.t("fc_by"), options=list(i18n.DIMENSIONS), format_func=lambda d: ctx.t(d),
@@ -103,6 +99,10 @@ if forecast is not None and not _ui.empty_result(ctx, forecast):
         _ui.project_table(ctx, table, key="forecast_split_table", stem=f"forecast-by-{by}", height=420,
                           columns=[by, "period", "n_pipeline", "pipeline", "weighted", "commit_amount", "best_case",
                                    "won", "expected_total", "n_unpriced"])
+    if targets is not None:
+        with st.expander(ctx.t("targets_title")):
+            _ui.attainment_table(ctx, targets.filter(pl.col("is_current")), key="forecast_targets_table", stem="targets")
+            st.caption(ctx.t("targets_caption"))
 
 # --------------------------------------------------------------------------- learned probabilities
 st.subheader(ctx.t("fc_prob_title"))
