@@ -224,4 +224,4 @@ final as (
 )
 
 select * from final
-order by level = 'total' desc, period_kind, period_start desc, region, owner, category
+order by period_kind desc, period_start desc, level = 'total' desc, region, owner, category
