@@ -13,6 +13,9 @@ Rules:
 * a 'projects' file for an as-of date that already has an active one replaces that
   date's snapshot rows (old import -> 'replaced'; the result counts added / removed /
   changed rows); other dates are untouched. The same holds for 'history' files;
+* a 'targets' file goes to its own table through dashboard/ingest/targets.py (``commit``):
+  every year it names replaces that year's active targets (a regional importer's: only
+  within their regions);
 * a project whose stage column held only a status word (赢单, Lost) and whose stage
   could not be read from stage dates gets its last known stage (earlier snapshot, else
   latest stage event) here, where earlier data is visible;
