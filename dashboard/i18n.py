@@ -476,6 +476,12 @@ STRINGS: dict[str, tuple[str, str]] = {
                         "本季度已签约金额（季度开始至快照日）÷ 本季度目标，只计有目标的区域。本月：{month}。"
                         "在下方选择“目标”可查看各区域、差额与所需日均签约额。"),
     "no_target": ("No target", "无目标"),
+    "spark_show": ("Trends on the cards", "卡片显示趋势"),
+    "spark_help": ("Draws each figure across every snapshot up to this one under its card (pipeline, open "
+                   "projects, won that week, win rate, stalled, margin alerts). It reads every snapshot, so it is "
+                   "drawn only when switched on.",
+                   "在每张卡片下画出该数字在截至本期各期快照中的走势（在手管道、在跟项目、当周赢单、赢单率、停滞、"
+                   "毛利预警）。需读取全部快照，因此只在打开时计算。"),
     "targets_title": ("Targets: this month and this quarter", "目标：本月与本季度"),
     "targets_caption": ("Attainment = contracts won in the period up to the snapshot ÷ the target. Gap = target − "
                         "won. Run rate = the gap ÷ the working days (Mon–Fri) left after the snapshot, per day and per "

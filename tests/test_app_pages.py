@@ -696,3 +696,27 @@ def test_the_review_counts_every_kind_of_change_and_a_row_lists_its_projects(db)
     assert set(shown["变化"]) == {"推进"} and len(shown) == by_kind.loc["推进", "项目数"] > 0
     amount = round(shown["预计签约金额 (万元)"].sum(), 1)
     assert abs(amount - by_kind.loc["推进", "预计签约金额 (万元)"]) < 0.05
+
+
+def test_the_cards_draw_their_trend_across_the_snapshots_only_when_asked(db):
+    """Sparklines (issue 12): off on the first screen (trends read every snapshot); switched
+    on, each card's line has one point per snapshot up to the one shown, the last being the
+    card's own figure."""
+    import queries
+    from dashboard import store
+
+    at = open_page()
+    assert all(not m.proto.chart_data for m in at.metric)
+    at.toggle(key="weekly_sparklines").set_value(True).run()
+    assert not at.exception
+    con = store.connect_read_only(db)
+    try:
+        trends = queries.run(con, "trends", queries.Filters(allowed_regions=queries.ALL_REGIONS)).sort("as_of")
+    finally:
+        con.close()
+    cards = {m.label: list(m.proto.chart_data) for m in at.metric}
+    assert len(cards["在跟项目数"]) == trends.height == 10  # the ten seed snapshots
+    assert cards["在跟项目数"][-1] == number(metric(at, "在跟项目数"))
+    assert cards["停滞项目"][-1] == number(metric(at, "停滞项目"))
+    assert cards["毛利预警"] == [float(v) for v in trends.get_column("n_margin_alerts")]
+    assert not cards["本周丢单/放弃"] and not cards["本季度目标达成"]  # no trend computed for these

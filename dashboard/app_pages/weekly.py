@@ -87,6 +87,21 @@ stalled_now, stalled_prev = _stalled(aging), _stalled(prev_aging)
 # Two deliberate rows of cards instead of one row that wraps its 7th figure alone at 1440 px:
 # the pipeline and this week's movement first, then the conversion and the risks that need a
 # decision. Same column widths in both rows so the cards line up; the amount gets the widest.
+# Sparklines (issue 12) from `trends`, which reads every snapshot (seconds at 100k projects ×
+# a year of weeks): drawn when asked for (cached per filter set),
+# so the first screen runs no query across every week (bench/results/ui.md, "Sparklines").
+sparklines = st.toggle(ctx.t("spark_show"), key="weekly_sparklines", help=ctx.t("spark_help"))
+trend = _ui.load(ctx, "trends", now_f) if sparklines else None
+
+
+def _spark(column: str, kind: str = "line") -> dict:
+    """chart_data/chart_type for a card: the figure at every snapshot up to this one."""
+    if trend is None or trend.height < 2:
+        return {}
+    values = trend.sort("as_of").get_column(column).cast(pl.Float64).fill_null(0.0).to_list()
+    return {"chart_data": values, "chart_type": kind}
+
+
 kpis = st.container(key="weekly_kpis")
 with kpis:
     pipeline_row = st.columns([1.4, 1, 1, 1], gap="small")
@@ -106,22 +121,24 @@ def _diff(now, before):
 # (_ui.metric_delta reads the digits shown).
 amount_diff = _diff(amount_now, amount_prev)
 cols[0].metric(
-    ctx.t("kpi_open_amount"), i18n.fmt_amount(amount_now, lang, unit), border=True, height="stretch",
+    ctx.t("kpi_open_amount"), i18n.fmt_amount(amount_now, lang, unit), border=True, height="stretch", **_spark("pipeline", "area"),
     **_ui.metric_delta(None if amount_diff is None else i18n.fmt_amount(amount_diff, lang, unit, signed=True)),
 )
-cols[1].metric(ctx.t("kpi_open_count"), i18n.fmt_int(count_now), border=True, height="stretch",
+cols[1].metric(ctx.t("kpi_open_count"), i18n.fmt_int(count_now), border=True, height="stretch", **_spark("n_open"),
                **_ui.metric_delta(i18n.fmt_delta_int(_diff(count_now, count_prev))))
 won_now, lost_now = _changed(("won",)), _changed(("lost", "dropped"))
-cols[2].metric(ctx.t("kpi_won"), i18n.fmt_int(_n_projects(won_now)), border=True, height="stretch")
+cols[2].metric(ctx.t("kpi_won"), i18n.fmt_int(_n_projects(won_now)), border=True, height="stretch",
+               **_spark("n_won_week", "bar"))
 cols[3].metric(ctx.t("kpi_lost"), i18n.fmt_int(_n_projects(lost_now)), border=True, height="stretch")
 rate_diff = _diff(rate_now, rate_prev)
-cols[4].metric(ctx.t("kpi_win_rate"), i18n.fmt_pct(rate_now, lang), border=True, height="stretch",
+cols[4].metric(ctx.t("kpi_win_rate"), i18n.fmt_pct(rate_now, lang), border=True, height="stretch", **_spark("win_rate"),
                **_ui.metric_delta(None if rate_diff is None else i18n.fmt_points(rate_diff, lang)))
 stalled_diff = _diff(*(None if d is None else d.height for d in (stalled_now, stalled_prev)))
 cols[5].metric(ctx.t("kpi_stalled"), i18n.fmt_int(None if stalled_now is None else stalled_now.height), border=True,
-               height="stretch", **_ui.metric_delta(i18n.fmt_delta_int(stalled_diff), inverse=True))
+               height="stretch", **_spark("n_stalled"), **_ui.metric_delta(i18n.fmt_delta_int(stalled_diff), inverse=True))
 alerts_now, alerts_prev = _n_projects(margin), _n_projects(prev_margin)
 cols[6].metric(ctx.t("kpi_margin_alerts"), i18n.fmt_int(alerts_now), border=True, height="stretch",
+               **_spark("n_margin_alerts"),
                **_ui.metric_delta(i18n.fmt_delta_int(_diff(alerts_now, alerts_prev)), inverse=True))
 
 
