@@ -115,25 +115,6 @@ cells as (
     select * from no_target
 ),
 
-won as (
-    select
-        c.region,
-        c.owner,
-        c.category,
-        c.period_kind,
-        c.period_start,
-        count(s.won_amount) as n_won,
-        coalesce(sum(s.won_amount), 0) as won
-    from cells as c
-    left join scoped as s
-        on s.region = c.region
-       and (c.owner is null or s.owner = c.owner)
-       and (c.category is null or s.category = c.category)
-       and s.outcome = 'won'
-       and s.closed_on between c.period_start and c.period_end
-       and s.closed_on <= cast($as_of as date)
-    group by c.region, c.owner, c.category, c.period_kind, c.period_start
-),
 
 calendar as (
     select cast(unnest(generate_series(
@@ -152,6 +133,7 @@ days_left as (
     group by p.period_kind, p.period_start
 ),
 
+-- each cell with what was won in it (a cell matches on its own attributes only)
 detail as (
     select
         coalesce(cast($by as varchar), 'region') as level,
@@ -162,16 +144,18 @@ detail as (
         c.period_start,
         c.period_end,
         c.target_amount,
-        w.n_won,
-        cast(w.won as decimal(38, 2)) as won,
+        count(s.won_amount) as n_won,
+        cast(coalesce(sum(s.won_amount), 0) as decimal(38, 2)) as won,
         0 as n_regions_without_target
     from cells as c
-    inner join won as w
-        on w.region = c.region
-       and w.owner is not distinct from c.owner
-       and w.category is not distinct from c.category
-       and w.period_kind = c.period_kind
-       and w.period_start = c.period_start
+    left join scoped as s
+        on s.region = c.region
+       and (c.owner is null or s.owner = c.owner)
+       and (c.category is null or s.category = c.category)
+       and s.outcome = 'won'
+       and s.closed_on between c.period_start and c.period_end
+       and s.closed_on <= cast($as_of as date)
+    group by c.region, c.owner, c.category, c.period_kind, c.period_start, c.period_end, c.target_amount
 ),
 
 total as (

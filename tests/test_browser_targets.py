@@ -16,23 +16,9 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import browser_support as bs  # noqa: E402
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not bs.CHROMIUM.exists(), reason=f"Debian chromium not installed at {bs.CHROMIUM} "
-                       "(apt-get install chromium fonts-wqy-microhei; .ci/run does it)"),
-]
-sync_api = pytest.importorskip("playwright.sync_api", reason="pip package playwright not installed")
+from test_browser import browser, pytestmark  # noqa: E402,F401  (the same marks; one Chromium per module)
 
 AS_OF = date(2026, 11, 23)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(bs.CHROMIUM), args=bs.CHROMIUM_ARGS)
-        yield b
-        b.close()
 
 
 @pytest.fixture

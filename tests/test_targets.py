@@ -5,7 +5,6 @@ quarter boundary."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 from datetime import date
 from decimal import Decimal
@@ -17,6 +16,7 @@ import queries
 from dashboard import cli, store
 from dashboard.ingest import IngestRefused, ScopeRefused, commit, prepare, remove_import
 from dashboard.ingest.targets import parse_month, parse_period, parse_quarter
+from test_ingest_commit import _rows, _sha  # the file's bytes and a read-only query, as the commit tests read them
 
 AS_OF = date(2026, 10, 5)  # a Monday
 
@@ -43,18 +43,6 @@ TARGETS_2026 = (
     "华东,张三,2026,第四季度,,120\n"
     "合计,,2026,,,1000\n"
 ).encode("utf-8")
-
-
-def _sha(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def _rows(db: Path, sql: str, params: dict | None = None) -> list[tuple]:
-    con = store.connect_read_only(db)
-    try:
-        return con.execute(sql, params or {}).fetchall()
-    finally:
-        con.close()
 
 
 def _targets(db: Path, *, by: str | None = None, allowed=queries.ALL_REGIONS, **filters) -> list[dict]:
@@ -121,6 +109,31 @@ def test_months_and_quarters_are_read_in_the_forms_real_files_use():
     assert parse_month("十一月") == (None, 11) and parse_month("11月") == (None, 11) and parse_month("2026/9") == (2026, 9)
     assert parse_quarter("第4季度") == (None, 4) and parse_quarter("四季度") == (None, 4) and parse_quarter("q2") == (None, 2)
     assert parse_month("13") is None and parse_quarter("Q5") is None
+
+
+def test_an_excel_targets_workbook_with_a_notes_sheet_a_title_unit_note_numbers_and_a_total_row(tmp_path):
+    import xlsxwriter
+
+    path = tmp_path / "2026年目标.xlsx"
+    wb = xlsxwriter.Workbook(path)
+    notes = wb.add_worksheet("填写说明")
+    notes.write(0, 0, "每个区域每季度一行；金额单位：万元")
+    ws = wb.add_worksheet("目标")
+    ws.merge_range(0, 0, 0, 4, "2026年度区域销售目标")
+    ws.write(1, 0, "单位：万元")
+    ws.write_row(2, 0, ["区域", "负责人", "年度", "季度", "目标金额"])
+    ws.write_row(3, 0, ["华东", "", 2026, "第三季度"])
+    ws.write_number(3, 4, 1234.5)  # a number cell: 1,234.5 万元
+    ws.write_row(4, 0, ["华南", "", 2026, "Q4"])
+    ws.write_number(4, 4, 800)
+    ws.write_row(5, 0, ["合计", "", 2026, ""])
+    ws.write_number(5, 4, 2034.5)
+    wb.close()
+    p = prepare(path.name, path.read_bytes())
+    assert p.ok, p.messages("en")
+    assert p.report.sheet == "目标" and p.report.rows_skipped == 1
+    assert p.tables["targets"].select("region", "period_kind", "target_amount").rows() == [
+        ("华东", "quarter", Decimal("12345000.00")), ("华南", "quarter", Decimal("8000000.00"))]
 
 
 def test_a_file_with_a_period_column_and_english_headers_is_read():
