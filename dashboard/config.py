@@ -20,6 +20,10 @@ DEFAULT_CONFIG_PATH = Path(__file__).with_name("domain.toml")
 
 STATUSES = ("open", "won", "lost", "dropped", "completed")
 
+# What the analyses need to know about a stage (``role`` in domain.toml): every role is
+# given to exactly one stage; ``first`` must be the first stage and ``won`` the last.
+STAGE_ROLES = ("first", "approval", "bid", "won")
+
 _SPACES = re.compile(r"\s+")
 
 
@@ -32,11 +36,12 @@ def normalize(text: str) -> str:
 @dataclass(frozen=True)
 class Stage:
     code: str
-    order: int  # 1..6
+    order: int  # 1..n, as listed
     zh: str
     en: str
     milestone_zh: str
     milestone_en: str
+    role: str | None = None  # one of STAGE_ROLES, or none
 
     def label(self, lang: str) -> str:
         return self.zh if lang == "zh" else self.en
@@ -94,6 +99,13 @@ class DomainConfig:
     def stage_order(self, code: str) -> int:
         return self.stage(code).order
 
+    def role_stage(self, role: str) -> Stage:
+        """The stage with this role (``won`` -> delivery in the shipped config)."""
+        for s in self.stages:
+            if s.role == role:
+                return s
+        raise KeyError(role)
+
     def header_index(self) -> dict[str, str]:
         """normalized alias -> canonical field; an alias listed twice is a config error."""
         index: dict[str, str] = {}
@@ -109,8 +121,8 @@ class DomainConfig:
         return index
 
 
-def _stages(raw: list[dict[str, Any]]) -> tuple[Stage, ...]:
-    return tuple(
+def _stages(raw: list[dict[str, Any]], path: Path) -> tuple[Stage, ...]:
+    stages = tuple(
         Stage(
             code=s["code"],
             order=i,
@@ -118,9 +130,26 @@ def _stages(raw: list[dict[str, Any]]) -> tuple[Stage, ...]:
             en=s["en"],
             milestone_zh=s.get("milestone_zh", ""),
             milestone_en=s.get("milestone_en", ""),
+            role=s.get("role"),
         )
         for i, s in enumerate(raw, start=1)
     )
+    codes = [s.code for s in stages]
+    twice = sorted({c for c in codes if codes.count(c) > 1})
+    if twice:
+        raise ValueError(f"{path}: stage codes listed twice: {twice}")
+    roles = [s.role for s in stages if s.role is not None]
+    unknown = sorted({r for r in roles if r not in STAGE_ROLES})
+    if unknown:
+        raise ValueError(f"{path}: unknown stage roles {unknown}; use {list(STAGE_ROLES)}")
+    for role in STAGE_ROLES:
+        if roles.count(role) != 1:
+            raise ValueError(f"{path}: exactly one stage must have role = {role!r} "
+                             f"(found {roles.count(role)})")
+    if stages[0].role != "first" or stages[-1].role != "won":
+        raise ValueError(f"{path}: the stage with role 'first' must be listed first and the one "
+                         f"with role 'won' last")
+    return stages
 
 
 def _forecast(raw: dict[str, Any] | None, codes: set[str], path: Path) -> ForecastSettings:
@@ -152,7 +181,7 @@ def _forecast(raw: dict[str, Any] | None, codes: set[str], path: Path) -> Foreca
 
 
 def parse_config(raw: dict[str, Any], path: Path) -> DomainConfig:
-    stages = _stages(raw["stages"])
+    stages = _stages(raw["stages"], path)
     codes = {s.code for s in stages}
     stage_names: dict[str, str] = {}
     for s in stages:

@@ -43,7 +43,7 @@ import duckdb
 DERIVED_DIR = Path(__file__).parent / "derived"
 
 # Bump when a derived table's definition changes: the next write rebuilds them all.
-DERIVED_VERSION = "4.2"
+DERIVED_VERSION = "5.0"  # 5.0: stage roles (entered_first / entered_won, no entered_<stage>)
 
 
 @cache
@@ -104,8 +104,13 @@ def needs_rebuild(con: duckdb.DuckDBPyConnection, stages_before: Any) -> bool:
         return True
     if _one(con, "meta_get", key="version") != DERIVED_VERSION:
         return True
-    # the stages (their codes and order) shape every derived table
-    return stages_before != _one(con, "stages_now")
+    # the stages (their codes, order and roles) shape every derived table
+    return stages_before != stages_now(con)
+
+
+def stages_now(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str | None]]:
+    """The configured stages as cfg_stages holds them: (code, role) in stage order."""
+    return [(r[0], r[1]) for r in _run(con, "stages_now")]
 
 
 def _finish(con: duckdb.DuckDBPyConnection) -> None:

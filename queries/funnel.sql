@@ -45,7 +45,7 @@ segments as (
 ),
 
 last_stage as (
-    select max(stage_order) as last_order from cfg_stages
+    select stage_order as last_order from cfg_stages where role = 'won'
 ),
 
 per_stage as (

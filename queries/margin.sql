@@ -12,9 +12,10 @@
 --   negative_margin     margin < 0                                                  high
 --   below_floor         margin < floor (category override, else grade, else default) medium
 --   eroded              (earliest margin - margin) * 100 >= $erosion_points          medium
---   bid_below_floor     furthest stage >= tender and bid margin < floor               high
+--   bid_below_floor     furthest stage >= the 'bid' stage (tender) and bid margin < floor high
 --                       (bid margin = (bid - cost) / bid when both known, else margin)
---   missing_estimate    furthest stage past approval and no cost or margin estimate  low
+--   missing_estimate    furthest stage past the 'approval' stage and no cost or margin
+--                       estimate                                                     low
 --   high_expense_ratio  expense / amount > $expense_ratio_factor x median of the same
 --                       snapshot's same-grade projects                               medium
 -- margin = (amount - cost) / amount, amount = contract amount else expected amount,
@@ -34,8 +35,8 @@ grade_floors as (
 
 stage_orders as (
     select
-        max(stage_order) filter (where stage = 'approval') as approval_order,
-        max(stage_order) filter (where stage = 'tender') as tender_order
+        max(stage_order) filter (where role = 'approval') as approval_order,
+        max(stage_order) filter (where role = 'bid') as tender_order
     from cfg_stages
 ),
 

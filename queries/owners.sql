@@ -24,7 +24,7 @@ scoped as (
 ),
 
 priced as (
-    select s.owner, s.outcome, s.closed_on, s.entered_development, coalesce(s.expected_amount, 0) as amount,
+    select s.owner, s.outcome, s.closed_on, s.entered_first, coalesce(s.expected_amount, 0) as amount,
         p.probability
     from scoped as s
     left join probabilities as p
@@ -39,10 +39,10 @@ final as (
         cast(coalesce(sum(amount) filter (where outcome = 'open'), 0) as decimal(38, 2)) as pipeline,
         cast(coalesce(sum(amount * probability) filter (where outcome = 'open'), 0) as double) as weighted,
         count(*) filter (where outcome = 'open' and probability is null) as n_unpriced,
-        count(*) filter (where outcome = 'won' and entered_development is not null and closed_on <= $as_of
+        count(*) filter (where outcome = 'won' and entered_first is not null and closed_on <= $as_of
                          and (cast($since as date) is null or closed_on > cast($since as date))) as n_cycle,
-        median(date_diff('day', entered_development, closed_on)) filter (
-            where outcome = 'won' and entered_development is not null and closed_on <= $as_of
+        median(date_diff('day', entered_first, closed_on)) filter (
+            where outcome = 'won' and entered_first is not null and closed_on <= $as_of
               and (cast($since as date) is null or closed_on > cast($since as date))) as median_cycle_days
     from priced
     group by owner

@@ -10,7 +10,8 @@
 --   fell_back              an entry at a lower stage than the entry before it      (medium)
 --   out_of_order_dates     a wide export's stage date earlier than an earlier
 --                          stage's date                                             (medium)
---   contract_without_tender  won (entered delivery) with no tender entry            (high)
+--   contract_without_tender  won (entered the 'won' stage) with no entry of the 'bid'
+--                          stage (tender)                                           (high)
 --   first_seen_mid_funnel  the first record is past the first stage: the stages
 --                          before it are counted as reached, not as skipped         (info)
 --   same_day_moves         a stage entered and left on the same day                 (info)
@@ -23,12 +24,11 @@ with scoped as (
           $regions, $grades, $owners, $categories, $allowed_regions)
 ),
 
-tender as (
-    select stage_order as tender_order from cfg_stages where stage = 'tender'
-),
-
-first_stage as (
-    select stage as first_stage from cfg_stages where stage_order = 1
+roles as (
+    select
+        max(stage_order) filter (where role = 'first') as first_stage_order,
+        max(stage_order) filter (where role = 'bid') as bid_order
+    from cfg_stages
 ),
 
 events as (
@@ -61,18 +61,19 @@ exceptions as (
     where is_date_out_of_order
 
     union all
-    select s.project_id, 'contract_without_tender', 'high', 4, s.cur_stage, s.entered_delivery,
+    select s.project_id, 'contract_without_tender', 'high', 4, s.cur_stage, s.entered_won,
            'entered delivery (contract signed) with no tender recorded'
     from scoped as s
-    cross join tender as t
-    where s.outcome = 'won' and (s.seen_mask >> (t.tender_order - 1)) & 1 = 0
+    cross join roles as r
+    where s.outcome = 'won' and (s.seen_mask >> (r.bid_order - 1)) & 1 = 0
 
     union all
     select s.project_id, 'first_seen_mid_funnel', 'info', 5, c.stage, s.first_recorded_on,
            printf('first recorded at %s; earlier stages counted as reached', c.stage)
     from scoped as s
     inner join cfg_stages as c on c.stage_order = s.first_order
-    where s.first_order > 1
+    cross join roles as r
+    where s.first_order > r.first_stage_order
 
     union all
     select project_id, 'same_day_moves', 'info', 6, stage, entered_on,

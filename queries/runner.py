@@ -19,6 +19,7 @@ from typing import Any
 import duckdb
 import polars as pl
 
+from queries import derived
 from queries.filters import Filters, ScopeMissing
 
 SQL_DIR = Path(__file__).parent
@@ -290,10 +291,16 @@ def _project(con: duckdb.DuckDBPyConnection, params: dict[str, Any]) -> pl.DataF
 
 
 def _stages(con: duckdb.DuckDBPyConnection) -> Any:
-    exists = con.execute(
-        "select count(*) from information_schema.tables where table_name = 'cfg_stages'"
-    ).fetchall()[0][0]
-    return con.execute("select list(stage order by stage_order) from cfg_stages").fetchall()[0][0] if exists else None
+    """The stages the derived tables were built with: (code, role) in order; None before
+    the first refresh (a database from before stage roles: its codes, with no roles)."""
+    columns = {r[0] for r in con.execute(
+        "select column_name from information_schema.columns where table_name = 'cfg_stages'"
+    ).fetchall()}
+    if not columns:
+        return None
+    if "role" not in columns:
+        return con.execute("select list(stage order by stage_order) from cfg_stages").fetchall()[0][0]
+    return derived.stages_now(con)
 
 
 def refresh(con: duckdb.DuckDBPyConnection, *, incremental: bool = False,
@@ -308,11 +315,11 @@ def refresh(con: duckdb.DuckDBPyConnection, *, incremental: bool = False,
     out of date (then it rebuilds). Returns 'rebuilt', 'incremental' or 'unchanged'.
     ``timings`` (optional) receives ``refresh.<step>`` seconds per step of queries/derived.py."""
     from dashboard.config import get_config
-    from queries import derived
 
     cfg = get_config()
     stage_params = {
         "codes": [s.code for s in cfg.stages],
+        "roles": [s.role for s in cfg.stages],
         "zh": [s.zh for s in cfg.stages],
         "en": [s.en for s in cfg.stages],
     }

@@ -26,7 +26,7 @@ with history as (
 
 stages as (
     select stage, stage_order from cfg_stages
-    where stage_order < (select max(stage_order) from cfg_stages)
+    where stage_order < (select stage_order from cfg_stages where role = 'won')
 ),
 
 grades as (

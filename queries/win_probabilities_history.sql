@@ -29,7 +29,7 @@ with snapshots as (
 
 stages as (
     select stage, stage_order from cfg_stages
-    where stage_order < (select max(stage_order) from cfg_stages)
+    where stage_order < (select stage_order from cfg_stages where role = 'won')
 ),
 
 -- a grade is listed at t once a snapshot <= t has shown it (nothing at t comes from later)

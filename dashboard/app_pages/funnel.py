@@ -50,7 +50,7 @@ picked_stage = picks[0].get("stage") if picks else None
 # --------------------------------------------------------------------------- region × grade
 # The manager's first question on this page: where do we win, and where does the funnel thin
 # out? Rows region, columns grade A–D; the metric is chosen (win rate first).
-REACH_STAGE = "tender"
+REACH_STAGE = i18n.get_config().role_stage("bid").code  # tender
 st.subheader(ctx.t("rg_title"))
 rg_metric = st.segmented_control(
     ctx.t("rg_metric"), options=list(charts.REGION_GRADE_METRICS),
@@ -73,7 +73,7 @@ if rg is not None and rg.height:
         if rg_metric == "win_rate":
             _ui.closed_projects(ctx, ctx.filters(regions=(region,), grades=(grade,), since=None), key="funnel_cell_table")
         else:
-            first = _ui.i18n.get_config().stages[0].code
+            first = i18n.get_config().role_stage("first").code
             listed = _ui.load(ctx, "ui_reached", cell_f, stage=REACH_STAGE if rg_metric == "reached_rate" else first)
             if listed is not None and rg_metric in ("n_open", "open_amount"):  # as the cell counts them
                 listed = listed.filter(pl.col("outcome") == "open")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from dashboard import charts, data, filters, i18n, pymap
+from dashboard import data, filters, i18n, pymap
 from dashboard.app_pages import _ui
 from dashboard.sidebar import context
 

@@ -12,6 +12,7 @@ Shapes produced (see dashboard/migrations/0001_init.sql):
 
 from __future__ import annotations
 
+import itertools
 import hashlib
 import json
 import re
@@ -261,7 +262,7 @@ def _side_by_side(grid: Grid, report: Report) -> None:
     """A header row with a run of empty cells between named ones: several tables were
     laid out side by side (a sheet saved as CSV). Said plainly, as the likely cause."""
     named = [i for i, h in enumerate(grid.header) if h is not None]
-    gaps = [(a, b) for a, b in zip(named, named[1:]) if b - a > 1]
+    gaps = [(a, b) for a, b in itertools.pairwise(named) if b - a > 1]
     if gaps:
         a, b = gaps[0]
         report.warn(
@@ -451,7 +452,7 @@ def prepare_local(
 
     column_dates: set[date] = set()
     title_dates = {}
-    for grid, cols, data_, rows in kept:
+    for grid, cols, data_, _rows in kept:
         if grid.title_text and (d := V.find_date_in_text(grid.title_text)):
             title_dates[grid.sheet] = d
         if "as_of" in cols.by_field:
@@ -874,7 +875,7 @@ def _projects(report, data, rows, cols, mapping, config, constants, decimals):
                     row=int(rows[i]))
 
     # Stage when the stage column held a status word (or is absent): won/completed are in
-    # delivery by definition; otherwise the stage whose date is latest; else the last
+    # the stage with role 'won' (delivery) by definition; otherwise the stage whose date is latest; else the last
     # known stage, which commit() fills from earlier snapshots.
     frame = pl.DataFrame({"stage": stage, "status": status, **{f"sd_{k}": v for k, v in stage_dates.items()}})
     latest = None
@@ -892,7 +893,7 @@ def _projects(report, data, rows, cols, mapping, config, constants, decimals):
         )
         latest = pl.DataFrame({"i": pl.int_range(0, n, eager=True, dtype=pl.UInt32)}).join(long, on="i", how="left")["stage"]
     derived = pl.select(
-        pl.when(pl.lit(status).is_in(["won", "completed"])).then(pl.lit("delivery"))
+        pl.when(pl.lit(status).is_in(["won", "completed"])).then(pl.lit(config.role_stage("won").code))
         .otherwise(latest if latest is not None else pl.lit(None, pl.String))
     ).to_series()
     out["stage"] = pl.select(pl.coalesce(stage, derived)).to_series()
@@ -942,8 +943,8 @@ def _duplicate_ids(report: Report, projects: pl.DataFrame) -> None:
     several = frame["_sheet"].n_unique() > 1
     for pid, sheets, rs, header in dup.head(_ISSUES_LISTED).iter_rows():
         if several:
-            where_zh = "、".join(f"工作表「{sh}」第 {r} 行" for sh, r in zip(sheets, rs))
-            where_en = ", ".join(f"sheet '{sh}' row {r}" for sh, r in zip(sheets, rs))
+            where_zh = "、".join(f"工作表「{sh}」第 {r} 行" for sh, r in zip(sheets, rs, strict=True))
+            where_en = ", ".join(f"sheet '{sh}' row {r}" for sh, r in zip(sheets, rs, strict=True))
         else:
             where_zh = f"第 {'、'.join(map(str, rs))} 行"
             where_en = f"rows {', '.join(map(str, rs))}"
@@ -979,9 +980,10 @@ def _history(report, data, rows, cols, mapping, config, constants):
     if "previous_stage" in cols.by_field:
         col, header, _ = cols.by_field["previous_stage"]
         previous, _prev_status = _stage_column(report, data[col], rows, header, stage_names, status_words)
-    # A status word in the stage column: won/completed = entering delivery (the contract
-    # is signed); lost/dropped/open are not stage entries and are skipped, counted.
-    stage = pl.select(pl.coalesce(stage, pl.when(status.is_in(["won", "completed"])).then(pl.lit("delivery")))).to_series()
+    # A status word in the stage column: won/completed = entering the 'won' stage (the
+    # contract is signed); lost/dropped/open are not stage entries and are skipped, counted.
+    won = config.role_stage("won").code
+    stage = pl.select(pl.coalesce(stage, pl.when(status.is_in(["won", "completed"])).then(pl.lit(won)))).to_series()
     status_only = stage.is_null() & status.is_not_null()
     report.skip("status change, not a stage entry (lost/dropped) / 状态变更（丢单/放弃），不是阶段", int(status_only.sum()))
     frame = pl.DataFrame(

@@ -9,20 +9,21 @@
 --         is_date_out_of_order (a 'stage_dates' entry dated before an earlier stage's date);
 --         and the running history up to this entry: is_last_of_day, first_order,
 --         cum_max_order, cum_mask (bit k-1 = stage k entered), cum_n_events,
---         entered_<stage> (first entry of each stage so far)
+--         first_entered_on (the earliest entry so far), entered_first (first entry of the
+--         stage with role 'first' so far), entered_won (of the stage with role 'won')
 -- Where entries come from: a project with any entry read from a file (stage_events) uses
 --   those only; a project without uses the snapshots: an entry each time it is seen at a
 --   stage other than the one in its previous snapshot (so the first snapshot it appears in,
 --   and a return after a fall-back, each make an entry; the date is that snapshot's as_of):
 --   the table snapshot_runs, maintained per snapshot date (runs_date.sql).
---   A won/completed project counts as in delivery whatever stage the export still shows.
+--   A won/completed project counts as in the stage with role 'won' (delivery) whatever stage the export still shows.
 -- Order: by date, then by stage order (two moves on the same day count as forward moves).
 -- A fall-back is an entry at a lower stage than the entry before it; dates from a wide
 --   export's stage-date columns (source 'stage_dates') can't express one, so an inversion
 --   there is a data error (process_exceptions: out_of_order_dates), not a fall-back.
 create or replace temp table _sef_new as
 with explicit as (
-    select e.project_id, e.stage, c.stage_order, e.entered_on, e.source, e.previous_stage
+    select e.project_id, e.stage, c.stage_order, c.role, e.entered_on, e.source, e.previous_stage
     from stg_stage_events as e
     inner join cfg_stages as c on c.stage = e.stage
     where e.project_id in (select project_id from _sef_scope)
@@ -59,7 +60,7 @@ seen_runs as (
 
 derived as (
     select
-        r.project_id, r.stage, c.stage_order, r.entered_on, 'snapshot' as source, null as previous_stage,
+        r.project_id, r.stage, c.stage_order, c.role, r.entered_on, 'snapshot' as source, null as previous_stage,
         false as is_date_out_of_order
     from seen_runs as r
     inner join cfg_stages as c on c.stage = r.stage
@@ -87,12 +88,9 @@ sequenced as (
         max(stage_order) over wr as cum_max_order,
         bit_or(1 << (stage_order - 1)) over wr as cum_mask,
         count(*) over wr as cum_n_events,
-        min(case when stage_order = 1 then entered_on end) over wr as entered_development,
-        min(case when stage_order = 2 then entered_on end) over wr as entered_approval,
-        min(case when stage_order = 3 then entered_on end) over wr as entered_proposal,
-        min(case when stage_order = 4 then entered_on end) over wr as entered_tender,
-        min(case when stage_order = 5 then entered_on end) over wr as entered_negotiation,
-        min(case when stage_order = 6 then entered_on end) over wr as entered_delivery
+        first_value(entered_on) over w as first_entered_on,
+        min(case when role = 'first' then entered_on end) over wr as entered_first,
+        min(case when role = 'won' then entered_on end) over wr as entered_won
     from unioned
     window
         w as (partition by project_id order by entered_on, stage_order),
@@ -123,12 +121,9 @@ final as (
         cum_max_order,
         cum_mask,
         cum_n_events,
-        entered_development,
-        entered_approval,
-        entered_proposal,
-        entered_tender,
-        entered_negotiation,
-        entered_delivery
+        first_entered_on,
+        entered_first,
+        entered_won
     from sequenced
 )
 

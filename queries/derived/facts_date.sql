@@ -5,19 +5,20 @@
 -- params: $as_of date
 -- output: the snapshot's columns (project_id, project_name, customer, grade, region, owner,
 --         category, status, stage as exported, amounts, expected_sign_on, ...) and
---         cur_stage, cur_order      current stage (won/completed -> delivery)
---         outcome                   open | won | lost | dropped (won = entered delivery)
+--         cur_stage, cur_order      current stage (won/completed -> the stage with role 'won')
+--         outcome                   open | won | lost | dropped (won = entered the 'won' stage)
 --         furthest_order            highest stage entered by as_of (events and snapshots)
 --         first_order               lowest of: first recorded entry, first snapshot's stage
 --         seen_mask                 bit k-1 set = stage k entered or seen by as_of
 --         skipped_mask              stages strictly between first_order and furthest_order
 --                                   never entered nor seen (= skipped)
---         entered_<stage>           first entry date of each stage, on or before as_of
+--         entered_first, entered_won  first entry date of the stages with role 'first' /
+--                                   'won' (cfg_stages.role), on or before as_of
 --         cur_entered_on            when the project entered its current stage (this stay)
 --         is_below_furthest         current stage below the furthest (fell back, not recovered)
 --         first_seen_on             first snapshot the project appears in, up to as_of
 --         first_recorded_on         earliest of first_seen_on and the stage entries
---         closed_on                 won: delivery entry date if recorded, else like lost;
+--         closed_on                 won: 'won' stage entry date if recorded, else like lost;
 --                                   lost/dropped: first snapshot of the current closed run
 --         margin_amount, margin_cost, margin: the margin basis (see docs/ANALYSES.md)
 --         earliest_margin, earliest_margin_on: earliest snapshot with an estimate
@@ -30,16 +31,17 @@
 --         up to the date come from stage_event_facts (bounded by entries, not weeks), the
 --         peers from the snapshot itself.
 create or replace temp table _pf as
-with n as (
-    select max(stage_order) as last_order from cfg_stages
+with won as (
+    select stage as won_stage, stage_order as won_order from cfg_stages where role = 'won'
 ),
 
 snap as (
     select
         p.*,
-        case when p.status in ('won', 'completed') then 'delivery' else p.stage end as snap_stage,
+        case when p.status in ('won', 'completed') then w.won_stage else p.stage end as snap_stage,
         coalesce(p.contract_amount, p.expected_amount) as margin_amount
     from _snap as p  -- the rows of $as_of (snap_date)
+    cross join won as w
 ),
 
 -- the peers are every project of the snapshot, whichever projects are recomputed
@@ -115,12 +117,9 @@ events_to_date as (
         stage as last_stage,
         entered_on as last_entered_on,
         cum_n_events as n_events,
-        entered_development,
-        entered_approval,
-        entered_proposal,
-        entered_tender,
-        entered_negotiation,
-        entered_delivery
+        first_entered_on,
+        entered_first,
+        entered_won
     from last_entries
     qualify row_number() over (partition by project_id order by seq desc) = 1
 ),
@@ -143,12 +142,13 @@ outcomes as (
         c.*,
         case
             when c.status in ('lost', 'dropped') then c.status
-            when c.furthest_raw = n.last_order then 'won'
+            when c.furthest_raw >= w.won_order then 'won'
             else 'open'
         end as outcome,
-        n.last_order
+        w.won_stage,
+        w.won_order
     from combined as c
-    cross join n
+    cross join won as w
 ),
 
 final as (
@@ -163,8 +163,8 @@ final as (
         o.category,
         o.status,
         o.stage,
-        case when o.outcome = 'won' then 'delivery' else o.snap_stage end as cur_stage,
-        case when o.outcome = 'won' then o.last_order else o.snap_order end as cur_order,
+        case when o.outcome = 'won' then o.won_stage else o.snap_stage end as cur_stage,
+        case when o.outcome = 'won' then o.won_order else o.snap_order end as cur_order,
         o.outcome,
         o.furthest_raw as furthest_order,
         o.first_order,
@@ -174,27 +174,20 @@ final as (
                 then ((1 << (o.furthest_raw - 1)) - (1 << o.first_order)) & ~o.seen_mask
             else 0
         end as skipped_mask,
-        o.entered_development,
-        o.entered_approval,
-        o.entered_proposal,
-        o.entered_tender,
-        o.entered_negotiation,
-        o.entered_delivery,
+        o.entered_first,
+        o.entered_won,
         case
-            when o.last_stage = (case when o.outcome = 'won' then 'delivery' else o.snap_stage end)
+            when o.last_stage = (case when o.outcome = 'won' then o.won_stage else o.snap_stage end)
                 then o.last_entered_on
-            when o.outcome = 'won' and o.entered_delivery is not null then o.entered_delivery
+            when o.outcome = 'won' and o.entered_won is not null then o.entered_won
             else o.run_start_on
         end as cur_entered_on,
-        case when o.outcome = 'won' then o.last_order else o.snap_order end < o.furthest_raw as is_below_furthest,
+        case when o.outcome = 'won' then o.won_order else o.snap_order end < o.furthest_raw as is_below_furthest,
         coalesce(o.n_events, 0) as n_events,
         o.first_seen_on,
-        least(
-            o.entered_development, o.entered_approval, o.entered_proposal, o.entered_tender,
-            o.entered_negotiation, o.entered_delivery, o.first_seen_on
-        ) as first_recorded_on,
+        least(o.first_entered_on, o.first_seen_on) as first_recorded_on,
         case
-            when o.outcome = 'won' then coalesce(o.entered_delivery, o.close_seen_on, o.as_of)
+            when o.outcome = 'won' then coalesce(o.entered_won, o.close_seen_on, o.as_of)
             when o.outcome in ('lost', 'dropped') then coalesce(o.close_seen_on, o.as_of)
         end as closed_on,
         o.expected_amount,

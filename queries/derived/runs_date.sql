@@ -12,8 +12,9 @@ with seen as (
     select
         p.project_id,
         p.as_of,
-        case when p.status in ('won', 'completed') then 'delivery' else p.stage end as stage
+        case when p.status in ('won', 'completed') then w.stage else p.stage end as stage
     from _snap as p  -- the rows of $as_of (snap_date)
+    cross join (select stage from cfg_stages where role = 'won') as w
     where p.project_id in (select project_id from _scope)
 ),
 

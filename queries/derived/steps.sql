@@ -122,7 +122,7 @@ select value from derived_meta where key = $key
 insert into derived_meta values ($key, $value)
 
 -- step: stages_now
-select list(stage order by stage_order) from cfg_stages
+select stage, role from cfg_stages order by stage_order
 
 -- step: old_rows
 -- the rows at the changed dates as they were: what the projects there looked like before
@@ -207,14 +207,12 @@ select distinct project_id from (
 create or replace temp table _sef_changed as
 with cols as (
     select project_id, seq, stage, stage_order, entered_on, is_last_of_day, first_order, cum_max_order,
-        cum_mask, cum_n_events, entered_development, entered_approval, entered_proposal, entered_tender,
-        entered_negotiation, entered_delivery
+        cum_mask, cum_n_events, first_entered_on, entered_first, entered_won
     from stage_event_facts where project_id in (select project_id from _sef_scope)
 ),
 cols_new as (
     select project_id, seq, stage, stage_order, entered_on, is_last_of_day, first_order, cum_max_order,
-        cum_mask, cum_n_events, entered_development, entered_approval, entered_proposal, entered_tender,
-        entered_negotiation, entered_delivery
+        cum_mask, cum_n_events, first_entered_on, entered_first, entered_won
     from _sef_new
 ),
 differ as (
