@@ -160,7 +160,7 @@ def main() -> int:
     command = (f"python3 bench/bench_weekly.py --projects {args.projects} --weeks {args.weeks} --reps {args.reps}"
                + (f" --base {args.base}" if args.base != "main" else ""))
     lines = [
-        f"### Targets card and sparklines (issue 12): the weekly review before/after, interleaved",
+        "### Targets card and sparklines (issue 12): the weekly review before/after, interleaved",
         "",
         f"`{command}` — {args.projects:,} projects × {args.weeks} weekly snapshots (bench_queries.generate, one "
         f"targets import), before = `{args.base}` ({base_commit}), after = {head_commit}; {platform.machine()}, "

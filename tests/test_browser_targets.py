@@ -16,9 +16,15 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import browser_support as bs  # noqa: E402
-from test_browser import browser, pytestmark  # noqa: E402,F401  (the same marks; one Chromium per module)
+from test_browser import pytestmark  # noqa: E402,F401  (the same marks)
 
 AS_OF = date(2026, 11, 23)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with bs.chromium() as b:
+        yield b
 
 
 @pytest.fixture

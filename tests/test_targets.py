@@ -28,7 +28,7 @@ LEDGER = (
     "P2,机房,华东,李四,工程实施,赢单,2000000,,2026-10-01\n"
     "P3,调度,华东,张三,商务谈判,进行中,3000000,,\n"
     "P4,港口,华南,王五,工程实施,赢单,500000,500000,2026-10-02\n"
-).encode("utf-8")
+).encode()
 
 # In 万元 (a title note and the header say so), with a 合计 row that must not be counted.
 TARGETS_2026 = (
@@ -42,7 +42,7 @@ TARGETS_2026 = (
     "华东,,2026,,12,150\n"
     "华东,张三,2026,第四季度,,120\n"
     "合计,,2026,,,1000\n"
-).encode("utf-8")
+).encode()
 
 
 def _targets(db: Path, *, by: str | None = None, allowed=queries.ALL_REGIONS, **filters) -> list[dict]:

@@ -40,7 +40,7 @@ PERIOD_FIELDS = ("target_year", "target_quarter", "target_month", "target_period
 TARGET_FIELDS = (*PERIOD_FIELDS, "target_amount")
 TEXT_FIELDS = ("region", "owner", "category")
 USED_FIELDS = (*TARGET_FIELDS, *TEXT_FIELDS)
-SCHEMA: dict[str, pl.DataType] = {
+SCHEMA = pl.Schema({
     "year": pl.Int32(),
     "period_kind": pl.String(),
     "period_start": pl.Date(),
@@ -51,7 +51,7 @@ SCHEMA: dict[str, pl.DataType] = {
     "target_amount": V.AMOUNT_DTYPE,
     "sheet": pl.String(),
     "source_row": pl.Int32(),
-}
+})
 _TOTAL_WORDS = {"合计", "总计", "小计", "总合计", "累计", "全年", "全年合计", "年度合计", "年合计", "全年目标", "total", "totals",
                 "grandtotal", "subtotal", "sum", "year", "fullyear"}
 _CN_NUM = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10, "十一": 11, "十二": 12}
@@ -115,10 +115,10 @@ def parse_month(text: str) -> tuple[int | None, int] | None:
     t = normalize(text)
     m = re.fullmatch(r"(\d{4})[-/.年](\d{1,2})(?:月|[-/.]0?1(?:00:00:00)?)?", t)
     if m:
-        mo = int(m.group(2))
-        return (int(m.group(1)), mo) if 1 <= mo <= 12 else None
-    mo = _int(t.removesuffix("月份").removesuffix("月"))
-    return (None, mo) if mo is not None and 1 <= mo <= 12 else None
+        month = int(m.group(2))
+        return (int(m.group(1)), month) if 1 <= month <= 12 else None
+    alone = _int(t.removesuffix("月份").removesuffix("月"))
+    return (None, alone) if alone is not None and 1 <= alone <= 12 else None
 
 
 def parse_period(text: str) -> tuple[int, str, int] | None:
@@ -321,7 +321,7 @@ def finish(report: Report, frame: pl.DataFrame) -> pl.DataFrame:
     dup = (frame.group_by([*key, "period_kind", "period_start"], maintain_order=True)
            .agg(pl.col("sheet"), pl.col("source_row"), pl.col("target_amount")).filter(pl.col("source_row").list.len() > 1))
     for region, owner, category, kind, start, sheets, rows, _amounts in dup.iter_rows():
-        w_zh, w_en = where(list(zip(sheets, rows)))
+        w_zh, w_en = where(list(zip(sheets, rows, strict=True)))
         label = period_label(kind, start)
         name = who(region, owner, category)[0]
         report.error("duplicate_target", f"同一目标出现了多次（{name}，{label}），在{w_zh}；每个区域/负责人/分类的每个期间只能有一行",
@@ -341,7 +341,7 @@ def finish(report: Report, frame: pl.DataFrame) -> pl.DataFrame:
             total = sum(m_amounts, Decimal(0))
             if len(set(m_starts)) == 3 and total == q_amount:
                 continue  # the three months add up to the quarter: both kept, they agree
-            w_zh, w_en = where([(q_sheet, q_row), *zip(m_sheets, m_rows)])
+            w_zh, w_en = where([(q_sheet, q_row), *zip(m_sheets, m_rows, strict=True)])
             name = who(region, owner, category)[0]
             q_label = period_label("quarter", start)
             months_zh = "、".join(f"{s.month} 月" for s in m_starts)
