@@ -37,6 +37,7 @@ STAGING_BASE: tuple[str, ...] = (
     "since_date",  # over snapshot_dates
     "period_start",
     "learned_probabilities",
+    "stg_targets",  # over targets (migration 0006)
 )
 STAGING_FACTS: tuple[str, ...] = (
     "project_in_scope",

@@ -21,27 +21,9 @@
 --   working_days_left  Monday–Friday days after $as_of up to the period's end (no holidays)
 --   run_rate_per_day   gap / working_days_left when the gap is above 0 and days are left;
 --   run_rate_per_week  the same per five working days; null otherwise
-with targets_active as (
-    select
-        case
-            when owner is not null then 'owner'
-            when category is not null then 'category'
-            else 'region'
-        end as level,
-        region,
-        owner,
-        category,
-        period_kind,
-        period_start,
-        period_end,
-        target_amount
-    from targets
-    where import_id in (select import_id from imports where status = 'active')
-),
-
-wanted as (
+with wanted as (
     select *
-    from targets_active
+    from stg_targets
     where level = coalesce(cast($by as varchar), 'region')
       and (len($regions) = 0 or list_contains($regions, region))
       and ($allowed_regions = ['*'] or list_contains($allowed_regions, region))

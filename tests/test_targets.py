@@ -109,6 +109,8 @@ def test_months_and_quarters_are_read_in_the_forms_real_files_use():
     assert parse_month("十一月") == (None, 11) and parse_month("11月") == (None, 11) and parse_month("2026/9") == (2026, 9)
     assert parse_quarter("第4季度") == (None, 4) and parse_quarter("四季度") == (None, 4) and parse_quarter("q2") == (None, 2)
     assert parse_month("13") is None and parse_quarter("Q5") is None
+    # 2026.1 may be October typed as the number 2026.10: refused, never read as January
+    assert parse_month("2026.1") is None and parse_month("2026.10") == (2026, 10) and parse_month("2026.01") == (2026, 1)
 
 
 def test_an_excel_targets_workbook_with_a_notes_sheet_a_title_unit_note_numbers_and_a_total_row(tmp_path):
@@ -283,6 +285,17 @@ def test_the_same_targets_file_twice_changes_nothing(db):
     before = _sha(db)
     [again] = commit(db, [p])
     assert again.outcome == "unchanged" and _sha(db) == before
+
+
+def test_the_same_file_again_restores_the_targets_a_later_file_took_from_it(db):
+    both = prepare("两年.csv", "区域,期间,目标金额\n华东,2026-Q4,400\n华东,2027-Q1,500\n".encode())
+    [first] = commit(db, [both])
+    commit(db, [prepare("2026.csv", "区域,期间,目标金额\n华东,2026-Q4,450\n".encode())])
+    assert _rows(db, "select status from imports where import_id = $i", {"i": first.import_id}) == [("active",)]  # still holds 2027
+    [again] = commit(db, [both])  # not "unchanged": its 2026 target had gone
+    assert again.outcome == "replaced" and again.rows_changed == 1
+    assert _rows(db, "select year, target_amount from targets order by year") == [
+        (2026, Decimal("400.00")), (2027, Decimal("500.00"))]
 
 
 def test_a_regional_importer_cannot_import_targets_of_another_region_and_nothing_is_written(db):

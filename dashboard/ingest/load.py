@@ -195,7 +195,7 @@ def _identical(con, prep: Prepared, demo: bool) -> CommitResult | None:
         "order by import_id",
         {"sha": r.sha256, "kind": kind, "as_of": r.as_of, "mapping": r.mapping_sha256, "demo": demo},
     ).fetchall()
-    if not same:
+    if not same or (kind == targets.KIND and not targets.intact(con, same[0][0], r.rows_accepted)):
         return None
     return CommitResult(r.file_name, same[0][0], kind, r.as_of, "unchanged", rows_unchanged=r.rows_accepted)
 

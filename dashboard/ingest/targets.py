@@ -113,9 +113,11 @@ def parse_quarter(text: str) -> tuple[int | None, int] | None:
 def parse_month(text: str) -> tuple[int | None, int] | None:
     """'11', '11月', '十一月', '2026-11', '2026/11', '2026年11月', '2026-11-01' -> (year or None, 11)."""
     t = normalize(text)
-    m = re.fullmatch(r"(\d{4})[-/.年](\d{1,2})(?:月|[-/.]0?1(?:00:00:00)?)?", t)
+    m = re.fullmatch(r"(\d{4})([-/.年])(\d{1,2})(?:月|[-/.]0?1(?:00:00:00)?)?", t)
+    if m and m.group(2) == "." and len(m.group(3)) == 1:
+        return None  # 2026.1: January, or October typed as the number 2026.10? Refused, never guessed
     if m:
-        month = int(m.group(2))
+        month = int(m.group(3))
         return (int(m.group(1)), month) if 1 <= month <= 12 else None
     alone = _int(t.removesuffix("月份").removesuffix("月"))
     return (None, alone) if alone is not None and 1 <= alone <= 12 else None
@@ -379,6 +381,13 @@ def _rows_named(df: pl.DataFrame, limit: int = 20) -> str:
     items = [f"{'row ' if s is None else s + ' row '}{r} ({reg})" for s, r, reg in
              df.select("sheet", "source_row", "region").head(limit).iter_rows()]
     return ", ".join(items) + (f" … (+{df.height - limit})" if df.height > limit else "")
+
+
+def intact(con, import_id: int, rows: int) -> bool:
+    """An active targets import still holds every target it wrote (a later file for one of
+    its years takes those rows away: importing the same bytes again must restore them)."""
+    held = con.execute("select count(*) from targets where import_id = $i", {"i": import_id}).fetchall()[0][0]
+    return bool(held == rows)
 
 
 def commit(con, prep: Prepared, *, import_id: int, actor: str, regions: tuple[str, ...], demo: bool,
