@@ -19,7 +19,7 @@ import contextlib
 import hashlib
 import threading
 from collections.abc import Sequence
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 import altair as alt
@@ -569,64 +569,31 @@ def margin_by(df: pl.DataFrame, lang: str, *, dim: str, floor: float) -> alt.Cha
 # --------------------------------------------------------------------------- project page
 
 
-def timeline_segments(events: pl.DataFrame, end: date | None) -> pl.DataFrame:
-    """Stage events (stage, entered_on) → one bar per stay: start, end (next entry or ``end``),
-    and whether the move into it went backwards or skipped a stage."""
-    cfg = get_config()
-    rows = events.select("stage", "entered_on").drop_nulls().sort("entered_on").to_dicts()
-    out = []
-    prev_order = None
-    for i, r in enumerate(rows):
-        try:
-            order = cfg.stage_order(r["stage"])
-        except KeyError:
-            continue
-        nxt = rows[i + 1]["entered_on"] if i + 1 < len(rows) else (end or r["entered_on"])
-        if nxt <= r["entered_on"]:
-            nxt = r["entered_on"] + timedelta(days=1)  # a same-day move still shows as a sliver
-        move = "start" if prev_order is None else ("back" if order < prev_order else ("skip" if order > prev_order + 1 else "next"))
-        out.append({"stage": r["stage"], "start": r["entered_on"], "end": nxt, "move": move, "stage_order": order})
-        prev_order = order
-    return pl.DataFrame(out, schema={"stage": pl.String, "start": pl.Date, "end": pl.Date, "move": pl.String, "stage_order": pl.Int64})
-
-
-def timeline_skips(events: pl.DataFrame) -> pl.DataFrame:
-    """The stages a project jumped over: one row per skipped stage, on the date of the jump
-    (the entry into the stage after it). A move back and then forward again counts anew."""
-    cfg = get_config()
-    by_order = {s.order: s.code for s in cfg.stages}
-    seg = timeline_segments(events, None)
-    out = []
-    prev_order = None
-    for r in seg.iter_rows(named=True):
-        if prev_order is not None and r["stage_order"] > prev_order + 1:
-            out.extend({"stage": by_order[o], "on": r["start"], "entered": r["stage"], "stage_order": o}
-                       for o in range(prev_order + 1, r["stage_order"]) if o in by_order)
-        prev_order = r["stage_order"]
-    return pl.DataFrame(out, schema={"stage": pl.String, "on": pl.Date, "entered": pl.String, "stage_order": pl.Int64})
-
-
-def timeline(events: pl.DataFrame, lang: str, end: date | None) -> alt.Chart:
-    """Gantt of the stages a project went through: a stay is a bar (red when the move into it
-    went backwards); a stage jumped over gets a hollow orange diamond on its own row, at the
-    date of the jump — the stage entered by skipping is an ordinary bar."""
-    seg = timeline_segments(events, end)
+def timeline(seg: pl.DataFrame, skips: pl.DataFrame, lang: str) -> alt.Chart:
+    """Gantt of the stages a project went through (``project_view.timeline_segments`` and
+    ``timeline_skips``: drawn from the SQL's own flags): a stay is a bar, red when the move
+    into it is a fall-back, purple when its date is out of order; a stage flagged skipped
+    gets a hollow orange diamond on its own row, at the date of the jump past it — the
+    stage entered by skipping is an ordinary bar."""
     labels = _stage_frame(lang)
     skipped, fell_back = i18n.t("skipped_note", lang), i18n.t("fell_back_note", lang)
+    out_of_order = i18n.exception_label("out_of_order_dates", lang)
     seg = seg.join(labels.select("stage", "stage_label"), on="stage", how="left").with_columns(
-        pl.col("move").replace_strict({"back": fell_back}, default="").alias("note")
+        pl.col("move").replace_strict({"back": fell_back, "out_of_order": out_of_order}, default="").alias("note")
     )
-    skips = timeline_skips(events).join(labels.select("stage", "stage_label"), on="stage", how="left").with_columns(
+    skips = skips.join(labels.select("stage", "stage_label"), on="stage", how="left").with_columns(
         pl.lit(skipped).alias("note"),
         pl.col("entered").replace_strict({s: i18n.stage_label(s, lang) for s in get_config().stage_codes},
                                          default=pl.col("entered"), return_dtype=pl.String).alias("entered_label"),
     )
     order = labels.get_column("stage_label").to_list()
     y = alt.Y("stage_label:N", sort=order, title=None, scale=alt.Scale(domain=order), axis=alt.Axis(labelLimit=200, labelOverlap=False))
+    shown = [n for n, present in ((skipped, skips.height > 0), (fell_back, (seg["move"] == "back").any()),
+                                   (out_of_order, (seg["move"] == "out_of_order").any())) if present]
     color = alt.Color(
         "note:N",
-        scale=alt.Scale(domain=["", skipped, fell_back], range=["#4292c6", "#ff8f00", BAD]),
-        legend=alt.Legend(title=None, orient="bottom", values=[skipped, fell_back]),
+        scale=alt.Scale(domain=["", skipped, fell_back, out_of_order], range=["#4292c6", "#ff8f00", BAD, "#8e24aa"]),
+        legend=alt.Legend(title=None, orient="bottom", values=shown or [skipped, fell_back]),
     )
     bars = alt.Chart(_to_pandas(seg)).mark_bar(height=16, cornerRadius=2).encode(
         y=y,
@@ -651,8 +618,8 @@ def timeline(events: pl.DataFrame, lang: str, end: date | None) -> alt.Chart:
             alt.Tooltip("entered_label:N", title=i18n.t("skipped_to", lang)),
         ],
     )
-    # Streamlit fits the whole chart (axes, legend) into this height: room for six rows.
-    return alt.layer(bars, marks).properties(height=300)
+    # Streamlit fits the whole chart (axes, legend) into this height: 300 px holds six rows.
+    return alt.layer(bars, marks).properties(height=max(300, 300 * len(order) // 6))
 
 
 MAX_DATE_TICKS = 8

@@ -3,7 +3,8 @@
 Owns: the UI text table (``t``), display names of stages, statuses, checks, changes and
 aging buckets, and number/amount/date formatting per language and amount unit (元 / 万元).
 Codes (stage ``development``, check ``below_floor`` …) stay codes everywhere else; they
-become words only here, at the UI edge. Pure: must not import streamlit or duckdb.
+become words only here, at the UI edge (the margin checks' words: their registry,
+queries/checks.py). Pure: must not import streamlit.
 """
 
 from __future__ import annotations
@@ -13,7 +14,11 @@ from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+import polars as pl
+
 from dashboard.config import get_config
+from queries import checks
+from queries.checks import MARGIN_CHECKS
 
 LANGS = ("zh", "en")
 # How a missing value reads everywhere (figures, table cells, report facts), in both languages.
@@ -611,14 +616,8 @@ HOW_NAMES = {"alias": ("Known header", "已知表头"), "mapping": ("Mapping fil
 KIND_NAMES = {"projects": ("Project list", "项目台账"), "history": ("Stage history", "阶段历史"),
               "targets": ("Targets", "目标")}
 
-CHECK_NAMES = {
-    "below_floor": ("Margin below floor", "毛利率低于底线"),
-    "negative_margin": ("Negative margin", "负毛利"),
-    "eroded": ("Margin eroded since approval", "毛利率较立项下降"),
-    "bid_below_floor": ("Bid below floor (should have been no-bid)", "低于底线仍投标（应不投标）"),
-    "missing_estimate": ("No cost/margin estimate after approval", "立项后缺少成本/毛利估算"),
-    "high_expense_ratio": ("Sales expense far above peers", "销售费用率远高于同类"),
-}
+# the margin checks' names: their registry (queries/checks.py) holds the words
+CHECK_NAMES = {c.code: (c.label_en, c.label_zh) for c in MARGIN_CHECKS}
 
 CHANGE_NAMES = {
     "new": ("New", "新增"),
@@ -931,54 +930,29 @@ def fmt_delta_int(value: Any) -> str | None:
     return f"{int(value):+,}" if int(value) else "±0"
 
 
-MISSING_ESTIMATE_EN = "No cost or margin estimate after approval"
-
-
 def check_detail(check: Any, value: Any, threshold: Any, lang: str, fallback: Any = None) -> str:
-    """Why a margin check failed, in the chosen language (the query's own text is English;
-    where it names a stage by its code, the English here names none)."""
-    if lang != "zh":
-        if check == "missing_estimate":
-            return MISSING_ESTIMATE_EN
+    """Why a margin check failed, in the chosen language: the query's own detail in English
+    (queries/checks.py built it), the check's Chinese template otherwise."""
+    if lang != "zh" or check not in CHECK_NAMES:
         return "" if fallback is None else str(fallback)
-    v, th = value, threshold
-    if check == "negative_margin":
-        return f"毛利率 {fmt_pct(v)} 为负"
-    if check == "below_floor":
-        return f"毛利率 {fmt_pct(v)} 低于底线 {fmt_pct(th)}"
-    if check == "eroded":
-        return f"毛利率较最早估算下降 {0 if _missing(v) else v:.1f} 个百分点（阈值 {0 if _missing(th) else th:.1f}）"
-    if check == "bid_below_floor":
-        return f"已到招投标阶段，投标毛利率 {fmt_pct(v)} 低于底线 {fmt_pct(th)}：应不投标"
-    if check == "missing_estimate":
-        return "立项之后仍没有成本或毛利率估算"
-    if check == "high_expense_ratio":
-        return f"销售费用率 {fmt_pct(v)} 高于阈值 {fmt_pct(th)}（同等级中位数 × 倍数）"
-    return "" if fallback is None else str(fallback)
+    row = pl.DataFrame({"check": [check], "value": [value], "threshold": [threshold], "margin": [None]},
+                       schema={"check": pl.String, "value": pl.Float64, "threshold": pl.Float64, "margin": pl.Float64})
+    return row.select(checks.detail_expr(lang)).item() or ""
+
+
+def check_details(df: pl.DataFrame, lang: str) -> pl.Series:
+    """check_detail_expr over a frame, one check at a time (faster on a long list)."""
+    if lang != "zh":
+        return df.get_column("detail").cast(pl.String)
+    return checks.render(df, lang, otherwise=pl.col("detail").cast(pl.String))
 
 
 def check_detail_expr(lang: str):
-    """check_detail as a Polars expression over columns check/value/threshold/detail, so a
-    100k-row table is translated without a Python call per row."""
-    import polars as pl
-
+    """check_detail as a Polars expression over columns check/value/threshold/detail (and
+    margin), so a 100k-row table is translated without a Python call per row."""
     if lang != "zh":
-        return (
-            pl.when(pl.col("check") == "missing_estimate").then(pl.lit(MISSING_ESTIMATE_EN))
-            .otherwise(pl.col("detail").cast(pl.String))
-        )
-    pct = lambda c: pl.format("{}%", (pl.col(c) * 100).round(1))  # noqa: E731
-    pts = lambda c: pl.col(c).round(1).cast(pl.String)  # noqa: E731
-    check = pl.col("check")
-    return (
-        pl.when(check == "negative_margin").then(pl.format("毛利率 {} 为负", pct("value")))
-        .when(check == "below_floor").then(pl.format("毛利率 {} 低于底线 {}", pct("value"), pct("threshold")))
-        .when(check == "eroded").then(pl.format("毛利率较最早估算下降 {} 个百分点（阈值 {}）", pts("value"), pts("threshold")))
-        .when(check == "bid_below_floor").then(pl.format("已到招投标阶段，投标毛利率 {} 低于底线 {}：应不投标", pct("value"), pct("threshold")))
-        .when(check == "missing_estimate").then(pl.lit("立项之后仍没有成本或毛利率估算"))
-        .when(check == "high_expense_ratio").then(pl.format("销售费用率 {} 高于阈值 {}（同等级中位数 × 倍数）", pct("value"), pct("threshold")))
-        .otherwise(pl.col("detail").cast(pl.String))
-    )
+        return pl.col("detail").cast(pl.String)
+    return checks.detail_expr(lang, otherwise=pl.col("detail").cast(pl.String))
 
 
 def stalled_detail(days: Any, stage: Any, limit: Any, lang: str) -> str:

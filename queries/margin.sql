@@ -5,9 +5,11 @@
 --         thresholds: $floor_default double, $floor_category_keys varchar[] +
 --         $floor_category_values double[], $floor_grade_keys varchar[] + $floor_grade_values
 --         double[], $erosion_points double, $expense_ratio_factor double
+--         $check_codes, $check_severities varchar[] (the checks in order, queries/checks.py);
 --         $limit integer | null (null = every row; the first N in the order shown)
--- output: project_id, check, severity, value, threshold, detail, project_name, region,
---         grade, owner, category, stage, margin_amount, margin
+-- output: project_id, check, severity, value, threshold, [detail: added by the runner from
+--         the check's template, queries/checks.py], project_name, region, grade, owner,
+--         category, stage, margin_amount, margin
 -- Checks (each evaluated on its own; a negative margin is also below the floor):
 --   negative_margin     margin < 0                                                  high
 --   below_floor         margin < floor (category override, else grade, else default) medium
@@ -36,7 +38,7 @@ grade_floors as (
 stage_orders as (
     select
         max(stage_order) filter (where role = 'approval') as approval_order,
-        max(stage_order) filter (where role = 'bid') as tender_order
+        max(stage_order) filter (where role = 'bid') as bid_order
     from cfg_stages
 ),
 
@@ -51,7 +53,7 @@ scoped as (
         end as bid_margin,
         round((f.earliest_margin - f.margin) * 100, 9) as points_lost,
         o.approval_order,
-        o.tender_order
+        o.bid_order
     from project_facts as f
     cross join stage_orders as o
     left join category_floors as cf on cf.category = f.category
@@ -63,71 +65,39 @@ scoped as (
           $regions, $grades, $owners, $categories, $allowed_regions)
 ),
 
--- one pass: each project's failed checks as a list, unnested (no union of six scans)
-failed as (
+-- each check once: whether it failed, its value and its threshold (severity, order and
+-- words come from the registry, queries/checks.py: $check_codes, $check_severities)
+evaluated as (
     select
         *,
-        list_filter([
-            case when margin < 0 then 'negative_margin' end,
-            case when margin < floor then 'below_floor' end,
-            case when points_lost >= $erosion_points then 'eroded' end,
-            case when furthest_order >= tender_order and bid_margin < floor then 'bid_below_floor' end,
-            case when furthest_order > approval_order and margin is null then 'missing_estimate' end,
-            case
-                when peer_expense_ratio > 0 and expense_ratio > $expense_ratio_factor * peer_expense_ratio
-                    then 'high_expense_ratio'
-            end
-        ], lambda c: c is not null) as checks
+        [
+            {code: 'negative_margin', failed: margin < 0, value: margin, threshold: 0.0},
+            {code: 'below_floor', failed: margin < floor, value: margin, threshold: floor},
+            {code: 'eroded', failed: points_lost >= $erosion_points, value: points_lost,
+             threshold: cast($erosion_points as double)},
+            {code: 'bid_below_floor', failed: furthest_order >= bid_order and bid_margin < floor, value: bid_margin,
+             threshold: floor},
+            {code: 'missing_estimate', failed: furthest_order > approval_order and margin is null,
+             value: cast(null as double), threshold: cast(null as double)},
+            {code: 'high_expense_ratio', failed: peer_expense_ratio > 0
+                and expense_ratio > $expense_ratio_factor * peer_expense_ratio,
+             value: expense_ratio, threshold: $expense_ratio_factor * peer_expense_ratio}
+        ] as evaluated
     from scoped
-    where margin < 0
-       or margin < floor
-       or (furthest_order >= tender_order and bid_margin < floor)
-       or points_lost >= $erosion_points
-       or (furthest_order > approval_order and margin is null)
-       or (peer_expense_ratio > 0 and expense_ratio > $expense_ratio_factor * peer_expense_ratio)
 ),
 
 checks as (
-    select * exclude (checks), unnest(checks) as check_name
-    from failed
+    select * exclude (evaluated), unnest(list_filter(evaluated, lambda x: coalesce(x.failed, false))) as c
+    from evaluated
 ),
 
 final as (
     select
         project_id,
-        check_name as "check",
-        case check_name
-            when 'negative_margin' then 'high'
-            when 'bid_below_floor' then 'high'
-            when 'missing_estimate' then 'low'
-            else 'medium'
-        end as severity,
-        case check_name
-            when 'eroded' then points_lost
-            when 'bid_below_floor' then bid_margin
-            when 'missing_estimate' then null
-            when 'high_expense_ratio' then expense_ratio
-            else margin
-        end as value,
-        case check_name
-            when 'negative_margin' then 0.0
-            when 'eroded' then cast($erosion_points as double)
-            when 'missing_estimate' then null
-            when 'high_expense_ratio' then $expense_ratio_factor * peer_expense_ratio
-            else floor
-        end as threshold,
-        case check_name
-            when 'negative_margin' then printf('margin %.1f%% is negative', margin * 100)
-            when 'below_floor' then printf('margin %.1f%% < floor %.1f%%', margin * 100, floor * 100)
-            when 'eroded' then printf('margin %.1f%% on %s -> %.1f%% now: %.1f points lost',
-                                      earliest_margin * 100, earliest_margin_on, margin * 100, points_lost)
-            when 'bid_below_floor' then printf('reached tender with bid margin %.1f%% < floor %.1f%%: should have been a no-bid',
-                                               bid_margin * 100, floor * 100)
-            when 'missing_estimate' then printf('at %s (past approval) without a cost or margin estimate', cur_stage)
-            when 'high_expense_ratio' then printf('sales expense %.1f%% of amount > %.1f x grade median %.1f%%',
-                                                  expense_ratio * 100, cast($expense_ratio_factor as double),
-                                                  peer_expense_ratio * 100)
-        end as detail,
+        c.code as "check",
+        list_extract($check_severities, list_position($check_codes, c.code)) as severity,
+        c.value,
+        c.threshold,
         project_name,
         region,
         grade,
@@ -136,10 +106,7 @@ final as (
         cur_stage as stage,
         margin_amount,
         margin,
-        list_position(
-            ['negative_margin', 'below_floor', 'eroded', 'bid_below_floor', 'missing_estimate', 'high_expense_ratio'],
-            check_name
-        ) as check_order
+        list_position($check_codes, c.code) as check_order
     from checks
 )
 

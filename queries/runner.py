@@ -19,7 +19,7 @@ from typing import Any
 import duckdb
 import polars as pl
 
-from queries import derived
+from queries import checks, derived
 from queries.filters import Filters, ScopeMissing
 
 SQL_DIR = Path(__file__).parent
@@ -124,7 +124,7 @@ def threshold_params() -> dict[str, Any]:
         "expense_ratio_factor": float(t.expense_ratio_factor),
         "amount_change_share": float(t.amount_change_share),
         "margin_change_points": float(t.margin_change_points),
-    } | forecast_params()
+    } | forecast_params() | checks.check_params()
 
 
 def forecast_params() -> dict[str, Any]:
@@ -159,7 +159,8 @@ def _params(con: duckdb.DuckDBPyConnection, filters: Filters | None, extra: dict
 
 def _execute(con: duckdb.DuckDBPyConnection, name: str, params: dict[str, Any]) -> pl.DataFrame:
     sql = sql_text(name)
-    return con.sql(sql, params=_used_params(sql, params)).pl()
+    df = con.sql(sql, params=_used_params(sql, params)).pl()
+    return checks.with_detail(df) if name == "margin" else df
 
 
 def run(con: duckdb.DuckDBPyConnection, name: str, filters: Filters | None = None, **extra: Any) -> pl.DataFrame:

@@ -71,38 +71,6 @@ def test_a_waterfall_step_nobody_took_is_left_out():
     assert charts.waterfall_steps(summary).get_column("step").to_list() == ["start", "end"]
 
 
-def test_the_timeline_marks_a_fall_back_and_a_skip():
-    events = pl.DataFrame(
-        {
-            "stage": ["development", "proposal", "approval", "proposal"],
-            "entered_on": [date(2026, 1, 1), date(2026, 2, 1), date(2026, 3, 1), date(2026, 3, 1)],
-        }
-    )
-    seg = charts.timeline_segments(events, date(2026, 4, 1))
-    assert seg.get_column("move").to_list() == ["start", "skip", "back", "next"]
-    assert seg.get_column("end").to_list()[-1] == date(2026, 4, 1)
-    assert (seg.get_column("end") > seg.get_column("start")).all()  # same-day moves still visible
-    charts.timeline(events, "zh", date(2026, 4, 1)).to_dict()
-
-
-def test_the_timeline_marks_the_skipped_stage_itself_not_the_stage_entered_by_skipping():
-    events = pl.DataFrame(  # 立项 -> 招投标 jumps over 提案, like the project page's flag says
-        {"stage": ["development", "approval", "tender", "negotiation"],
-         "entered_on": [date(2025, 6, 23), date(2025, 7, 28), date(2025, 8, 25), date(2025, 9, 21)]}
-    )
-    skips = charts.timeline_skips(events)
-    assert skips.select("stage", "on", "entered").rows() == [("proposal", date(2025, 8, 25), "tender")]
-    spec = charts.timeline(events, "zh", date(2025, 10, 8)).to_dict()
-    bars, marks = spec["layer"]
-    datasets = spec["datasets"]
-    bar_rows = datasets[bars["data"]["name"]]
-    mark_rows = datasets[marks["data"]["name"]]
-    assert [(r["stage_label"], r["note"]) for r in mark_rows] == [("提案", "跳过")]
-    assert {r["stage_label"]: r["note"] for r in bar_rows}["招投标"] == ""  # entered normally coloured
-    two_jumps = pl.DataFrame({"stage": ["development", "negotiation"], "entered_on": [date(2026, 1, 1), date(2026, 2, 1)]})
-    assert charts.timeline_skips(two_jumps).get_column("stage").to_list() == ["approval", "proposal", "tender"]
-
-
 def test_aging_margin_and_history_charts_build():
     aging = pl.DataFrame(
         {"stage": ["tender", "tender", "proposal"], "aging_bucket": ["0-30", ">90", "31-60"], "is_stalled": [False, True, False]}

@@ -5,7 +5,7 @@ import sys
 
 import pytest
 
-HEADLESS = ["dashboard.config", "dashboard.store", "dashboard.ingest", "dashboard.cli", "dashboard.access", "dashboard.sso_demo", "queries"]
+HEADLESS = ["dashboard.config", "dashboard.store", "dashboard.ingest", "dashboard.cli", "dashboard.access", "dashboard.sso_demo", "queries", "dashboard.forecasting", "dashboard.project_view"]
 
 
 @pytest.mark.parametrize("module", HEADLESS)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from dashboard import data, filters, i18n, pymap
+from dashboard import data, filters, i18n, project_view
 from dashboard.app_pages import _ui
 from dashboard.sidebar import context
 
@@ -95,7 +95,9 @@ left, right = st.columns(2)
 with left:
     st.subheader(ctx.t("timeline"))
     if events.height:
-        _ui.chart("timeline", events, lang, ctx.as_of, key="project_timeline")
+        # drawn from the SQL's own flags (fall-back, out-of-order dates, skipped stages)
+        _ui.chart("timeline", project_view.timeline_segments(events, ctx.as_of),
+                  project_view.timeline_skips(events, flags, ctx.as_of), lang, key="project_timeline")
     else:
         st.info(ctx.t("no_flags"))
 with right:
@@ -108,24 +110,8 @@ st.subheader(ctx.t("flags"))
 if flags.height == 0:
     st.success(ctx.t("no_flags"))
 else:
-    def _flag_label(code: str) -> str:
-        return i18n.check_label(code, lang) if code in i18n.CHECK_NAMES else i18n.exception_label(code, lang)
-
-    def _flag_detail(r: dict) -> str:
-        if r["flag"] in i18n.CHECK_NAMES:
-            return i18n.check_detail(r["flag"], r["value"], r["threshold"], lang, r["detail"])
-        if r["flag"] == "stalled":
-            return i18n.stalled_detail(r["value"], r["stage"], r["threshold"], lang)
-        if r["flag"] == "repeated_slips":
-            return i18n.slips_detail(r["value"], r["threshold"], lang)
-        return i18n.exception_detail(r["flag"], r["stage"], lang, r["detail"])
-
-    shown = flags.with_columns(
-        pymap.rows(flags, ["flag", "value", "threshold", "detail", "stage"], _flag_detail, name="detail"),
-        pymap.values(flags, "flag", _flag_label),
-    ).select(pl.col("flag").alias("exception"), "severity", "stage", "on_date", "detail")
-    shown = shown.with_columns(pl.col("exception"))  # already words
-    table, config = _ui.localise(ctx, shown.rename({"exception": "check_text"}))
+    shown = project_view.flags_in_words(flags, lang).rename({"flag": "check_text"})
+    table, config = _ui.localise(ctx, shown)
     table = table.rename({"check_text": ctx.t("flags")})
     _ui.dataframe(table, column_config=config, key="project_flags")
 

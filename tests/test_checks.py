@@ -1,0 +1,63 @@
+"""The margin checks as data (queries/checks.py): one registry row per check, one struct
+per check in margin.sql, texts built from the registry's templates only."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from datetime import date
+
+import polars as pl
+from test_queries_helpers import load
+
+import queries
+from dashboard import i18n, store
+from dashboard.config import Thresholds
+from queries import ALL_REGIONS, Filters, checks
+from queries.runner import sql_text
+
+
+def test_each_check_is_one_struct_in_the_sql_and_one_row_in_the_registry():
+    sql = sql_text("margin")
+    in_sql = re.findall(r"\{code: '(\w+)', failed: ", sql)
+    assert in_sql == [c.code for c in checks.MARGIN_CHECKS]
+    for c in checks.MARGIN_CHECKS:
+        assert sql.count(f"'{c.code}'") == 1, c.code  # named once: no severity, order or text in SQL
+    assert "printf" not in sql and "format(" not in sql
+
+
+def test_every_threshold_key_a_check_names_is_configured():
+    fields = {f.name for f in dataclasses.fields(Thresholds)}
+    for c in checks.MARGIN_CHECKS:
+        assert set(c.thresholds) <= fields, c.code
+        assert c.severity in i18n.SEVERITY_NAMES, c.code
+        assert i18n.check_label(c.code, "zh") == c.label_zh and i18n.check_label(c.code, "en") == c.label_en
+
+
+def test_templates_name_only_columns_of_the_margin_query():
+    con = store.connect_memory()
+    columns = set(queries.run(con, "margin", Filters(allowed_regions=ALL_REGIONS)).columns)
+    for c in checks.MARGIN_CHECKS:
+        for lang in ("zh", "en"):
+            named = set(re.findall(r"\{(\w+):", c.detail(lang)))
+            assert named <= columns, (c.code, lang, named - columns)
+            assert "{" not in re.sub(r"\{\w+:(pct|pts)\}", "", c.detail(lang)), (c.code, lang)
+
+
+def test_severity_order_and_words_come_from_the_registry(monkeypatch):
+    con = store.connect_memory()
+    load(con, [dict(as_of="2026-03-09", project_id="P", stage="proposal", customer_grade="B",
+                    expected_amount=100, estimated_margin=-0.05)])
+    f = Filters(allowed_regions=ALL_REGIONS, as_of=date(2026, 3, 9))
+    got = queries.run(con, "margin", f)
+    assert got.select("check", "severity").rows() == [("negative_margin", "high"), ("below_floor", "medium")]
+    assert got["detail"].to_list() == ["margin -5.0% is negative", "margin -5.0% < floor 15.0%"]
+    assert got.columns[:6] == ["project_id", "check", "severity", "value", "threshold", "detail"]
+    zh = got.select(i18n.check_detail_expr("zh")).to_series().to_list()
+    assert zh == ["毛利率 -5.0% 为负", "毛利率 -5.0% 低于底线 15.0%"]
+    # the registry reordered and a severity changed: the same query follows it
+    first, second, *rest = checks.MARGIN_CHECKS
+    monkeypatch.setattr(checks, "MARGIN_CHECKS", (dataclasses.replace(second, severity="low"), first, *rest))
+    again = queries.run(con, "margin", f)
+    assert again.select("check", "severity").rows() == [("below_floor", "low"), ("negative_margin", "high")]
+    assert pl.Series(again["value"]).to_list() == [-0.05, -0.05]
