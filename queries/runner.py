@@ -36,6 +36,7 @@ STAGING_BASE: tuple[str, ...] = (
     "stg_stage_events",
     "since_date",  # over snapshot_dates
     "period_start",
+    "period_label",
     "learned_probabilities",
     "stg_targets",  # over targets (migration 0006)
 )

@@ -165,10 +165,7 @@ final as (
         r.owner,
         r.category,
         r.period_kind,
-        case r.period_kind
-            when 'month' then strftime(r.period_start, '%Y-%m')
-            else printf('%d-Q%d', year(r.period_start), quarter(r.period_start))
-        end as period,
+        period_label(r.period_kind, r.period_start) as period,
         r.period_start,
         r.period_end,
         r.period_start = period_start($as_of, r.period_kind, 0) as is_current,
