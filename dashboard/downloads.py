@@ -194,13 +194,15 @@ def weekly_pack(
     margin_alerts: pl.DataFrame,
     funnel_region_grade: pl.DataFrame,
     forecast: pl.DataFrame | None = None,
+    targets: pl.DataFrame | None = None,
     sheet_names: Mapping[str, str] | None = None,
     formats: Mapping[str, Mapping[str, str | None]] | None = None,
     summary_header: tuple[str, str] = ("Metric", "Value"),
     extra_sheets: Mapping[str, pl.DataFrame] | None = None,
 ) -> bytes:
     """The one-click workbook for the weekly review: five sheets (six with ``forecast``:
-    this/next month and quarter), already in display form.
+    this/next month and quarter; seven with ``targets``: attainment this month and quarter),
+    already in display form.
     ``summary``: (label, value, kind) rows — kind "int", "pct" (a ratio), "date", "text" or
     an Excel number format — each value written as what it is; ``formats``: sheet name ->
     column -> Excel number format for the other sheets. ``extra_sheets``: more sheets after
@@ -212,6 +214,7 @@ def weekly_pack(
         "margin": "Margin alerts",
         "funnel": "Funnel region x grade",
         "forecast": "Forecast",
+        "targets": "Targets",
     } | dict(sheet_names or {})
     buf = io.BytesIO()
     wb = _new_workbook(buf)
@@ -225,6 +228,8 @@ def weekly_pack(
     sheets = [("changes", changes), ("stalled", stalled), ("margin", margin_alerts), ("funnel", funnel_region_grade)]
     if forecast is not None:
         sheets.append(("forecast", forecast))
+    if targets is not None:
+        sheets.append(("targets", targets))
     for key, df in sheets:
         ws = wb.add_worksheet(_excel_sheet_name(names[key], used))
         _write_frame(ws, df, fmts, (formats or {}).get(names[key]))
@@ -256,11 +261,18 @@ def _has_cjk(text: str) -> bool:
     return any("\u4e00" <= ch <= "\u9fff" for ch in text)
 
 
-def template_headers(headers: Mapping[str, Sequence[str]], lang: str) -> list[str]:
+# A targets file (issue 12; docs/INGEST.md "Targets"): the amount's header names its unit, so a
+# 300 meant as 300 万元 is never read as 300 元.
+TARGET_TEMPLATE_FIELDS = ("region", "owner", "category", "target_year", "target_quarter", "target_month", "target_amount")
+TARGET_TEMPLATE_UNITS = {"zh": "(万元)", "en": " (yuan)"}
+
+
+def template_headers(headers: Mapping[str, Sequence[str]], lang: str,
+                     fields: Sequence[str] = TEMPLATE_FIELDS) -> list[str]:
     """One header per template field, taken from the configured aliases (so the importer
     recognises every one): the first Chinese alias for zh, the first English one for en."""
     out = []
-    for f in TEMPLATE_FIELDS:
+    for f in fields:
         aliases = [a for a in headers.get(f, ()) if a != f]
         if lang == "zh":
             pick = next((a for a in aliases if _has_cjk(a)), None)
@@ -303,3 +315,9 @@ def collection_template_xlsx(headers: Mapping[str, Sequence[str]], lang: str) ->
         aliases = [a for a in headers.get(f, ()) if a != f]
         cols.append(next((a for a in aliases if _has_cjk(a) == (lang == "zh")), None) or f)
     return to_xlsx_bytes({"应收账款" if lang == "zh" else "Receivables": pl.DataFrame(schema={c: pl.String for c in cols})})
+def targets_template_xlsx(headers: Mapping[str, Sequence[str]], lang: str) -> bytes:
+    """A blank targets file: region, owner, category, year, quarter, month, target (its unit
+    in the header: 万元 in Chinese, yuan in English)."""
+    cols = template_headers(headers, lang, TARGET_TEMPLATE_FIELDS)
+    cols[-1] += TARGET_TEMPLATE_UNITS[lang]
+    return to_xlsx_bytes({"目标" if lang == "zh" else "Targets": pl.DataFrame(schema={c: pl.String for c in cols})})

@@ -473,6 +473,59 @@ STRINGS: dict[str, tuple[str, str]] = {
     "actual": ("Actually won", "实际赢单"),
     "error": ("Error (forecast − won)", "误差（预测 − 赢单）"),
     "abs_pct_error": ("Absolute % error", "绝对百分比误差"),
+    # targets and attainment (issue 12; docs/ANALYSES.md "Targets")
+    "kpi_target_quarter": ("Quarter target attained", "本季度目标达成"),
+    "kpi_target_help": ("Won this quarter (contracts signed since the quarter began, up to the snapshot) ÷ the "
+                        "quarter's target, over the regions that have one. This month: {month}. Select “Targets” "
+                        "below for every region, the gap and the run rate needed.",
+                        "本季度已签约金额（季度开始至快照日）÷ 本季度目标，只计有目标的区域。本月：{month}。"
+                        "在下方选择“目标”可查看各区域、差额与所需日均签约额。"),
+    "no_target": ("No target", "无目标"),
+    "spark_show": ("Trends on the cards", "卡片显示趋势"),
+    "spark_help": ("Draws each figure across every snapshot up to this one under its card (pipeline, open "
+                   "projects, won that week, win rate, stalled, margin alerts). It reads every snapshot, so it is "
+                   "drawn only when switched on.",
+                   "在每张卡片下画出该数字在截至本期各期快照中的走势（在手管道、在跟项目、当周赢单、赢单率、停滞、"
+                   "毛利预警）。需读取全部快照，因此只在打开时计算。"),
+    "targets_title": ("Targets: this month and this quarter", "目标：本月与本季度"),
+    "targets_caption": ("Attainment = contracts won in the period up to the snapshot ÷ the target. Gap = target − "
+                        "won. Run rate = the gap ÷ the working days (Mon–Fri) left after the snapshot, per day and per "
+                        "week. A region or manager without a target for the period reads “No target”. Targets are "
+                        "set per region (or manager, or category), not per customer grade: the grade filter does not "
+                        "apply here.",
+                        "达成率 = 期间内截至快照日的签约金额 ÷ 目标。差额 = 目标 − 已签约。所需签约速度 = 差额 ÷ 快照日之后"
+                        "剩余的工作日（周一至周五），按日、按周。没有该期间目标的区域或经理显示“无目标”。目标按区域"
+                        "（或经理、分类）设定，不分客户等级：此处不受客户等级筛选影响。"),
+    "targets_none": ("No targets imported for this year yet: upload a targets file on the Data page (blank "
+                     "templates there).", "今年还没有导入目标：请在“数据导入”页面上传目标文件（该页有空白模板）。"),
+    "targets_without": ("{n} region(s) with projects have no target for {period}; they are left out of the total.",
+                        "{n} 个有项目的区域没有 {period} 的目标，未计入合计。"),
+    "target_year": ("Target year", "目标年度"),
+    "target_quarter": ("Target quarter", "目标季度"),
+    "target_month": ("Target month", "目标月份"),
+    "target_period": ("Target period", "目标期间"),
+    "level": ("Level", "层级"),
+    "target_amount": ("Target", "目标"),
+    "attainment": ("Attainment", "达成率"),
+    "gap": ("Gap (target − won)", "差额（目标 − 已签约）"),
+    "working_days_left": ("Working days left", "剩余工作日"),
+    "run_rate_per_day": ("Needed per working day", "所需日均签约"),
+    "run_rate_per_week": ("Needed per week", "所需周均签约"),
+    "n_regions_without_target": ("Regions without a target", "无目标区域数"),
+    "period_kind": ("Period type", "期间类型"),
+    "month_target": ("Month target", "本月目标"),
+    "month_attainment": ("Month attainment", "本月达成率"),
+    "quarter_target": ("Quarter target", "本季度目标"),
+    "quarter_attainment": ("Quarter attainment", "本季度达成率"),
+    "total": ("Total", "合计"),
+    "pack_targets": ("Targets", "目标"),
+    "template_targets_zh": ("Targets template (中文 headers)", "目标模板（中文表头）"),
+    "template_targets_en": ("Targets template (English headers)", "目标模板（英文表头）"),
+    "template_targets_help": ("A targets file: one row per region (and, if you like, account manager or category) "
+                              "and month or quarter, with the target amount. A new file for a year replaces that "
+                              "year's targets.",
+                              "目标文件：每个区域（可再细分到大客户经理或项目分类）每个月或季度一行，写目标金额。"
+                              "导入某年的新目标文件会替换该年已有的目标。"),
     "is_complete": ("Period ended", "期间已结束"),
     "stage_n_closed": ("Closed at the stage", "该阶段已关闭"),
     "stage_n_won": ("Won from the stage", "该阶段赢单"),
@@ -559,7 +612,8 @@ ACTION_NAMES = {
 HOW_NAMES = {"alias": ("Known header", "已知表头"), "mapping": ("Mapping file", "映射文件"),
              "canonical": ("Field name", "字段名")}
 
-KIND_NAMES = {"projects": ("Project list", "项目台账"), "history": ("Stage history", "阶段历史")}
+KIND_NAMES = {"projects": ("Project list", "项目台账"), "history": ("Stage history", "阶段历史"),
+              "targets": ("Targets", "目标")}
 
 # the margin checks' names: their registry (queries/checks.py) holds the words
 CHECK_NAMES = {c.code: (c.label_en, c.label_zh) for c in MARGIN_CHECKS}
@@ -651,6 +705,7 @@ ANALYSIS_NAMES = {
     "slips_summary": ("Sign dates pushed out", "签约推迟汇总"),
     "trends": ("Trends across snapshots", "各期趋势"),
     "owners": ("Account manager ranking", "大客户经理排名"),
+    "targets": ("Target attainment", "目标达成"),
 }
 
 

@@ -86,10 +86,7 @@ final as (
     select
         t.made_on,
         t.period_kind,
-        case t.period_kind
-            when 'month' then strftime(t.period_start, '%Y-%m')
-            else printf('%d-Q%d', year(t.period_start), quarter(t.period_start))
-        end as period,
+        period_label(t.period_kind, t.period_start) as period,
         t.period_start,
         cast(t.period_next - 1 as date) as period_end,
         coalesce(p.n_pipeline, 0) as n_pipeline,

@@ -14,6 +14,8 @@ streamlit.
 * ``owners`` joins ``owners.sql`` (pipeline, weighted, sales cycle) with ``win_rate``,
   ``aging_summary`` and ``margin_summary`` run ``by='owner'``.
 * ``slips_summary`` aggregates the whole ``slips`` list (no limit).
+* ``targets`` runs its .sql after checking ``by`` (a target has no grade); ``owners`` gains
+  each owner's target attainment of the current month and quarter from it.
 """
 
 from __future__ import annotations
@@ -69,6 +71,35 @@ def trends(con, execute: Execute, params: dict[str, Any]) -> pl.DataFrame:
     return df.with_columns(pl.Series("n_margin_alerts", alerts, dtype=pl.Int64))
 
 
+TARGET_LEVELS = (None, "region", "owner", "category")
+
+
+def targets(con, execute: Execute, params: dict[str, Any]) -> pl.DataFrame:
+    if params.get("by") not in TARGET_LEVELS:
+        raise ValueError(f"targets are by region, owner or category (a target has no grade), got {params.get('by')!r}")
+    return execute(con, "targets", params)
+
+
+def _owner_attainment(con, execute: Execute, params: dict[str, Any]) -> pl.DataFrame:
+    """owner -> the current month's and quarter's target, won against it and attainment (an
+    owner with targets in several regions: summed over the regions that have one)."""
+    rows = execute(con, "targets", params | {"by": "owner"}).filter(pl.col("is_current"))
+    parts = []
+    for kind in ("month", "quarter"):
+        part = rows.filter(pl.col("period_kind") == kind).group_by("owner").agg(
+            pl.col("target_amount").sum().alias(f"{kind}_target"),
+            pl.col("won").filter(pl.col("target_amount").is_not_null()).sum().alias(f"{kind}_target_won"),
+            pl.col("target_amount").is_not_null().any().alias(f"_{kind}_has"),
+        ).with_columns(
+            pl.when(pl.col(f"_{kind}_has")).then(pl.col(f"{kind}_target")).alias(f"{kind}_target"),
+        ).with_columns(
+            (pl.col(f"{kind}_target_won").cast(pl.Float64) / pl.col(f"{kind}_target").cast(pl.Float64))
+            .alias(f"{kind}_attainment"),
+        ).select("owner", f"{kind}_target", f"{kind}_attainment")
+        parts.append(part)
+    return parts[0].join(parts[1], on="owner", how="full", coalesce=True, nulls_equal=True)
+
+
 def owners(con, execute: Execute, params: dict[str, Any]) -> pl.DataFrame:
     by_owner = params | {"by": "owner"}
     base = execute(con, "owners", _with_probabilities(con, execute, by_owner, every_snapshot=False))
@@ -78,7 +109,7 @@ def owners(con, execute: Execute, params: dict[str, Any]) -> pl.DataFrame:
         pl.col("n_stalled").sum().alias("n_stalled")).rename({"segment": "owner"})
     margin = execute(con, "margin_summary", by_owner).select(pl.col("segment").alias("owner"), "expense_ratio")
     out = base
-    for part in (wins, stalled, margin):
+    for part in (wins, stalled, margin, _owner_attainment(con, execute, by_owner)):
         out = out.join(part, on="owner", how="left", nulls_equal=True)
     counts = ["n_won", "n_lost", "n_dropped", "n_closed", "n_stalled"]
     out = out.with_columns([pl.col(c).fill_null(0).cast(pl.Int64) for c in counts]
@@ -118,4 +149,5 @@ COMPOSED: dict[str, Callable[..., pl.DataFrame]] = {
     "trends": trends,
     "owners": owners,
     "slips_summary": slips_summary,
+    "targets": targets,
 }

@@ -122,10 +122,7 @@ final as (
         sg.n_in_scope,
         pe.period_kind,
         pe.period_offset,
-        case pe.period_kind
-            when 'month' then strftime(pe.period_start, '%Y-%m')
-            else printf('%d-Q%d', year(pe.period_start), quarter(pe.period_start))
-        end as period,
+        period_label(pe.period_kind, pe.period_start) as period,
         pe.period_start,
         cast(pe.period_next - 1 as date) as period_end,
         coalesce(p.n_pipeline, 0) as n_pipeline,

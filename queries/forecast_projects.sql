@@ -63,10 +63,7 @@ final as (
     select
         period_kind,
         period_offset,
-        case period_kind
-            when 'month' then strftime(period_start, '%Y-%m')
-            else printf('%d-Q%d', year(period_start), quarter(period_start))
-        end as period,
+        period_label(period_kind, period_start) as period,
         project_id,
         project_name,
         customer,

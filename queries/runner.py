@@ -36,10 +36,12 @@ STAGING_BASE: tuple[str, ...] = (
     "stg_stage_events",
     "since_date",  # over snapshot_dates
     "period_start",
+    "period_label",
     "learned_probabilities",
     "stg_visits",  # issue 13
     "stg_money",
     "open_invoices",
+    "stg_targets",  # over targets (migration 0006)
 )
 STAGING_FACTS: tuple[str, ...] = (
     "project_in_scope",
@@ -84,6 +86,8 @@ VISIT_QUERIES: tuple[str, ...] = ("visits_daily", "visits_weekly", "visits_mix",
 COLLECTION_QUERIES: tuple[str, ...] = ("collections", "receivables", "receivables_aging", "won_uncollected",
                                        "project_money", "collections_summary")
 QUERY_NAMES += VISIT_QUERIES + COLLECTION_QUERIES
+# Targets and attainment (issue 12; docs/ANALYSES.md "Targets").
+QUERY_NAMES += ("targets",)
 
 SEGMENTS = ("region", "grade", "owner", "category")
 

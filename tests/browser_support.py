@@ -39,6 +39,19 @@ TIMEOUT_MS = 60_000  # generous: CI shares two cores with the server and the bro
 # --------------------------------------------------------------------------- the server
 
 
+@contextlib.contextmanager
+def chromium():
+    """Debian's Chromium driven by the pip playwright package (never `playwright install`)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -381,7 +381,7 @@ def test_the_win_rate_drills_down_to_the_closed_projects_it_counts(db, monkeypat
     assert len(frame(funnel, "funnel_closed_table")) == len(closed)
 
 
-def test_the_seven_headline_figures_sit_in_two_deliberate_rows_pipeline_then_risk(db):
+def test_the_headline_figures_sit_in_two_deliberate_rows_pipeline_and_target_then_risk(db):
     at = open_page()
     kpis = next(b for b in at.main.children.values() if str(getattr(b.proto, "id", "")).endswith("-weekly_kpis"))
     rows = list(kpis.children.values())
@@ -390,11 +390,11 @@ def test_the_seven_headline_figures_sit_in_two_deliberate_rows_pipeline_then_ris
     def labels(row):
         return [m.label for col in row.children.values() for m in col.children.values() if type(m).__name__ == "Metric"]
 
-    assert labels(rows[0]) == ["在手管道金额", "在跟项目数", "本周赢单", "本周丢单/放弃"]
-    # the fourth card of the risk row: the A/B projects nobody visited lately (issue 13; the seeds
-    # hold visit reports)
-    assert labels(rows[1]) == ["赢单率", "停滞项目", "毛利预警", "A/B 项目未拜访"]
-    assert len(rows[0].children) == len(rows[1].children) == 4  # same grid: the cards line up
+    assert labels(rows[0]) == ["在手管道金额", "在跟项目数", "本周赢单", "本周丢单/放弃", "本季度目标达成"]  # issue 12
+    # the risk row: the A/B projects nobody visited lately and the overdue receivables (issue 13;
+    # the seeds hold visit reports and a receivables ledger)
+    assert labels(rows[1]) == ["赢单率", "停滞项目", "毛利预警", "A/B 项目未拜访", "逾期应收"]
+    assert len(rows[0].children) == len(rows[1].children) == 5  # same grid: the cards line up
 
 
 def test_a_region_grade_cell_lists_the_projects_behind_its_figure(db):
@@ -698,3 +698,27 @@ def test_the_review_counts_every_kind_of_change_and_a_row_lists_its_projects(db)
     assert set(shown["变化"]) == {"推进"} and len(shown) == by_kind.loc["推进", "项目数"] > 0
     amount = round(shown["预计签约金额 (万元)"].sum(), 1)
     assert abs(amount - by_kind.loc["推进", "预计签约金额 (万元)"]) < 0.05
+
+
+def test_the_cards_draw_their_trend_across_the_snapshots_only_when_asked(db):
+    """Sparklines (issue 12): off on the first screen (trends read every snapshot); switched
+    on, each card's line has one point per snapshot up to the one shown, the last being the
+    card's own figure."""
+    import queries
+    from dashboard import store
+
+    at = open_page()
+    assert all(not m.proto.chart_data for m in at.metric)
+    at.toggle(key="weekly_sparklines").set_value(True).run()
+    assert not at.exception
+    con = store.connect_read_only(db)
+    try:
+        trends = queries.run(con, "trends", queries.Filters(allowed_regions=queries.ALL_REGIONS)).sort("as_of")
+    finally:
+        con.close()
+    cards = {m.label: list(m.proto.chart_data) for m in at.metric}
+    assert len(cards["在跟项目数"]) == trends.height == 10  # the ten seed snapshots
+    assert cards["在跟项目数"][-1] == number(metric(at, "在跟项目数"))
+    assert cards["停滞项目"][-1] == number(metric(at, "停滞项目"))
+    assert cards["毛利预警"] == [float(v) for v in trends.get_column("n_margin_alerts")]
+    assert not cards["本周丢单/放弃"] and not cards["本季度目标达成"]  # no trend computed for these

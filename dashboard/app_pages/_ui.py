@@ -38,11 +38,13 @@ AMOUNT_COLUMNS = {
     "won_amount", "lost_amount",
     # forecast (issue 12)
     "pipeline", "weighted", "unpriced_amount", "commit_amount", "best_case", "won", "expected_total", "actual", "error",
+    # targets (issue 12)
+    "target_amount", "gap", "run_rate_per_day", "run_rate_per_week", "month_target", "quarter_target",
 }
 RATIO_COLUMNS = {
     "estimated_margin", "margin", "step_conversion", "cumulative_conversion",
     "decided_conversion", "expense_ratio", "win_rate", "margin_pct", "floor", "reached_rate",
-    "probability", "stage_rate", "abs_pct_error",
+    "probability", "stage_rate", "abs_pct_error", "month_attainment", "quarter_attainment",
 }
 CODE_LABELS = {
     "status": i18n.status_label,
@@ -421,3 +423,35 @@ def closed_projects(ctx: Context, filters, *, key: str, title: str | None = None
     won = df.filter(pl.col("outcome") == "won").height
     st.caption(ctx.t("win_rate_projects", won=i18n.fmt_int(won), closed=i18n.fmt_int(df.height)))
     project_table(ctx, df, key=key, stem="win-rate-closed", columns=CLOSED_COLUMNS, height=360)
+
+
+# --------------------------------------------------------------------------- targets (issue 12)
+TARGET_COLUMNS = ["period", "region", "owner", "category", "target_amount", "won", "attainment", "gap",
+                  "working_days_left", "run_rate_per_week", "run_rate_per_day"]
+
+
+def attainment_text(ctx: Context, won: Any, target: Any) -> str:
+    """'50.0%' or 'No target' (never 0 % and never a division by zero)."""
+    if target is None or float(target) <= 0:
+        return ctx.t("no_target")
+    return i18n.fmt_pct(float(won or 0) / float(target), ctx.lang)
+
+
+def attainment_table(ctx: Context, df: pl.DataFrame, *, key: str, stem: str) -> None:
+    """The targets query's rows as shown (attainment_frame), with downloads."""
+    table, config = attainment_frame(ctx, df)
+    dataframe(table, column_config=config, height=fit_height(table.height, 420), key=key)
+    download_buttons(ctx, table, stem, key, config)
+
+
+def attainment_frame(ctx: Context, df: pl.DataFrame) -> tuple[pl.DataFrame, dict]:
+    """The targets query's rows in display form: the total named, attainment as text so a
+    row without a target says so, amounts in the page's unit (the page and the pack)."""
+    shown = df.with_columns(
+        pl.when(pl.col("level") == "total").then(pl.lit(ctx.t("total"))).otherwise(pl.col("region")).alias("region"),
+        pl.when(pl.col("target_amount").is_null()).then(pl.lit(ctx.t("no_target")))
+        .otherwise((pl.col("attainment") * 100).round(1).cast(pl.String) + "%").alias("attainment"),
+    )
+    columns = [c for c in TARGET_COLUMNS if c in shown.columns and (c not in ("owner", "category") or
+                                                                   shown.get_column(c).drop_nulls().len())]
+    return localise(ctx, shown, columns)

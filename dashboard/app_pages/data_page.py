@@ -259,10 +259,14 @@ else:
                     mapping_name = auto
                     first = _prepare(f.name, blob, sha, None, saved.get(auto))
             c1, c2 = st.columns(2)
-            as_of = c1.date_input(
-                ctx.t("as_of_for"), value=first.report.as_of, key=f"data_asof_{sha8}", format="YYYY-MM-DD",
-                help=ctx.t("as_of_source", source=i18n.as_of_source_label(first.report.as_of_source, lang) or "–"),
-            )
+            if first.report.kind == "targets":  # not a snapshot: no as-of date, the years it replaces
+                as_of = None
+                c1.caption(first.report.summary(lang).splitlines()[0])
+            else:
+                as_of = c1.date_input(
+                    ctx.t("as_of_for"), value=first.report.as_of, key=f"data_asof_{sha8}", format="YYYY-MM-DD",
+                    help=ctx.t("as_of_source", source=i18n.as_of_source_label(first.report.as_of_source, lang) or "–"),
+                )
             options = [NO_MAPPING] + list(saved)
             if st.session_state.get(pick_key) not in options:
                 st.session_state[pick_key] = NO_MAPPING
@@ -299,6 +303,7 @@ else:
                 progress.progress(1.0)
                 removed = results[0].demo_removed if results else []
                 done = ctx.t("commit_done", n=len(results))
+                done += "".join(" " + r.message(lang) for r in results if r.kind == "targets")  # the years it replaced
                 if removed:
                     done += " " + ctx.t("demo_removed_note", n=len(removed))
                 # a visit report says how its visits matched projects, a receivables file its unknown ids (issue 13)
@@ -435,3 +440,10 @@ row.download_button(ctx.t("template_collections_zh"), data=lambda: downloads.col
 row.download_button(ctx.t("template_collections_en"), data=lambda: downloads.collection_template_xlsx(money_headers, "en"),
                     file_name="receivables-template.xlsx", mime=downloads.XLSX_MIME, key="data_template_collections_en",
                     on_click="ignore")
+row = st.container(horizontal=True)
+row.download_button(ctx.t("template_targets_zh"), data=lambda: downloads.targets_template_xlsx(headers, "zh"),
+                    file_name="目标模板.xlsx", mime=downloads.XLSX_MIME, key="data_template_targets_zh", on_click="ignore",
+                    help=ctx.t("template_targets_help"))
+row.download_button(ctx.t("template_targets_en"), data=lambda: downloads.targets_template_xlsx(headers, "en"),
+                    file_name="targets-template.xlsx", mime=downloads.XLSX_MIME, key="data_template_targets_en",
+                    on_click="ignore", help=ctx.t("template_targets_help"))

@@ -27,6 +27,24 @@ cfg = get_config().forecast
 # --------------------------------------------------------------------------- this/next month and quarter
 st.subheader(ctx.t("fc_title"))
 forecast = _ui.load(ctx, "forecast")
+# Targets next to the forecast (issue 12): the managers' when the sidebar picks managers.
+targets = _ui.load(ctx, "targets", ctx.filters(), **({"by": "owner"} if ctx.state.owners else {}))
+
+
+def _target_line(kind: str) -> str | None:
+    """'Target … · attained …' for the current month/quarter, or 'No target'."""
+    if targets is None:
+        return None
+    rows = targets.filter(pl.col("is_current") & (pl.col("period_kind") == kind) & (pl.col("level") != "total")
+                          & pl.col("target_amount").is_not_null())
+    if rows.height == 0:
+        return ctx.t("no_target")
+    target = rows.get_column("target_amount").cast(pl.Float64).sum()
+    won = rows.get_column("won").cast(pl.Float64).sum()
+    return (f"{ctx.t('target_amount')} {i18n.fmt_amount(target, lang, unit)} · "
+            f"{ctx.t('attainment')} {_ui.attainment_text(ctx, won, target)}")
+
+
 if forecast is not None and forecast.height and int(forecast.get_column("n_in_scope").max() or 0) == 0:
     st.info(ctx.t("empty_filter"))  # the filters leave no project in the snapshot
     st.stop()
@@ -45,6 +63,8 @@ if forecast is not None and not _ui.empty_result(ctx, forecast):
         ]))
         col.caption(ctx.t("fc_range", commit=i18n.fmt_amount(won + float(r["commit_amount"] or 0), lang, unit),
                           best=i18n.fmt_amount(won + float(r["best_case"] or 0), lang, unit)))
+        if offset == 0 and (line := _target_line(kind)):
+            col.caption(line)
     stage_names = lambda codes: "、".join(i18n.stage_label(c, lang) for c in codes) if lang == "zh" else \
         ", ".join(i18n.stage_label(c, lang) for c in codes)  # noqa: E731
     st.caption(ctx.t("fc_caption", commit_stages=stage_names(cfg.commit_stages), days=cfg.commit_stable_days,
@@ -79,6 +99,10 @@ if forecast is not None and not _ui.empty_result(ctx, forecast):
         _ui.project_table(ctx, table, key="forecast_split_table", stem=f"forecast-by-{by}", height=420,
                           columns=[by, "period", "n_pipeline", "pipeline", "weighted", "commit_amount", "best_case",
                                    "won", "expected_total", "n_unpriced"])
+    if targets is not None:
+        with st.expander(ctx.t("targets_title")):
+            _ui.attainment_table(ctx, targets.filter(pl.col("is_current")), key="forecast_targets_table", stem="targets")
+            st.caption(ctx.t("targets_caption"))
 
 # --------------------------------------------------------------------------- learned probabilities
 st.subheader(ctx.t("fc_prob_title"))
@@ -167,8 +191,9 @@ if st.toggle(ctx.t("trends_show"), key="forecast_trends_show", help=ctx.t("trend
 st.subheader(ctx.t("owners_title"))
 owners = _ui.load(ctx, "owners", ctx.filters(since=None))
 if owners is not None and not _ui.empty_result(ctx, owners):
-    columns = ["owner", "won_amount", "n_won", "win_rate", "pipeline", "weighted", "median_cycle_days", "n_cycle",
-               "n_stalled", "expense_ratio", "n_open", "n_closed"]
+    columns = ["owner", "won_amount", "n_won", "quarter_attainment", "quarter_target", "month_attainment", "month_target",
+               "win_rate", "pipeline", "weighted", "median_cycle_days", "n_cycle", "n_stalled", "expense_ratio",
+               "n_open", "n_closed"]
     shown, config = _ui.localise(ctx, owners, columns)
     event = _ui.dataframe(shown, key="forecast_owners_table", column_config=config, on_select="rerun",
                           selection_mode="single-row", height=520)

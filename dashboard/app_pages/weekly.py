@@ -57,6 +57,9 @@ aging = _ui.load(ctx, "aging", now_f)
 prev_aging = _ui.load(ctx, "aging", prev_f) if prev_f else None
 margin = _ui.load(ctx, "margin", now_f)
 prev_margin = _ui.load(ctx, "margin", prev_f) if prev_f else None
+# Targets (issue 12): the managers' targets when the sidebar picks managers, else the regions'.
+target_by = {"by": "owner"} if ctx.state.owners else {}
+targets = _ui.load(ctx, "targets", now_f, **target_by)
 
 
 def _changed(kinds: tuple[str, ...]) -> pl.DataFrame | None:
@@ -84,11 +87,28 @@ stalled_now, stalled_prev = _stalled(aging), _stalled(prev_aging)
 # Two deliberate rows of cards instead of one row that wraps its 7th figure alone at 1440 px:
 # the pipeline and this week's movement first, then the conversion and the risks that need a
 # decision. Same column widths in both rows so the cards line up; the amount gets the widest.
+# Sparklines (issue 12) from `trends`, which reads every snapshot (seconds at 100k projects ×
+# a year of weeks): drawn when asked for (cached per filter set),
+# so the first screen runs no query across every week (bench/results/ui.md, "Sparklines").
+sparklines = st.toggle(ctx.t("spark_show"), key="weekly_sparklines", help=ctx.t("spark_help"))
+trend = _ui.load(ctx, "trends", now_f) if sparklines else None
+
+
+def _spark(column: str, kind: str = "line") -> dict:
+    """chart_data/chart_type for a card: the figure at every snapshot up to this one."""
+    if trend is None or trend.height < 2:
+        return {}
+    values = trend.sort("as_of").get_column(column).cast(pl.Float64).fill_null(0.0).to_list()
+    return {"chart_data": values, "chart_type": kind}
+
+
 kpis = st.container(key="weekly_kpis")
 with kpis:
-    pipeline_row = st.columns([1.4, 1, 1, 1], gap="small")
-    risk_row = st.columns([1.4, 1, 1, 1], gap="small")
-cols = [*pipeline_row, *risk_row[:3]]
+    # five a row: the pipeline and its outcomes + the quarter's target; the risks + the
+    # collections' overdue amount (once receivables exist)
+    pipeline_row = st.columns([1.4, 1, 1, 1, 1.2], gap="small")
+    risk_row = st.columns([1.4, 1, 1, 1, 1.2], gap="small")
+cols = [*pipeline_row[:4], *risk_row[:4]]
 
 
 def _n_projects(df: pl.DataFrame | None) -> int | None:
@@ -103,22 +123,24 @@ def _diff(now, before):
 # (_ui.metric_delta reads the digits shown).
 amount_diff = _diff(amount_now, amount_prev)
 cols[0].metric(
-    ctx.t("kpi_open_amount"), i18n.fmt_amount(amount_now, lang, unit), border=True, height="stretch",
+    ctx.t("kpi_open_amount"), i18n.fmt_amount(amount_now, lang, unit), border=True, height="stretch", **_spark("pipeline", "area"),
     **_ui.metric_delta(None if amount_diff is None else i18n.fmt_amount(amount_diff, lang, unit, signed=True)),
 )
-cols[1].metric(ctx.t("kpi_open_count"), i18n.fmt_int(count_now), border=True, height="stretch",
+cols[1].metric(ctx.t("kpi_open_count"), i18n.fmt_int(count_now), border=True, height="stretch", **_spark("n_open"),
                **_ui.metric_delta(i18n.fmt_delta_int(_diff(count_now, count_prev))))
 won_now, lost_now = _changed(("won",)), _changed(("lost", "dropped"))
-cols[2].metric(ctx.t("kpi_won"), i18n.fmt_int(_n_projects(won_now)), border=True, height="stretch")
+cols[2].metric(ctx.t("kpi_won"), i18n.fmt_int(_n_projects(won_now)), border=True, height="stretch",
+               **_spark("n_won_week", "bar"))
 cols[3].metric(ctx.t("kpi_lost"), i18n.fmt_int(_n_projects(lost_now)), border=True, height="stretch")
 rate_diff = _diff(rate_now, rate_prev)
-cols[4].metric(ctx.t("kpi_win_rate"), i18n.fmt_pct(rate_now, lang), border=True, height="stretch",
+cols[4].metric(ctx.t("kpi_win_rate"), i18n.fmt_pct(rate_now, lang), border=True, height="stretch", **_spark("win_rate"),
                **_ui.metric_delta(None if rate_diff is None else i18n.fmt_points(rate_diff, lang)))
 stalled_diff = _diff(*(None if d is None else d.height for d in (stalled_now, stalled_prev)))
 cols[5].metric(ctx.t("kpi_stalled"), i18n.fmt_int(None if stalled_now is None else stalled_now.height), border=True,
-               height="stretch", **_ui.metric_delta(i18n.fmt_delta_int(stalled_diff), inverse=True))
+               height="stretch", **_spark("n_stalled"), **_ui.metric_delta(i18n.fmt_delta_int(stalled_diff), inverse=True))
 alerts_now, alerts_prev = _n_projects(margin), _n_projects(prev_margin)
 cols[6].metric(ctx.t("kpi_margin_alerts"), i18n.fmt_int(alerts_now), border=True, height="stretch",
+               **_spark("n_margin_alerts"),
                **_ui.metric_delta(i18n.fmt_delta_int(_diff(alerts_now, alerts_prev)), inverse=True))
 
 # Visit alerts (issue 13) in the free fourth card of the risk row, once visit reports exist
@@ -133,6 +155,22 @@ if has_visits:
     risk_row[3].metric(ctx.t("kpi_visit_alerts"), i18n.fmt_int(n_visit_alerts), border=True, height="stretch",
                        **_ui.metric_delta(i18n.fmt_delta_int(_diff(n_visit_alerts, n_prev_visit_alerts)), inverse=True))
 
+
+def _attained(kind: str) -> str:
+    """This month's / quarter's attainment over the rows that have a target, or 'No target'."""
+    if targets is None:
+        return i18n.MISSING
+    rows = targets.filter(pl.col("is_current") & (pl.col("period_kind") == kind) & (pl.col("level") != "total")
+                          & pl.col("target_amount").is_not_null())
+    if rows.height == 0:
+        return ctx.t("no_target")
+    return _ui.attainment_text(ctx, rows.get_column("won").cast(pl.Float64).sum(),
+                               rows.get_column("target_amount").cast(pl.Float64).sum())
+
+
+pipeline_row[4].metric(ctx.t("kpi_target_quarter"), _attained("quarter"), border=True, height="stretch",
+               help=ctx.t("kpi_target_help", month=_attained("month")))
+
 DRILLS = {
     "open": "kpi_open_count",
     "won": "kpi_won",
@@ -140,6 +178,7 @@ DRILLS = {
     "win_rate": "kpi_win_rate",
     "stalled": "kpi_stalled",
     "margin": "kpi_margin_alerts",
+    "targets": "kpi_target_quarter",
 }
 drill = st.pills(
     ctx.t("kpi_drill"), options=list(DRILLS), format_func=lambda k: ctx.t(DRILLS[k]),
@@ -199,6 +238,16 @@ elif drill == "stalled":
     _drill_table("stalled", stalled_now, ctx.t("kpi_stalled"), failed="aging")
 elif drill == "margin":
     _drill_table("margin", margin, ctx.t("kpi_margin_alerts"), failed="margin")
+elif drill == "targets":
+    st.subheader(ctx.t("targets_title"))
+    if targets is None:
+        _ui.not_shown(ctx, "targets")
+    else:
+        current = targets.filter(pl.col("is_current"))
+        if current.filter(pl.col("target_amount").is_not_null()).height == 0:
+            st.info(ctx.t("targets_none"))
+        _ui.attainment_table(ctx, current, key="weekly_targets_table", stem="targets")
+        st.caption(ctx.t("targets_caption"))
 
 # --------------------------------------------------------------------------- decisions
 # Right under the figures (the first screen): the stalled projects, full width so every
@@ -252,6 +301,8 @@ won_uncollected = _ui.load(ctx, "won_uncollected", now_f) if has_money else None
 if has_money:  # issue 13: receivables past their agreed date, won projects that have not paid
     st.subheader(ctx.t("collections_title"))
     mf = money_figures.row(0, named=True)
+    risk_row[4].metric(ctx.t("kpi_overdue_receivables"), i18n.fmt_amount(mf["overdue_amount"], lang, unit), border=True,
+                       height="stretch")
     figs = st.columns(3, gap="small")
     figs[0].metric(ctx.t("kpi_overdue_receivables"), i18n.fmt_amount(mf["overdue_amount"], lang, unit), border=True)
     figs[1].metric(ctx.t("over_90_amount"), i18n.fmt_amount(mf["over_90_amount"], lang, unit), border=True)
@@ -370,6 +421,8 @@ def _pack() -> bytes:
     sheets["forecast"] = _ui.localise(ctx, fc,
                                       ["fc_period", "period", "won", "weighted", "expected_total", "commit_amount",
                                        "best_case", "pipeline", "n_pipeline", "n_unpriced"])
+    current = data.query(pctx.run, "targets", now_f, **target_by).filter(pl.col("is_current"))
+    sheets["targets"] = _ui.attainment_frame(ctx, current)
     slip = data.query(pctx.run, "slips_summary", now_f).row(0, named=True)
     amount_format = downloads.excel_format(i18n.table_number_format(unit, lang))
     after_figures = 1 + next(i for i, r in enumerate(summary_rows) if r[0] == ctx.t("kpi_margin_alerts"))
@@ -379,8 +432,10 @@ def _pack() -> bytes:
         (ctx.t("sl_out_month"), slip["n_out_of_month"], "int"),
         (ctx.t("sl_out_quarter"), slip["n_out_of_quarter"], "int"),
         (ctx.t("sl_flagged", n=get_config().forecast.slip_flag_count), slip["n_flagged"], "int"),
+        (ctx.t("kpi_target_quarter"), _attained("quarter"), "text"),
+        (ctx.t("month_attainment"), _attained("month"), "text"),
     ]
-    names = {k: ctx.t(f"pack_{k}") for k in ("summary", "changes", "stalled", "margin", "funnel", "forecast")}
+    names = {k: ctx.t(f"pack_{k}") for k in ("summary", "changes", "stalled", "margin", "funnel", "forecast", "targets")}
     extra: dict[str, tuple[pl.DataFrame, dict]] = {}
     if has_visits:  # issue 13: the visit alerts and the revisits not kept on time
         if visit_alerts is not None:
@@ -403,7 +458,7 @@ def _pack() -> bytes:
     return downloads.weekly_pack(
         summary=summary_rows,
         changes=sheets["changes"][0], stalled=sheets["stalled"][0], margin_alerts=sheets["margin"][0],
-        funnel_region_grade=sheets["funnel"][0], forecast=sheets["forecast"][0],
+        funnel_region_grade=sheets["funnel"][0], forecast=sheets["forecast"][0], targets=sheets["targets"][0],
         formats={names[k]: _ui.number_formats(config) for k, (_, config) in sheets.items()}
         | {name: _ui.number_formats(config) for name, (_, config) in extra.items()},
         extra_sheets={name: df for name, (df, _) in extra.items()},

@@ -24,6 +24,7 @@ import polars as pl
 from dashboard.config import DomainConfig, normalize
 from dashboard.ingest import values as V
 from dashboard.ingest.mapping import Mapping
+from dashboard.ingest import targets as T
 from dashboard.ingest import xlsx
 from dashboard.ingest.read import Grid, file_type, read_csv_grid, read_excel_grids
 from dashboard.ingest.report import ColumnMatch, Report, SheetReport
@@ -37,6 +38,7 @@ AMOUNT_FIELDS = (
     "actual_cost",
     "expense_budget",
     "expense_actual",
+    "target_amount",  # a targets file's (dashboard/ingest/targets.py): the same unit logic
 )
 DATE_FIELDS = ("expected_sign_on", "created_on")
 HISTORY_FIELDS = ("project_id", "stage", "entered_on", "previous_stage")
@@ -377,7 +379,11 @@ def prepare_local(
     mapping: Mapping | None,
     config: DomainConfig,
     today: date,
+    tables: dict[str, pl.DataFrame] | None = None,
 ) -> tuple[Report, pl.DataFrame, pl.DataFrame]:
+    """``tables`` (optional) receives the rows of a kind with a table of its own
+    (``tables['targets']``: dashboard/ingest/targets.py). Visit reports and receivables files
+    are read by their own modules and return their rows in the projects slot."""
     from dashboard.ingest import collections, visits  # issue 13: read by their own modules
 
     for other in (visits, collections):
@@ -412,25 +418,27 @@ def prepare_local(
     constants = mapping.constants if mapping else {}
 
     # Headers of every sheet; all must hold the same kind of table.
-    tables = []
+    sheet_tables = []
     for grid in grids:
         report.in_sheet(grid.sheet)
         cols = _recognise(grid, matcher, report)
         _side_by_side(grid, report)
-        kind = constants.get("kind") or ("history" if "entered_on" in cols.by_field else "projects")
-        tables.append((grid, cols, kind))
+        kind = constants.get("kind") or T.kind_of(cols.by_field) or ("history" if "entered_on" in cols.by_field else "projects")
+        if kind != T.KIND:
+            T.drop_columns(report, cols.by_field)
+        sheet_tables.append((grid, cols, kind))
     report.in_sheet(None)
-    kinds = {k for _, _, k in tables}
-    report.kind = tables[0][2]
+    kinds = {k for _, _, k in sheet_tables}
+    report.kind = sheet_tables[0][2]
     if len(kinds) > 1:
         _as_of(report, as_of, name, None, None, today)
-        names = {k: "、".join(f"「{g.sheet}」" for g, _, kk in tables if kk == k) for k in kinds}
+        kind_zh = {"projects": "项目台账", "history": "阶段历史", T.KIND: "目标"}
+        said_zh = "；".join(f"{kind_zh.get(k, k)}（工作表 {'、'.join(f'「{g.sheet}」' for g, _, kk in sheet_tables if kk == k)}）" for k in sorted(kinds))
+        said_en = "; ".join(f"{k} (sheet(s) {', '.join(repr(g.sheet) for g, _, kk in sheet_tables if kk == k)})" for k in sorted(kinds))
         report.error(
             "mixed_sheets",
-            f"工作簿里既有项目台账（工作表 {names['projects']}）又有阶段历史（工作表 {names['history']}）；请分成两个文件上传",
-            f"the workbook holds both a project export (sheet(s) {names['projects'].replace('「', chr(39)).replace('」', chr(39))}) "
-            f"and a stage history (sheet(s) {names['history'].replace('「', chr(39)).replace('」', chr(39))}); "
-            "upload them as two files",
+            f"工作簿里有不同种类的表：{said_zh}；请分成几个文件上传",
+            f"the workbook holds different kinds of tables: {said_en}; upload them as separate files",
         )
         return report, empty_projects(), empty_events()
 
@@ -438,7 +446,7 @@ def prepare_local(
     # that cannot be trusted whatever their column says: formulas never calculated,
     # Excel error values.
     kept, skipped = [], {}
-    for grid, cols, _ in tables:
+    for grid, cols, _ in sheet_tables:
         report.in_sheet(grid.sheet)
         before = report.rows_skipped
         data_, rows = _drop_blank_and_totals(report, grid, cols)
@@ -473,11 +481,14 @@ def prepare_local(
     _as_of(report, as_of, name, next(iter(title_dates.values()), None), column_dates.pop() if len(column_dates) == 1 else None, today)
 
     decimals = _decimal_separators(report, kept, constants, kind_of_file)
-    projects_parts, events_parts = [], []
+    projects_parts, events_parts, target_parts = [], [], []
     for grid, cols, data_, rows in kept:
         report.in_sheet(grid.sheet)
         before = report.rows_skipped
-        if report.kind == "history":
+        if report.kind == T.KIND:
+            projects, events = empty_projects(), empty_events()
+            target_parts.append(T.read_rows(report, data_, rows, cols, config, constants, decimals[id(grid)], grid.sheet))
+        elif report.kind == "history":
             projects, events = empty_projects(), _history(report, data_, rows, cols, mapping, config, constants)
         else:
             projects, events = _projects(report, data_, rows, cols, mapping, config, constants, decimals[id(grid)])
@@ -506,6 +517,10 @@ def prepare_local(
             "empty that date's snapshot)",
         )
     report.n_events = events.height
+    if report.kind == T.KIND:
+        found = T.finish(report, pl.concat(target_parts, how="vertical") if target_parts else T.empty())
+        if tables is not None:
+            tables[T.KIND] = found
     return report, projects, events
 
 

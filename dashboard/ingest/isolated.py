@@ -19,7 +19,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -52,6 +52,8 @@ class Prepared:
     report: Report
     projects: pl.DataFrame  # project_snapshots minus as_of, import_id (kind 'visits' / 'collections': their rows)
     events: pl.DataFrame  # stage_events minus import_id
+    # rows of a kind with a table of its own, by kind ('targets': dashboard/ingest/targets.py)
+    tables: dict[str, pl.DataFrame] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -134,7 +136,8 @@ def prepare(
         report = Report.from_dict(json.loads((out / "report.json").read_text(encoding="utf-8")))
         projects = pl.read_ipc(out / "projects.arrow")
         events = pl.read_ipc(out / "events.arrow")
-    return Prepared(report=report, projects=projects, events=events)
+        tables = {p.name.removeprefix("table_").removesuffix(".arrow"): pl.read_ipc(p) for p in out.glob("table_*.arrow")}
+    return Prepared(report=report, projects=projects, events=events, tables=tables)
 
 
 def _rss_mb(pid: int) -> float:

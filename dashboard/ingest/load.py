@@ -13,6 +13,9 @@ Rules:
 * a 'projects' file for an as-of date that already has an active one replaces that
   date's snapshot rows (old import -> 'replaced'; the result counts added / removed /
   changed rows); other dates are untouched. The same holds for 'history' files;
+* a 'targets' file goes to its own table through dashboard/ingest/targets.py (``commit``):
+  every year it names replaces that year's active targets (a regional importer's: only
+  within their regions);
 * a project whose stage column held only a status word (赢单, Lost) and whose stage
   could not be read from stage dates gets its last known stage (earlier snapshot, else
   latest stage event) here, where earlier data is visible;
@@ -44,6 +47,7 @@ import duckdb
 import polars as pl
 
 from dashboard import access, store
+from dashboard.ingest import targets
 from dashboard.ingest.clean import EVENT_SCHEMA, PROJECT_SCHEMA
 from dashboard.ingest.isolated import Prepared
 from queries.filters import ALL_REGIONS, check_scope
@@ -101,12 +105,16 @@ class CommitResult:
     demo_removed: list[int] = field(default_factory=list)
     # What the import replaced: ALL_REGIONS (the whole as-of date) or a regional import's regions.
     regions: tuple[str, ...] = ALL_REGIONS
+    # kind-specific facts (targets: the years replaced, the regions no snapshot knows)
+    detail: dict = field(default_factory=dict)
 
     @property
     def changed_anything(self) -> bool:
         return self.outcome != "unchanged"
 
     def message(self, lang: str = "en") -> str:
+        if self.kind == targets.KIND:
+            return targets.message(self, lang)
         d = self.as_of.isoformat() if self.as_of else "-"
         if lang == "zh":
             if self.outcome == "unchanged":
@@ -187,7 +195,7 @@ def _identical(con, prep: Prepared, demo: bool) -> CommitResult | None:
         "order by import_id",
         {"sha": r.sha256, "kind": kind, "as_of": r.as_of, "mapping": r.mapping_sha256, "demo": demo},
     ).fetchall()
-    if not same:
+    if not same or (kind == targets.KIND and not targets.intact(con, same[0][0], r.rows_accepted)):
         return None
     return CommitResult(r.file_name, same[0][0], kind, r.as_of, "unchanged", rows_unchanged=r.rows_accepted)
 
@@ -244,6 +252,33 @@ def _check_regional(con, prep: Prepared, regions: tuple[str, ...]) -> None:
             f"{name}：有 {clash.height} 个项目编号在 {d} 属于您区域之外的区域：{rows}；未导入任何数据")
 
 
+def _insert_import(con, import_id: int, r, kind: str, demo: bool, actor: str, regions: tuple[str, ...]) -> None:
+    """The ``imports`` row of a new import (active), its report stored with it."""
+    con.execute(
+        "insert into imports (import_id, file_name, sha256, sheet, kind, as_of, rows_read, rows_accepted, "
+        "rows_skipped, imported_at, status, mapping_name, report, is_demo, imported_by, regions) values "
+        "($id, $name, $sha, $sheet, $kind, $as_of, $read, $accepted, $skipped, $at, 'active', $mapping, $report, $demo, "
+        "$by, $regions)",
+        {
+            "id": import_id,
+            "name": r.file_name,
+            "sha": r.sha256,
+            "sheet": r.sheet,
+            "kind": kind,
+            "as_of": r.as_of,
+            "read": r.rows_read,
+            "accepted": r.rows_accepted,
+            "skipped": r.rows_skipped,
+            "at": datetime.now(),
+            "mapping": r.mapping_name,
+            "report": json.dumps(r.to_dict(), ensure_ascii=False, default=str),
+            "demo": demo,
+            "by": actor,
+            "regions": None if regions == ALL_REGIONS else list(regions),
+        },
+    )
+
+
 def _commit_one(con, prep: Prepared, demo: bool, actor: str, regions: tuple[str, ...] = ALL_REGIONS) -> CommitResult:
     r = prep.report
     kind = r.kind or "projects"
@@ -257,6 +292,9 @@ def _commit_one(con, prep: Prepared, demo: bool, actor: str, regions: tuple[str,
         writer = visits_load if kind == "visits" else collections_load
         return writer.commit_one(con, prep, demo, actor, regions)
     import_id = _scalar(con, "select coalesce(max(import_id), 0) + 1 from imports")
+    if kind == targets.KIND:  # a table of its own, replaced per year (dashboard/ingest/targets.py)
+        return targets.commit(con, prep, import_id=import_id, actor=actor, regions=regions, demo=demo,
+                              insert_import=_insert_import)
     prior = [
         row[0]
         for row in con.execute(
@@ -300,29 +338,7 @@ def _commit_one(con, prep: Prepared, demo: bool, actor: str, regions: tuple[str,
                 store.note_events_removed(con, old)
                 con.execute("delete from stage_events where import_id = $i", {"i": old})
             con.execute("update imports set status = 'replaced' where import_id = $i", {"i": old})
-        con.execute(
-            "insert into imports (import_id, file_name, sha256, sheet, kind, as_of, rows_read, rows_accepted, "
-            "rows_skipped, imported_at, status, mapping_name, report, is_demo, imported_by, regions) values "
-            "($id, $name, $sha, $sheet, $kind, $as_of, $read, $accepted, $skipped, $at, 'active', $mapping, $report, $demo, "
-            "$by, $regions)",
-            {
-                "id": import_id,
-                "name": r.file_name,
-                "sha": r.sha256,
-                "sheet": r.sheet,
-                "kind": kind,
-                "as_of": r.as_of,
-                "read": r.rows_read,
-                "accepted": r.rows_accepted,
-                "skipped": r.rows_skipped,
-                "at": datetime.now(),
-                "mapping": r.mapping_name,
-                "report": json.dumps(r.to_dict(), ensure_ascii=False, default=str),
-                "demo": demo,
-                "by": actor,
-                "regions": None if not regional else list(regions),
-            },
-        )
+        _insert_import(con, import_id, r, kind, demo, actor, regions)
         if kind == "projects" and projects.height:
             con.execute(
                 "insert into project_snapshots by name "
@@ -442,6 +458,8 @@ def _remove(con, import_ids: Sequence[int], actor: str, reason: str = "") -> lis
             raise ValueError(f"import {import_id} ({file_name}) is {status}, not active; nothing to remove")
         n_snap = _scalar(con, "select count(*) from project_snapshots where import_id = $i", {"i": import_id})
         n_ev = _scalar(con, "select count(*) from stage_events where import_id = $i", {"i": import_id})
+        n_snap += _scalar(con, "select count(*) from targets where import_id = $i", {"i": import_id})
+        con.execute("delete from targets where import_id = $i", {"i": import_id})
         con.execute("delete from project_snapshots where import_id = $i", {"i": import_id})
         for table in ("visits", "money_entries"):  # a visit report's or a receivables file's rows (issue 13)
             n_snap += _scalar(con, f"select count(*) from {table} where import_id = $i", {"i": import_id})

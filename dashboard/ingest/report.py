@@ -81,7 +81,7 @@ class Report:
     sheet: str | None = None
     sheets_considered: list[str] = field(default_factory=list)
     header_row: int | None = None  # row number of the header, as a person counts it
-    kind: str | None = None  # 'projects' | 'history'
+    kind: str | None = None  # 'projects' | 'history' | 'targets'
     mapping_name: str | None = None
     mapping_sha256: str | None = None  # of the mapping's content: part of an import's identity
     columns: list[ColumnMatch] = field(default_factory=list)
@@ -99,6 +99,7 @@ class Report:
     n_events: int = 0
     sheets: list[SheetReport] = field(default_factory=list)  # every sheet read, when more than one
     decimal_separators: dict[str, str] = field(default_factory=dict)  # column header -> ',' (only when not '.')
+    target_years: list[int] = field(default_factory=list)  # a targets file: the years it replaces
 
     @property
     def ok(self) -> bool:
@@ -170,11 +171,13 @@ class Report:
         zh = lang == "zh"
         where = f"sheet '{self.sheet}', " if self.sheet and not zh else (f"工作表「{self.sheet}」，" if self.sheet else "")
         kind = {"projects": ("项目台账", "project export"), "history": ("阶段历史", "stage history"),
-                "visits": ("拜访报告（销售日报）", "visit report"), "collections": ("回款台账", "receivables")}.get(
-            self.kind or "", ("未识别", "unrecognised")
-        )
+                "visits": ("拜访报告（销售日报）", "visit report"), "collections": ("回款台账", "receivables"),
+                "targets": ("目标", "targets")}.get(self.kind or "", ("未识别", "unrecognised"))
         as_of = self.as_of.isoformat() if self.as_of else "-"
         src = self.as_of_source or "-"
+        if self.kind == "targets":  # not a snapshot: the years it replaces instead of a date
+            kind = (kind[0] + f"（{'、'.join(map(str, self.target_years)) or '-'} 年，替换这些年份的目标）",
+                    kind[1] + f" for {', '.join(map(str, self.target_years)) or '-'} (replacing those years' targets)")
         skipped = ", ".join(f"{n} {r}" for r, n in self.skipped.items())
         if len(self.sheets) > 1:
             where = (
@@ -184,8 +187,8 @@ class Report:
             )
         if zh:
             lines = [
-                f"{self.file_name}：{where}表头在第 {self.header_row} 行，{kind[0]}，"
-                f"数据日期 {as_of}（来源：{_SOURCE_ZH.get(src, src)}）",
+                f"{self.file_name}：{where}表头在第 {self.header_row} 行，{kind[0]}"
+                + ("" if self.kind == "targets" else f"，数据日期 {as_of}（来源：{_SOURCE_ZH.get(src, src)}）"),
                 f"  读取 {self.rows_read} 行，接受 {self.rows_accepted} 行，跳过 {self.rows_skipped} 行"
                 + (f"（{skipped}）" if skipped else ""),
                 f"  识别列：{', '.join(f'{c.header}→{c.canonical}' for c in self.columns)}",
@@ -195,8 +198,8 @@ class Report:
             lines.append("  结果：可以导入" if self.ok else f"  结果：拒绝导入（{len(self.errors)} 个错误）")
         else:
             lines = [
-                f"{self.file_name}: {where}header on row {self.header_row}, {kind[1]}, "
-                f"as of {as_of} ({src})",
+                f"{self.file_name}: {where}header on row {self.header_row}, {kind[1]}"
+                + ("" if self.kind == "targets" else f", as of {as_of} ({src})"),
                 f"  rows read {self.rows_read}, accepted {self.rows_accepted}, skipped {self.rows_skipped}"
                 + (f" ({skipped})" if skipped else ""),
                 f"  columns: {', '.join(f'{c.header}->{c.canonical}' for c in self.columns)}",

@@ -8,7 +8,7 @@ as refused. Limits are set before Polars or fastexcel are imported.
 Protocol: stdin holds JSON {name, as_of, mapping, config_path, today, memory_mb (the
 address-space backstop; the parent watches resident memory), cpu_s, nice, input, output}; the file's bytes are read from ``input`` (a file in the parent's private
 temporary folder) and the folder ``output`` receives projects.arrow and events.arrow
-(Arrow IPC) and then report.json (written last: its presence means complete). Files, not
+(Arrow IPC; table_<kind>.arrow for a kind with its own table, e.g. targets) and then report.json (written last: its presence means complete). Files, not
 pipes, so a large export is not copied through pipe buffers. The child prints to stderr only. No streamlit, no database.
 """
 
@@ -46,10 +46,11 @@ def main() -> int:
     config = load_config(params["config_path"])
     mapping = Mapping.from_dict(params["mapping"]) if params.get("mapping") else None
     as_of = date.fromisoformat(params["as_of"]) if params.get("as_of") else None
+    tables: dict = {}
     try:
         report, projects, events = prepare_local(
             params["name"], data, as_of=as_of, mapping=mapping, config=config,
-            today=date.fromisoformat(params["today"]),
+            today=date.fromisoformat(params["today"]), tables=tables,
         )
     except MemoryError:
         print("MemoryError", file=sys.stderr)
@@ -58,6 +59,8 @@ def main() -> int:
     out = params["output"]  # a folder; report.json is written last, so it means "complete"
     projects.write_ipc(os.path.join(out, "projects.arrow"))
     events.write_ipc(os.path.join(out, "events.arrow"))
+    for kind, frame in tables.items():  # a kind with its own table (targets)
+        frame.write_ipc(os.path.join(out, f"table_{kind}.arrow"))
     tmp = os.path.join(out, "report.json.part")
     with open(tmp, "w", encoding="utf-8") as fh:
         json.dump(report.to_dict(), fh, ensure_ascii=False, default=str)
