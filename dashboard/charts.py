@@ -792,7 +792,7 @@ def visits_per_person(weekly: pl.DataFrame, lang: str, *, quota: float) -> alt.C
     order = per.get_column("reporter").to_list()
     rate_title = i18n.t("visits_per_working_day", lang)
     bars = alt.Chart(_to_pandas(per)).mark_bar().encode(
-        y=alt.Y("reporter:N", title=None, sort=order, axis=alt.Axis(labelLimit=160)),
+        y=alt.Y("reporter:N", title=None, sort=order, axis=alt.Axis(labelLimit=160, labelOverlap=False)),
         x=alt.X("rate:Q", title=rate_title, scale=ZERO),
         color=alt.condition(f"datum.rate < {float(quota)}", alt.value(BAD), alt.value("#4292c6")),
         tooltip=[alt.Tooltip("reporter:N", title=i18n.t("reporter", lang)),
@@ -814,7 +814,7 @@ def visits_mix(mix: pl.DataFrame, lang: str) -> alt.Chart:
     names = {p: (i18n.purpose_label(p, lang) if p != "none" else i18n.MISSING) for p in data.get_column("purpose").unique().to_list()}
     data = data.with_columns(purpose_label=pl.col("purpose").replace_strict(names, return_dtype=pl.String))
     return alt.Chart(_to_pandas(data)).mark_bar().encode(
-        y=alt.Y("segment:N", title=None, axis=alt.Axis(labelLimit=160)),
+        y=alt.Y("segment:N", title=None, axis=alt.Axis(labelLimit=160, labelOverlap=False)),
         x=alt.X("n_visits:Q", title=i18n.t("n_visits", lang), stack="zero", scale=ZERO),
         color=alt.Color("purpose_label:N", title=i18n.t("purpose", lang)),
         tooltip=[alt.Tooltip("segment:N", title=i18n.t("segment", lang)),

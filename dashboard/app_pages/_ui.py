@@ -78,6 +78,9 @@ RATIO_COLUMNS |= {"share", "kept_rate", "on_time_rate", "collected_share"}
 DAY_COLUMNS |= {"days_since_visit", "days_late", "alert_days", "days_past_due", "days_since_won"}
 COUNT_COLUMNS |= {"n_invoices"}
 CHECKBOX_COLUMNS_VISITS = {"is_below_quota", "meets_target", "is_working_day"}
+# Rates that are not shares (visits per working day, per project per 30 days): two decimals,
+# not the raw double (0.9484 read as noise).
+RATE_COLUMNS = {"visits_per_working_day", "quota", "visits_per_project_30d", "target_per_30d"}
 # A table shows at most this many rows, in the order the page sorted them (most urgent
 # first); its CSV/Excel downloads have every row. At 100k projects an unfiltered list is
 # tens of thousands of rows: megabytes sent on every rerun and drawn by the browser for
@@ -212,6 +215,8 @@ def localise(ctx: Context, df: pl.DataFrame, columns: Sequence[str] | None = Non
             config[header] = st.column_config.NumberColumn(header, format="%.1f")
         elif c in COUNT_COLUMNS and dt.is_integer():
             config[header] = st.column_config.NumberColumn(header, format="%,.0f")
+        elif c in RATE_COLUMNS and dt.is_numeric():
+            config[header] = st.column_config.NumberColumn(header, format="%.2f")
         elif c in DAY_COLUMNS and dt.is_numeric():  # a median of 33.5 days reads as 34 days
             config[header] = st.column_config.NumberColumn(header, format="%.0f")
         elif dt == pl.Date:

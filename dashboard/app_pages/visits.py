@@ -68,8 +68,9 @@ dim = st.segmented_control(ctx.t("visits_mix_title"), options=["owner", "region"
 mix = _ui.load(ctx, "visits_mix", by=dim)
 if mix is not None and mix.height:
     _ui.chart("visits_mix", mix, lang, key="visits_mix_chart")
-    _ui.project_table(ctx, mix, key="visits_mix_table", stem="visits-mix", height=300,
-                      columns=["segment", "purpose", "customer_category", "n_visits", "share"])
+    named = "reporter" if dim == "owner" else dim  # the segment column headed by what it is
+    _ui.project_table(ctx, mix.rename({"segment": named}), key="visits_mix_table", stem="visits-mix", height=300,
+                      columns=[named, "purpose", "customer_category", "n_visits", "share"])
 
 # --------------------------------------------------------------------------- frequency by grade
 st.subheader(ctx.t("visits_frequency_title"))
@@ -140,8 +141,9 @@ if money is not None and has_money:
     aging = _ui.load(ctx, "receivables_aging", by=money_by)
     if aging is not None and aging.height:
         _ui.chart("receivables_aging", aging, lang, key="receivables_aging_chart")
-        _ui.project_table(ctx, aging, key="receivables_aging_table", stem="receivables-aging", height=300,
-                          columns=["segment", "receivable_bucket", "n_invoices", "n_projects", "outstanding_amount"])
+        _ui.project_table(ctx, aging.rename({"segment": money_by}), key="receivables_aging_table",
+                          stem="receivables-aging", height=300,
+                          columns=[money_by, "receivable_bucket", "n_invoices", "n_projects", "outstanding_amount"])
     receivables = _ui.load(ctx, "receivables")
     if receivables is not None and receivables.height:
         st.markdown(f"**{ctx.t('receivables_title')}**")
