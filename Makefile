@@ -11,7 +11,7 @@ MOCK_PORT ?= 9400
 # demo data (`make run DEMO=0`; the same as `dashboard serve --empty`).
 DEMO   ?= 1
 
-.PHONY: setup run run-sso test test-fast bench seeds clean
+.PHONY: setup run run-sso test test-fast check bench seeds clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,17 @@ run: setup
 ## The whole test suite, browser tests included (CI runs exactly this).
 test: setup
 	$(PY) -m pytest
+
+## Static checks (CI runs them before the tests; configured in pyproject.toml):
+## ruff (bugs and dead code, not style), import-linter (the layers' import contracts: no
+## streamlit below the pages, queries independent of dashboard, pages never reach duckdb),
+## mypy (modules listed as typing debt in pyproject.toml are read but do not fail), and the
+## docs test (every path, make target, CLI command and query name in README/docs exists).
+check: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
+	$(VENV)/bin/mypy
+	$(PY) -m pytest -q tests/test_docs.py tests/test_import_hygiene.py
 
 ## Everything but the browser tests.
 test-fast: setup

@@ -175,7 +175,7 @@ def main() -> int:
         "tests and benchmarks ran at the same time: absolute times are inflated by that much).",
         "",
         f"{args.projects:,} projects x {args.weeks} weekly snapshots ({built['fact_rows']:,} fact rows; "
-        f"build + refresh {'%.1f s' % built['build_s'] if built['build_s'] else 'not timed: file reused'}). Each round = one fresh reader "
+        f"build + refresh {format(built['build_s'], '.1f') + ' s' if built['build_s'] else 'not timed: file reused'}). Each round = one fresh reader "
         "process (cache miss), queries in a rotated order; median (min–max) over "
         f"{args.rounds} rounds.",
         "",

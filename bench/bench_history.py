@@ -125,7 +125,7 @@ def weekly_export(n: int, week: int) -> bytes:
     }
     for k, header in enumerate(STAGE_HEADERS):
         col = entered[:, k]
-        frame[header] = [as_of(int(w)).isoformat() if k < r else None for w, r in zip(col, reached)]
+        frame[header] = [as_of(int(w)).isoformat() if k < r else None for w, r in zip(col, reached, strict=True)]
     df = pl.DataFrame(frame).with_columns(pl.col("合同金额(万元)").fill_nan(None))
     buf = io.BytesIO()
     df.write_csv(buf)

@@ -28,7 +28,6 @@ import sys
 import tarfile
 import tempfile
 import time
-import zipfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -32,7 +32,6 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from datetime import date
 from pathlib import Path
 
 import duckdb
@@ -340,11 +339,11 @@ def child_sql(n: int, k: int, storage: str, repeat: int, memory_limit: str | Non
     for name, extra, table, columns in QUERIES:
         qname = name.split(" ")[0]
         cur = con.cursor()
-        latency = _median_ms(lambda: queries.run(cur, qname, f, **extra), repeat)
+        latency = _median_ms(lambda: queries.run(cur, qname, f, **extra), repeat)  # noqa: B023 (called here)
         floor_sql = _floor_sql(table, columns)
         params = {"as_of": as_of, "since": since}
         params = {key: v for key, v in params.items() if f"${key}" in floor_sql}
-        floor = _median_ms(lambda: cur.execute(floor_sql, params).fetchall(), repeat)
+        floor = _median_ms(lambda: cur.execute(floor_sql, params).fetchall(), repeat)  # noqa: B023 (called here)
         rows = queries.run(cur, qname, f, **extra).height
         results[name] = {"ms": latency, "floor_ms": floor, "rows": rows}
     filtered = Filters(allowed_regions=ALL_REGIONS, as_of=as_of, regions=("华东",), grades=("A", "B"))
@@ -515,11 +514,11 @@ def child_pandas(n: int, k: int, repeat: int) -> dict:
     sql_margin = queries.run(con, "margin", f)
     pm = pd_margin(pd, np, snaps, events, as_of, t)
     # lists with their multiplicity, and the count per check: a set would hide duplicates
-    pd_pairs = sorted(zip(pm["project_id"].astype(str), pm["check"].astype(str)))
-    sql_pairs = sorted(zip(sql_margin["project_id"].to_list(), sql_margin["check"].to_list()))
+    pd_pairs = sorted(zip(pm["project_id"].astype(str), pm["check"].astype(str), strict=True))
+    sql_pairs = sorted(zip(sql_margin["project_id"].to_list(), sql_margin["check"].to_list(), strict=True))
     out["agrees"]["margin"] = pd_pairs == sql_pairs
     out["margin_counts"] = {"pandas": dict(Counter(c for _, c in pd_pairs)), "sql": dict(Counter(c for _, c in sql_pairs))}
-    sql_w = dict(zip(*queries.run(con, "changes_summary", f).select("step", "amount")))
+    sql_w = dict(zip(*queries.run(con, "changes_summary", f).select("step", "amount"), strict=True))
     pw = pd_changes_summary(pd, np, snaps, events, since, as_of)
     out["agrees"]["changes_summary"] = all(abs(float(sql_w[k]) - float(v)) < 0.01 for k, v in pw.items())
     # Timed interleaved in this one process: SQL, pandas, SQL, pandas … so both see the same
@@ -541,7 +540,7 @@ def child_pandas(n: int, k: int, repeat: int) -> dict:
                 t0 = time.perf_counter()
                 fn()
                 acc.append((time.perf_counter() - t0) * 1000)
-        ratios = sorted(p_ / s_ for p_, s_ in zip(pd_ms, sql_ms))
+        ratios = sorted(p_ / s_ for p_, s_ in zip(pd_ms, sql_ms, strict=True))
         out["pandas_ms"][name] = statistics.median(pd_ms)
         out["interleaved"][name] = {"sql_ms": statistics.median(sql_ms), "pandas_ms": statistics.median(pd_ms),
                                     "ratio": statistics.median(ratios), "ratio_min": ratios[0],

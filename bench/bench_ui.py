@@ -172,7 +172,7 @@ def empty_baseline(reps: int) -> dict:
     from streamlit.testing.v1 import AppTest
 
     first, change = [], []
-    for r in range(reps):
+    for _ in range(reps):
         at = AppTest.from_string(EMPTY_PAGE, default_timeout=30)
         first.append(_timed_run(at, "empty first"))
         for v in (["a"], ["a", "b"], ["c"]):
@@ -199,7 +199,7 @@ def shell_baseline(db: Path, facts: dict, reps: int, pick) -> dict:
 
     os.environ["PIPELINE_DB"] = str(db)
     first, change = [], []
-    for r in range(reps):
+    for _ in range(reps):
         at = AppTest.from_string(SHELL_PAGE.format(root=str(ROOT)), default_timeout=120)
         first.append(_timed_run(at, "shell first"))
         regions, grades = pick()
@@ -217,7 +217,6 @@ def set_filter(at, regions: list[str], grades: list[str]) -> None:
 
 def apptest_size(db: Path, facts: dict, reps: int, pick) -> dict:
     """Per page: first render, filter change (miss), same change again (hit), in ms."""
-    from streamlit.testing.v1 import AppTest
 
     os.environ["PIPELINE_DB"] = str(db)
     out: dict[str, dict[str, list[float]]] = {}
@@ -1071,7 +1070,6 @@ def report(command, mach, args, builds, facts, baseline, apptest, browser, elaps
             L.append("")
         load = b.get("load")
         if load:
-            ms = [c["ms"] for c in load["changes"]]
             nb = load.get("n_browsers", args.load_sessions)
             L += [f"## Load: {args.load_sessions} sessions clicking ({n:,} projects, same server)", "",
                   f"{args.load_sessions} sessions open a page ({pages_txt} in turn); once all are open, for "

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import uuid
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -97,11 +96,7 @@ def _hub(path: str) -> store.ReadHub:
         _load_seeds_or_create(p)
     else:
         store.ensure_database(p)  # migrates an older file; no-op when current
-    hub = store.ReadHub(p)
-    # Distinguishes this hub's generation aliases (pipeline_g1 …) from those of a hub
-    # created later for the same path, so cache keys never collide across hubs.
-    hub.token = uuid.uuid4().hex[:12]  # type: ignore[attr-defined]
-    return hub
+    return store.ReadHub(p)
 
 
 def open_run(access: Access | None) -> Run:

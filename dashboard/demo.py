@@ -65,7 +65,7 @@ def prepare_seeds(seeds_dir: str | os.PathLike = SEEDS_DIR) -> list[ingest.Prepa
         return list(pool.map(lambda p: ingest.prepare(p.name, p.read_bytes()), files))
 
 
-def load_seeds(db_path: str | os.PathLike, seeds_dir: str | os.PathLike = SEEDS_DIR) -> list[ingest.CommitResult]:
+def load_seeds(db_path: str | Path, seeds_dir: str | os.PathLike = SEEDS_DIR) -> list[ingest.CommitResult]:
     """Prepare every seed file and commit them all in one transaction, marked as demo data
     (the database file is created if missing). Returns one CommitResult per file, in load
     order; loading the same seeds again changes nothing (each result says 'unchanged').
@@ -80,6 +80,6 @@ def load_seeds(db_path: str | os.PathLike, seeds_dir: str | os.PathLike = SEEDS_
     return ingest.commit(db_path, prepared, demo=True, actor=DEMO_ACTOR)
 
 
-def remove(db_path: str | os.PathLike) -> list[ingest.RemoveResult]:
+def remove(db_path: str | Path) -> list[ingest.RemoveResult]:
     """Take every active demo import out in one write transaction ([] when there is none)."""
     return ingest.remove_imports(db_path, ingest.demo_imports(db_path))

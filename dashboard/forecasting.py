@@ -30,10 +30,12 @@ def backtest_errors(backtest: pl.DataFrame, kind: str) -> dict[str, float | int 
         return {"n_periods": 0, "mape": None, "bias": None, "n_unpriced": 0}
     actual = rows.get_column("actual").cast(pl.Float64)
     error = rows.get_column("weighted").cast(pl.Float64) - actual
+    mape, bias = pl.DataFrame({"e": error, "a": actual}).select(
+        (pl.col("e").abs() / pl.col("a")).mean().alias("mape"), (pl.col("e").sum() / pl.col("a").sum()).alias("bias")).row(0)
     return {
         "n_periods": rows.height,
-        "mape": float((error.abs() / actual).mean()),
-        "bias": float(error.sum() / actual.sum()),
+        "mape": float(mape),
+        "bias": float(bias),
         "n_unpriced": int((rows.get_column("n_unpriced") > 0).sum()) if "n_unpriced" in rows.columns else 0,
     }
 

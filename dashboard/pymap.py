@@ -20,13 +20,13 @@ from typing import Any
 import polars as pl
 
 
-def values(df: pl.DataFrame, column: str, fn: Callable[[Any], Any], *, dtype: pl.DataType = pl.String, name: str | None = None) -> pl.Series:
+def values(df: pl.DataFrame, column: str, fn: Callable[[Any], Any], *, dtype: pl.DataType | type[pl.DataType] = pl.String, name: str | None = None) -> pl.Series:
     """``fn(value)`` for each non-null value of ``df[column]``."""
     out = [None if v is None else fn(v) for v in df.get_column(column).to_list()]
     return pl.Series(name or column, out, dtype=dtype)
 
 
-def rows(df: pl.DataFrame, columns: Sequence[str], fn: Callable[[dict[str, Any]], Any], *, name: str, dtype: pl.DataType = pl.String) -> pl.Series:
+def rows(df: pl.DataFrame, columns: Sequence[str], fn: Callable[[dict[str, Any]], Any], *, name: str, dtype: pl.DataType | type[pl.DataType] = pl.String) -> pl.Series:
     """``fn(row)`` for each row, the row a dict of ``columns``."""
     out = [fn(row) for row in df.select(columns).iter_rows(named=True)]
     return pl.Series(name, out, dtype=dtype)

@@ -64,7 +64,7 @@ def wait_http(url: str, proc: subprocess.Popen, timeout_s: float = 60, ok=lambda
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError(f"{proc.args[0]} exited with {proc.returncode}")
+            raise RuntimeError(f"{proc.args!r} exited with {proc.returncode}")
         with contextlib.suppress(OSError):
             with urllib.request.urlopen(url, timeout=2) as r:
                 if ok(r.read()):
@@ -114,7 +114,7 @@ def prepare_database(path: Path, *, company_db: Path | None = None) -> Path:
     elif not path.exists():
         ingest.commit(path, demo.prepare_seeds(), actor="sso-demo setup")
     for who in IDENTITIES:
-        if who.principal:
+        if who.principal and who.role:
             access.grant(path, who.principal, who.role, who.regions, actor="sso-demo setup", note="make run-sso sample")
     return path
 

@@ -22,6 +22,7 @@ import fcntl
 import os
 import shutil
 import tempfile
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
@@ -32,7 +33,7 @@ MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 DEFAULT_DB_PATH = Path("data") / "pipeline.duckdb"
 
 # Only DuckDB's built-in extensions exist offline; never try to download one.
-_DUCKDB_CONFIG = {"autoinstall_known_extensions": "false", "autoload_known_extensions": "true"}
+_DUCKDB_CONFIG: dict[str, str | bool | int | float | list[str]] = {"autoinstall_known_extensions": "false", "autoload_known_extensions": "true"}
 
 
 def default_db_path() -> Path:
@@ -318,6 +319,9 @@ class ReadHub:
         self._lock = threading.Lock()
         self._generations: list[tuple[tuple[int, int, int], str]] = []
         self._counter = 0
+        # Distinguishes this hub's generation aliases (pipeline_g1 …) from those of a hub
+        # created later for the same path, so cache keys never collide across hubs.
+        self.token = uuid.uuid4().hex[:12]
 
     def _signature(self) -> tuple[int, int, int]:
         st = os.stat(self.db_path)

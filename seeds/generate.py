@@ -379,7 +379,7 @@ def _customers(rng: random.Random) -> list[tuple[str, str, str, str]]:
         grades = rng.choices(GRADES, weights=CUSTOMER_GRADE_WEIGHTS, k=len(chosen))
         if "A" not in grades:
             grades[0] = "A"
-        out.extend((full, short, region, g) for (full, short), g in zip(chosen, grades))
+        out.extend((full, short, region, g) for (full, short), g in zip(chosen, grades, strict=True))
     return out
 
 
@@ -579,7 +579,7 @@ def build(n_projects: int = DEFAULT_PROJECTS, seed: int = DEFAULT_SEED, weeks: i
     cleanup_dup = snapshots[min(6, weeks - 1)]
     open_early = [p for p in projects if p.status_at(first_export) == "open"
                   and p.created_on < first_export - timedelta(days=21)]
-    for k, orig in enumerate(rng.sample(open_early, n_duplicates) if n_duplicates else []):
+    for orig in (rng.sample(open_early, n_duplicates) if n_duplicates else []):
         created = orig.created_on + timedelta(days=rng.randint(3, 14))
         d = Project(len(projects), orig.name, orig.customer, orig.grade, orig.region, orig.owner,
                     orig.category, created)

@@ -56,7 +56,7 @@ class AppServer:
         self.url = f"http://127.0.0.1:{self.port}"
         self.proc: subprocess.Popen | None = None
 
-    def start(self, timeout_s: float = 60) -> "AppServer":
+    def start(self, timeout_s: float = 60) -> AppServer:
         env = dict(os.environ, PIPELINE_DB=str(self.db_path))
         cmd = [
             sys.executable, "-m", "streamlit", "run", str(APP),
@@ -264,7 +264,7 @@ def write_ledger_xlsx(path: Path, df: pl.DataFrame, as_of: date) -> Path:
     for c, name in enumerate(df.columns):
         ws.write(2, c, name)
     for r, row in enumerate(df.iter_rows(), start=3):
-        for c, (name, value) in enumerate(zip(df.columns, row)):
+        for c, (name, value) in enumerate(zip(df.columns, row, strict=True)):
             if value is None:
                 continue
             if isinstance(value, date):

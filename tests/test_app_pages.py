@@ -439,7 +439,7 @@ def test_the_upload_report_names_fields_and_how_they_were_recognised_in_words(db
     assert "Tender / bidding date" in set(columns["Field"])
     assert not [f for f in columns["Field"] if "_" in f or "stage_date" in f]  # no project_id, stage_date.tender
     facts = next(d.value for d in at.dataframe if "Metric" in d.value.columns)
-    assert dict(zip(facts["Metric"], facts["Value"]))["Kind"] == "Project list"
+    assert dict(zip(facts["Metric"], facts["Value"], strict=True))["Kind"] == "Project list"
 
 
 def test_a_refused_report_counts_rows_read_and_rows_with_errors_not_rows_accepted(db, tmp_path, monkeypatch):
@@ -454,7 +454,7 @@ def test_a_refused_report_counts_rows_read_and_rows_with_errors_not_rows_accepte
     assert not at.exception
     assert any("已拒绝" in e.value for e in at.error)
     facts = next(d.value for d in at.dataframe if "指标" in d.value.columns)
-    facts = dict(zip(facts["指标"], facts["数值"]))
+    facts = dict(zip(facts["指标"], facts["数值"], strict=True))
     assert facts["读取行数"] == "1,200" and facts["有错误的行数"] == "1", facts
     assert facts["将写入行数"].startswith("0") and "接受行数" not in facts and "跳过行数" not in facts, facts
     # The whole message, expected format included, as a wrapped text line (not a cut-off cell).
@@ -465,7 +465,7 @@ def test_a_refused_report_counts_rows_read_and_rows_with_errors_not_rows_accepte
     ok = open_page("data_page")
     ok.file_uploader(key="data_upload_0").set_value(("export.csv", (SEEDS / "2026-11-16_crm-export.csv").read_bytes(), "text/csv")).run()
     facts = next(d.value for d in ok.dataframe if "指标" in d.value.columns)
-    facts = dict(zip(facts["指标"], facts["数值"]))
+    facts = dict(zip(facts["指标"], facts["数值"], strict=True))
     assert "," in facts["接受行数"] and facts["跳过行数"] == "0", facts
 
 

@@ -365,7 +365,7 @@ def test_the_south_importer_replaces_only_south_and_a_file_with_an_east_row_is_r
     grid = bs.grid_with_header(admin, "操作人")
     grid.scroll_into_view_if_needed()
     rows = bs.grid_rows(grid)
-    first = dict(zip(rows[0], rows[1]))
+    first = dict(zip(rows[0], rows[1], strict=True))
     assert first["操作人"] == "south@example.com" and first["操作"] == "导入", first  # (regions: checked in the table above)
     bs.screenshot(admin, "10-admin-audit_zh")
     office.close()
@@ -446,7 +446,7 @@ def test_hostile_text_is_never_markup_and_nothing_leaves_the_server(browser, hos
     field = page.locator('[data-testid="stFileUploader"] input[type="file"]')
     field.wait_for(state="attached")
     field.set_input_files([{"name": file_name, "mimeType": "text/csv",
-                            "buffer": "项目编号,项目名称\nX-1,$MATH-MARK$\n".encode("utf-8")}])
+                            "buffer": "项目编号,项目名称\nX-1,$MATH-MARK$\n".encode()}])
     page.locator(".st-key-data_file_0").wait_for()
     bs.settle(page)
     assert file_name in bs.main_text(page)

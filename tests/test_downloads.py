@@ -96,7 +96,7 @@ def test_both_templates_filled_in_import_cleanly_every_column_recognised():
         buf = io.BytesIO()
         wb = xlsxwriter.Workbook(buf, {"in_memory": True})
         ws = wb.add_worksheet("Projects")
-        for c, (field, header) in enumerate(zip(downloads.TEMPLATE_FIELDS, header_row)):
+        for c, (field, header) in enumerate(zip(downloads.TEMPLATE_FIELDS, header_row, strict=True)):
             ws.write_string(0, c, header)
             if field in row:
                 ws.write(1, c, row[field])

@@ -45,7 +45,7 @@ def _world():
         rows.append(dict(as_of=as_of, project_id=pid, project_name=f"project {pid}", **kw))
 
     def learner(pid, grade, stage, states):
-        for as_of, (status, contract) in zip((S0, S1, S2), states):
+        for as_of, (status, contract) in zip((S0, S1, S2), states, strict=True):
             add(pid, as_of, customer_grade=grade, stage="delivery" if status == "won" else stage, status=status,
                 expected_amount=contract or 90000, contract_amount=contract, expected_sign_on="2026-01-20")
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import hashlib
 import io
 import threading
-from functools import lru_cache
+from functools import cache
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -49,7 +49,7 @@ def _snapshot(db: Path) -> tuple:
     )
 
 
-@lru_cache(maxsize=None)
+@cache
 def _prepared(rows: tuple[str, ...], as_of: date, name: str):
     # prepare() never touches the database, so one result serves every test (each parse
     # costs a child process start)

@@ -92,7 +92,7 @@ def test_a_csv_already_holding_replacement_characters_is_refused(tmp_path):
 
 def test_tab_and_semicolon_separated_exports_are_read_like_csv(tmp_path):
     for sep, name in (("\t", "导出.txt"), (";", "export-eu.csv")):
-        lines = ["项目编号{0}当前阶段{0}预计签约金额".format(sep), f"P1{sep}提案{sep}1,5", f"P2{sep}立项{sep}2", f"P3{sep}立项"]
+        lines = [f"项目编号{sep}当前阶段{sep}预计签约金额", f"P1{sep}提案{sep}1,5", f"P2{sep}立项{sep}2", f"P3{sep}立项"]
         p = _prepare(_write(tmp_path, name, _csv(lines).encode()))
         assert p.report.delimiter == sep
         assert [(e.code, e.row) for e in p.report.errors] == [("ragged_row", 4)]

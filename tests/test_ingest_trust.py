@@ -15,7 +15,7 @@ import hashlib
 import io
 import re
 import zipfile
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
@@ -133,7 +133,7 @@ def test_a_utf8_file_with_one_stray_byte_is_refused_naming_that_line_as_mixed():
 def test_a_gb18030_file_with_a_utf8_or_big5_line_pasted_in_is_refused_naming_the_line():
     gb = _en_csv(SIMPLIFIED).encode("gb18030")
     for pasted, says_en in (
-        (_gb18030_readable("S9,智慧园区三期,华东电力,张伟,Proposal,99\n".encode("utf-8")), "line 6 is UTF-8"),
+        (_gb18030_readable("S9,智慧园区三期,华东电力,张伟,Proposal,99\n".encode()), "line 6 is UTF-8"),
         (_gb18030_readable("S9,智慧園區三期,華東電力公司,張偉,Proposal,99\n".encode("big5")), "garbled"),
     ):
         data = gb + pasted
@@ -377,7 +377,7 @@ def test_xlsxwriter_placeholder_results_under_full_calc_on_load_are_an_error_nev
         ws.write_row(4, 0, ["合计", "=SUM(B2:B4)"])  # a totals row's formula is skipped with its row
 
     for cached in (None, 125):  # xlsxwriter's own placeholder 0, and a value the writer made up
-        p = _prepare("xlsxwriter.xlsx", _xlsx_bytes(lambda wb: build(wb, cached)))
+        p = _prepare("xlsxwriter.xlsx", _xlsx_bytes(lambda wb, cached=cached: build(wb, cached)))
         [err] = _only(p, "formula_not_calculated")
         assert (err.column, err.value) == ("预计签约金额", "D2, D3, D4")
         assert "fullCalcOnLoad" in err.en and "fullCalcOnLoad" in err.zh

@@ -41,7 +41,7 @@ class Reference:
         self.snapshots = defaultdict(list)  # pid -> rows by as_of (the later import wins a duplicate)
         by_key = {}
         for values in snaps:
-            r = dict(zip(cols, values))
+            r = dict(zip(cols, values, strict=True))
             by_key[(r["as_of"], r["project_id"])] = r
         for (_, pid), r in sorted(by_key.items()):
             self.snapshots[pid].append(r)
@@ -283,7 +283,7 @@ def assert_agree(con, as_of, since=None):
 
     if since is not None:
         steps = dict(zip(*queries.run(con, "changes_summary", Filters(allowed_regions=ALL_REGIONS, as_of=as_of, since=since))
-                         .select("step", "amount")))
+                         .select("step", "amount"), strict=True))
         for step, amount in ref.waterfall(since, as_of).items():
             assert steps[step] == amount, step
         assert all(v == 0 for k, v in steps.items() if k not in ref.waterfall(since, as_of))

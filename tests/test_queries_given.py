@@ -98,7 +98,7 @@ def world():
 
 
 def by_stage(df, column):
-    return dict(zip(df["stage"].to_list(), df[column].to_list()))
+    return dict(zip(df["stage"].to_list(), df[column].to_list(), strict=True))
 
 
 # --- funnel ------------------------------------------------------------------------------
@@ -288,7 +288,7 @@ def test_margin_check_values_and_thresholds_are_the_numbers_compared(world):
     assert got[("D", "below_floor")] == pytest.approx((-0.1, 0.15))
     assert got[("D", "high_expense_ratio")] == pytest.approx((0.03, 0.02))
     assert got[("C", "missing_estimate")] == (None, None)
-    severity = dict(zip(zip(m["project_id"], m["check"]), m["severity"]))
+    severity = dict(zip(zip(m["project_id"], m["check"], strict=True), m["severity"], strict=True))
     assert severity[("D", "negative_margin")] == "high" and severity[("C", "missing_estimate")] == "low"
 
 
@@ -329,7 +329,7 @@ def test_changes_since_last_week_name_every_change(world):
 
 def test_the_waterfall_balances_to_the_yuan(world):
     w = queries.run(world, "changes_summary", Filters(allowed_regions=ALL_REGIONS, as_of=AS_OF))
-    got = dict(zip(w["step"].to_list(), w["amount"].to_list()))
+    got = dict(zip(w["step"].to_list(), w["amount"].to_list(), strict=True))
     # open at S1: A 100k B 200k C 50k E 80k F 150k G 60k I 90k = 730 000 (D already won)
     # open at S2: A 100k B 200k C 50k G 70k H 40k I 90k = 550 000
     # 730 000 + 40 000 (H new) + 10 000 (G up) - 150 000 (F lost) - 80 000 (E vanished) = 550 000
@@ -350,7 +350,7 @@ def test_a_project_that_comes_back_after_vanishing_reappears(world):
                dict(as_of=S2, project_id="E", stage="approval", expected_amount=80000)])
     c = queries.run(con, "changes", Filters(allowed_regions=ALL_REGIONS, as_of=AS_OF))
     assert ("E", "reappeared") in rows(c, "project_id", "change")
-    w = dict(zip(*queries.run(con, "changes_summary", Filters(allowed_regions=ALL_REGIONS, as_of=AS_OF)).select("step", "amount")))
+    w = dict(zip(*queries.run(con, "changes_summary", Filters(allowed_regions=ALL_REGIONS, as_of=AS_OF)).select("step", "amount"), strict=True))
     assert w["reappeared"] == Decimal("80000.00")
 
 
@@ -389,7 +389,7 @@ def test_a_contract_without_a_tender_and_stage_dates_out_of_order_are_exceptions
 def test_the_project_page_has_every_snapshot_entry_and_flag_of_one_project(world):
     p = queries.run(world, "project", Filters(allowed_regions=ALL_REGIONS, as_of=AS_OF), project_id="B")
     sections = p.group_by("section").len().sort("section")
-    assert dict(zip(sections["section"], sections["len"])) == {"snapshot": 3, "stage_event": 6, "flag": 3}
+    assert dict(zip(sections["section"], sections["len"], strict=True)) == {"snapshot": 3, "stage_event": 6, "flag": 3}
     flags = p.filter(p["section"] == "flag")["name"].to_list()
     assert sorted(flags) == ["below_floor", "bid_below_floor", "fell_back"]
     detail = queries.project_detail(world, "G", Filters(allowed_regions=ALL_REGIONS, as_of=AS_OF))

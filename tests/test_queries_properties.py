@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from decimal import Decimal
 
+import itertools
 import polars as pl
 
 import pytest
@@ -86,7 +87,7 @@ def test_reached_never_increases_along_the_stages_and_conversions_are_rates(con,
         f = queries.run(con, "funnel", Filters(allowed_regions=ALL_REGIONS, as_of=dates[-1]), by=by)
         for _, seg in f.group_by("segment"):
             reached = seg.sort("stage_order")["reached"].to_list()
-            assert all(a >= b for a, b in zip(reached, reached[1:])), reached
+            assert all(a >= b for a, b in itertools.pairwise(reached)), reached
         for column in ("step_conversion", "cumulative_conversion", "decided_conversion"):
             values = [v for v in f[column].to_list() if v is not None]
             assert all(0.0 <= v <= 1.0 for v in values), (column, values)
@@ -122,7 +123,7 @@ def test_the_waterfall_balances_exactly_between_any_two_snapshots(con, history):
     _reload(con, snapshots, events)
     for since in dates[:-1] or [None]:
         w = queries.run(con, "changes_summary", Filters(allowed_regions=ALL_REGIONS, as_of=dates[-1], since=since))
-        amounts = dict(zip(w["step"].to_list(), w["amount"].to_list()))
+        amounts = dict(zip(w["step"].to_list(), w["amount"].to_list(), strict=True))
         assert sum(v for k, v in amounts.items() if k != "end") == amounts["end"]
         # start and end are the open pipelines of the two snapshots, computed here directly
         def pipeline(day):

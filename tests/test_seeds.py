@@ -7,6 +7,7 @@ itself; the importer tests at the end check that every file imports cleanly.
 
 from __future__ import annotations
 
+import itertools
 import importlib.util
 import re
 import sys
@@ -110,12 +111,12 @@ def test_the_committed_files_are_exactly_a_fresh_generation(fresh):
 def test_the_same_seed_gives_identical_files_and_another_seed_other_data(tmp_path):
     a, b, c = (gen.generate(tmp_path / d, n_projects=300, weeks=3, seed=s) for d, s in (("a", 5), ("b", 5), ("c", 6)))
     assert [p.name for p in a] == [p.name for p in b]
-    for pa, pb in zip(a, b):
+    for pa, pb in zip(a, b, strict=True):
         if pa.suffix == ".csv":
             assert pa.read_bytes() == pb.read_bytes(), pa.name
         else:
             assert _xlsx_values(pa) == _xlsx_values(pb), pa.name
-    assert any(pa.read_bytes() != pc.read_bytes() for pa, pc in zip(a, c) if pa.suffix == ".csv")
+    assert any(pa.read_bytes() != pc.read_bytes() for pa, pc in zip(a, c, strict=True) if pa.suffix == ".csv")
 
 
 def test_the_generator_builds_larger_sets_for_benchmarks(tmp_path):
@@ -182,7 +183,7 @@ def test_amounts_in_csv_are_text_with_thousands_separators_and_units_in_the_head
 def test_there_are_1000_to_3000_projects_over_at_least_eight_weekly_snapshots(snapshots):
     dates = sorted(snapshots)
     assert len(dates) >= 8 and dates[-1] == date(2026, 11, 23)
-    assert all((b - a).days == 7 for a, b in zip(dates, dates[1:]))
+    assert all((b - a).days == 7 for a, b in itertools.pairwise(dates))
     ids = pl.concat([df.select("project_id") for df in snapshots.values()]).unique()
     assert 1000 <= len(ids) <= 3000
     assert ids["project_id"].str.contains(r"^KA-20\d\d-\d{5}$").all()
@@ -209,7 +210,7 @@ def test_the_stage_history_has_skips_fallbacks_and_mid_funnel_starts(history):
     moves = history.filter(pl.col("from").is_not_null())
     fallbacks = moves.filter(pl.col("to") < pl.col("from"))
     assert len(fallbacks) > 10
-    assert set(zip(fallbacks["原阶段"], fallbacks["阶段"])) == {("商务谈判", "提案")}
+    assert set(zip(fallbacks["原阶段"], fallbacks["阶段"], strict=True)) == {("商务谈判", "提案")}
     assert len(moves.filter(pl.col("to") > pl.col("from") + 1)) > 50  # skips
     assert history["进入日期"].str.contains(r"^\d{4}-\d{2}-\d{2}$").all()
 
@@ -218,7 +219,7 @@ def test_a_fallback_also_shows_between_two_weekly_exports(ledgers):
     dates = sorted(ledgers)
     stage = {zh: i for i, zh in enumerate(STAGES_ZH)}
     backwards = 0
-    for a, b in zip(dates, dates[1:]):
+    for a, b in itertools.pairwise(dates):
         joined = ledgers[a].join(ledgers[b], on="project_id", suffix="_b")
         backwards += joined.filter(
             pl.col("stage").replace_strict(stage) > pl.col("stage_b").replace_strict(stage)
@@ -336,7 +337,7 @@ def test_the_importer_reads_what_the_generator_meant(prepared):
         margins = [r["estimated_margin"] for r in rows]
         have = got["estimated_margin"].to_list()
         assert [m is None for m in have] == [m is None for m in margins], name
-        assert all(abs(a - b) < 1e-9 for a, b in zip(have, margins) if a is not None), name
+        assert all(abs(a - b) < 1e-9 for a, b in zip(have, margins, strict=True) if a is not None), name
 
 
 def test_load_seeds_imports_every_file_in_one_commit_and_a_second_commit_changes_nothing(

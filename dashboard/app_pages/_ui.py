@@ -319,11 +319,11 @@ def project_table(
     head = df.head(MAX_TABLE_ROWS)
     ids = head.get_column("project_id").cast(pl.String).to_list() if "project_id" in head.columns else []
     shown, config = localise(ctx, head, columns)
-    if widths:
-        present = [c for c in (columns or df.columns) if c in df.columns]
-        for code, header in zip(present, shown.columns):
-            if code in widths:
-                config[header] = {**dict(config.get(header) or {"label": header}), "width": widths[code]}
+    if widths:  # by header (localise may add a column, e.g. a check's detail): never by position
+        by_header = {(i18n.t(code, ctx.lang) if code in i18n.STRINGS else code): w for code, w in widths.items()}
+        for header in shown.columns:
+            if header in by_header:
+                config[header] = {**dict(config.get(header) or {"label": header}), "width": by_header[header]}
     order = [c for c in shown.columns if c != ctx.t("project_id")] if hide_id else None
     event = dataframe(
         shown,

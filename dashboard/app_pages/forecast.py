@@ -32,7 +32,7 @@ if forecast is not None and forecast.height and int(forecast.get_column("n_in_sc
     st.stop()
 if forecast is not None and not _ui.empty_result(ctx, forecast):
     cols = st.columns(4, gap="small")
-    for col, (kind, offset) in zip(cols, [("month", 0), ("month", 1), ("quarter", 0), ("quarter", 1)]):
+    for col, (kind, offset) in zip(cols, [("month", 0), ("month", 1), ("quarter", 0), ("quarter", 1)], strict=True):
         r = forecasting.period_row(forecast, kind, offset)
         if r is None:
             continue

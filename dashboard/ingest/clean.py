@@ -12,6 +12,7 @@ Shapes produced (see dashboard/migrations/0001_init.sql):
 
 from __future__ import annotations
 
+import itertools
 import hashlib
 import json
 import re
@@ -259,7 +260,7 @@ def _side_by_side(grid: Grid, report: Report) -> None:
     """A header row with a run of empty cells between named ones: several tables were
     laid out side by side (a sheet saved as CSV). Said plainly, as the likely cause."""
     named = [i for i, h in enumerate(grid.header) if h is not None]
-    gaps = [(a, b) for a, b in zip(named, named[1:]) if b - a > 1]
+    gaps = [(a, b) for a, b in itertools.pairwise(named) if b - a > 1]
     if gaps:
         a, b = gaps[0]
         report.warn(
@@ -444,7 +445,7 @@ def prepare_local(
 
     column_dates: set[date] = set()
     title_dates = {}
-    for grid, cols, data_, rows in kept:
+    for grid, cols, data_, _rows in kept:
         if grid.title_text and (d := V.find_date_in_text(grid.title_text)):
             title_dates[grid.sheet] = d
         if "as_of" in cols.by_field:
@@ -928,8 +929,8 @@ def _duplicate_ids(report: Report, projects: pl.DataFrame) -> None:
     several = frame["_sheet"].n_unique() > 1
     for pid, sheets, rs, header in dup.head(_ISSUES_LISTED).iter_rows():
         if several:
-            where_zh = "、".join(f"工作表「{sh}」第 {r} 行" for sh, r in zip(sheets, rs))
-            where_en = ", ".join(f"sheet '{sh}' row {r}" for sh, r in zip(sheets, rs))
+            where_zh = "、".join(f"工作表「{sh}」第 {r} 行" for sh, r in zip(sheets, rs, strict=True))
+            where_en = ", ".join(f"sheet '{sh}' row {r}" for sh, r in zip(sheets, rs, strict=True))
         else:
             where_zh = f"第 {'、'.join(map(str, rs))} 行"
             where_en = f"rows {', '.join(map(str, rs))}"

@@ -47,7 +47,7 @@ def cli_ingest(
             print(f"dashboard ingest: cannot read {path}: {exc.strerror or exc}", file=out)
             return EXIT_USAGE
         file_mapping = mapping
-        if mapping is not None and mapping.lookups:
+        if mapping is not None and mapping_path is not None and mapping.lookups:
             file_mapping, notes = mapping.resolve_lookups(path.parent, Path(mapping_path).parent)
             for note in notes:
                 print(f"note: {note}", file=out)

@@ -127,6 +127,7 @@ def prepare(
             )
         if outcome == "memory":
             return _refused(name, data, as_of, today, *_memory_message(memory_mb))
+        assert not isinstance(outcome, str), outcome  # 'memory' and 'timeout' returned above
         proc = outcome
         if proc.returncode != 0 or not (out / "report.json").exists():
             return _refused(name, data, as_of, today, *_why(proc, memory_mb))
@@ -156,6 +157,7 @@ def _run_watched(
             [sys.executable, "-m", "dashboard.ingest.worker"],
             stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=err, env=env,
         )
+        assert proc.stdin is not None  # stdin=PIPE
         try:
             proc.stdin.write(json.dumps(params, ensure_ascii=False).encode("utf-8"))
             proc.stdin.close()

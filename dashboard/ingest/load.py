@@ -262,14 +262,15 @@ def _commit_one(con, prep: Prepared, demo: bool, actor: str, regions: tuple[str,
     ]
     result = CommitResult(r.file_name, import_id, kind, r.as_of, "replaced" if prior else "added", replaced_import_ids=prior,
                           regions=regions)
-    projects = prep.projects.select(list(PROJECT_SCHEMA)).cast(PROJECT_SCHEMA)
-    events = prep.events.select(list(EVENT_SCHEMA)).cast(EVENT_SCHEMA)
+    projects = prep.projects.select(list(PROJECT_SCHEMA)).cast(pl.Schema(PROJECT_SCHEMA))
+    events = prep.events.select(list(EVENT_SCHEMA)).cast(pl.Schema(EVENT_SCHEMA))
     # Arrow tables: DuckDB scans them ~1.5x faster than a Polars frame (decimals)
     con.register("_incoming", projects.to_arrow())
     con.register("_incoming_events", events.to_arrow())
     try:
         if regional:
             _check_regional(con, prep, regions)
+            assert r.as_of is not None  # a project export always has its date by now (clean.py)
             (result.rows_added, result.rows_removed, result.rows_changed, result.rows_unchanged) = _diff(con, r.as_of, regions)
             # Only these regions' rows (and the stage events that came with them) are replaced;
             # an earlier import keeps the rest and stays active while it holds any row.
@@ -283,6 +284,7 @@ def _commit_one(con, prep: Prepared, demo: bool, actor: str, regions: tuple[str,
                 old for old in prior if not _scalar(con, "select count(*) from project_snapshots where import_id = $i", {"i": old})]
             result.outcome = "replaced" if result.rows_removed or result.rows_changed or result.rows_unchanged else "added"
         elif kind == "projects":
+            assert r.as_of is not None
             if prior:
                 (result.rows_added, result.rows_removed, result.rows_changed, result.rows_unchanged) = _diff(con, r.as_of)
             else:

@@ -423,7 +423,7 @@ def plan_header(
         return plan
 
     def score(plan: HeaderPlan) -> tuple[int, int]:
-        fields = {match(n or c) for n, c in zip(plan.names, plan.cells) if n or c} - {None}
+        fields = {match(n or c) for n, c in zip(plan.names, plan.cells, strict=True) if n or c} - {None}
         return len(fields), sum(1 for u in plan.units if u)
 
     candidates = [single()]
