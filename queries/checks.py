@@ -86,10 +86,10 @@ def detail_expr(lang: str, otherwise: pl.Expr | None = None) -> pl.Expr:
     columns (``check``, ``value``, ``threshold``, ``margin``). Vectorised: a 100k-row table
     makes no Python call per row. A code not in the registry gets ``otherwise``."""
     check = pl.col("check")
-    out = pl.when(check == MARGIN_CHECKS[0].code).then(_template_expr(MARGIN_CHECKS[0].detail(lang)))
-    for c in MARGIN_CHECKS[1:]:
-        out = out.when(check == c.code).then(_template_expr(c.detail(lang)))
-    return out.otherwise(otherwise if otherwise is not None else pl.lit(None, pl.String))
+    known = check.is_in([c.code for c in MARGIN_CHECKS])
+    rest = otherwise if otherwise is not None else pl.lit(None, pl.String)
+    return pl.coalesce(*(pl.when(check == c.code).then(_template_expr(c.detail(lang))) for c in MARGIN_CHECKS),
+                       pl.when(~known | check.is_null()).then(rest))
 
 
 def render(df: pl.DataFrame, lang: str, otherwise: pl.Expr | None = None) -> pl.Series:
