@@ -53,7 +53,7 @@ def test_severity_order_and_words_come_from_the_registry(monkeypatch):
     assert got.select("check", "severity").rows() == [("negative_margin", "high"), ("below_floor", "medium")]
     assert got["detail"].to_list() == ["margin -5.0% is negative", "margin -5.0% < floor 15.0%"]
     assert got.columns[:6] == ["project_id", "check", "severity", "value", "threshold", "detail"]
-    zh = got.select(i18n.check_detail_expr("zh")).to_series().to_list()
+    zh = i18n.check_details(got, "zh").to_list()
     assert zh == ["毛利率 -5.0% 为负", "毛利率 -5.0% 低于底线 15.0%"]
     # the registry reordered and a severity changed: the same query follows it
     first, second, *rest = checks.MARGIN_CHECKS
