@@ -580,13 +580,8 @@ CHANGE_NAMES = {
     "lost_dropped": ("Lost / dropped", "丢单/放弃"),
 }
 
-EXCEPTION_NAMES = {
-    "skipped_stage": ("Skipped a stage", "跳过阶段"),
-    "fell_back": ("Moved backwards", "阶段回退"),
-    "out_of_order_dates": ("Stage dates out of order", "阶段日期顺序错误"),
-    "contract_without_tender": ("Contract without a tender", "签约但无投标记录"),
-    "first_seen_mid_funnel": ("First seen mid-funnel", "首次出现即在中途阶段"),
-    "same_day_moves": ("Several moves on one day", "同一天多次变更阶段"),
+# the process exceptions' names from their registry (queries/checks.py); the page's other flags
+EXCEPTION_NAMES = {c.code: (c.label_en, c.label_zh) for c in checks.PROCESS_CHECKS} | {
     "stalled": ("Stalled", "停滞"),
     "repeated_slips": ("Sign date pushed out repeatedly", "签约日期多次推迟"),
 }
@@ -894,22 +889,8 @@ def slips_detail(n_slips: Any, flag_at: Any, lang: str) -> str:
 
 def exception_detail(exception: Any, stage: Any, lang: str, fallback: Any = None) -> str:
     """A process exception in words, stages by their names (the query's own English text
-    names them by code: "negotiation -> proposal")."""
-    s = stage_label(stage, lang)
-    if lang != "zh":
-        return {
-            "skipped_stage": f"{s} never recorded (skipped)",
-            "fell_back": f"Moved back to {s}",
-            "out_of_order_dates": f"{s} dated before an earlier stage",
-            "contract_without_tender": "Contract signed with no tender recorded",
-            "first_seen_mid_funnel": f"First recorded at {s}; earlier stages counted as reached",
-            "same_day_moves": f"Entered and left {s} on the same day",
-        }.get(str(exception), "" if fallback is None else str(fallback))
-    return {
-        "skipped_stage": f"未记录「{s}」阶段",
-        "fell_back": f"回退到「{s}」",
-        "out_of_order_dates": f"「{s}」的日期早于之前阶段",
-        "contract_without_tender": "已签约但没有招投标记录",
-        "first_seen_mid_funnel": f"首次记录即在「{s}」，之前阶段计为已到达",
-        "same_day_moves": f"同一天进入并离开「{s}」",
-    }.get(str(exception), "" if fallback is None else str(fallback))
+    names them by code: "negotiation -> proposal"): its template in queries/checks.py."""
+    check = checks.PROCESS_BY_CODE.get(str(exception))
+    if check is None:
+        return "" if fallback is None else str(fallback)
+    return check.detail(lang, stage_label(stage, lang))
