@@ -209,7 +209,8 @@ def cmd_rebuild(args: argparse.Namespace) -> int:
         return 1
     print(f"rebuilt the derived tables of {db} in {time.perf_counter() - started:.1f} s: "
           f"{counts['snapshot_dates']} snapshots, {counts['project_facts']:,} project rows, "
-          f"{counts['stage_event_facts']:,} stage entries, {counts['pair_facts']:,} week-over-week pairs")
+          f"{counts['stage_event_facts']:,} stage entries, {counts['pair_facts']:,} week-over-week pairs "
+          f"(the newest weeks), {counts['sign_slips']:,} sign-date slips")
     return 0
 
 

@@ -274,7 +274,7 @@ def rebuild(db_path: str | os.PathLike, *, lock_timeout_s: float = 60.0) -> dict
     with write_transaction(db_path, lock_timeout_s=lock_timeout_s) as con:
         queries.refresh(con)
         counts = {name: con.execute(f"select count(*) from {name}").fetchall()[0][0]  # our own names
-                  for name in ("snapshot_dates", "project_facts", "stage_event_facts", "pair_facts")}
+                  for name in ("snapshot_dates", "project_facts", "stage_event_facts", "pair_facts", "sign_slips")}
     return counts
 
 

@@ -43,7 +43,21 @@ import duckdb
 DERIVED_DIR = Path(__file__).parent / "derived"
 
 # Bump when a derived table's definition changes: the next write rebuilds them all.
-DERIVED_VERSION = "5.0"  # 5.0: stage roles (entered_first / entered_won, no entered_<stage>)
+DERIVED_VERSION = "5.1"  # 5.0: stage roles (entered_first / entered_won, no entered_<stage>); 5.1: sign_slips
+
+# pair_facts keeps the week-over-week pairs of the newest STORED_PAIR_DATES snapshot dates
+# only (each paired with the snapshot before it): the weekly review opens on the newest, and
+# a manager steps back a few weeks; an older week's changes are paired when asked
+# (snapshot_pairs_computed, ~0.1 s at 100k projects). Stored for every week, the pairs were
+# a fifth of the file (≈ 4 MB a week at 100k projects; bench/results/history.md). What the
+# whole history needs of them, the sign-date slips (slips, the forecast's commit rule), is
+# kept for every date in sign_slips. Every write prunes older pairs and fills a window date
+# that has none, so changing this number needs no rebuild.
+STORED_PAIR_DATES = 13
+
+
+def _pair_window(dates: list[date]) -> list[date]:
+    return dates[-STORED_PAIR_DATES:] if STORED_PAIR_DATES > 0 else []
 
 
 @cache
@@ -100,7 +114,7 @@ def needs_rebuild(con: duckdb.DuckDBPyConnection, stages_before: Any) -> bool:
     tables = {r[0] for r in con.execute(
         "select table_name from information_schema.tables where table_schema = 'main'"
     ).fetchall()}
-    if not {"project_facts", "stage_event_facts", "pair_facts"} <= tables:
+    if not {"project_facts", "stage_event_facts", "pair_facts", "sign_slips"} <= tables:
         return True
     if _one(con, "meta_get", key="version") != DERIVED_VERSION:
         return True
@@ -211,8 +225,17 @@ def create_facts_tables(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def create_pairs_table(con: duckdb.DuckDBPyConnection) -> None:
-    """pair_facts, empty, in the shape of snapshot_pairs_computed (a rebuild)."""
+    """pair_facts, empty, in the shape of snapshot_pairs_computed, and sign_slips (a rebuild)."""
     _run(con, "pair_create")
+    _run(con, "slips_create")
+
+
+def _pair(con: duckdb.DuckDBPyConnection, as_of: date, full: bool) -> None:
+    """(Re)pair one date (every project, or those of _w) and its sign-date slips."""
+    _run(con, "pair_delete", as_of=as_of, full=full)
+    _run(con, "pair_date", as_of=as_of, full=full)
+    _run(con, "slips_delete", as_of=as_of, full=full)
+    _run(con, "slips_insert", as_of=as_of, full=full)
 
 
 def rebuild(con: duckdb.DuckDBPyConnection) -> None:
@@ -232,9 +255,13 @@ def rebuild(con: duckdb.DuckDBPyConnection) -> None:
     _run(con, "sef_scope_all")
     _entry_facts(con, diff=False)
     prev = None
+    window = set(_pair_window(dates))
     for t in dates:
         _facts_for(con, t, prev, full=True, latest=True, rebuild=True)
         _run(con, "pair_date", as_of=t, full=True)
+        _run(con, "slips_insert", as_of=t, full=True)
+        if t not in window:
+            _run(con, "pair_delete", as_of=t, full=True)
         prev = t
     _finish(con)
 
@@ -306,7 +333,8 @@ def refresh_incremental(con: duckdb.DuckDBPyConnection) -> str:
 
     # project_facts, pairs and the summary, date by date
     if removed:
-        for name in ("facts_delete_dates", "carry_delete_dates", "pair_delete_dates", "summary_delete_dates"):
+        for name in ("facts_delete_dates", "carry_delete_dates", "pair_delete_dates", "slips_delete_dates",
+                     "summary_delete_dates"):
             _run(con, name, dates=removed)
     start = _one(con, "w_min_date")
     latest_only = len(changed) == 1 and changed[0] in new_dates and changed[0] == new_dates[-1] \
@@ -327,9 +355,15 @@ def refresh_incremental(con: duckdb.DuckDBPyConnection) -> str:
                     if nxt is not None:
                         pairs.setdefault(nxt, False)
             prev = t
+    # only the newest dates keep stored pairs (STORED_PAIR_DATES): a window date that has
+    # none (it entered the window) is paired whole; an older date is paired for its slips,
+    # then its pairs are pruned with those that left the window
+    window = _pair_window(new_dates)
+    for (missing,) in _run(con, "pair_missing", dates=window):
+        pairs[missing] = True
     for t in sorted(pairs):
-        _run(con, "pair_delete", as_of=t, full=pairs[t])
-        _run(con, "pair_date", as_of=t, full=pairs[t])
+        _pair(con, t, pairs[t])
+    _run(con, "pair_prune", dates=window)
 
     # where each touched project was last seen
     if changed:

@@ -10,7 +10,7 @@
 --         is_flagged
 -- Definitions:
 --   a slip = two consecutive snapshots in which the project is open in both and its
---     expected sign date is later in the second (pair_facts); n_slips counts them up to
+--     expected sign date is later in the second (sign_slips); n_slips counts them up to
 --     $as_of, days_pushed adds up how far (days), first_sign_on = the earliest sign date
 --     before a slip, last_slip_on = the snapshot of the latest slip
 --   slipped_this_week: the sign date is later in $as_of than in $since (open in both);
@@ -34,12 +34,9 @@ history as (
         sum(date_diff('day', sign_before, sign_after)) as days_pushed,
         min(sign_before) as first_sign_on,
         max(as_of) as last_slip_on
-    from pair_facts
+    from sign_slips  -- every pair's slips (open in both, a later sign date), kept for every date
     where as_of <= $as_of
       and (cast($project_id as varchar) is null or project_id = $project_id)  -- the project page: one project
-      and in_before and in_after
-      and outcome_before = 'open' and outcome_after = 'open'
-      and sign_after > sign_before
     group by project_id
 ),
 

@@ -26,6 +26,7 @@ from hypothesis import strategies as st
 
 import queries
 from dashboard import store
+from queries import ALL_REGIONS, Filters, derived
 from dashboard.ingest import ScopeRefused, commit, remove_imports
 from dashboard.ingest.clean import EVENT_SCHEMA, PROJECT_SCHEMA
 from dashboard.ingest.isolated import Prepared
@@ -37,7 +38,7 @@ DATES = [BASE + timedelta(days=7 * k) for k in range(5)]
 PIDS = [f"P{i}" for i in range(7)]
 
 # every table queries/derived.py maintains, compared whole
-DERIVED = ("project_facts", "project_carry", "stage_event_facts", "pair_facts", "snapshot_runs",
+DERIVED = ("project_facts", "project_carry", "stage_event_facts", "pair_facts", "sign_slips", "snapshot_runs",
            "stage_entries", "snapshot_dates", "snapshot_summary", "project_last_seen")
 
 
@@ -141,7 +142,9 @@ def assert_same_as_rebuild(db_path, tmp_path) -> None:
 # passed, and it fails on project_facts when refresh_pending is ignored).
 @settings(max_examples=15, deadline=None, phases=[Phase.explicit, Phase.reuse, Phase.generate], suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(ops=operations)
-def test_every_write_leaves_the_derived_tables_as_a_full_rebuild_would(tmp_path_factory, ops):
+def test_every_write_leaves_the_derived_tables_as_a_full_rebuild_would(tmp_path_factory, monkeypatch, ops):
+    # pairs stored for the newest 3 of the 5 dates: writes move dates in and out of the window
+    monkeypatch.setattr(derived, "STORED_PAIR_DATES", 3)
     tmp_path = tmp_path_factory.mktemp("inc")
     db = tmp_path / "pipeline.duckdb"
     for i, op in enumerate(ops):
@@ -224,6 +227,54 @@ def test_a_weekly_import_recomputes_only_the_new_date(tmp_path):
                            {"d": DATES[3]}).fetchall() == [(DATES[0], DATES[0])]
     finally:
         con.close()
+    assert_same_as_rebuild(db, tmp_path)
+
+
+def test_changes_of_a_week_whose_pairs_are_no_longer_stored_are_the_same_computed(tmp_path, monkeypatch):
+    """pair_facts keeps the newest dates only; an older week's changes are paired when asked,
+    with the same rows; removing the newest date brings the pairs of the one before back."""
+    monkeypatch.setattr(derived, "STORED_PAIR_DATES", 2)
+    db = tmp_path / "pipeline.duckdb"
+    _weeks(db, n_weeks=5)
+
+    def stored_dates() -> list[date]:
+        con = store.connect_read_only(db)
+        try:
+            return [r[0] for r in con.execute("select distinct as_of from pair_facts order by 1").fetchall()]
+        finally:
+            con.close()
+
+    def changes(path) -> dict:
+        con = store.connect_read_only(path)
+        try:
+            out = {}
+            for i, d in enumerate(DATES):
+                for since in (None, *DATES[:i]):
+                    f = Filters(allowed_regions=ALL_REGIONS, as_of=d, since=since)
+                    for name in ("changes", "changes_summary"):
+                        out[(d, since, name)] = sorted(queries.run(con, name, f).rows(), key=repr)
+            return out
+        finally:
+            con.close()
+
+    assert stored_dates() == DATES[-2:]
+    every_week = tmp_path / "every-week.duckdb"  # the same data with every week's pairs stored
+    shutil.copy(db, every_week)
+    monkeypatch.setattr(derived, "STORED_PAIR_DATES", 100)
+    con = duckdb.connect(str(every_week))
+    con.execute("begin")
+    queries.refresh(con)
+    con.execute("commit")
+    assert [r[0] for r in con.execute("select distinct as_of from pair_facts order by 1").fetchall()] == DATES
+    con.close()
+    monkeypatch.setattr(derived, "STORED_PAIR_DATES", 2)
+    assert changes(db) == changes(every_week)
+
+    newest = store.connect_read_only(db)
+    [newest_id] = newest.execute("select import_id from imports where as_of = $d", {"d": DATES[-1]}).fetchone()
+    newest.close()
+    remove_imports(db, [newest_id])
+    assert stored_dates() == DATES[-3:-1]
     assert_same_as_rebuild(db, tmp_path)
 
 

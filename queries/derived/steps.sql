@@ -269,6 +269,41 @@ where as_of = $as_of
 -- step: pair_delete_dates
 delete from pair_facts where list_contains($dates, as_of)
 
+-- step: slips_create
+-- (a rebuild) the sign-date slips of every pair, kept for every date (pair_facts only for
+-- the newest): one row per project and snapshot whose expected sign date is later than in
+-- the snapshot before, open in both
+create or replace table sign_slips (project_id varchar, as_of date, sign_before date, sign_after date)
+
+-- step: slips_delete
+delete from sign_slips
+where as_of = $as_of
+    and ($full or project_id in (select w.project_id from _w as w where w.from_date <= $as_of))
+
+-- step: slips_insert
+insert into sign_slips
+select project_id, as_of, sign_before, sign_after
+from pair_facts
+where as_of = $as_of
+    and ($full or project_id in (select w.project_id from _w as w where w.from_date <= $as_of))
+    and in_before and in_after
+    and outcome_before = 'open' and outcome_after = 'open'
+    and sign_after > sign_before
+
+-- step: slips_delete_dates
+delete from sign_slips where list_contains($dates, as_of)
+
+-- step: pair_prune
+-- (every incremental write) pairs of dates outside the stored window ($dates: the newest)
+delete from pair_facts where not list_contains(cast($dates as date[]), as_of)
+
+-- step: pair_missing
+-- the window's dates with no stored pairs yet (one that just entered it)
+select d.as_of
+from (select unnest(cast($dates as date[])) as as_of) as d
+where not exists (select 1 from pair_facts as p where p.as_of = d.as_of)
+order by d.as_of
+
 -- step: summary_delete
 delete from snapshot_summary where as_of = $as_of
 

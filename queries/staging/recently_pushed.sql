@@ -8,9 +8,6 @@
 --         a later sign date in the second.
 create or replace macro recently_pushed(at_date, stable_days) as table
 select distinct project_id
-from pair_facts
+from sign_slips  -- consecutive snapshots, open in both, a later sign date in the second
 where as_of <= cast(at_date as date)
     and as_of > cast(at_date as date) - cast(stable_days as integer)
-    and in_before and in_after
-    and outcome_before = 'open' and outcome_after = 'open'
-    and sign_after > sign_before
