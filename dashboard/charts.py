@@ -776,3 +776,89 @@ def trend_panels(trends: pl.DataFrame, lang: str, unit: str) -> alt.VConcatChart
                  alt.Tooltip("value:Q", format=",", title=i18n.t("value", lang))],
     ).properties(height=150, title=i18n.t("tr_counts_title", lang))
     return alt.vconcat(amount_panel, won_panel, rate, counts).resolve_scale(color="independent")
+
+
+# --------------------------------------------------------------------------- visits (issue 13)
+
+
+def visits_per_person(weekly: pl.DataFrame, lang: str, *, quota: float) -> alt.Chart:
+    """Visits per working day per person over the weeks of ``visits_weekly`` (bars from zero),
+    the quota as a rule; below the quota in red. Input: the query's rows (one per person ×
+    week: a few hundred at most), summed here per person."""
+    per = (weekly.group_by("reporter").agg(pl.col("n_visits").sum(), pl.col("n_working_days").sum())
+           .with_columns(rate=pl.when(pl.col("n_working_days") > 0)
+                         .then(pl.col("n_visits") / pl.col("n_working_days")).otherwise(None))
+           .sort("rate", "reporter", nulls_last=True))
+    order = per.get_column("reporter").to_list()
+    rate_title = i18n.t("visits_per_working_day", lang)
+    bars = alt.Chart(_to_pandas(per)).mark_bar().encode(
+        y=alt.Y("reporter:N", title=None, sort=order, axis=alt.Axis(labelLimit=160)),
+        x=alt.X("rate:Q", title=rate_title, scale=ZERO),
+        color=alt.condition(f"datum.rate < {float(quota)}", alt.value(BAD), alt.value("#4292c6")),
+        tooltip=[alt.Tooltip("reporter:N", title=i18n.t("reporter", lang)),
+                 alt.Tooltip("rate:Q", title=rate_title, format=".2f"),
+                 alt.Tooltip("n_visits:Q", title=i18n.t("n_visits", lang), format=",.0f"),
+                 alt.Tooltip("n_working_days:Q", title=i18n.t("n_working_days", lang))],
+    )
+    rule = alt.Chart(_to_pandas(pl.DataFrame({"quota": [float(quota)]}))).mark_rule(color=BAD, strokeDash=[4, 3]).encode(
+        x="quota:Q")
+    return alt.layer(bars, rule).properties(height=min(24 * max(per.height, 1) + 20, 600))
+
+
+def visits_mix(mix: pl.DataFrame, lang: str) -> alt.Chart:
+    """Visits per segment, stacked by purpose (bars from zero); the customer categories are
+    summed (the table below has them). Input: ``visits_mix`` rows (segments × purposes × categories)."""
+    data = (mix.with_columns(pl.col("segment").cast(pl.String).fill_null("–"),
+                             pl.col("purpose").fill_null("none"))
+            .group_by("segment", "purpose").agg(pl.col("n_visits").sum()))
+    names = {p: (i18n.purpose_label(p, lang) if p != "none" else i18n.MISSING) for p in data.get_column("purpose").unique().to_list()}
+    data = data.with_columns(purpose_label=pl.col("purpose").replace_strict(names, return_dtype=pl.String))
+    return alt.Chart(_to_pandas(data)).mark_bar().encode(
+        y=alt.Y("segment:N", title=None, axis=alt.Axis(labelLimit=160)),
+        x=alt.X("n_visits:Q", title=i18n.t("n_visits", lang), stack="zero", scale=ZERO),
+        color=alt.Color("purpose_label:N", title=i18n.t("purpose", lang)),
+        tooltip=[alt.Tooltip("segment:N", title=i18n.t("segment", lang)),
+                 alt.Tooltip("purpose_label:N", title=i18n.t("purpose", lang)),
+                 alt.Tooltip("n_visits:Q", title=i18n.t("n_visits", lang), format=",.0f")],
+    ).properties(height=min(24 * max(data.get_column("segment").n_unique(), 1) + 40, 600))
+
+
+def four_visits(df: pl.DataFrame, lang: str) -> alt.Chart:
+    """Win rate by visits before the decision (0 … 5+), bars from zero, with the closed
+    projects behind each bar in the tooltip."""
+    rate = i18n.t("win_rate", lang)
+    return alt.Chart(_to_pandas(df)).mark_bar(color="#2e7d32").encode(
+        x=alt.X("bucket:N", title=i18n.t("bucket", lang), sort=df.sort("bucket_order").get_column("bucket").to_list(),
+                axis=alt.Axis(labelAngle=0)),
+        y=alt.Y("win_rate:Q", title=rate, axis=alt.Axis(format="%"), scale=alt.Scale(zero=True, domain=[0, 1])),
+        tooltip=[alt.Tooltip("bucket:N", title=i18n.t("bucket", lang)),
+                 alt.Tooltip("win_rate:Q", title=rate, format=".0%"),
+                 alt.Tooltip("n_closed:Q", title=i18n.t("n_closed", lang)),
+                 alt.Tooltip("n_won:Q", title=i18n.t("n_won", lang))],
+    ).properties(height=260)
+
+
+RECEIVABLE_BUCKETS = ("not_due", "0-30", "31-60", "61-90", ">90")
+RECEIVABLE_COLORS = ["#9ecae1", "#fdd49e", "#fc8d59", "#e34a33", "#b30000"]
+
+
+def receivables_aging(aging: pl.DataFrame, lang: str) -> alt.Chart:
+    """Outstanding receivables per segment, stacked by days past the agreed date (bars from
+    zero). Input: ``receivables_aging`` rows (segments × 5 buckets)."""
+    names = [i18n.receivable_bucket_label(b, lang) for b in RECEIVABLE_BUCKETS]
+    data = aging.with_columns(
+        pl.col("segment").cast(pl.String).fill_null(i18n.t("all", lang)),
+        pl.col("receivable_bucket").replace_strict(dict(zip(RECEIVABLE_BUCKETS, names, strict=True)), return_dtype=pl.String).alias("bucket"),
+        (pl.col("outstanding_amount").cast(pl.Float64)).alias("amount"))
+    return alt.Chart(_to_pandas(data)).mark_bar().encode(
+        y=alt.Y("segment:N", title=None, axis=alt.Axis(labelLimit=160)),
+        x=alt.X("amount:Q", title=i18n.t("outstanding_amount", lang), stack="zero", scale=ZERO,
+                axis=alt.Axis(format="~s")),
+        color=alt.Color("bucket:N", title=i18n.t("receivable_bucket", lang), sort=names,
+                        scale=alt.Scale(domain=names, range=RECEIVABLE_COLORS)),
+        order=alt.Order("bucket_order:Q"),
+        tooltip=[alt.Tooltip("segment:N", title=i18n.t("segment", lang)),
+                 alt.Tooltip("bucket:N", title=i18n.t("receivable_bucket", lang)),
+                 alt.Tooltip("amount:Q", title=i18n.t("outstanding_amount", lang), format=",.0f"),
+                 alt.Tooltip("n_invoices:Q", title=i18n.t("n_invoices", lang))],
+    ).properties(height=min(28 * max(data.get_column("segment").n_unique(), 1) + 40, 500))

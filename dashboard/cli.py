@@ -309,8 +309,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--owner", action="append")
     p.add_argument("--category", action="append")
     p.add_argument("--by", choices=["region", "grade", "owner", "category"],
-                   help="segment (funnel, win_rate, aging_summary, margin_summary, forecast, slips_summary)")
-    p.add_argument("--project", help="project id (the `project` query)")
+                   help="segment (funnel, win_rate, aging_summary, margin_summary, forecast, slips_summary, visits_mix, visits_frequency, revisits_summary, receivables_aging)")
+    p.add_argument("--project", help="project id (the `project`, `project_visits` and `project_money` queries)")
     p.add_argument("--all-snapshots", action="store_true",
                    help="win_probabilities: the probabilities learned at every snapshot up to --as-of, not only at it")
     p.add_argument("--format", choices=["table", "csv", "json"], default="table")

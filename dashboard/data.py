@@ -50,7 +50,9 @@ CHART_ENTRIES, CHART_TTL_S = 512, 3600
 MAX_CHART_ROWS = 50_000
 
 LARGE_QUERIES = frozenset({"projects", "aging", "margin", "changes", "process_exceptions", "ui_reached", "ui_closed",
-                           "slips", "forecast_projects"})
+                           "slips", "forecast_projects",
+                           "visit_alerts", "four_visits_open", "revisits", "visits_unmatched",  # issue 13
+                           "collections", "receivables", "won_uncollected"})
 
 
 @dataclass(frozen=True)

@@ -197,12 +197,14 @@ def weekly_pack(
     sheet_names: Mapping[str, str] | None = None,
     formats: Mapping[str, Mapping[str, str | None]] | None = None,
     summary_header: tuple[str, str] = ("Metric", "Value"),
+    extra_sheets: Mapping[str, pl.DataFrame] | None = None,
 ) -> bytes:
     """The one-click workbook for the weekly review: five sheets (six with ``forecast``:
     this/next month and quarter), already in display form.
     ``summary``: (label, value, kind) rows — kind "int", "pct" (a ratio), "date", "text" or
     an Excel number format — each value written as what it is; ``formats``: sheet name ->
-    column -> Excel number format for the other sheets."""
+    column -> Excel number format for the other sheets. ``extra_sheets``: more sheets after
+    those (sheet name -> frame; the visit alerts and revisits of issue 13)."""
     names = {
         "summary": "Summary",
         "changes": "Changes",
@@ -226,6 +228,9 @@ def weekly_pack(
     for key, df in sheets:
         ws = wb.add_worksheet(_excel_sheet_name(names[key], used))
         _write_frame(ws, df, fmts, (formats or {}).get(names[key]))
+    for name, df in (extra_sheets or {}).items():
+        ws = wb.add_worksheet(_excel_sheet_name(name, used))
+        _write_frame(ws, df, fmts, (formats or {}).get(name))
     wb.close()
     return buf.getvalue()
 
@@ -269,3 +274,32 @@ def template_xlsx(headers: Mapping[str, Sequence[str]], lang: str) -> bytes:
     """A blank export: the header row only, ready to fill in and upload."""
     cols = template_headers(headers, lang)
     return to_xlsx_bytes({"项目台账" if lang == "zh" else "Projects": pl.DataFrame(schema={c: pl.String for c in cols})})
+
+
+# The visit-report template (issue 13): the seed's daily report columns, in its order.
+VISIT_TEMPLATE_FIELDS = ("visit_on", "reporter", "region", "seq", "customer", "project_id", "contact", "visit_time",
+                         "purpose", "result", "customer_category", "revisit_on", "notes")
+
+
+def visit_template_xlsx(headers: Mapping[str, Sequence[str]], lang: str) -> bytes:
+    """A blank visit report (销售日报): the header row only, from ``[visits.headers]``."""
+    cols = []
+    for f in VISIT_TEMPLATE_FIELDS:
+        aliases = [a for a in headers.get(f, ()) if a != f]
+        pick = next((a for a in aliases if _has_cjk(a) == (lang == "zh")), None)
+        cols.append(pick or f)
+    return to_xlsx_bytes({"销售日报" if lang == "zh" else "Visit report": pl.DataFrame(schema={c: pl.String for c in cols})})
+
+
+# The receivables-ledger template (issue 13): one row per invoice line of a project.
+COLLECTION_TEMPLATE_FIELDS = ("project_id", "project_name", "contract_amount", "invoiced_amount", "invoice_on", "due_on",
+                              "collected_amount", "payment_on", "receivable_amount")
+
+
+def collection_template_xlsx(headers: Mapping[str, Sequence[str]], lang: str) -> bytes:
+    """A blank receivables ledger (应收账款台账), amounts in 元 (write 合同金额(万元) for 万元)."""
+    cols = []
+    for f in COLLECTION_TEMPLATE_FIELDS:
+        aliases = [a for a in headers.get(f, ()) if a != f]
+        cols.append(next((a for a in aliases if _has_cjk(a) == (lang == "zh")), None) or f)
+    return to_xlsx_bytes({"应收账款" if lang == "zh" else "Receivables": pl.DataFrame(schema={c: pl.String for c in cols})})

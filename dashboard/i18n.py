@@ -485,7 +485,6 @@ STRINGS: dict[str, tuple[str, str]] = {
     "n_projects": ("Projects", "项目数"),
     "furthest_stage": ("Furthest stage", "最远阶段"),
     "amount": ("Amount", "金额"),
-    "segment": ("Segment", "维度"),
     "as_of_col": ("As of", "快照日期"),
     "exception": ("Process exception", "流程异常"),
     "lost_reason": ("Reason", "原因"),
@@ -894,3 +893,188 @@ def exception_detail(exception: Any, stage: Any, lang: str, fallback: Any = None
     if check is None:
         return "" if fallback is None else str(fallback)
     return check.detail(lang, stage_label(stage, lang))
+
+
+# --- visit reports (issue 13) ------------------------------------------------------------------
+# Kept together so the visits page, the weekly review's visit section and the importer read
+# from one table; merged into STRINGS (no key may exist there already).
+VISIT_STRINGS: dict[str, tuple[str, str]] = {
+    "page_visits": ("Visits & collections", "拜访与回款"),
+    "visits_title": ("Visits", "拜访"),
+    "visits_intro": ("Daily visit reports (销售日报): who visits whom, how often, for what, and whether planned "
+                     "revisits happen. Visits up to the snapshot date; import visit reports on the Data page.",
+                     "销售日报：谁拜访了谁、多频繁、为了什么，预定的再访是否兑现。统计到快照日期为止；拜访报告在“数据导入”页导入。"),
+    "visits_none": ("No visit report imported yet (or none in these filters): import a 销售日报 workbook or a CRM "
+                    "activity export on the Data page.",
+                    "尚未导入拜访报告（或筛选范围内没有拜访）：请在“数据导入”页导入销售日报或 CRM 拜访记录。"),
+    "visits_weekly_title": ("Visits per person per week against the quota", "每人每周拜访量与定额"),
+    "visits_weekly_help": ("Quota = {quota} visits per working day (Monday–Friday); the current week counts up to the "
+                           "snapshot date.", "定额 = 每个工作日（周一至周五）{quota} 次拜访；本周只计到快照日期。"),
+    "visits_daily_title": ("Visits per working day (last 4 weeks)", "每个工作日拜访量（近 4 周）"),
+    "visits_mix_title": ("What the visits were for, by customer category", "拜访目的与客户类别"),
+    "visits_frequency_title": ("Visit frequency by customer grade against the target", "按客户等级的拜访频率与目标"),
+    "visit_alerts_title": ("A/B-grade open projects without a recent visit", "近期无人拜访的 A/B 级在跟项目"),
+    "visit_alerts_none": ("Every A/B-grade open project was visited within its limit.", "所有 A/B 级在跟项目都在期限内拜访过。"),
+    "revisits_title": ("Planned revisits: kept, late, overdue, missed", "预定再访：按时、迟到、逾期、错过"),
+    "four_visits_title": ("The four-visit rule: win rate by visits before the decision",
+                          "四次拜访法则：按决定前拜访次数的赢单率"),
+    "four_visits_open_title": ("Open projects past 立项 with fewer than {n} visits", "已过立项、拜访少于 {n} 次的在跟项目"),
+    "visits_unmatched_title": ("Visits not matched to a project", "未匹配到项目的拜访"),
+    "project_visits_title": ("Visits", "拜访记录"),
+    "project_visits_none": ("No visit matched to this project.", "没有匹配到此项目的拜访。"),
+    "kpi_visits_week": ("Visits this week", "本周拜访"),
+    "kpi_visit_alerts": ("A/B projects not visited", "A/B 项目未拜访"),
+    "kpi_revisits_overdue": ("Revisits overdue", "逾期未再访"),
+    "weekly_visits_title": ("Visits", "拜访"),
+    "template_visits_zh": ("Visit report template (中文 headers)", "销售日报模板（中文表头）"),
+    "template_visits_en": ("Visit report template (English headers)", "销售日报模板（英文表头）"),
+    # columns
+    "reporter": ("Person", "填报人"),
+    "visit_on": ("Visit date", "拜访日期"),
+    "is_working_day": ("Working day", "工作日"),
+    "n_visits": ("Visits", "拜访次数"),
+    "quota": ("Quota", "定额"),
+    "is_below_quota": ("Below quota", "未达定额"),
+    "week_start": ("Week of", "周（周一）"),
+    "n_working_days": ("Working days", "工作日数"),
+    "visits_per_working_day": ("Visits per working day", "每工作日拜访"),
+    "n_days_with_visits": ("Days with visits", "有拜访的天数"),
+    "purpose": ("Purpose", "拜访目的"),
+    "purpose_text": ("Purpose as written", "拜访目的（原文）"),
+    "customer_category": ("Customer category", "客户类别"),
+    "share": ("Share", "占比"),
+    "visits_per_project_30d": ("Visits per project per 30 days", "每项目每 30 天拜访"),
+    "target_per_30d": ("Target per 30 days", "每 30 天目标"),
+    "n_below_target": ("Projects below target", "低于目标的项目"),
+    "meets_target": ("Meets target", "达标"),
+    "last_visit_on": ("Last visit", "最近拜访"),
+    "days_since_visit": ("Days since visit", "距上次拜访天数"),
+    "alert_days": ("Limit (days)", "期限（天）"),
+    "revisit_on": ("Planned revisit", "预定再访"),
+    "next_visit_on": ("Next visit", "下次实际拜访"),
+    "revisit_status": ("Revisit", "再访情况"),
+    "days_late": ("Days late", "迟到天数"),
+    "n_planned": ("Planned revisits", "预定再访"),
+    "n_kept": ("Kept", "按时"),
+    "n_kept_late": ("Kept late", "迟到"),
+    "n_overdue": ("Overdue", "逾期"),
+    "n_missed": ("Missed", "错过"),
+    "n_pending": ("Still to come", "未到期"),
+    "kept_rate": ("Kept (incl. late)", "兑现率（含迟到）"),
+    "on_time_rate": ("Kept on time", "按时率"),
+    "bucket": ("Visits before the decision", "决定前拜访次数"),
+    "match_status": ("Matched", "匹配"),
+    "project_id_given": ("Project ID in the file", "文件中的项目编号"),
+    "first_visit_on": ("First visit", "首次拜访"),
+    "reporters": ("People", "填报人"),
+    "contact": ("Contact", "联系人"),
+    "visit_time": ("Time", "拜访时间"),
+    "result": ("Result", "商谈结果"),
+    "visit_notes": ("Other notes", "其他记录"),
+    "seq": ("No.", "序号"),
+}
+VISIT_STRINGS |= {  # collections (回款)
+    "collections_title": ("Collections: contract, invoiced, collected", "回款：合同、开票、回款"),
+    "collections_intro": ("The money line of each project: what was invoiced against the contract, what was collected, "
+                          "and what is past the agreed payment date. Payments pay the oldest invoices first.",
+                          "每个项目的资金线：合同已开票多少、已回款多少、有多少已过约定回款日期。回款按约定日期先后冲抵发票。"),
+    "collections_none": ("No receivables file imported yet: import a receivables ledger (应收账款台账) on the Data page.",
+                         "尚未导入回款数据：请在“数据导入”页导入应收账款台账。"),
+    "receivables_aging_title": ("Receivables by days past the agreed date", "应收账款账龄（超过约定回款日期的天数）"),
+    "receivables_title": ("Open invoices", "未收清的发票"),
+    "won_uncollected_title": ("Won projects with nothing collected after {n} days", "赢单 {n} 天后仍未回款的项目"),
+    "won_uncollected_none": ("Every project won long enough ago has collected something.", "赢单已久的项目都有回款。"),
+    "project_money_title": ("Money line", "资金线"),
+    "project_money_none": ("No contract, invoice or payment recorded for this project.", "此项目没有合同、开票或回款记录。"),
+    "kpi_overdue_receivables": ("Receivables overdue", "逾期应收"),
+    "collections_per_project": ("Per project: contract vs invoiced vs collected", "各项目：合同、开票与回款"),
+    "n_overdue_projects": ("Projects overdue", "逾期项目数"),
+    "kpi_won_uncollected": ("Won, nothing collected", "赢单未回款"),
+    "invoiced_amount": ("Invoiced", "开票金额"),
+    "collected_amount": ("Collected", "回款金额"),
+    "receivable_amount": ("Receivable", "应收余额"),
+    "overdue_amount": ("Overdue", "逾期金额"),
+    "over_90_amount": ("Over 90 days", "逾期 90 天以上"),
+    "uninvoiced_amount": ("Not yet invoiced", "未开票金额"),
+    "outstanding_amount": ("Outstanding", "未收金额"),
+    "collected_share": ("Collected of contract", "回款比例"),
+    "last_payment_on": ("Last payment", "最近回款"),
+    "invoice_on": ("Invoice date", "开票日期"),
+    "due_on": ("Agreed payment date", "约定回款日期"),
+    "days_past_due": ("Days past due", "逾期天数"),
+    "receivable_bucket": ("Past due", "账龄"),
+    "n_invoices": ("Invoices", "发票数"),
+    "won_on": ("Won on", "赢单日期"),
+    "days_since_won": ("Days since won", "赢单后天数"),
+    "entry": ("Entry", "款项"),
+    "invoiced_to_date": ("Invoiced to date", "累计开票"),
+    "collected_to_date": ("Collected to date", "累计回款"),
+    "receivable_to_date": ("Receivable", "应收余额"),
+    "template_collections_zh": ("Receivables template (中文 headers)", "回款台账模板（中文表头）"),
+    "template_collections_en": ("Receivables template (English headers)", "回款台账模板（英文表头）"),
+}
+_CLASH = VISIT_STRINGS.keys() & STRINGS.keys()
+assert not _CLASH, f"visit strings already defined: {sorted(_CLASH)}"
+STRINGS.update(VISIT_STRINGS)
+
+ANALYSIS_NAMES.update({
+    "visits_daily": ("Visits per person per working day", "每人每工作日拜访量"),
+    "visits_weekly": ("Visits per person per week against the quota", "每人每周拜访量与定额"),
+    "visits_mix": ("Visit purpose and customer-category mix", "拜访目的与客户类别构成"),
+    "visits_frequency": ("Visit frequency by customer grade", "按客户等级的拜访频率"),
+    "visit_alerts": ("A/B projects without a recent visit", "近期无人拜访的 A/B 项目"),
+    "revisits": ("Planned revisits", "预定再访"),
+    "revisits_summary": ("Planned revisits by person", "各人预定再访兑现情况"),
+    "four_visits": ("Win rate by visits before the decision", "按决定前拜访次数的赢单率"),
+    "four_visits_open": ("Open projects with fewer than four visits", "拜访不足四次的在跟项目"),
+    "visits_unmatched": ("Visits not matched to a project", "未匹配到项目的拜访"),
+    "project_visits": ("The project's visits", "项目的拜访记录"),
+    "visits_summary": ("Visit figures of the week", "本周拜访数字"),
+    "collections": ("Collections per project", "各项目回款"),
+    "receivables": ("Open invoices", "未收清的发票"),
+    "receivables_aging": ("Receivables aging", "应收账款账龄"),
+    "won_uncollected": ("Won projects with nothing collected", "赢单未回款项目"),
+    "project_money": ("The project's money line", "项目资金线"),
+    "collections_summary": ("Collection figures", "回款数字"),
+})
+KIND_NAMES["visits"] = ("Visit report", "拜访报告（销售日报）")
+KIND_NAMES["collections"] = ("Receivables", "回款台账")
+
+PURPOSE_NAMES = {"order": ("Order", "订货"), "collection": ("Collection", "收款"), "development": ("Development", "开发"),
+                 "service": ("Service", "服务"), "other": ("Other", "其他")}
+CATEGORY_NAMES = {"development": ("Being developed", "开发"), "new": ("New", "新增"), "existing": ("Existing", "原有")}
+MATCH_NAMES = {"id": ("By project ID", "按项目编号"), "name": ("By customer name", "按客户名称"),
+               "unknown_id": ("Unknown project ID", "项目编号不存在"),
+               "ambiguous": ("Customer of several projects", "客户对应多个项目"), "unmatched": ("No project", "无对应项目")}
+REVISIT_NAMES = {"kept": ("Kept", "按时"), "kept_late": ("Kept late", "迟到"), "overdue": ("Overdue", "逾期"),
+                 "missed": ("Missed", "错过"), "planned": ("Still to come", "未到期")}
+
+
+def purpose_label(code: Any, lang: str) -> str:
+    return _named(PURPOSE_NAMES, code, lang)
+
+
+def category_label(code: Any, lang: str) -> str:
+    return _named(CATEGORY_NAMES, code, lang)
+
+
+def match_label(code: Any, lang: str) -> str:
+    return _named(MATCH_NAMES, code, lang)
+
+
+def revisit_label(code: Any, lang: str) -> str:
+    return _named(REVISIT_NAMES, code, lang)
+
+
+RECEIVABLE_BUCKET_NAMES = {"not_due": ("Not yet due", "未到期"), "0-30": ("0–30 days", "0–30 天"),
+                           "31-60": ("31–60 days", "31–60 天"), "61-90": ("61–90 days", "61–90 天"),
+                           ">90": ("> 90 days", "90 天以上")}
+ENTRY_NAMES = {"contract": ("Contract", "合同"), "invoice": ("Invoice", "开票"), "payment": ("Payment", "回款")}
+
+
+def receivable_bucket_label(code: Any, lang: str) -> str:
+    return _named(RECEIVABLE_BUCKET_NAMES, code, lang)
+
+
+def entry_label(code: Any, lang: str) -> str:
+    return _named(ENTRY_NAMES, code, lang)

@@ -49,8 +49,12 @@ class Kpis:
 
     def change(self, figure: str) -> Any:
         """``figure``_now − ``figure``_prev, None when either is unknown."""
-        now, before = getattr(self, f"{figure}_now"), getattr(self, f"{figure}_prev")
-        return None if now is None or before is None else now - before
+        return diff(getattr(self, f"{figure}_now"), getattr(self, f"{figure}_prev"))
+
+
+def diff(now: Any, before: Any) -> Any:
+    """now − before, None when either is unknown (a figure without last week's value)."""
+    return None if now is None or before is None else now - before
 
 
 def pipeline_ends(summary: pl.DataFrame | None) -> dict[str, dict[str, Any]]:

@@ -37,9 +37,14 @@ STAGING_BASE: tuple[str, ...] = (
     "since_date",  # over snapshot_dates
     "period_start",
     "learned_probabilities",
+    "stg_visits",  # issue 13
+    "stg_money",
+    "open_invoices",
 )
 STAGING_FACTS: tuple[str, ...] = (
     "project_in_scope",
+    "visits_scoped",  # over stg_visits and project_facts
+    "revisits_classified",  # over visits_scoped
     "snapshot_pairs_computed",  # over project_facts
 )
 STAGING_PAIRS: tuple[str, ...] = (
@@ -72,6 +77,13 @@ QUERY_NAMES += ("ui_imports", "ui_reached", "ui_closed", "ui_region_grade")
 # Forecast, back-test, slips, trends, owners (issue 12; docs/ANALYSES.md "Forecast").
 QUERY_NAMES += ("win_probabilities", "forecast", "forecast_projects", "backtest", "slips", "slips_summary", "trends",
                 "owners")
+# Visit reports (issue 13; docs/ANALYSES.md "Visits").
+VISIT_QUERIES: tuple[str, ...] = ("visits_daily", "visits_weekly", "visits_mix", "visits_frequency", "visit_alerts",
+                                  "revisits", "revisits_summary", "four_visits", "four_visits_open", "visits_unmatched",
+                                  "project_visits", "visits_summary")
+COLLECTION_QUERIES: tuple[str, ...] = ("collections", "receivables", "receivables_aging", "won_uncollected",
+                                       "project_money", "collections_summary")
+QUERY_NAMES += VISIT_QUERIES + COLLECTION_QUERIES
 
 SEGMENTS = ("region", "grade", "owner", "category")
 
@@ -121,7 +133,25 @@ def threshold_params() -> dict[str, Any]:
         "expense_ratio_factor": float(t.expense_ratio_factor),
         "amount_change_share": float(t.amount_change_share),
         "margin_change_points": float(t.margin_change_points),
-    } | forecast_params() | checks.check_params()
+    } | forecast_params() | checks.check_params() | visit_params()
+
+
+def visit_params() -> dict[str, Any]:
+    """``[visits]`` of domain.toml as named parameters (dashboard/visits_config.py)."""
+    from dashboard.visits_config import collection_settings, visit_settings
+
+    v = visit_settings()
+    return {
+        "quota_per_day": float(v.quota_per_working_day),
+        "revisit_missed_after_days": int(v.revisit_missed_after_days),
+        "four_visit_min": int(v.four_visit_min),
+        "frequency_window_days": int(v.frequency_window_days),
+        "alert_grades": list(v.alert_days),
+        "alert_days": [int(d) for d in v.alert_days.values()],
+        "target_grades": list(v.target_per_30_days),
+        "target_values": [float(t) for t in v.target_per_30_days.values()],
+        "won_uncollected_days": int(collection_settings().won_uncollected_days),
+    }
 
 
 def forecast_params() -> dict[str, Any]:

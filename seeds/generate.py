@@ -867,6 +867,212 @@ def write_ledger_xlsx(path: Path, dataset: Dataset, as_of: date) -> None:
     wb.close()
 
 
+# ---------------------------------------------------------------------------------------
+# Visit reports (销售日报) and receivables (回款), issue 13
+
+VISITS_NAME = "{}_visit-reports.xlsx"
+RECEIVABLES_NAME = "{}_receivables.xlsx"
+VISIT_WEEKS = 8  # the visit workbook covers the 8 weeks up to the last export
+VISIT_HEADERS = ("日期", "序号", "拜访客户", "项目编号", "联系人", "拜访时间", "拜访目的", "商谈结果", "客户类别", "预定再访时间", "其他记录")
+# visits per open project per working day by grade (A more often than C): ~ the domain.toml targets / 21
+VISIT_RATE = {"A": 0.16, "B": 0.085, "C": 0.045, "D": 0.02}
+SELDOM_VISITS = {"孙浩": 0.25, "朱红": 0.5}  # planted 10: two people far below the visit quota
+CONTACTS = ("王工", "李总", "张主任", "刘经理", "陈处长", "赵科长", "孙总工", "周主任")
+RESULTS = {"开发": ("了解需求", "约定技术交流", "递交资料"), "服务": ("回访满意", "处理问题", "培训完成"),
+           "订货": ("确认订单意向", "谈价格", "商定合同条款"), "收款": ("答应月底付款", "已催办", "财务流程中")}
+RECEIVABLE_HEADERS = ("项目编号", "项目名称", "合同金额", "开票金额", "开票日期", "约定回款日期", "回款金额", "回款日期", "应收余额")
+
+
+def _working_days(first: date, last: date) -> list[date]:
+    return [first + timedelta(days=k) for k in range((last - first).days + 1) if (first + timedelta(days=k)).weekday() < 5]
+
+
+def visit_rows(dataset: Dataset) -> dict[str, list[tuple]]:
+    """Per person (sheet), the visits of the VISIT_WEEKS weeks up to the last export:
+    (date, seq, customer as written, project id or '', contact, time, purpose, result,
+    category, planned revisit or None, notes). Deterministic. Planted: two people far below
+    the quota; every fifth open A-grade project never visited; project ids left out on ~15 %
+    of rows (matched by name when the customer has one project, else flagged ambiguous);
+    customers written with full-width spaces; prospects that are no project yet; projects
+    won more often after four visits than lost."""
+    rng = random.Random(f"{dataset.seed}/visits")
+    end = dataset.snapshots[-1]
+    first = end - timedelta(weeks=VISIT_WEEKS) + timedelta(days=1)
+    days = _working_days(first, end)
+    by_customer: dict[str, int] = {}
+    for p in dataset.projects:
+        by_customer[p.customer] = by_customer.get(p.customer, 0) + 1
+    skipped_a = {p.project_id for p in dataset.projects if p.grade == "A"
+                 and p.status_at(end) == "open" and p.index % 5 == 0}
+    out: dict[str, list[tuple]] = {o[0]: [] for o in OWNERS}
+    for d in days:
+        for p in dataset.projects:
+            if not p.visible_at(d) or p.project_id in skipped_a:
+                continue
+            status = p.status_at(d)
+            if status != "open":
+                continue
+            rate = VISIT_RATE[p.grade] * SELDOM_VISITS.get(p.owner, 1.0)
+            ending = p.sales_end()
+            if ending is not None and (ending - d).days <= 60:  # the decision nears: more visits
+                rate *= 2.5 if p.won_on is not None and p.won_on == ending else 0.8
+            if rng.random() >= rate:
+                continue
+            stage = p.stage_at(d)
+            purpose = ("开发" if stage <= 1 else rng.choice(("开发", "服务")) if stage <= 3
+                       else rng.choice(("订货", "订货", "服务")))
+            won_before = any(q.customer == p.customer and q.won_on is not None and q.won_on < d for q in dataset.projects
+                             if q.customer == p.customer)
+            category = "原有" if won_before else ("新增" if (d - p.created_on).days <= 90 else "开发")
+            customer = p.customer if rng.random() > 0.05 else p.customer[:2] + "\u3000" + p.customer[2:]
+            pid = p.project_id if rng.random() > 0.15 else ""
+            revisit = d + timedelta(days=rng.choice((3, 5, 7, 7, 14))) if rng.random() < 0.45 else None
+            hour = rng.choice((9, 10, 11, 14, 15, 16))
+            out[p.owner].append((d, customer, pid, rng.choice(CONTACTS), f"{hour}:00-{hour + 1}:00", purpose,
+                                 rng.choice(RESULTS[purpose]), category, revisit, ""))
+        if d.weekday() == 2:  # prospects: customers with no project yet
+            owner = OWNERS[(d.toordinal() // 7) % len(OWNERS)][0]
+            out[owner].append((d, f"{OWNERS[(d.toordinal() // 7) % len(OWNERS)][1]}新兴科技有限公司", "", rng.choice(CONTACTS),
+                               "10:00-11:00", "开发", "初次拜访", "开发", None, "潜在客户"))
+    # every person reports on the last export's day (the file's date), at least one visit
+    for name, rows in out.items():
+        if not any(r[0] == end for r in rows):
+            mine = [p for p in dataset.projects if p.owner == name and p.visible_at(end) and p.status_at(end) == "open"
+                    and p.project_id not in skipped_a]
+            if mine:
+                p = mine[0]
+                rows.append((end, p.customer, p.project_id, CONTACTS[0], "9:00-10:00", "服务", "回访满意", "原有", None, ""))
+    for name in out:
+        out[name].sort(key=lambda r: (r[0], r[1], r[2]))
+    return {k: v for k, v in out.items() if v}
+
+
+def write_visits_xlsx(path: Path, dataset: Dataset) -> None:
+    """The sales office's collected daily reports: one sheet per person, a merged title
+    「销售日报（…）」, a merged 「填报人：… 区域：…」 row (no person column), the header, one row
+    per visit (序号 restarting each day), dates as Excel dates except some typed as text."""
+    end = dataset.snapshots[-1]
+    wb = xlsxwriter.Workbook(str(path))
+    wb.set_properties({"title": "销售日报", "author": "大客户部", "company": "大客户部",
+                       "created": datetime(end.year, end.month, end.day, 9, 0, 0)})
+    title_fmt = wb.add_format({"bold": True, "font_size": 14, "align": "center"})
+    head_fmt = wb.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1})
+    day = wb.add_format({"num_format": "yyyy-mm-dd"})
+    home = {o[0]: o[1] for o in OWNERS}
+    first = end - timedelta(weeks=VISIT_WEEKS) + timedelta(days=1)
+    for name, rows in visit_rows(dataset).items():
+        ws = wb.add_worksheet(name)
+        n = len(VISIT_HEADERS)
+        ws.merge_range(0, 0, 0, n - 1, f"销售日报（{first.isoformat()} 至 {end.isoformat()}）", title_fmt)
+        ws.merge_range(1, 0, 1, n - 1, f"填报人：{name}　区域：{home[name]}")
+        for c, h in enumerate(VISIT_HEADERS):
+            ws.write_string(2, c, h, head_fmt)
+        ws.set_column(0, 0, 12)
+        ws.set_column(2, 2, 30)
+        seq, last = 0, None
+        for i, (d, customer, pid, contact, time, purpose, result, category, revisit, notes) in enumerate(rows):
+            y = 3 + i
+            seq = seq + 1 if d == last else 1
+            last = d
+            if i % 17 == 5:  # typed by hand as text
+                ws.write_string(y, 0, f"{d.year}年{d.month}月{d.day}日")
+            else:
+                ws.write_datetime(y, 0, datetime.combine(d, datetime.min.time()), day)
+            ws.write_number(y, 1, seq)
+            ws.write_string(y, 2, customer)
+            if pid:
+                ws.write_string(y, 3, pid)
+            ws.write_string(y, 4, contact)
+            ws.write_string(y, 5, time)
+            ws.write_string(y, 6, purpose)
+            ws.write_string(y, 7, result)
+            ws.write_string(y, 8, category)
+            if revisit is not None:
+                ws.write_datetime(y, 9, datetime.combine(revisit, datetime.min.time()), day)
+            if notes:
+                ws.write_string(y, 10, notes)
+    wb.close()
+
+
+def receivable_rows(dataset: Dataset) -> list[tuple]:
+    """One row per invoice line of every won project (万元): (project id, name, contract,
+    invoiced, invoice date, agreed date, collected, payment date, balance). Planted: most
+    invoices paid within days of the agreed date, some paid late or in part across a month
+    end, some unpaid >90 days, and won projects with nothing invoiced after months."""
+    rng = random.Random(f"{dataset.seed}/receivables")
+    end = dataset.snapshots[-1]
+    out = []
+    for p in sorted(dataset.projects, key=lambda q: q.project_id):
+        if p.won_on is None or p.won_on > end or not p.visible_at(end) or p.contract is None:
+            continue
+        contract = p.contract[1]
+        if p.index % 9 == 4:  # planted 11: won, nothing invoiced or collected yet
+            out.append((p.project_id, p.name, contract, 0.0, None, None, 0.0, None, 0.0))
+            continue
+        shares = (0.3, 0.6) if (end - p.won_on).days > 120 else (0.3,)
+        for k, share in enumerate(shares):
+            on = p.won_on + timedelta(days=7 + 120 * k)
+            if on > end:
+                break
+            invoiced = round(contract * share, 2)
+            due = on + timedelta(days=30)
+            fate = rng.random()
+            if fate < 0.55:
+                paid, paid_on = invoiced, due + timedelta(days=rng.randint(-10, 5))
+            elif fate < 0.75:
+                paid, paid_on = round(invoiced * 0.5, 2), due + timedelta(days=rng.randint(-5, 20))
+            elif fate < 0.9:
+                paid, paid_on = invoiced, due + timedelta(days=rng.randint(20, 75))
+            else:
+                paid, paid_on = 0.0, None
+            if paid_on is not None and paid_on > end:
+                paid, paid_on = 0.0, None
+            out.append((p.project_id, p.name, contract, invoiced, on, due, paid, paid_on, round(invoiced - paid, 2)))
+    return out
+
+
+def write_receivables_xlsx(path: Path, dataset: Dataset) -> None:
+    """The finance office's receivables ledger: title 「应收账款台账（截至…）」, 「单位：万元」,
+    the header, one row per invoice line (合同金额 repeated on each line of a project), a
+    bottom 合计 row with SUM formulas."""
+    end = dataset.snapshots[-1]
+    rows = receivable_rows(dataset)
+    wb = xlsxwriter.Workbook(str(path))
+    wb.set_properties({"title": "应收账款台账", "author": "财务部", "company": "大客户部",
+                       "created": datetime(end.year, end.month, end.day, 9, 0, 0)})
+    ws = wb.add_worksheet("应收账款")
+    title_fmt = wb.add_format({"bold": True, "font_size": 14, "align": "center"})
+    head_fmt = wb.add_format({"bold": True, "bg_color": "#E2EFDA", "border": 1})
+    money = wb.add_format({"num_format": "#,##0.00"})
+    day = wb.add_format({"num_format": "yyyy-mm-dd"})
+    total_fmt = wb.add_format({"bold": True, "num_format": "#,##0.00", "top": 1})
+    n = len(RECEIVABLE_HEADERS)
+    ws.merge_range(0, 0, 0, n - 1, f"应收账款台账（截至{end.year}年{end.month}月{end.day}日）", title_fmt)
+    ws.write_string(1, 0, "单位：万元")
+    for c, h in enumerate(RECEIVABLE_HEADERS):
+        ws.write_string(2, c, h, head_fmt)
+    ws.set_column(0, 0, 15)
+    ws.set_column(1, 1, 36)
+    for i, (pid, name, contract, invoiced, on, due, paid, paid_on, balance) in enumerate(rows):
+        y = 3 + i
+        ws.write_string(y, 0, pid)
+        ws.write_string(y, 1, name)
+        ws.write_number(y, 2, contract, money)
+        ws.write_number(y, 3, invoiced, money)
+        if on is not None:
+            ws.write_datetime(y, 4, datetime.combine(on, datetime.min.time()), day)
+            ws.write_datetime(y, 5, datetime.combine(due, datetime.min.time()), day)
+        ws.write_number(y, 6, paid, money)
+        if paid_on is not None:
+            ws.write_datetime(y, 7, datetime.combine(paid_on, datetime.min.time()), day)
+        ws.write_number(y, 8, balance, money)
+    y = 3 + len(rows)
+    ws.write_string(y, 0, "合计", total_fmt)
+    for c, k in ((3, 3), (6, 6), (8, 8)):
+        ws.write_formula(y, c, f"=SUM({_col(c)}4:{_col(c)}{y})", total_fmt, round(sum(r[k] for r in rows), 2))
+    wb.close()
+
+
 def write_snapshot(path: Path, dataset: Dataset, as_of: date, fmt: str) -> Path:
     """Write one weekly export of ``dataset`` as it stood on ``as_of`` in format ``fmt``."""
     path = Path(path)
@@ -887,6 +1093,8 @@ def planned_files(dataset: Dataset) -> list[tuple[str, str, date]]:
         fmt = format_for_week(i, weeks)
         out.append((FILE_NAMES[fmt].format(d.isoformat()), fmt, d))
     out.append((HISTORY_NAME.format(dataset.snapshots[-1].isoformat()), "history_csv", dataset.snapshots[-1]))
+    out.append((VISITS_NAME.format(dataset.snapshots[-1].isoformat()), "visits_xlsx", dataset.snapshots[-1]))
+    out.append((RECEIVABLES_NAME.format(dataset.snapshots[-1].isoformat()), "receivables_xlsx", dataset.snapshots[-1]))
     return sorted(out)
 
 
@@ -904,6 +1112,10 @@ def generate(out_dir: Path | str = Path(__file__).parent, *, n_projects: int = D
         path = out / name
         if fmt == "history_csv":
             path.write_bytes(history_bytes(dataset))
+        elif fmt == "visits_xlsx":
+            write_visits_xlsx(path, dataset)
+        elif fmt == "receivables_xlsx":
+            write_receivables_xlsx(path, dataset)
         else:
             write_snapshot(path, dataset, as_of, fmt)
         paths.append(path)

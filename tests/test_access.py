@@ -69,7 +69,7 @@ def test_an_empty_scope_is_no_region_and_all_is_explicit(cur):
             assert (df.get_column("n_projects").fill_null(0) == 0).all(), name
         elif name == "win_rate":
             assert (df.get_column("n_closed").fill_null(0) == 0).all(), name
-        elif name in ("forecast", "backtest", "slips_summary", "trends"):
+        elif name in ("forecast", "backtest", "slips_summary", "trends", "visits_summary", "collections_summary"):
             # one row per period / snapshot date (the calendar, not data): every figure 0 or empty
             measures = [c for c, t in df.schema.items() if t.is_numeric() and c != "period_offset"]
             assert measures and all(df.get_column(c).fill_null(0).abs().sum() == 0 for c in measures), (name, df.head(3))

@@ -391,7 +391,9 @@ def test_the_seven_headline_figures_sit_in_two_deliberate_rows_pipeline_then_ris
         return [m.label for col in row.children.values() for m in col.children.values() if type(m).__name__ == "Metric"]
 
     assert labels(rows[0]) == ["在手管道金额", "在跟项目数", "本周赢单", "本周丢单/放弃"]
-    assert labels(rows[1]) == ["赢单率", "停滞项目", "毛利预警"]
+    # the fourth card of the risk row: the A/B projects nobody visited lately (issue 13; the seeds
+    # hold visit reports)
+    assert labels(rows[1]) == ["赢单率", "停滞项目", "毛利预警", "A/B 项目未拜访"]
     assert len(rows[0].children) == len(rows[1].children) == 4  # same grid: the cards line up
 
 
@@ -548,7 +550,7 @@ def test_every_page_says_demo_data_while_the_demo_is_loaded_and_no_page_does_on_
         params = {"project": STALLED_PROJECT} if page == "project" else {}
         banner = _banner(open_page(page, lang=lang, **params))
         assert len(banner) == 1, (page, banner)
-        assert ("11 次演示导入" if lang == "中文" else "11 demo imports") in banner[0], banner
+        assert ("13 次演示导入" if lang == "中文" else "13 demo imports") in banner[0], banner
     monkeypatch.setenv("PIPELINE_DB", str(real_db))
     for page in PAGES:
         params = {"project": STALLED_PROJECT} if page == "project" else {}
@@ -576,11 +578,11 @@ def test_the_first_real_import_says_the_demo_goes_removes_it_and_the_review_comp
     assert not at.exception
     # before the user confirms: the report says the demo goes with this import
     said = [w.value for w in at.warning if "导入时会同时删除演示数据" in w.value]
-    assert said and "11 次导入" in said[0] and "2026-09-21" in said[0] and "2026-11-23" in said[0], said
+    assert said and "13 次导入" in said[0] and "2026-09-21" in said[0] and "2026-11-23" in said[0], said
     at.button(key="data_commit").click().run()
     assert not at.exception
     done = " ".join(s.value for s in at.success)
-    assert "已导入 2 个文件" in done and "已删除演示数据（11 次导入）" in done, done
+    assert "已导入 2 个文件" in done and "已删除演示数据（13 次导入）" in done, done
     assert at.selectbox(key="as_of").options == ["2026-12-07", "2026-11-30"]  # no demo snapshot to pick
     assert _banner(at) == []
     history = next(d.value for d in at.dataframe if "文件" in d.value.columns)
@@ -600,7 +602,7 @@ def test_the_demo_data_goes_in_one_click_and_the_pages_then_ask_for_an_export(db
     at = open_page("data_page", lang="English")
     at.button(key="data_remove_demo").click().run()
     assert not at.exception
-    assert any("The demo data (11 imports) was removed" in s.value for s in at.success)
+    assert any("The demo data (13 imports) was removed" in s.value for s in at.success)
     assert _banner(at) == [] and "data_remove_demo" not in [b.key for b in at.button]
     assert any("No data yet" in i.value for i in open_page(lang="English").info)
 

@@ -233,7 +233,7 @@ def test_an_east_manager_sees_nothing_of_any_other_region_anywhere(context, app,
     east_ids = set(ids.filter(pl.col("region") == "华东").get_column("project_id"))
     other_ids = set(ids.filter(pl.col("region") != "华东").get_column("project_id")) - east_ids
     page = sign_in(context, app, "east@example.com")
-    assert nav_links(page) == ["周例会", "漏斗转化", "阶段停留", "毛利检查", "预测", "项目详情"]  # no Data page
+    assert nav_links(page) == ["周例会", "漏斗转化", "阶段停留", "毛利检查", "预测", "拜访与回款", "项目详情"]  # no Data page
     page.locator(".st-key-region [data-testid='stMultiSelect'] input").click()
     offered = [o.strip() for o in page.get_by_role("option").all_inner_texts()]
     page.keyboard.press("Escape")
@@ -283,7 +283,7 @@ def test_an_east_manager_sees_nothing_of_any_other_region_anywhere(context, app,
 
 def test_head_office_sees_the_whole_company_read_only(context, app, company_db):
     page = sign_in(context, app, "head@example.com")
-    assert nav_links(page) == ["周例会", "漏斗转化", "阶段停留", "毛利检查", "预测", "项目详情"]  # read only: no Data page
+    assert nav_links(page) == ["周例会", "漏斗转化", "阶段停留", "毛利检查", "预测", "拜访与回款", "项目详情"]  # read only: no Data page
     page.locator(".st-key-region [data-testid='stMultiSelect'] input").click()
     offered = sorted(o.strip() for o in page.get_by_role("option").all_inner_texts() if o.strip() != "Select all")
     page.keyboard.press("Escape")

@@ -36,6 +36,15 @@ def _load_generator():
 gen = _load_generator()
 
 
+# issue 13: the visit reports and the receivables ledger are not weekly pipeline exports
+OTHER_RECORDS = ("_visit-reports.xlsx", "_receivables.xlsx")
+
+
+def _exports() -> list[Path]:
+    """The weekly pipeline exports and the stage history (not the visit/receivable files)."""
+    return [p for p in _committed() if not p.name.endswith(OTHER_RECORDS)]
+
+
 def _committed() -> list[Path]:
     return sorted(p for p in SEEDS.iterdir() if p.suffix in (".csv", ".xlsx"))
 
@@ -77,14 +86,14 @@ def fresh(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def snapshots() -> dict[date, pl.DataFrame]:
-    files = [p for p in _committed() if "stage-history" not in p.name]
+    files = [p for p in _exports() if "stage-history" not in p.name]
     return {date.fromisoformat(p.name[:10]): _read(p) for p in files}
 
 
 @pytest.fixture(scope="module")
 def ledgers() -> dict[date, pl.DataFrame]:
     """The XLSX weeks: typed amounts, margins and dates."""
-    return {d: _read(p) for p in _committed() if p.suffix == ".xlsx" for d in [date.fromisoformat(p.name[:10])]}
+    return {d: _read(p) for p in _exports() if p.suffix == ".xlsx" for d in [date.fromisoformat(p.name[:10])]}
 
 
 @pytest.fixture(scope="module")
@@ -139,7 +148,7 @@ def test_csv_exports_are_strict_gb18030_and_not_utf8():
 
 
 def test_every_header_is_a_known_alias_so_no_mapping_is_needed():
-    for path in _committed():
+    for path in _exports():
         if path.suffix == ".xlsx":
             header = pl.read_excel(path, sheet_name="项目台账", read_options={"header_row": 2}).columns
         else:
@@ -149,7 +158,7 @@ def test_every_header_is_a_known_alias_so_no_mapping_is_needed():
 
 
 def test_file_names_carry_monday_as_of_dates_and_the_xlsx_title_row_agrees():
-    for path in _committed():
+    for path in _exports():
         as_of = date.fromisoformat(path.name[:10])
         assert as_of.weekday() == 0, path.name
         if path.suffix == ".xlsx":
@@ -308,7 +317,7 @@ def test_every_seed_file_prepares_without_errors_or_warnings(prepared):
         assert p.report.as_of == date.fromisoformat(name[:10]), name
         assert not any(c.canonical is None for c in p.report.columns), name  # no mapping needed
         skipped = p.report.rows_skipped
-        assert skipped == (0 if name.endswith(("crm-export.csv", "stage-history.csv")) else 1), name  # the 合计 row
+        assert skipped == (0 if name.endswith(("crm-export.csv", "stage-history.csv", "visit-reports.xlsx")) else 1), name  # the 合计 row
 
 
 def test_the_importer_reads_what_the_generator_meant(prepared):
@@ -317,6 +326,18 @@ def test_the_importer_reads_what_the_generator_meant(prepared):
     dataset = gen.build()
     for name, p in prepared.items():
         as_of = date.fromisoformat(name[:10])
+        if p.report.kind == "visits":  # issue 13: one row per visit the generator wrote
+            planned = gen.visit_rows(dataset)
+            assert p.projects.height == sum(len(v) for v in planned.values()), name
+            assert sorted(set(p.projects["reporter"].to_list())) == sorted(planned), name
+            continue
+        if p.report.kind == "collections":  # contract once per project, every invoice and payment line
+            rows = gen.receivable_rows(dataset)
+            entries = p.projects
+            assert entries.filter(pl.col("entry") == "invoice").height == sum(1 for r in rows if r[3]), name
+            assert entries.filter(pl.col("entry") == "payment").height == sum(1 for r in rows if r[6]), name
+            assert entries.filter(pl.col("entry") == "contract").height == len({r[0] for r in rows}), name
+            continue
         if p.report.kind == "history":
             expected = {(pid, gen.STAGE_CODES[s], on) for pid, s, on, _ in dataset.history(as_of)}
             got = set(p.events.select("project_id", "stage", "entered_on").iter_rows())
@@ -361,10 +382,16 @@ def test_load_seeds_imports_every_file_in_one_commit_and_a_second_commit_changes
         marks = con.execute("select distinct is_demo from imports").fetchall()
     finally:
         con.close()
-    assert (n_imports, n_dates) == (len(results), len(results) - 1)  # the history adds no snapshot
+    assert (n_imports, n_dates) == (len(results), len(results) - 3)  # history, visits, receivables add no snapshot
     assert 1000 <= n_projects <= 3000
     assert sources["history"] > 0 and sources["stage_dates"] > 0
     assert marks == [(True,)]  # demo data, every import (issue 9, B1)
+    con = store.connect_read_only(db_path)
+    try:  # issue 13: the visits matched the projects loaded in the same commit
+        matched, total = con.execute("select count(project_id), count(*) from visits").fetchone()
+    finally:
+        con.close()
+    assert 0.8 * total < matched < total
     again = ingest.commit(db_path, list(prepared.values()), demo=True)
     assert all(r.outcome == "unchanged" for r in again)
 

@@ -79,6 +79,7 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("aging", "app_pages/aging.py", "aging", "page_aging", ":material/hourglass_bottom:"),
     PageSpec("margin", "app_pages/margin.py", "margin", "page_margin", ":material/percent:"),
     PageSpec("forecast", "app_pages/forecast.py", "forecast", "page_forecast", ":material/trending_up:"),
+    PageSpec("visits", "app_pages/visits.py", "visits", "page_visits", ":material/directions_walk:"),
     PageSpec("project", "app_pages/project.py", "project", "page_project", ":material/work:"),
     # the Data page and the import history: for roles that import, after the last listed page
     PageSpec("data", "app_pages/data_page.py", "data", "page_data", ":material/upload_file:", importers_only=True),

@@ -55,6 +55,18 @@ COUNT_COLUMNS = {
     "stage_n_closed", "stage_n_won",
 }
 DAY_COLUMNS = {"median_days", "p75_days", "p90_days", "days_in_stage", "limit_days", "median_cycle_days", "days_pushed"}
+# Visit reports (issue 13)
+CODE_LABELS |= {"purpose": i18n.purpose_label, "customer_category": i18n.category_label,
+                "match_status": i18n.match_label, "revisit_status": i18n.revisit_label,
+                "receivable_bucket": i18n.receivable_bucket_label, "entry": i18n.entry_label}
+AMOUNT_COLUMNS |= {"invoiced_amount", "collected_amount", "receivable_amount", "overdue_amount", "over_90_amount",
+                   "uninvoiced_amount", "outstanding_amount", "invoiced_to_date", "collected_to_date", "receivable_to_date"}
+COUNT_COLUMNS |= {"n_visits", "n_below_target", "n_planned", "n_kept", "n_kept_late", "n_overdue", "n_missed", "n_pending",
+                  "n_working_days", "n_days_with_visits"}
+RATIO_COLUMNS |= {"share", "kept_rate", "on_time_rate", "collected_share"}
+DAY_COLUMNS |= {"days_since_visit", "days_late", "alert_days", "days_past_due", "days_since_won"}
+COUNT_COLUMNS |= {"n_invoices"}
+CHECKBOX_COLUMNS_VISITS = {"is_below_quota", "meets_target", "is_working_day"}
 # A table shows at most this many rows, in the order the page sorted them (most urgent
 # first); its CSV/Excel downloads have every row. At 100k projects an unfiltered list is
 # tens of thousands of rows: megabytes sent on every rerun and drawn by the browser for
@@ -62,7 +74,7 @@ DAY_COLUMNS = {"median_days", "p75_days", "p90_days", "days_in_stage", "limit_da
 MAX_TABLE_ROWS = 1_000
 STAGE_COLUMNS = {"stage", "furthest_stage", "previous_stage", "from_stage", "to_stage", "current_stage"}
 CHECKBOX_COLUMNS = {"is_stalled", "is_demo", "is_flagged", "is_complete", "slipped_this_week", "out_of_month",
-                    "out_of_quarter", "is_commit", "is_best_case"}
+                    "out_of_quarter", "is_commit", "is_best_case"} | CHECKBOX_COLUMNS_VISITS
 # st.dataframe's row and header height (px): a table is drawn as tall as its rows, up to
 # the height its page allows, never with blank rows under a short list.
 ROW_PX = 35

@@ -28,6 +28,7 @@ from dashboard import access, data, downloads, i18n, store
 from dashboard.app_pages import _ui
 from dashboard.config import STATUSES, get_config, normalize
 from dashboard.sidebar import context, show_snapshot_after_import
+from dashboard.visits_config import collection_settings, visit_settings
 
 ctx = context()
 lang = ctx.lang
@@ -300,11 +301,14 @@ else:
                 done = ctx.t("commit_done", n=len(results))
                 if removed:
                     done += " " + ctx.t("demo_removed_note", n=len(removed))
-                st.session_state[_FLASH] = ("ok", done, None)
+                # a visit report says how its visits matched projects, a receivables file its unknown ids (issue 13)
+                said = "\n".join(r.message(lang) for r in results if r.kind in ("visits", "collections")) or None
+                st.session_state[_FLASH] = ("ok", done, said)
                 st.session_state[_UPLOADER_GEN] = gen + 1  # a fresh, empty uploader
                 st.session_state.pop(_PREPARED, None)
                 # With the demo gone, the snapshot shown may have gone too: show the newest import.
-                show_snapshot_after_import(None if removed else ctx.as_of, [r.as_of for r in results])
+                show_snapshot_after_import(None if removed else ctx.as_of,
+                                           [r.as_of for r in results if r.kind in ("projects", "history")])
                 st.rerun()
 
 # --------------------------------------------------------------------------- demo data
@@ -418,3 +422,16 @@ row.download_button(ctx.t("template_zh"), data=lambda: downloads.template_xlsx(h
                     file_name="项目台账模板.xlsx", mime=downloads.XLSX_MIME, key="data_template_zh", on_click="ignore")
 row.download_button(ctx.t("template_en"), data=lambda: downloads.template_xlsx(headers, "en"),
                     file_name="pipeline-template.xlsx", mime=downloads.XLSX_MIME, key="data_template_en", on_click="ignore")
+visit_headers = visit_settings().headers  # issue 13: the daily visit report
+row.download_button(ctx.t("template_visits_zh"), data=lambda: downloads.visit_template_xlsx(visit_headers, "zh"),
+                    file_name="销售日报模板.xlsx", mime=downloads.XLSX_MIME, key="data_template_visits_zh", on_click="ignore")
+row.download_button(ctx.t("template_visits_en"), data=lambda: downloads.visit_template_xlsx(visit_headers, "en"),
+                    file_name="visit-report-template.xlsx", mime=downloads.XLSX_MIME, key="data_template_visits_en",
+                    on_click="ignore")
+money_headers = collection_settings().headers  # issue 13: the receivables ledger
+row.download_button(ctx.t("template_collections_zh"), data=lambda: downloads.collection_template_xlsx(money_headers, "zh"),
+                    file_name="回款台账模板.xlsx", mime=downloads.XLSX_MIME, key="data_template_collections_zh",
+                    on_click="ignore")
+row.download_button(ctx.t("template_collections_en"), data=lambda: downloads.collection_template_xlsx(money_headers, "en"),
+                    file_name="receivables-template.xlsx", mime=downloads.XLSX_MIME, key="data_template_collections_en",
+                    on_click="ignore")

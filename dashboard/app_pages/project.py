@@ -115,6 +115,26 @@ else:
     table = table.rename({"check_text": ctx.t("flags")})
     _ui.dataframe(table, column_config=config, key="project_flags")
 
+st.subheader(ctx.t("project_visits_title"))  # issue 13: the project's visits next to its stages
+visits = _ui.load(ctx, "project_visits", scope, project_id=project_id)
+if visits is not None:
+    if visits.height == 0:
+        st.info(ctx.t("project_visits_none"))
+    else:
+        _ui.project_table(ctx, visits, key="project_visits_table", stem=f"project-{project_id}-visits", height=320,
+                          columns=["visit_on", "reporter", "seq", "contact", "visit_time", "purpose", "purpose_text",
+                                   "result", "customer_category", "revisit_on", "visit_notes", "match_status"])
+
+st.subheader(ctx.t("project_money_title"))  # issue 13: contract → invoices → payments
+money = _ui.load(ctx, "project_money", scope, project_id=project_id)
+if money is not None:
+    if money.height == 0:
+        st.info(ctx.t("project_money_none"))
+    else:
+        _ui.project_table(ctx, money, key="project_money_table", stem=f"project-{project_id}-money", height=280,
+                          columns=["entry", "on_date", "due_on", "amount", "invoiced_to_date", "collected_to_date",
+                                   "receivable_to_date"])
+
 with st.expander(ctx.t("snapshots_table")):
     _ui.project_table(ctx, snaps.drop("project_id"), key="project_snapshots", stem=f"project-{project_id}",
                       columns=["as_of", "stage", "status", "expected_amount", "contract_amount", "margin",

@@ -93,6 +93,18 @@ cols[5].metric(ctx.t("kpi_stalled"), i18n.fmt_int(k.stalled_now), border=True,
 cols[6].metric(ctx.t("kpi_margin_alerts"), i18n.fmt_int(k.alerts_now), border=True, height="stretch",
                **_ui.metric_delta(i18n.fmt_delta_int(k.change("alerts")), inverse=True))
 
+# Visit alerts (issue 13) in the free fourth card of the risk row, once visit reports exist
+# (before any is imported every A/B project would "lack a visit": said on the Visits page).
+visit_figures = _ui.load(ctx, "visits_summary", now_f)
+has_visits = visit_figures is not None and visit_figures.height and visit_figures.get_column("n_visits_stored")[0] > 0
+visit_alerts = _ui.load(ctx, "visit_alerts", now_f) if has_visits else None
+if has_visits:
+    prev_visit_alerts = _ui.load(ctx, "visit_alerts", prev_f) if prev_f is not None else None
+    n_visit_alerts = None if visit_alerts is None else visit_alerts.height
+    n_prev_visit_alerts = None if prev_visit_alerts is None else prev_visit_alerts.height
+    risk_row[3].metric(ctx.t("kpi_visit_alerts"), i18n.fmt_int(n_visit_alerts), border=True, height="stretch",
+                       **_ui.metric_delta(i18n.fmt_delta_int(weekly_view.diff(n_visit_alerts, n_prev_visit_alerts)), inverse=True))
+
 DRILLS = {
     "open": "kpi_open_count",
     "won": "kpi_won",
@@ -183,6 +195,40 @@ else:
     # Decisions first: high severity, then the worst margin.
     _ui.project_table(ctx, _with_names(weekly_view.decision_order(margin)), key="weekly_margin_table", stem="margin-alerts", height=320,
                       columns=DRILL_COLUMNS["margin"], hide_id=True)
+
+if has_visits:  # issue 13: the A/B projects nobody visited lately, and this week's visits
+    st.subheader(ctx.t("visit_alerts_title"))
+    f = visit_figures.row(0, named=True)
+    overdue = _ui.load(ctx, "revisits_summary", now_f)
+    n_overdue = None if overdue is None else int(overdue.get_column("n_overdue").sum())
+    figs = st.columns(3, gap="small")
+    figs[0].metric(ctx.t("kpi_visits_week"), i18n.fmt_int(f["n_visits_week"]), border=True,
+                   **_ui.metric_delta(i18n.fmt_delta_int(f["n_visits_week"] - f["n_visits_prev_week"])))
+    figs[1].metric(ctx.t("kpi_revisits_overdue"), i18n.fmt_int(n_overdue), border=True)
+    if visit_alerts is None:
+        _ui.not_shown(ctx, "visit_alerts")
+    elif visit_alerts.height == 0:
+        st.success(ctx.t("visit_alerts_none"))
+    else:
+        _ui.project_table(ctx, visit_alerts, key="weekly_visit_alerts_table", stem="visit-alerts", height=320,
+                          hide_id=True, columns=["project_id", "project_name", "customer", "grade", "region", "owner",
+                                                 "stage", "last_visit_on", "days_since_visit", "alert_days"])
+
+money_figures = _ui.load(ctx, "collections_summary", now_f)
+has_money = money_figures is not None and money_figures.height and money_figures.get_column("n_entries_stored")[0] > 0
+won_uncollected = _ui.load(ctx, "won_uncollected", now_f) if has_money else None
+if has_money:  # issue 13: receivables past their agreed date, won projects that have not paid
+    st.subheader(ctx.t("collections_title"))
+    mf = money_figures.row(0, named=True)
+    figs = st.columns(3, gap="small")
+    figs[0].metric(ctx.t("kpi_overdue_receivables"), i18n.fmt_amount(mf["overdue_amount"], lang, unit), border=True)
+    figs[1].metric(ctx.t("over_90_amount"), i18n.fmt_amount(mf["over_90_amount"], lang, unit), border=True)
+    figs[2].metric(ctx.t("kpi_won_uncollected"), i18n.fmt_int(None if won_uncollected is None else won_uncollected.height),
+                   border=True)
+    if won_uncollected is not None and won_uncollected.height:
+        _ui.project_table(ctx, won_uncollected, key="weekly_won_uncollected_table", stem="won-uncollected", height=280,
+                          hide_id=True, columns=["project_id", "project_name", "customer", "region", "owner", "won_on",
+                                                 "days_since_won", "contract_amount", "invoiced_amount"])
 
 # --------------------------------------------------------------------------- what changed
 # The pipeline's move as a waterfall (amounts, from zero) beside every kind of change with
@@ -281,11 +327,32 @@ def _pack() -> bytes:
         (ctx.t("sl_flagged", n=get_config().forecast.slip_flag_count), slip["n_flagged"], "int"),
     ])
     names = {k: ctx.t(f"pack_{k}") for k in ("summary", "changes", "stalled", "margin", "funnel", "forecast")}
+    extra: dict[str, tuple[pl.DataFrame, dict]] = {}
+    if has_visits:  # issue 13: the visit alerts and the revisits not kept on time
+        if visit_alerts is not None:
+            extra[ctx.t("visit_alerts_title")] = _ui.localise(
+                ctx, visit_alerts, ["project_id", "project_name", "customer", "grade", "region", "owner", "stage",
+                                    "expected_amount", "n_visits", "last_visit_on", "days_since_visit", "alert_days"])
+        rv = data.query(pctx.run, "revisits", now_f).filter(pl.col("revisit_status").is_in(["overdue", "missed", "kept_late"]))
+        extra[ctx.t("revisits_title")] = _ui.localise(
+            ctx, rv, ["reporter", "customer", "project_id", "visit_on", "revisit_on", "next_visit_on", "revisit_status",
+                      "days_late"])
+    if has_money:  # issue 13: the receivables past due and the won projects not paid
+        rc = data.query(pctx.run, "receivables", now_f).filter(pl.col("days_past_due") > 0)
+        extra[ctx.t("receivables_title")] = _ui.localise(
+            ctx, rc, ["project_id", "project_name", "customer", "region", "owner", "invoice_on", "due_on",
+                      "invoiced_amount", "outstanding_amount", "days_past_due", "receivable_bucket"])
+        if won_uncollected is not None:
+            extra[ctx.t("kpi_won_uncollected")] = _ui.localise(
+                ctx, won_uncollected, ["project_id", "project_name", "customer", "region", "owner", "won_on",
+                                       "days_since_won", "contract_amount", "invoiced_amount"])
     return downloads.weekly_pack(
         summary=summary_rows,
         changes=sheets["changes"][0], stalled=sheets["stalled"][0], margin_alerts=sheets["margin"][0],
         funnel_region_grade=sheets["funnel"][0], forecast=sheets["forecast"][0],
-        formats={names[k]: _ui.number_formats(config) for k, (_, config) in sheets.items()},
+        formats={names[k]: _ui.number_formats(config) for k, (_, config) in sheets.items()}
+        | {name: _ui.number_formats(config) for name, (_, config) in extra.items()},
+        extra_sheets={name: df for name, (df, _) in extra.items()},
         sheet_names=names,
         summary_header=(ctx.t("metric"), ctx.t("value")),
     )

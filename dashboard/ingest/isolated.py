@@ -50,7 +50,7 @@ class Prepared:
     """One file, read and checked, not yet written. ``ok`` means no errors."""
 
     report: Report
-    projects: pl.DataFrame  # project_snapshots minus as_of, import_id
+    projects: pl.DataFrame  # project_snapshots minus as_of, import_id (kind 'visits' / 'collections': their rows)
     events: pl.DataFrame  # stage_events minus import_id
 
     @property

@@ -251,6 +251,11 @@ def _commit_one(con, prep: Prepared, demo: bool, actor: str, regions: tuple[str,
     unchanged = _identical(con, prep, demo)
     if unchanged is not None:
         return unchanged
+    if kind in ("visits", "collections"):  # issue 13: their own tables and replace rules
+        from dashboard.ingest import collections_load, visits_load
+
+        writer = visits_load if kind == "visits" else collections_load
+        return writer.commit_one(con, prep, demo, actor, regions)
     import_id = _scalar(con, "select coalesce(max(import_id), 0) + 1 from imports")
     prior = [
         row[0]
@@ -438,6 +443,9 @@ def _remove(con, import_ids: Sequence[int], actor: str, reason: str = "") -> lis
         n_snap = _scalar(con, "select count(*) from project_snapshots where import_id = $i", {"i": import_id})
         n_ev = _scalar(con, "select count(*) from stage_events where import_id = $i", {"i": import_id})
         con.execute("delete from project_snapshots where import_id = $i", {"i": import_id})
+        for table in ("visits", "money_entries"):  # a visit report's or a receivables file's rows (issue 13)
+            n_snap += _scalar(con, f"select count(*) from {table} where import_id = $i", {"i": import_id})
+            con.execute(f"delete from {table} where import_id = $i", {"i": import_id})
         store.note_events_removed(con, import_id)
         con.execute("delete from stage_events where import_id = $i", {"i": import_id})
         con.execute("update imports set status = 'removed' where import_id = $i", {"i": import_id})

@@ -697,10 +697,12 @@ class _Sheet:
     visible: bool
 
 
-def read_excel_grids(data: bytes, report: Report, match: Match, takes_unit: Callable[[str], bool]) -> list[Grid]:
-    """Every visible sheet holding a project table (a header with the project id and at
-    least MIN_HEADER_MATCHES known columns), one Grid each; [] when refused (the report
-    says why). Hidden sheets never win: one with a table is named in a warning, unread."""
+def read_excel_grids(data: bytes, report: Report, match: Match, takes_unit: Callable[[str], bool],
+                     key: str = "project_id") -> list[Grid]:
+    """Every visible sheet holding a project table (a header with the project id — or the
+    field ``key`` for other kinds of file, e.g. a visit report's customer — and at least
+    MIN_HEADER_MATCHES known columns), one Grid each; [] when refused (the report says
+    why). Hidden sheets never win: one with a table is named in a warning, unread."""
     refusal = xlsx.check_container(data)
     if refusal is not None:
         report.error(refusal.code, refusal.zh, refusal.en)
@@ -733,7 +735,7 @@ def read_excel_grids(data: bytes, report: Report, match: Match, takes_unit: Call
         fields = fields_of(head[hi], match) if hi >= 0 else set()
         sheets.append(_Sheet(name, frame, hi, score, fields, loaded.visible == "visible"))
     report.sheets_considered = considered
-    tables = [t for t in sheets if t.score >= MIN_HEADER_MATCHES and "project_id" in t.fields]
+    tables = [t for t in sheets if t.score >= MIN_HEADER_MATCHES and key in t.fields]
     if not tables:
         # no sheet has an id column: the best-matching one is read (visible first), so the
         # report can say what is missing

@@ -169,7 +169,8 @@ class Report:
         """A few lines for the CLI and the upload page's header."""
         zh = lang == "zh"
         where = f"sheet '{self.sheet}', " if self.sheet and not zh else (f"工作表「{self.sheet}」，" if self.sheet else "")
-        kind = {"projects": ("项目台账", "project export"), "history": ("阶段历史", "stage history")}.get(
+        kind = {"projects": ("项目台账", "project export"), "history": ("阶段历史", "stage history"),
+                "visits": ("拜访报告（销售日报）", "visit report"), "collections": ("回款台账", "receivables")}.get(
             self.kind or "", ("未识别", "unrecognised")
         )
         as_of = self.as_of.isoformat() if self.as_of else "-"
