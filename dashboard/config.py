@@ -144,8 +144,9 @@ def _stages(raw: list[dict[str, Any]], path: Path) -> tuple[Stage, ...]:
         raise ValueError(f"{path}: unknown stage roles {unknown}; use {list(STAGE_ROLES)}")
     for role in STAGE_ROLES:
         if roles.count(role) != 1:
-            raise ValueError(f"{path}: exactly one stage must have role = {role!r} "
-                             f"(found {roles.count(role)})")
+            raise ValueError(f"{path}: exactly one stage must have role = {role!r} (found {roles.count(role)}); "
+                             f"give each of {list(STAGE_ROLES)} to one [[stages]] row, as the shipped "
+                             f"dashboard/domain.toml does")
     if stages[0].role != "first" or stages[-1].role != "won":
         raise ValueError(f"{path}: the stage with role 'first' must be listed first and the one "
                          f"with role 'won' last")

@@ -237,11 +237,3 @@ def chart_spec(builder: str, *args: Any, **kwargs: Any) -> dict[str, Any]:
             raise ValueError(f"chart {builder!r} got a frame of {value.height:,} rows: aggregate it first "
                              f"(charts.aging_counts, charts.margin_bins …)")
     return _cached_spec(builder, args, tuple(sorted(kwargs.items())))
-
-
-def clear_caches() -> None:
-    """Not needed after an import (the generation changes); for tests and the Data page."""
-    _cached_small.clear()
-    _cached_large.clear()
-    _cached_project.clear()
-    _cached_spec.clear()

@@ -36,7 +36,6 @@ STRINGS: dict[str, tuple[str, str]] = {
     "page_project": ("Project", "项目详情"),
     "page_data": ("Data", "数据导入"),
     # sidebar
-    "language": ("Language", "语言"),
     "unit": ("Amounts in", "金额单位"),
     "unit_help": ("万元 shows amounts in ¥ millions (¥M; 1 ¥M = 100 万元 = ¥1,000,000); 元 shows whole yuan (¥). "
                   "The choice stays in the link.",
@@ -83,7 +82,6 @@ STRINGS: dict[str, tuple[str, str]] = {
                          "一步删除全部演示导入；不影响您自己的导入。"),
     "remove_demo": ("Remove the demo data", "删除演示数据"),
     "is_demo": ("Demo data", "演示数据"),
-    "select_hint": ("Select a row to open its project.", "选中一行可打开该项目。"),
     "table_capped": ("Showing the first {shown} of {total} rows, in the order above. The CSV and Excel "
                      "downloads have all {total}; narrow the filters in the sidebar to list fewer.",
                      "按上述顺序显示前 {shown} 行（共 {total} 行）。CSV 和 Excel 下载包含全部 {total} 行；"
@@ -91,7 +89,6 @@ STRINGS: dict[str, tuple[str, str]] = {
     "select_mark_hint": ("Click a bar or cell to list its projects.", "点击柱形或单元格可列出对应项目。"),
     "download_csv": ("CSV", "CSV"),
     "download_xlsx": ("Excel", "Excel"),
-    "n_rows": ("{n} rows", "{n} 行"),
     "projects_behind": ("Projects behind: {what}", "明细项目：{what}"),
     "clear_selection": ("Clear", "清除"),
     # weekly review
@@ -107,8 +104,6 @@ STRINGS: dict[str, tuple[str, str]] = {
     "kpi_margin_alerts": ("Margin alerts", "毛利预警"),
     "kpi_drill": ("Show the projects behind", "查看明细项目"),
     "waterfall": ("Pipeline: last week → this week", "管道变化：上周 → 本周"),
-    "wf_start": ("Last week", "上周"),
-    "wf_end": ("This week", "本周"),
     "stalled_title": ("Stalled projects — need a decision", "停滞项目 — 需要决策"),
     "margin_alerts_title": ("Margin alerts — need a decision", "毛利预警 — 需要决策"),
     "changes_title": ("What changed this week", "本周变化"),
@@ -143,7 +138,6 @@ STRINGS: dict[str, tuple[str, str]] = {
     "n_lost_here": ("Lost here", "在此丢单"),
     "n_dropped_here": ("Dropped here", "在此放弃"),
     "n_skipped": ("Reached by skipping", "跳过到达"),
-    "heat_title": ("Conversion by segment", "分维度转化"),
     "heat_by": ("Rows", "行维度"),
     "heat_metric": ("Colour", "颜色指标"),
     "rg_title": ("Funnel by region × customer grade", "区域 × 客户等级"),
@@ -217,7 +211,6 @@ STRINGS: dict[str, tuple[str, str]] = {
     "skipped_note": ("Skipped", "跳过"),
     "skipped_on": ("Jumped over on", "跳过日期"),
     "skipped_to": ("Went straight to", "直接进入"),
-    "back_to": ("Back", "返回"),
     # data page
     "upload_title": ("Upload CRM exports", "上传 CRM 导出文件"),
     # Streamlit 1.67 draws the box's own words ("Upload", "… per file • CSV, XLSX") in English
@@ -233,7 +226,6 @@ STRINGS: dict[str, tuple[str, str]] = {
                   "可以导入：接受 {accepted} 行，跳过 {skipped} 行。"),
     "report_refused": ("Refused: this file has {n} error(s) and will not be imported. Nothing was written.",
                        "已拒绝：该文件有 {n} 个错误，不会导入。未写入任何数据。"),
-    "report_unreadable": ("This file could not be read: {error}", "无法读取该文件：{error}"),
     "as_of_for": ("As-of date for this file", "该文件的快照日期"),
     "as_of_source": ("Found from: {source}", "来源：{source}"),
     "as_of_found": ("As-of date found in", "快照日期来源"),
@@ -641,13 +633,8 @@ CHANGE_NAMES = {
     "lost_dropped": ("Lost / dropped", "丢单/放弃"),
 }
 
-EXCEPTION_NAMES = {
-    "skipped_stage": ("Skipped a stage", "跳过阶段"),
-    "fell_back": ("Moved backwards", "阶段回退"),
-    "out_of_order_dates": ("Stage dates out of order", "阶段日期顺序错误"),
-    "contract_without_tender": ("Contract without a tender", "签约但无投标记录"),
-    "first_seen_mid_funnel": ("First seen mid-funnel", "首次出现即在中途阶段"),
-    "same_day_moves": ("Several moves on one day", "同一天多次变更阶段"),
+# the process exceptions' names from their registry (queries/checks.py); the page's other flags
+EXCEPTION_NAMES = {c.code: (c.label_en, c.label_zh) for c in checks.PROCESS_CHECKS} | {
     "stalled": ("Stalled", "停滞"),
     "repeated_slips": ("Sign date pushed out repeatedly", "签约日期多次推迟"),
 }
@@ -741,10 +728,6 @@ def stage_label(code: Any, lang: str) -> str:
         return str(code)
 
 
-def stage_labels(lang: str) -> list[str]:
-    return [s.label(lang) for s in get_config().stages]
-
-
 def status_label(code: Any, lang: str) -> str:
     return _named(STATUS_NAMES, code, lang)
 
@@ -815,10 +798,6 @@ def as_of_source_label(code: Any, lang: str) -> str:
 
 def bucket_label(code: Any, lang: str) -> str:
     return _named(BUCKET_NAMES, code, lang)
-
-
-def dimension_label(dim: str, lang: str) -> str:
-    return t(dim, lang)
 
 
 # --------------------------------------------------------------------------- numbers
@@ -940,18 +919,11 @@ def check_detail(check: Any, value: Any, threshold: Any, lang: str, fallback: An
 
 
 def check_details(df: pl.DataFrame, lang: str) -> pl.Series:
-    """check_detail_expr over a frame, one check at a time (faster on a long list)."""
+    """check_detail over a frame (columns check/value/threshold/detail, and margin),
+    vectorised one check at a time: a 100k-row table makes no Python call per row."""
     if lang != "zh":
         return df.get_column("detail").cast(pl.String)
     return checks.render(df, lang, otherwise=pl.col("detail").cast(pl.String))
-
-
-def check_detail_expr(lang: str):
-    """check_detail as a Polars expression over columns check/value/threshold/detail (and
-    margin), so a 100k-row table is translated without a Python call per row."""
-    if lang != "zh":
-        return pl.col("detail").cast(pl.String)
-    return checks.detail_expr(lang, otherwise=pl.col("detail").cast(pl.String))
 
 
 def stalled_detail(days: Any, stage: Any, limit: Any, lang: str) -> str:
@@ -971,25 +943,11 @@ def slips_detail(n_slips: Any, flag_at: Any, lang: str) -> str:
 
 def exception_detail(exception: Any, stage: Any, lang: str, fallback: Any = None) -> str:
     """A process exception in words, stages by their names (the query's own English text
-    names them by code: "negotiation -> proposal")."""
-    s = stage_label(stage, lang)
-    if lang != "zh":
-        return {
-            "skipped_stage": f"{s} never recorded (skipped)",
-            "fell_back": f"Moved back to {s}",
-            "out_of_order_dates": f"{s} dated before an earlier stage",
-            "contract_without_tender": "Contract signed with no tender recorded",
-            "first_seen_mid_funnel": f"First recorded at {s}; earlier stages counted as reached",
-            "same_day_moves": f"Entered and left {s} on the same day",
-        }.get(str(exception), "" if fallback is None else str(fallback))
-    return {
-        "skipped_stage": f"未记录「{s}」阶段",
-        "fell_back": f"回退到「{s}」",
-        "out_of_order_dates": f"「{s}」的日期早于之前阶段",
-        "contract_without_tender": "已签约但没有招投标记录",
-        "first_seen_mid_funnel": f"首次记录即在「{s}」，之前阶段计为已到达",
-        "same_day_moves": f"同一天进入并离开「{s}」",
-    }.get(str(exception), "" if fallback is None else str(fallback))
+    names them by code: "negotiation -> proposal"): its template in queries/checks.py."""
+    check = checks.PROCESS_BY_CODE.get(str(exception))
+    if check is None:
+        return "" if fallback is None else str(fallback)
+    return check.detail(lang, stage_label(stage, lang))
 
 
 # --- visit reports (issue 13) ------------------------------------------------------------------

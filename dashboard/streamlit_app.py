@@ -1,6 +1,6 @@
 """Entry point: `streamlit run dashboard/streamlit_app.py` (or `make run`).
 
-Owns: page config, the navigation (st.navigation over app_pages/), the shared sidebar.
+Owns: page config, the navigation (st.navigation over app_pages.PAGES), the shared sidebar.
 Runs before every page: language switch → the sign-in gate (dashboard/auth.py: who is
 reading, with which role and regions; an anonymous or unlisted visitor stops here with no
 data) → navigation (titles in that language; the Data page only for roles that import) →
@@ -21,7 +21,7 @@ if str(_ROOT) not in sys.path:  # `streamlit run dashboard/streamlit_app.py` wit
 import streamlit as st  # noqa: E402
 
 from dashboard import auth, i18n, sidebar  # noqa: E402
-from dashboard.app_pages import _ui  # noqa: E402
+from dashboard.app_pages import PAGES, _ui  # noqa: E402
 
 st.set_page_config(page_title="大客户项目管道 · Key-account pipeline", page_icon="📊", layout="wide")
 # st.dataframe's own CSV export does not neutralise formulas in uploaded text; every table
@@ -33,22 +33,11 @@ T = lambda key: i18n.t(key, lang)  # noqa: E731
 caller = auth.gate(lang)  # stops the run (sign-in page, "no access yet", refused) unless someone may read
 
 pages = [
-    st.Page("app_pages/weekly.py", title=T("page_weekly"), icon=":material/event_note:", url_path="review", default=True),
-    st.Page("app_pages/funnel.py", title=T("page_funnel"), icon=":material/filter_alt:", url_path="funnel"),
-    st.Page("app_pages/aging.py", title=T("page_aging"), icon=":material/hourglass_bottom:", url_path="aging"),
-    st.Page("app_pages/margin.py", title=T("page_margin"), icon=":material/percent:", url_path="margin"),
-    st.Page("app_pages/forecast.py", title=T("page_forecast"), icon=":material/trending_up:", url_path="forecast"),
-    st.Page("app_pages/visits.py", title=T("page_visits"), icon=":material/directions_walk:", url_path="visits"),
-    st.Page("app_pages/project.py", title=T("page_project"), icon=":material/work:", url_path="project"),
-    # /weekly (the page's name, typed or bookmarked) shows the review too, filters and all;
-    # hidden: the menu keeps one entry. (A redirect to / would drop the filters from the
-    # address: Streamlit clears bound query parameters on st.switch_page.)
-    st.Page("app_pages/weekly.py", title=T("page_weekly"), url_path="weekly", visibility="hidden"),
+    st.Page(p.file, title=T(p.title_key), icon=p.icon, url_path=p.url_path, default=p.default,
+            visibility="hidden" if p.hidden else "visible")
+    for p in PAGES
+    if caller.can_import or not p.importers_only  # the Data page: for roles that import
 ]
-if caller.can_import:  # the Data page and the import history are for roles that import
-    last_visible = max(i for i, p in enumerate(pages) if p.visibility != "hidden")
-    pages.insert(last_visible + 1,
-                 st.Page("app_pages/data_page.py", title=T("page_data"), icon=":material/upload_file:", url_path="data"))
 page = st.navigation(pages, position="sidebar")
 sidebar.rerun_for_language()  # ?lang=en: the URL now says English; run this page again
 ctx = sidebar.render(lang, caller)

@@ -1,5 +1,6 @@
-"""The margin checks as data: one row per check (code, severity, order, zh/en label and
-detail template, the thresholds it reads), and the one place their texts are built.
+"""The margin checks and the process exceptions as data: one row per check (code,
+severity, order, zh/en label and detail template; a margin check also the thresholds it
+reads), and the one place their texts are built.
 
 ``queries/margin.sql`` evaluates each check once (a struct: failed, value, threshold) and
 takes its severity and order from here (bound as ``$check_codes`` / ``$check_severities``);
@@ -16,8 +17,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-
-from typing import Any
 
 import polars as pl
 
@@ -61,12 +60,53 @@ MARGIN_CHECKS: tuple[Check, ...] = (
 )
 BY_CODE: dict[str, Check] = {c.code: c for c in MARGIN_CHECKS}
 
+
+@dataclass(frozen=True)
+class ProcessCheck:
+    """A process exception (queries/process_exceptions.sql names its rule once): severity,
+    order (its position), zh/en name and the page's detail template over ``{stage}`` (the
+    stage's name in the page's language). The query's own ``detail`` (English, stage codes,
+    the dates and neighbouring stages) is for the command line."""
+
+    code: str
+    severity: str  # high | medium | info
+    label_en: str
+    label_zh: str
+    detail_en: str
+    detail_zh: str
+
+    def label(self, lang: str) -> str:
+        return self.label_zh if lang == "zh" else self.label_en
+
+    def detail(self, lang: str, stage: str) -> str:
+        return (self.detail_zh if lang == "zh" else self.detail_en).format(stage=stage)
+
+
+# In the order a project's exceptions are listed (docs/ANALYSES.md, "Process exceptions").
+PROCESS_CHECKS: tuple[ProcessCheck, ...] = (
+    ProcessCheck("skipped_stage", "medium", "Skipped a stage", "跳过阶段",
+                 "{stage} never recorded (skipped)", "未记录「{stage}」阶段"),
+    ProcessCheck("fell_back", "medium", "Moved backwards", "阶段回退", "Moved back to {stage}", "回退到「{stage}」"),
+    ProcessCheck("out_of_order_dates", "medium", "Stage dates out of order", "阶段日期顺序错误",
+                 "{stage} dated before an earlier stage", "「{stage}」的日期早于之前阶段"),
+    ProcessCheck("contract_without_tender", "high", "Contract without a tender", "签约但无投标记录",
+                 "Contract signed with no tender recorded", "已签约但没有招投标记录"),
+    ProcessCheck("first_seen_mid_funnel", "info", "First seen mid-funnel", "首次出现即在中途阶段",
+                 "First recorded at {stage}; earlier stages counted as reached", "首次记录即在「{stage}」，之前阶段计为已到达"),
+    ProcessCheck("same_day_moves", "info", "Several moves on one day", "同一天多次变更阶段",
+                 "Entered and left {stage} on the same day", "同一天进入并离开「{stage}」"),
+)
+PROCESS_BY_CODE: dict[str, ProcessCheck] = {c.code: c for c in PROCESS_CHECKS}
+
 _FIELD = re.compile(r"\{(\w+):(pct|pts)\}")
 
 
 def check_params() -> dict[str, list[str]]:
-    """The registry as the parameters margin.sql binds: codes in order, their severities."""
-    return {"check_codes": [c.code for c in MARGIN_CHECKS], "check_severities": [c.severity for c in MARGIN_CHECKS]}
+    """The registry as the parameters the queries bind: codes in order, their severities
+    (margin.sql: ``$check_*``; process_exceptions.sql: ``$exception_*``)."""
+    return {"check_codes": [c.code for c in MARGIN_CHECKS], "check_severities": [c.severity for c in MARGIN_CHECKS],
+            "exception_codes": [c.code for c in PROCESS_CHECKS],
+            "exception_severities": [c.severity for c in PROCESS_CHECKS]}
 
 
 def _number(column: str, kind: str) -> pl.Expr:
@@ -88,10 +128,10 @@ def detail_expr(lang: str, otherwise: pl.Expr | None = None) -> pl.Expr:
     columns (``check``, ``value``, ``threshold``, ``margin``). Vectorised: a 100k-row table
     makes no Python call per row. A code not in the registry gets ``otherwise``."""
     check = pl.col("check")
-    out: Any = pl.when(check == MARGIN_CHECKS[0].code).then(_template_expr(MARGIN_CHECKS[0].detail(lang)))
-    for c in MARGIN_CHECKS[1:]:
-        out = out.when(check == c.code).then(_template_expr(c.detail(lang)))
-    return out.otherwise(otherwise if otherwise is not None else pl.lit(None, pl.String))
+    known = check.is_in([c.code for c in MARGIN_CHECKS])
+    rest = otherwise if otherwise is not None else pl.lit(None, pl.String)
+    return pl.coalesce(*(pl.when(check == c.code).then(_template_expr(c.detail(lang))) for c in MARGIN_CHECKS),
+                       pl.when(~known | check.is_null()).then(rest))
 
 
 def render(df: pl.DataFrame, lang: str, otherwise: pl.Expr | None = None) -> pl.Series:

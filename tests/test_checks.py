@@ -53,7 +53,7 @@ def test_severity_order_and_words_come_from_the_registry(monkeypatch):
     assert got.select("check", "severity").rows() == [("negative_margin", "high"), ("below_floor", "medium")]
     assert got["detail"].to_list() == ["margin -5.0% is negative", "margin -5.0% < floor 15.0%"]
     assert got.columns[:6] == ["project_id", "check", "severity", "value", "threshold", "detail"]
-    zh = got.select(i18n.check_detail_expr("zh")).to_series().to_list()
+    zh = i18n.check_details(got, "zh").to_list()
     assert zh == ["毛利率 -5.0% 为负", "毛利率 -5.0% 低于底线 15.0%"]
     # the registry reordered and a severity changed: the same query follows it
     first, second, *rest = checks.MARGIN_CHECKS
@@ -61,3 +61,33 @@ def test_severity_order_and_words_come_from_the_registry(monkeypatch):
     again = queries.run(con, "margin", f)
     assert again.select("check", "severity").rows() == [("below_floor", "low"), ("negative_margin", "high")]
     assert pl.Series(again["value"]).to_list() == [-0.05, -0.05]
+
+
+def test_each_process_exception_is_named_once_in_its_sql_and_once_in_the_registry():
+    sql = sql_text("process_exceptions")
+    body = "\n".join(line for line in sql.splitlines() if not line.lstrip().startswith("--"))
+    for c in checks.PROCESS_CHECKS:
+        assert body.count(f"'{c.code}'") == 1, c.code
+        assert c.severity in i18n.SEVERITY_NAMES
+        assert i18n.exception_label(c.code, "en") == c.label_en
+        assert i18n.exception_detail(c.code, "tender", "zh") == c.detail("zh", "招投标")
+    assert not re.search(r"'(high|medium|low|info)'", body)  # severities come from the registry
+
+
+def test_process_exceptions_take_severity_and_order_from_the_registry(monkeypatch):
+    con = store.connect_memory()
+    load(con, [dict(as_of="2026-03-02", project_id="K", stage="delivery", status="won")],
+         [("K", "development", "2026-01-05", "stage_dates"), ("K", "approval", "2026-02-10", "stage_dates"),
+          ("K", "proposal", "2026-02-01", "stage_dates"), ("K", "delivery", "2026-02-20", "stage_dates")])
+    f = Filters(allowed_regions=ALL_REGIONS, as_of=date(2026, 3, 2))
+    got = queries.run(con, "process_exceptions", f)
+    assert got.select("exception", "severity").rows() == [
+        ("skipped_stage", "medium"), ("skipped_stage", "medium"), ("out_of_order_dates", "medium"),
+        ("contract_without_tender", "high")]
+    reordered = (checks.PROCESS_BY_CODE["contract_without_tender"],
+                 dataclasses.replace(checks.PROCESS_BY_CODE["out_of_order_dates"], severity="info"),
+                 *(c for c in checks.PROCESS_CHECKS if c.code not in ("contract_without_tender", "out_of_order_dates")))
+    monkeypatch.setattr(checks, "PROCESS_CHECKS", reordered)
+    again = queries.run(con, "process_exceptions", f)
+    assert again.select("exception", "severity").rows()[:2] == [
+        ("contract_without_tender", "high"), ("out_of_order_dates", "info")]

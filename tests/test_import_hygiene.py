@@ -5,7 +5,7 @@ import sys
 
 import pytest
 
-HEADLESS = ["dashboard.config", "dashboard.store", "dashboard.ingest", "dashboard.cli", "dashboard.access", "dashboard.sso_demo", "queries", "dashboard.forecasting", "dashboard.project_view"]
+HEADLESS = ["dashboard.config", "dashboard.store", "dashboard.ingest", "dashboard.cli", "dashboard.access", "dashboard.sso_demo", "queries", "dashboard.forecasting", "dashboard.project_view", "dashboard.weekly_view"]
 
 
 @pytest.mark.parametrize("module", HEADLESS)

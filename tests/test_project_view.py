@@ -115,10 +115,10 @@ def test_the_timeline_and_the_flags_agree_on_every_seed_project(tmp_path):
         events, flags = detail["events"], detail["flags"]
         seg = project_view.timeline_segments(events, f.as_of)
         skips = project_view.timeline_skips(events, flags, f.as_of)
-        by_flag = lambda code, flags=flags: sorted(flags.filter(pl.col("flag") == code).select("stage", "on_date").rows())  # noqa: E731
-        on_timeline = lambda move, seg=seg: sorted(seg.filter(pl.col("move") == move).select("stage", "start").rows())  # noqa: E731
-        assert by_flag("fell_back") == on_timeline("back"), pid
-        assert by_flag("out_of_order_dates") == on_timeline("out_of_order"), pid
+        for code, move in (("fell_back", "back"), ("out_of_order_dates", "out_of_order")):
+            flagged = sorted(flags.filter(pl.col("flag") == code).select("stage", "on_date").rows())
+            drawn = sorted(seg.filter(pl.col("move") == move).select("stage", "start").rows())
+            assert flagged == drawn, (pid, code)
         assert sorted(flags.filter(pl.col("flag") == "skipped_stage")["stage"]) == sorted(skips["stage"]), pid
         for k in seen:
             seen[k] += int((seg["move"] == k).sum())

@@ -51,3 +51,42 @@ carries the CSS class ``st-key-<key>``). The sidebar keys are also the URL param
   ``data_remove_pick``, ``data_remove_confirm``, ``data_remove``; ``data_template_zh``,
   ``data_template_en``.
 """
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class PageSpec:
+    """One page of the navigation: its key (PAGE_FILES, tests), file, URL path, icon, the
+    i18n key of its title; ``importers_only``: listed only for roles that import;
+    ``hidden``: reachable by its URL, not in the menu."""
+
+    key: str
+    file: str
+    url_path: str
+    title_key: str
+    icon: str | None = None
+    default: bool = False
+    hidden: bool = False
+    importers_only: bool = False
+
+
+# The one list of pages, in menu order (dashboard/streamlit_app.py builds st.navigation
+# from it). Adding a page: its file here in app_pages/, a row here, its title in i18n.py.
+PAGES: tuple[PageSpec, ...] = (
+    PageSpec("weekly", "app_pages/weekly.py", "review", "page_weekly", ":material/event_note:", default=True),
+    PageSpec("funnel", "app_pages/funnel.py", "funnel", "page_funnel", ":material/filter_alt:"),
+    PageSpec("aging", "app_pages/aging.py", "aging", "page_aging", ":material/hourglass_bottom:"),
+    PageSpec("margin", "app_pages/margin.py", "margin", "page_margin", ":material/percent:"),
+    PageSpec("forecast", "app_pages/forecast.py", "forecast", "page_forecast", ":material/trending_up:"),
+    PageSpec("visits", "app_pages/visits.py", "visits", "page_visits", ":material/directions_walk:"),
+    PageSpec("project", "app_pages/project.py", "project", "page_project", ":material/work:"),
+    # the Data page and the import history: for roles that import, after the last listed page
+    PageSpec("data", "app_pages/data_page.py", "data", "page_data", ":material/upload_file:", importers_only=True),
+    # /weekly (the page's name, typed or bookmarked) shows the review too, filters and all;
+    # hidden: the menu keeps one entry. (A redirect to / would drop the filters from the
+    # address: Streamlit clears bound query parameters on st.switch_page.)
+    PageSpec("weekly_alias", "app_pages/weekly.py", "weekly", "page_weekly", hidden=True),
+)
+# key -> file, for st.page_link / st.switch_page
+PAGE_FILES: dict[str, str] = {p.key: p.file for p in PAGES if not p.hidden}

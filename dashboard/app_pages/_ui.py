@@ -17,20 +17,11 @@ from typing import Any
 import polars as pl
 import streamlit as st
 
-from dashboard import data, downloads, i18n, pymap
+from dashboard import app_pages, data, downloads, i18n, pymap
 from dashboard.filters import KEY_PROJECT
 from dashboard.sidebar import Context
 
-PAGE_FILES = {
-    "weekly": "app_pages/weekly.py",
-    "funnel": "app_pages/funnel.py",
-    "aging": "app_pages/aging.py",
-    "margin": "app_pages/margin.py",
-    "project": "app_pages/project.py",
-    "forecast": "app_pages/forecast.py",
-    "visits": "app_pages/visits.py",
-    "data": "app_pages/data_page.py",
-}
+PAGE_FILES = app_pages.PAGE_FILES  # key -> file (the page registry, app_pages/__init__.py)
 
 AMOUNT_COLUMNS = {
     "expected_amount", "contract_amount", "amount_delta", "amount", "bid_amount",

@@ -12,7 +12,7 @@ import dataclasses
 import polars as pl
 import streamlit as st
 
-from dashboard import charts, data, downloads, i18n
+from dashboard import charts, data, downloads, i18n, weekly_view
 from dashboard.app_pages import _ui
 from dashboard.config import get_config
 from dashboard.sidebar import context
@@ -37,21 +37,13 @@ prev_f = ctx.filters(as_of=ctx.since, since=None) if ctx.since else None
 # A query that fails is said here, at the top (an error naming the analysis, _ui.load);
 # the figures it feeds read "–" and its section says it is not shown; the rest renders.
 summary = _ui.load(ctx, "changes_summary", now_f) if ctx.since else None
-ends = {} if summary is None else {r["step"]: r for r in summary.iter_rows(named=True) if r["step"] in ("start", "end")}
+ends = weekly_view.pipeline_ends(summary)
 projects = None
-amount_now = count_now = amount_prev = count_prev = None
-if len(ends) == 2:
-    amount_now, count_now = float(ends["end"]["amount"] or 0), int(ends["end"]["n_projects"] or 0)
-    amount_prev, count_prev = float(ends["start"]["amount"] or 0), int(ends["start"]["n_projects"] or 0)
-if len(ends) != 2 or count_now == 0:
+if len(ends) != 2 or not ends["end"]["n_projects"]:
     projects = _ui.load(ctx, "projects", now_f)
     if projects is not None and projects.height == 0:
         st.info(ctx.t("empty_filter"))
         st.stop()
-    if projects is not None and len(ends) != 2:  # the waterfall's definition: outcome open
-        open_rows = projects.filter(pl.col("outcome") == "open")
-        amount_now = float(open_rows.get_column("expected_amount").cast(pl.Float64).fill_null(0).sum())
-        count_now = open_rows.height
 changes = _ui.load(ctx, "changes", now_f) if ctx.since else None
 aging = _ui.load(ctx, "aging", now_f)
 prev_aging = _ui.load(ctx, "aging", prev_f) if prev_f else None
@@ -60,33 +52,23 @@ prev_margin = _ui.load(ctx, "margin", prev_f) if prev_f else None
 # Targets (issue 12): the managers' targets when the sidebar picks managers, else the regions'.
 target_by = {"by": "owner"} if ctx.state.owners else {}
 targets = _ui.load(ctx, "targets", now_f, **target_by)
+# the win rate over every project closed up to the snapshot (since=None)
+rate = _ui.load(ctx, "win_rate", dataclasses.replace(now_f, since=None))
+prev_rate = _ui.load(ctx, "win_rate", dataclasses.replace(prev_f, since=None)) if prev_f else None
+k = weekly_view.kpis(summary=summary, projects=projects, changes=changes, aging=aging, prev_aging=prev_aging,
+                     margin=margin, prev_margin=prev_margin, rate=rate, prev_rate=prev_rate)
 
 
 def _changed(kinds: tuple[str, ...]) -> pl.DataFrame | None:
-    return None if changes is None else changes.filter(pl.col("change").is_in(kinds))
+    return weekly_view.changed(changes, kinds)
 
 
-def _stalled(df: pl.DataFrame | None) -> pl.DataFrame | None:
-    return None if df is None else df.filter(pl.col("is_stalled"))
-
-
-def _win_rate(f) -> float | None:
-    """Win rate over every project closed up to the snapshot (query `win_rate`, since=None)."""
-    if f is None:
-        return None
-    df = _ui.load(ctx, "win_rate", dataclasses.replace(f, since=None))
-    if df is None or df.height == 0:
-        return None
-    return df.get_column("win_rate")[0]
-
-
-rate_now, rate_prev = _win_rate(now_f), _win_rate(prev_f)
-stalled_now, stalled_prev = _stalled(aging), _stalled(prev_aging)
+stalled_now = weekly_view.stalled(aging)
 
 # --------------------------------------------------------------------------- headline figures
-# Two deliberate rows of cards instead of one row that wraps its 7th figure alone at 1440 px:
-# the pipeline and this week's movement first, then the conversion and the risks that need a
-# decision. Same column widths in both rows so the cards line up; the amount gets the widest.
+# Two deliberate rows of cards instead of one row that wraps at 1440 px: the pipeline, this
+# week's movement and the quarter's target first, then the conversion and the risks that need
+# a decision. Same column widths in both rows so the cards line up; the amount gets the widest.
 # Sparklines (issue 12) from `trends`, which reads every snapshot (seconds at 100k projects ×
 # a year of weeks): drawn when asked for (cached per filter set),
 # so the first screen runs no query across every week (bench/results/ui.md, "Sparklines").
@@ -111,37 +93,26 @@ with kpis:
 cols = [*pipeline_row[:4], *risk_row[:4]]
 
 
-def _n_projects(df: pl.DataFrame | None) -> int | None:
-    return None if df is None else df.get_column("project_id").n_unique()
-
-
-def _diff(now, before):
-    return None if now is None or before is None else now - before
-
-
 # A change that shows as zero ("±0", "±0.0 万元", "±0.0 pp") is grey without an arrow
 # (_ui.metric_delta reads the digits shown).
-amount_diff = _diff(amount_now, amount_prev)
+amount_diff = k.change("amount")
 cols[0].metric(
-    ctx.t("kpi_open_amount"), i18n.fmt_amount(amount_now, lang, unit), border=True, height="stretch", **_spark("pipeline", "area"),
+    ctx.t("kpi_open_amount"), i18n.fmt_amount(k.amount_now, lang, unit), border=True, height="stretch",
+    **_spark("pipeline", "area"),
     **_ui.metric_delta(None if amount_diff is None else i18n.fmt_amount(amount_diff, lang, unit, signed=True)),
 )
-cols[1].metric(ctx.t("kpi_open_count"), i18n.fmt_int(count_now), border=True, height="stretch", **_spark("n_open"),
-               **_ui.metric_delta(i18n.fmt_delta_int(_diff(count_now, count_prev))))
+cols[1].metric(ctx.t("kpi_open_count"), i18n.fmt_int(k.count_now), border=True, height="stretch", **_spark("n_open"),
+               **_ui.metric_delta(i18n.fmt_delta_int(k.change("count"))))
 won_now, lost_now = _changed(("won",)), _changed(("lost", "dropped"))
-cols[2].metric(ctx.t("kpi_won"), i18n.fmt_int(_n_projects(won_now)), border=True, height="stretch",
-               **_spark("n_won_week", "bar"))
-cols[3].metric(ctx.t("kpi_lost"), i18n.fmt_int(_n_projects(lost_now)), border=True, height="stretch")
-rate_diff = _diff(rate_now, rate_prev)
-cols[4].metric(ctx.t("kpi_win_rate"), i18n.fmt_pct(rate_now, lang), border=True, height="stretch", **_spark("win_rate"),
+cols[2].metric(ctx.t("kpi_won"), i18n.fmt_int(k.n_won), border=True, height="stretch", **_spark("n_won_week", "bar"))
+cols[3].metric(ctx.t("kpi_lost"), i18n.fmt_int(k.n_lost), border=True, height="stretch")
+rate_diff = k.change("rate")
+cols[4].metric(ctx.t("kpi_win_rate"), i18n.fmt_pct(k.rate_now, lang), border=True, height="stretch", **_spark("win_rate"),
                **_ui.metric_delta(None if rate_diff is None else i18n.fmt_points(rate_diff, lang)))
-stalled_diff = _diff(*(None if d is None else d.height for d in (stalled_now, stalled_prev)))
-cols[5].metric(ctx.t("kpi_stalled"), i18n.fmt_int(None if stalled_now is None else stalled_now.height), border=True,
-               height="stretch", **_spark("n_stalled"), **_ui.metric_delta(i18n.fmt_delta_int(stalled_diff), inverse=True))
-alerts_now, alerts_prev = _n_projects(margin), _n_projects(prev_margin)
-cols[6].metric(ctx.t("kpi_margin_alerts"), i18n.fmt_int(alerts_now), border=True, height="stretch",
-               **_spark("n_margin_alerts"),
-               **_ui.metric_delta(i18n.fmt_delta_int(_diff(alerts_now, alerts_prev)), inverse=True))
+cols[5].metric(ctx.t("kpi_stalled"), i18n.fmt_int(k.stalled_now), border=True,
+               height="stretch", **_spark("n_stalled"), **_ui.metric_delta(i18n.fmt_delta_int(k.change("stalled")), inverse=True))
+cols[6].metric(ctx.t("kpi_margin_alerts"), i18n.fmt_int(k.alerts_now), border=True, height="stretch",
+               **_spark("n_margin_alerts"), **_ui.metric_delta(i18n.fmt_delta_int(k.change("alerts")), inverse=True))
 
 # Visit alerts (issue 13) in the free fourth card of the risk row, once visit reports exist
 # (before any is imported every A/B project would "lack a visit": said on the Visits page).
@@ -153,7 +124,7 @@ if has_visits:
     n_visit_alerts = None if visit_alerts is None else visit_alerts.height
     n_prev_visit_alerts = None if prev_visit_alerts is None else prev_visit_alerts.height
     risk_row[3].metric(ctx.t("kpi_visit_alerts"), i18n.fmt_int(n_visit_alerts), border=True, height="stretch",
-                       **_ui.metric_delta(i18n.fmt_delta_int(_diff(n_visit_alerts, n_prev_visit_alerts)), inverse=True))
+                       **_ui.metric_delta(i18n.fmt_delta_int(weekly_view.diff(n_visit_alerts, n_prev_visit_alerts)), inverse=True))
 
 
 def _attained(kind: str) -> str:
@@ -169,7 +140,7 @@ def _attained(kind: str) -> str:
 
 
 pipeline_row[4].metric(ctx.t("kpi_target_quarter"), _attained("quarter"), border=True, height="stretch",
-               help=ctx.t("kpi_target_help", month=_attained("month")))
+                       help=ctx.t("kpi_target_help", month=_attained("month")))
 
 DRILLS = {
     "open": "kpi_open_count",
@@ -270,11 +241,7 @@ elif margin.height == 0:
     st.success(ctx.t("no_alerts"))
 else:
     # Decisions first: high severity, then the worst margin.
-    rank = {"high": 0, "medium": 1, "low": 2, "info": 3}
-    margin_sorted = margin.with_columns(
-        pl.col("severity").replace_strict(rank, default=9, return_dtype=pl.Int32).alias("_rank")
-    ).sort(["_rank", "margin"], nulls_last=True).drop("_rank")
-    _ui.project_table(ctx, _with_names(margin_sorted), key="weekly_margin_table", stem="margin-alerts", height=320,
+    _ui.project_table(ctx, _with_names(weekly_view.decision_order(margin)), key="weekly_margin_table", stem="margin-alerts", height=320,
                       columns=DRILL_COLUMNS["margin"], hide_id=True)
 
 if has_visits:  # issue 13: the A/B projects nobody visited lately, and this week's visits
@@ -317,13 +284,8 @@ if has_money:  # issue 13: receivables past their agreed date, won projects that
 # The pipeline's move as a waterfall (amounts, from zero) beside every kind of change with
 # its count and amounts (a 0 is news too); selecting rows of the table lists those changes
 # below (several rows: several kinds); a bar lists the changes behind it.
-# Waterfall step -> the change rows behind it (amount steps list the changes beyond the
-# configured share; smaller moves are in the bar but not named as a change).
-STEP_CHANGES = {
-    "new": ("new",), "reappeared": ("reappeared",), "reopened": ("reopened", "reappeared"),
-    "increased": ("amount_up",), "decreased": ("amount_down",), "won": ("won",),
-    "lost": ("lost",), "dropped": ("dropped",), "vanished": ("vanished",),
-}
+# Waterfall step -> the change rows behind it: weekly_view.STEP_CHANGES.
+STEP_CHANGES = weekly_view.STEP_CHANGES
 st.subheader(ctx.t("changes_title"))
 if ctx.since is None:
     st.info(ctx.t("no_previous"))
@@ -380,38 +342,23 @@ def _pack() -> bytes:
     pctx = dataclasses.replace(ctx, run=data.reopen(ctx.run))
     amount_label = f"{ctx.t('kpi_open_amount')} ({i18n.unit_suffix(unit, lang)})"
     div = i18n.unit_divisor(unit, lang)
-    summary_rows: list[tuple[str, object, str]] = [
-        (ctx.t("as_of"), ctx.as_of, "date"),
-        (ctx.t("compared_with", since="").strip(), ctx.since, "date"),
-        (amount_label, None if amount_now is None else amount_now / div, downloads.excel_format(i18n.table_number_format(unit, lang))),
-        (ctx.t("kpi_open_count"), count_now, "int"),
-        (ctx.t("kpi_won"), _n_projects(won_now), "int"),
-        (ctx.t("kpi_lost"), _n_projects(lost_now), "int"),
-        (ctx.t("kpi_win_rate"), rate_now, "pct"),
-        (ctx.t("kpi_stalled"), None if stalled_now is None else stalled_now.height, "int"),
-        (ctx.t("kpi_margin_alerts"), alerts_now, "int"),
-    ]
-    for label, values in ((ctx.t("region"), ctx.state.regions), (ctx.t("grade"), ctx.state.grades),
-                          (ctx.t("owner"), ctx.state.owners), (ctx.t("category"), ctx.state.categories)):
-        summary_rows.append((label, ", ".join(values) if values else ctx.t("all"), "text"))
+    amount_format = downloads.excel_format(i18n.table_number_format(unit, lang))
+    summary_rows = weekly_view.pack_summary_rows(
+        k, ctx.t, as_of=ctx.as_of, since=ctx.since, amount_label=amount_label, divisor=div,
+        amount_format=amount_format,
+        filters=((ctx.t("region"), ctx.state.regions), (ctx.t("grade"), ctx.state.grades),
+                 (ctx.t("owner"), ctx.state.owners), (ctx.t("category"), ctx.state.categories)))
     empty = pl.DataFrame()
     sheets: dict[str, tuple[pl.DataFrame, dict]] = {}
     sheets["changes"] = _ui.localise(ctx, _with_names(changes), DRILL_COLUMNS["change"]) if changes is not None else (empty, {})
     sheets["stalled"] = _ui.localise(ctx, stalled_now, DRILL_COLUMNS["stalled"]) if stalled_now is not None else (empty, {})
     sheets["margin"] = _ui.localise(ctx, _with_names(margin), DRILL_COLUMNS["margin"]) if margin is not None else (empty, {})
     # Funnel by region x grade: one segmented run per grade (the query segments one way).
-    parts = []
-    for grade in ctx.state.grades or tuple(ctx.options.get("grade", ())):
-        part = data.query(pctx.run, "funnel", dataclasses.replace(now_f, grades=(grade,)), by="region")
-        if part.height:
-            parts.append(part.with_columns(pl.lit(grade).alias("grade")).rename({"segment": "region"}, strict=False))
-    if parts:
-        fun = pl.concat(parts, how="vertical_relaxed").filter(pl.col("reached") > 0)
-        sheets["funnel"] = _ui.localise(ctx, fun, ["region", "grade", "stage", "reached", "step_conversion",
-                                                   "cumulative_conversion", "decided_conversion", "n_open_here",
-                                                   "n_lost_here", "n_dropped_here", "n_skipped", "expected_amount"])
-    else:
-        sheets["funnel"] = (empty, {})
+    fun = weekly_view.funnel_by_region_grade({
+        grade: data.query(pctx.run, "funnel", dataclasses.replace(now_f, grades=(grade,)), by="region")
+        for grade in ctx.state.grades or tuple(ctx.options.get("grade", ()))
+    })
+    sheets["funnel"] = _ui.localise(ctx, fun, weekly_view.PACK_FUNNEL_COLUMNS) if fun is not None else (empty, {})
     # Forecast (issue 12): this/next month and quarter, and this week's slips in the summary.
     # Computed on click only: the first screen runs no query over every snapshot (issue 8).
     fc = data.query(pctx.run, "forecast", now_f)
@@ -424,9 +371,7 @@ def _pack() -> bytes:
     current = data.query(pctx.run, "targets", now_f, **target_by).filter(pl.col("is_current"))
     sheets["targets"] = _ui.attainment_frame(ctx, current)
     slip = data.query(pctx.run, "slips_summary", now_f).row(0, named=True)
-    amount_format = downloads.excel_format(i18n.table_number_format(unit, lang))
-    after_figures = 1 + next(i for i, r in enumerate(summary_rows) if r[0] == ctx.t("kpi_margin_alerts"))
-    summary_rows[after_figures:after_figures] = [  # with the figures, before the filters
+    summary_rows = weekly_view.insert_after(summary_rows, ctx.t("kpi_margin_alerts"), [  # with the figures
         (ctx.t("sl_week"), slip["n_slipped_week"], "int"),
         (f"{ctx.t('sl_week')} ({i18n.unit_suffix(unit, lang)})", slip["slipped_week_amount"] / div, amount_format),
         (ctx.t("sl_out_month"), slip["n_out_of_month"], "int"),
@@ -434,7 +379,7 @@ def _pack() -> bytes:
         (ctx.t("sl_flagged", n=get_config().forecast.slip_flag_count), slip["n_flagged"], "int"),
         (ctx.t("kpi_target_quarter"), _attained("quarter"), "text"),
         (ctx.t("month_attainment"), _attained("month"), "text"),
-    ]
+    ])
     names = {k: ctx.t(f"pack_{k}") for k in ("summary", "changes", "stalled", "margin", "funnel", "forecast", "targets")}
     extra: dict[str, tuple[pl.DataFrame, dict]] = {}
     if has_visits:  # issue 13: the visit alerts and the revisits not kept on time
