@@ -490,8 +490,6 @@ STRINGS: dict[str, tuple[str, str]] = {
                         "（或经理、分类）设定，不分客户等级：此处不受客户等级筛选影响。"),
     "targets_none": ("No targets imported for this year yet: upload a targets file on the Data page (blank "
                      "templates there).", "今年还没有导入目标：请在“数据导入”页面上传目标文件（该页有空白模板）。"),
-    "targets_without": ("{n} region(s) with projects have no target for {period}; they are left out of the total.",
-                        "{n} 个有项目的区域没有 {period} 的目标，未计入合计。"),
     "target_year": ("Target year", "目标年度"),
     "target_quarter": ("Target quarter", "目标季度"),
     "target_month": ("Target month", "目标月份"),
