@@ -437,8 +437,13 @@ def test_hostile_text_is_never_markup_and_nothing_leaves_the_server(browser, hos
         shown_literally |= "**BOLD-MARK**" in bs.main_text(page)
     assert shown_literally  # the hostile name is on screen, as the characters it is
     # the owner list in the sidebar, opened
-    page.locator(".st-key-owner [data-testid='stMultiSelect'] input").click()
-    assert any("Session expired" in o for o in page.get_by_role("option").all_inner_texts())
+    # (typed into, so the option is in the list's visible window; waited for, not read at once:
+    # under load the list opens after the click returns)
+    box = page.locator(".st-key-owner [data-testid='stMultiSelect'] input")
+    box.click()
+    box.fill("Session expired")
+    page.get_by_role("option").filter(has_text="Session expired").first.wait_for()
+    assert any(HOSTILE_OWNER in o for o in page.get_by_role("option").all_inner_texts())  # as the characters it is
     assert page.evaluate(_MARKUP_JS, list(MARKS)) == []
     page.keyboard.press("Escape")
     # an upload whose file name is Markdown/HTML: the report names it as text
