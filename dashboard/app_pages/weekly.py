@@ -88,8 +88,9 @@ kpis = st.container(key="weekly_kpis")
 with kpis:
     # five a row: the pipeline and its outcomes + the quarter's target; the risks + the
     # collections' overdue amount (once receivables exist)
-    pipeline_row = st.columns([1.4, 1, 1, 1, 1.2], gap="small")
-    risk_row = st.columns([1.4, 1, 1, 1, 1.2], gap="small")
+    # (the fourth column is wider: "Lost/dropped this week", "A/B projects not visited" fit)
+    pipeline_row = st.columns([1.3, 1, 1, 1.25, 1.1], gap="small")
+    risk_row = st.columns([1.3, 1, 1, 1.25, 1.1], gap="small")
 cols = [*pipeline_row[:4], *risk_row[:4]]
 
 
