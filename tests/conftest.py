@@ -34,3 +34,13 @@ def mem_con():
 @pytest.fixture
 def db_path(tmp_path) -> Path:
     return tmp_path / "pipeline.duckdb"
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """One headless Chromium per browser-test module (Debian's, driven by the pip playwright
+    package: tests/browser_support.py)."""
+    import browser_support as bs
+
+    with bs.chromium() as b:
+        yield b

@@ -63,14 +63,6 @@ def server(seed_db, tmp_path_factory):
     app.stop()
 
 
-@pytest.fixture(scope="module")
-def browser():
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(bs.CHROMIUM), args=bs.CHROMIUM_ARGS)
-        yield b
-        b.close()
-
-
 @pytest.fixture
 def page(browser, server, request):
     """A fresh browser session (a new Streamlit session) per test. When the test fails, the

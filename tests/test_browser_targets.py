@@ -21,12 +21,6 @@ from test_browser import pytestmark  # noqa: E402,F401  (the same marks)
 AS_OF = date(2026, 11, 23)
 
 
-@pytest.fixture(scope="module")
-def browser():
-    with bs.chromium() as b:
-        yield b
-
-
 @pytest.fixture
 def server(tmp_path):
     from dashboard import ingest

@@ -39,14 +39,6 @@ def server(tmp_path_factory):
     app.stop()
 
 
-@pytest.fixture(scope="module")
-def browser():
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(bs.CHROMIUM), args=bs.CHROMIUM_ARGS)
-        yield b
-        b.close()
-
-
 def _upload_and_commit(page, url: str, path: Path, done: str) -> None:
     bs.open_app(page, url + "/data")
     field = page.locator('[data-testid="stFileUploader"] input[type="file"]')
