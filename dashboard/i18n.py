@@ -466,7 +466,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "error": ("Error (forecast − won)", "误差（预测 − 赢单）"),
     "abs_pct_error": ("Absolute % error", "绝对百分比误差"),
     # targets and attainment (issue 12; docs/ANALYSES.md "Targets")
-    "kpi_target_quarter": ("Quarter target attained", "本季度目标达成"),
+    "kpi_target_quarter": ("Quarter attainment", "本季度目标达成"),
     "kpi_target_help": ("Won this quarter (contracts signed since the quarter began, up to the snapshot) ÷ the "
                         "quarter's target, over the regions that have one. This month: {month}. Select “Targets” "
                         "below for every region, the gap and the run rate needed.",
