@@ -872,6 +872,14 @@ def write_ledger_xlsx(path: Path, dataset: Dataset, as_of: date) -> None:
 
 VISITS_NAME = "{}_visit-reports.xlsx"
 RECEIVABLES_NAME = "{}_receivables.xlsx"
+TARGETS_NAME = "{}_targets.xlsx"
+# The year's quarterly sales targets per region (万元), as the sales office sets them in its
+# 目标责任书: round numbers near what each region signs, some above and some below it, so the
+# weekly review shows attainment on both sides of 100 %.
+QUARTER_TARGETS_WAN = {
+    "华东": (12000, 12000), "华南": (8000, 9000), "华北": (4500, 4500),
+    "华中": (3500, 3000), "西南": (6500, 7000), "西北": (4000, 5000),
+}
 VISIT_WEEKS = 8  # the visit workbook covers the 8 weeks up to the last export
 VISIT_HEADERS = ("日期", "序号", "拜访客户", "项目编号", "联系人", "拜访时间", "拜访目的", "商谈结果", "客户类别", "预定再访时间", "其他记录")
 # visits per open project per working day by grade (A more often than C): ~ the domain.toml targets / 21
@@ -1073,6 +1081,31 @@ def write_receivables_xlsx(path: Path, dataset: Dataset) -> None:
     wb.close()
 
 
+def write_targets_xlsx(path: Path, dataset: Dataset) -> None:
+    """The sales office's targets: 区域 / 年度 / 季度 / 目标金额（万元）, Q3 and Q4 of the last
+    snapshot's year per region; the quarter written two ways (第三季度, Q4) and a 合计 row
+    at the bottom (dropped by the importer, never counted)."""
+    end = dataset.snapshots[-1]
+    wb = xlsxwriter.Workbook(str(path))
+    wb.set_properties({"title": "销售目标", "author": "销售管理部", "company": "大客户部",
+                       "created": datetime(end.year, 1, 5, 9, 0, 0)})
+    ws = wb.add_worksheet(f"{end.year}年目标")
+    head_fmt = wb.add_format({"bold": True, "bg_color": "#FCE4D6", "border": 1})
+    for c, h in enumerate(("区域", "年度", "季度", "目标金额（万元）")):
+        ws.write_string(0, c, h, head_fmt)
+    y = 1
+    for quarter, label in ((0, "第三季度"), (1, "Q4")):
+        for region, amounts in QUARTER_TARGETS_WAN.items():
+            ws.write_string(y, 0, region)
+            ws.write_number(y, 1, end.year)
+            ws.write_string(y, 2, label)
+            ws.write_number(y, 3, amounts[quarter])
+            y += 1
+    ws.write_string(y, 0, "合计")
+    ws.write_number(y, 3, sum(a for pair in QUARTER_TARGETS_WAN.values() for a in pair))
+    wb.close()
+
+
 def write_snapshot(path: Path, dataset: Dataset, as_of: date, fmt: str) -> Path:
     """Write one weekly export of ``dataset`` as it stood on ``as_of`` in format ``fmt``."""
     path = Path(path)
@@ -1095,6 +1128,7 @@ def planned_files(dataset: Dataset) -> list[tuple[str, str, date]]:
     out.append((HISTORY_NAME.format(dataset.snapshots[-1].isoformat()), "history_csv", dataset.snapshots[-1]))
     out.append((VISITS_NAME.format(dataset.snapshots[-1].isoformat()), "visits_xlsx", dataset.snapshots[-1]))
     out.append((RECEIVABLES_NAME.format(dataset.snapshots[-1].isoformat()), "receivables_xlsx", dataset.snapshots[-1]))
+    out.append((TARGETS_NAME.format(dataset.snapshots[-1].isoformat()), "targets_xlsx", dataset.snapshots[-1]))
     return sorted(out)
 
 
@@ -1116,6 +1150,8 @@ def generate(out_dir: Path | str = Path(__file__).parent, *, n_projects: int = D
             write_visits_xlsx(path, dataset)
         elif fmt == "receivables_xlsx":
             write_receivables_xlsx(path, dataset)
+        elif fmt == "targets_xlsx":
+            write_targets_xlsx(path, dataset)
         else:
             write_snapshot(path, dataset, as_of, fmt)
         paths.append(path)

@@ -550,7 +550,7 @@ def test_every_page_says_demo_data_while_the_demo_is_loaded_and_no_page_does_on_
         params = {"project": STALLED_PROJECT} if page == "project" else {}
         banner = _banner(open_page(page, lang=lang, **params))
         assert len(banner) == 1, (page, banner)
-        assert ("13 次演示导入" if lang == "中文" else "13 demo imports") in banner[0], banner
+        assert ("14 次演示导入" if lang == "中文" else "14 demo imports") in banner[0], banner
     monkeypatch.setenv("PIPELINE_DB", str(real_db))
     for page in PAGES:
         params = {"project": STALLED_PROJECT} if page == "project" else {}
@@ -582,7 +582,7 @@ def test_the_first_real_import_says_the_demo_goes_removes_it_and_the_review_comp
     at.button(key="data_commit").click().run()
     assert not at.exception
     done = " ".join(s.value for s in at.success)
-    assert "已导入 2 个文件" in done and "已删除演示数据（13 次导入）" in done, done
+    assert "已导入 2 个文件" in done and "已删除演示数据（14 次导入）" in done, done
     assert at.selectbox(key="as_of").options == ["2026-12-07", "2026-11-30"]  # no demo snapshot to pick
     assert _banner(at) == []
     history = next(d.value for d in at.dataframe if "文件" in d.value.columns)
@@ -602,7 +602,7 @@ def test_the_demo_data_goes_in_one_click_and_the_pages_then_ask_for_an_export(db
     at = open_page("data_page", lang="English")
     at.button(key="data_remove_demo").click().run()
     assert not at.exception
-    assert any("The demo data (13 imports) was removed" in s.value for s in at.success)
+    assert any("The demo data (14 imports) was removed" in s.value for s in at.success)
     assert _banner(at) == [] and "data_remove_demo" not in [b.key for b in at.button]
     assert any("No data yet" in i.value for i in open_page(lang="English").info)
 

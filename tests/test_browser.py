@@ -272,14 +272,14 @@ def test_the_first_real_upload_on_a_fresh_start_removes_the_demo_and_the_review_
     page.set_default_timeout(bs.TIMEOUT_MS)
     bs.open_app(page, fresh_server.url + "/")
     banner = bs.demo_banner(page)
-    assert len(banner) == 1 and "13 次演示导入" in banner[0], banner
+    assert len(banner) == 1 and "14 次演示导入" in banner[0], banner
     demo_open = bs.number(bs.metrics(page)["在跟项目数"])  # the demo's last week = the ledger the exports start from
     bs.screenshot(page, "2-fresh-start-demo_zh")
 
     bs.open_app(page, fresh_server.url + "/data")
     upload(page, exports["xlsx"], exports["csv"])
     assert sum(a.startswith("可以导入：接受 1,783 行，跳过 0 行") for a in alerts(page)) == 2, alerts(page)
-    warned = [a for a in alerts(page) if "导入时会同时删除演示数据（13 次导入" in a]
+    warned = [a for a in alerts(page) if "导入时会同时删除演示数据（14 次导入" in a]
     assert warned, alerts(page)  # said before the user confirms
     facts = [dict(bs.grid_rows(bs.grid_with_header(page.locator(f".st-key-data_file_{i}"), "指标"))[1:]) for i in (0, 1)]
     assert facts[0]["工作表"] == "项目台账" and facts[0]["快照日期"] == WEEK_1.isoformat(), facts[0]
@@ -290,7 +290,7 @@ def test_the_first_real_upload_on_a_fresh_start_removes_the_demo_and_the_review_
     page.locator(".st-key-data_commit button").click()
     page.get_by_text("已导入 2 个文件").wait_for()
     bs.settle(page)
-    assert any("已删除演示数据（13 次导入）" in a for a in alerts(page)), alerts(page)
+    assert any("已删除演示数据（14 次导入）" in a for a in alerts(page)), alerts(page)
     assert bs.demo_banner(page) == []
     bs.screenshot(page, "2-imported-demo-removed_zh")
     # The same session moved to the newest imported week; the picker has only real weeks.

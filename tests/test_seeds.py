@@ -37,7 +37,7 @@ gen = _load_generator()
 
 
 # issue 13: the visit reports and the receivables ledger are not weekly pipeline exports
-OTHER_RECORDS = ("_visit-reports.xlsx", "_receivables.xlsx")
+OTHER_RECORDS = ("_visit-reports.xlsx", "_receivables.xlsx", "_targets.xlsx")  # (and issue 12's targets)
 
 
 def _exports() -> list[Path]:
@@ -314,7 +314,8 @@ def test_every_seed_file_prepares_without_errors_or_warnings(prepared):
     for name, p in prepared.items():
         assert p.report.ok and not p.report.errors, (name, p.report.errors[:3])
         assert not p.report.warnings, (name, p.report.warnings[:3])
-        assert p.report.as_of == date.fromisoformat(name[:10]), name
+        # a targets file has no as-of date (its periods say when; issue 12)
+        assert p.report.as_of == (None if p.report.kind == "targets" else date.fromisoformat(name[:10])), name
         assert not any(c.canonical is None for c in p.report.columns), name  # no mapping needed
         skipped = p.report.rows_skipped
         assert skipped == (0 if name.endswith(("crm-export.csv", "stage-history.csv", "visit-reports.xlsx")) else 1), name  # the 合计 row
@@ -330,6 +331,13 @@ def test_the_importer_reads_what_the_generator_meant(prepared):
             planned = gen.visit_rows(dataset)
             assert p.projects.height == sum(len(v) for v in planned.values()), name
             assert sorted(set(p.projects["reporter"].to_list())) == sorted(planned), name
+            continue
+        if p.report.kind == "targets":  # Q3 and Q4 per region, 万元 -> 元; the 合计 row not a target
+            got = {(r["region"], r["period_start"].month, float(r["target_amount"]))
+                   for r in p.tables["targets"].iter_rows(named=True)}
+            want = {(region, month, amounts[q] * 10000.0) for region, amounts in gen.QUARTER_TARGETS_WAN.items()
+                    for q, month in ((0, 7), (1, 10))}
+            assert got == want, name
             continue
         if p.report.kind == "collections":  # contract once per project, every invoice and payment line
             rows = gen.receivable_rows(dataset)
@@ -382,7 +390,7 @@ def test_load_seeds_imports_every_file_in_one_commit_and_a_second_commit_changes
         marks = con.execute("select distinct is_demo from imports").fetchall()
     finally:
         con.close()
-    assert (n_imports, n_dates) == (len(results), len(results) - 3)  # history, visits, receivables add no snapshot
+    assert (n_imports, n_dates) == (len(results), len(results) - 4)  # history, visits, receivables, targets add no snapshot
     assert 1000 <= n_projects <= 3000
     assert sources["history"] > 0 and sources["stage_dates"] > 0
     assert marks == [(True,)]  # demo data, every import (issue 9, B1)
