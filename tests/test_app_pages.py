@@ -578,7 +578,7 @@ def test_the_first_real_import_says_the_demo_goes_removes_it_and_the_review_comp
     assert not at.exception
     # before the user confirms: the report says the demo goes with this import
     said = [w.value for w in at.warning if "导入时会同时删除演示数据" in w.value]
-    assert said and "13 次导入" in said[0] and "2026-09-21" in said[0] and "2026-11-23" in said[0], said
+    assert said and "14 次导入" in said[0] and "2026-09-21" in said[0] and "2026-11-23" in said[0], said
     at.button(key="data_commit").click().run()
     assert not at.exception
     done = " ".join(s.value for s in at.success)
