@@ -93,3 +93,25 @@ def test_a_regions_kept_probability_ignores_its_projects_rows_in_another_region(
     counted = con.sql("select scope, n_closed, n_won from win_counts where as_of = '2026-01-12' "
                       "and stage = 'negotiation' and grade = 'A' order by scope").pl().rows()
     assert counted == [("*", 2, 1), ("East", 1, 0), ("West", 0, 0)]
+
+
+@SETTINGS
+@given(histories_with_movers(), st.data())
+def test_the_back_tests_actuals_are_each_projects_latest_row_up_to_the_date(con, history, data):
+    """What was really won, as known at the back-test's date: each project's latest row up to
+    it (kept in project_last_seen for the newest date, found for an earlier one), in Python."""
+    snapshots, events, dates = history
+    _reload(con, snapshots, events)
+    facts = con.sql("select * from project_facts").pl().to_dicts()
+    for t in [data.draw(st.sampled_from(dates)), dates[-1]]:
+        latest: dict = {}
+        for r in sorted(facts, key=lambda r: r["as_of"]):
+            if r["as_of"] <= t:
+                latest[r["project_id"]] = r
+        won = [r for r in latest.values() if r["outcome"] == "won"]
+        b = queries.run(con, "backtest", Filters(as_of=t, allowed_regions=ALL_REGIONS))
+        for row in b.iter_rows(named=True):
+            mine = [r for r in won if r["closed_on"] is not None and row["period_start"] <= r["closed_on"] <= row["period_end"]]
+            amount = sum(float(r["contract_amount"] if r["contract_amount"] is not None else r["expected_amount"] or 0)
+                         for r in mine)
+            assert (row["n_won"], float(row["actual"])) == (len(mine), pytest.approx(amount)), (t, row)
