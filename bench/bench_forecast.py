@@ -72,9 +72,9 @@ KEEPING = {
 
 
 def run_tree(tree: Path, args: list[str]) -> dict:
-    """``bench_forecast.py --child *args`` of ``tree`` (this checkout or the base's), its code
-    on PYTHONPATH."""
-    cmd = [sys.executable, str(tree / "bench" / "bench_forecast.py"), "--child", *args]
+    """This script's ``--child *args`` with ``tree``'s code (this checkout or the base's) on
+    PYTHONPATH and as the working folder."""
+    cmd = [sys.executable, str(Path(__file__).resolve()), "--child", *args]
     proc = subprocess.run(cmd, capture_output=True, text=True, cwd=tree, env={**os.environ, "PYTHONPATH": str(tree)})
     if proc.returncode != 0:
         raise RuntimeError(f"{' '.join(args)} failed:\n{proc.stderr[-3000:]}")
@@ -84,7 +84,7 @@ def run_tree(tree: Path, args: list[str]) -> dict:
 def child_round(path: str, order: list[str]) -> dict:
     import queries
     from dashboard import store
-    from queries import Filters
+    from queries import ALL_REGIONS, Filters, composed
 
     cur = store.ReadHub(Path(path)).cursor()
     cur.sql("select count(*) from project_facts").fetchall()  # attach, as a page run's cursor has
@@ -92,14 +92,14 @@ def child_round(path: str, order: list[str]) -> dict:
     out = {}
     for label in order:
         if label in KEEPING:
-            if not cur.sql("select count(*) from information_schema.tables where table_name = 'win_counts'").fetchall()[0][0]:
-                continue  # a base revision without it
+            if not hasattr(composed, "kept_scope"):
+                continue  # a base revision that keeps nothing
             t = time.perf_counter()
             n = cur.sql(KEEPING[label]).fetchall()[0][0]
             out[label] = {"ms": (time.perf_counter() - t) * 1000, "rows": n}
             continue
         name = label.split(" ")[0]
-        f = Filters(since=None) if name == "owners" else Filters()
+        f = Filters(since=None, allowed_regions=ALL_REGIONS) if name == "owners" else Filters(allowed_regions=ALL_REGIONS)
         t = time.perf_counter()
         df = queries.run(cur, name, f, **every[label])
         out[label] = {"ms": (time.perf_counter() - t) * 1000, "rows": df.height}
