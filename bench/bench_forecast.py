@@ -116,6 +116,9 @@ def child_page(path: str, reps: int) -> dict:
     from streamlit.testing.v1 import AppTest
 
     os.environ["PIPELINE_DB"] = path
+    from streamlit import config as st_config
+
+    st_config.set_option("server.address", "127.0.0.1")  # unsigned local mode, as the tests run it
     with duckdb.connect(path, read_only=True) as con:
         latest = con.execute("select max(as_of) from project_facts").fetchall()[0][0]
         regions = [r[0] for r in con.execute(
