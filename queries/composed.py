@@ -4,9 +4,9 @@ next (the learned probabilities) or joining results on their segment. Must not i
 streamlit.
 
 * ``win_probabilities`` reads the counts kept at import (``win_counts``, for the company
-  and for each region alone) when the caller sees every region or one; otherwise it runs
-  its one-snapshot .sql, or with ``all_snapshots`` the history form (every snapshot at
-  once; property tests hold the three equal).
+  and for each region alone) when the caller sees every region or one; otherwise its .sql
+  computes them (at one snapshot, or with ``all_snapshots`` at every snapshot at once;
+  property tests hold the three equal).
 * ``forecast``, ``backtest``, ``trends``, ``owners`` need P(win | stage, grade): the runner
   first runs ``win_probabilities`` (at ``as_of``, or at every snapshot for the back-test and
   the trends) and binds its rows as the parallel lists ``$p_as_of``, ``$p_stage``,
@@ -52,14 +52,11 @@ def kept_scope(allowed_regions: Any) -> str | None:
 
 
 def win_probabilities(con, execute: Execute, params: dict[str, Any]) -> pl.DataFrame:
-    """At ``as_of``, or at every snapshot up to it when ``all_snapshots``: read from the
-    counts kept at import (win_probabilities_kept.sql) when the caller's scope has them,
-    else computed from project_facts (win_probabilities.sql, win_probabilities_history.sql:
-    the same definition, one t or every t at once; ``computed`` forces this path)."""
-    scope = kept_scope(params.get("allowed_regions"))
-    if scope is not None and not params.get("computed"):
-        return execute(con, "win_probabilities_kept", params | {"scope": scope})
-    return execute(con, "win_probabilities_history" if params.get("all_snapshots") else "win_probabilities", params)
+    """At ``as_of``, or at every snapshot up to it when ``all_snapshots``: the counts kept at
+    import when the caller's scope has them (``scope``), else computed from project_facts
+    (the same definition; ``computed`` forces this)."""
+    scope = None if params.get("computed") else kept_scope(params.get("allowed_regions"))
+    return execute(con, "win_probabilities", params | {"scope": scope})
 
 
 def _with_probabilities(con, execute: Execute, params: dict[str, Any], *, every_snapshot: bool) -> dict[str, Any]:

@@ -49,7 +49,8 @@ STAGING_FACTS: tuple[str, ...] = (
     "visits_scoped",  # over stg_visits and project_facts
     "revisits_classified",  # over visits_scoped
     "snapshot_pairs_computed",  # over project_facts
-    "learned_counts",  # over project_facts (kept at import in win_counts)
+    "learned_rows",  # over project_facts
+    "learned_counts",  # over learned_rows (kept at import in win_counts)
     "learned_counts_history",
 )
 STAGING_PAIRS: tuple[str, ...] = (

@@ -258,10 +258,7 @@ def read_rows(report: Report, data: pl.DataFrame, rows: pl.Series, cols: Any, co
         period = _row_period(report, row, {f: raw[f][i] for f in PERIOD_FIELDS}, by)
         region = (regions[i] or "").strip() or None
         if region is None:
-            report.error("missing_region", "区域为空：每个目标都要写明区域（如果这是合计行，请删除或在区域列写“合计”）",
-                         "the region is empty: every target names its region (if this is a totals row, delete it or "
-                         "write 合计/Total in the region column)", row=row, column=by["region"][1],
-                         expected_zh="区域，如 华东", expected_en="a region such as 华东")
+            _missing_region(report, row, by["region"][1])
         amount = amount_list[i]
         ok = _amount_errors(report, row, header, amount_raw[i], amount, bad_list[i], blank_hint=False)
         if period is None or region is None or not ok:
@@ -271,14 +268,27 @@ def read_rows(report: Report, data: pl.DataFrame, rows: pl.Series, cols: Any, co
         out.append({"year": year, "period_kind": kind, "period_start": start, "period_end": end, "region": region,
                     "owner": (owners[i] or "").strip() or None, "category": (categories[i] or "").strip() or None,
                     "target_amount": amount, "sheet": sheet, "source_row": row})
-    if totals:
-        report.skip("totals row (合计/Total) / 合计行", len(totals))
-        shown = ", ".join(map(str, totals[:_LISTED])) + (" …" if len(totals) > _LISTED else "")
-        report.warn("target_total_dropped",
-                    f"第 {shown} 行是合计/小计/全年行，未计入目标（目标只按各行明细计算，不会把合计再加一次）",
-                    f"row{'s' if len(totals) > 1 else ''} {shown}: a total/subtotal/full-year row, not counted as a "
-                    "target (targets come from the detail rows; a total is never added to them)", row=totals[0])
+    _totals_dropped(report, totals)
     return pl.DataFrame(out, schema=SCHEMA) if out else empty()
+
+
+def _totals_dropped(report: Report, totals: list[int]) -> None:
+    """The note for the totals rows dropped (never added to the targets)."""
+    if not totals:
+        return
+    report.skip("totals row (合计/Total) / 合计行", len(totals))
+    shown = ", ".join(map(str, totals[:_LISTED])) + (" …" if len(totals) > _LISTED else "")
+    report.warn("target_total_dropped",
+                f"第 {shown} 行是合计/小计/全年行，未计入目标（目标只按各行明细计算，不会把合计再加一次）",
+                f"row{'s' if len(totals) > 1 else ''} {shown}: a total/subtotal/full-year row, not counted as a "
+                "target (targets come from the detail rows; a total is never added to them)", row=totals[0])
+
+
+def _missing_region(report: Report, row: int, header: str) -> None:
+    report.error("missing_region", "区域为空：每个目标都要写明区域（如果这是合计行，请删除或在区域列写“合计”）",
+                 "the region is empty: every target names its region (if this is a totals row, delete it or "
+                 "write 合计/Total in the region column)", row=row, column=header,
+                 expected_zh="区域，如 华东", expected_en="a region such as 华东")
 
 
 def _amount_errors(report: Report, row: int, header: str, raw: Any, amount: Decimal | None, bad: bool,
@@ -383,10 +393,7 @@ def _read_wide(report: Report, data: pl.DataFrame, rows: pl.Series, cols: Any, c
             continue
         region = (regions[i] or "").strip() or None
         if region is None:
-            report.error("missing_region", "区域为空：每个目标都要写明区域（如果这是合计行，请删除或在区域列写“合计”）",
-                         "the region is empty: every target names its region (if this is a totals row, delete it or "
-                         "write 合计/Total in the region column)", row=row, column=by["region"][1],
-                         expected_zh="区域，如 华东", expected_en="a region such as 华东")
+            _missing_region(report, row, by["region"][1])
         year = fixed_year
         if "target_year" in by:
             y = (str(years_raw[i]).strip() if years_raw[i] is not None else "")
@@ -440,13 +447,7 @@ def _read_wide(report: Report, data: pl.DataFrame, rows: pl.Series, cols: Any, c
             out.append({"year": year, "period_kind": kind, "period_start": start, "period_end": end, "region": region,
                         "owner": (owners[i] or "").strip() or None, "category": (categories[i] or "").strip() or None,
                         "target_amount": filled[col], "sheet": sheet, "source_row": row})
-    if totals:
-        report.skip("totals row (合计/Total) / 合计行", len(totals))
-        shown = ", ".join(map(str, totals[:_LISTED])) + (" …" if len(totals) > _LISTED else "")
-        report.warn("target_total_dropped",
-                    f"第 {shown} 行是合计/小计行，未计入目标（目标只按各行明细计算，不会把合计再加一次）",
-                    f"row{'s' if len(totals) > 1 else ''} {shown}: a total/subtotal row, not counted as a target "
-                    "(targets come from the detail rows; a total is never added to them)", row=totals[0])
+    _totals_dropped(report, totals)
     if empty_rows:
         shown = ", ".join(map(str, empty_rows[:_LISTED])) + (" …" if len(empty_rows) > _LISTED else "")
         report.warn("target_row_blank", f"第 {shown} 行没有填写任何月份或季度的目标，未导入",

@@ -18,13 +18,7 @@
 --         computes it at query time for any other scope.
 create or replace macro learned_counts(t, by_region, allowed_regions) as table
 with history as (
-    select
-        case when by_region then region else '*' end as scope,
-        project_id, as_of, outcome, grade, cur_stage
-    from project_facts
-    where as_of <= t
-      and in_scope(region, grade, owner, category, [], [], [], [], allowed_regions)
-      and (not by_region or region is not null)
+    select * from learned_rows(t, by_region, allowed_regions)
 ),
 
 stages as (
