@@ -409,11 +409,11 @@ def _read_wide(report: Report, data: pl.DataFrame, rows: pl.Series, cols: Any, c
         filled: dict[str, Decimal] = {}
         usable = True
         for col, header, _p, _u in [*targets, *totals_cols]:
-            amounts, bad, raw = parsed[col]
+            values, unreadable, raw = parsed[col]
             if raw[i] is None or not str(raw[i]).strip():
                 continue  # blank: no target for that period (never 0)
-            if _amount_errors(report, row, header, raw[i], amounts[i], bad[i], blank_hint=True):
-                filled[col] = amounts[i]
+            if _amount_errors(report, row, header, raw[i], values[i], unreadable[i], blank_hint=True):
+                filled[col] = values[i]
             else:
                 usable = False
         given = [t for t in targets if t[0] in filled]
