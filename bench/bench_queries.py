@@ -346,7 +346,7 @@ def child_sql(n: int, k: int, storage: str, repeat: int, memory_limit: str | Non
         floor = _median_ms(lambda: cur.execute(floor_sql, params).fetchall(), repeat)  # noqa: B023 (called here)
         rows = queries.run(cur, qname, f, **extra).height
         results[name] = {"ms": latency, "floor_ms": floor, "rows": rows}
-    filtered = Filters(allowed_regions=ALL_REGIONS, as_of=as_of, regions=("华东",), grades=("A", "B"))
+    filtered = Filters(allowed_regions=ALL_REGIONS, as_of=as_of, region=("华东",), grade=("A", "B"))
     results["funnel (region+grade filter)"] = {
         "ms": _median_ms(lambda: queries.run(con.cursor(), "funnel", filtered), repeat),
         "floor_ms": _median_ms(lambda: con.execute(

@@ -23,6 +23,7 @@ from pathlib import Path
 import polars as pl
 
 from dashboard import store
+from queries.dimensions import KEYS as DIMENSION_KEYS
 
 
 def _date(text: str) -> date:
@@ -129,10 +130,7 @@ def cmd_query(args: argparse.Namespace) -> int:
     filters = queries.Filters(
         as_of=args.as_of,
         since=args.since,
-        regions=tuple(args.region or ()),
-        grades=tuple(args.grade or ()),
-        owners=tuple(args.owner or ()),
-        categories=tuple(args.category or ()),
+        selected={key: tuple(getattr(args, key) or ()) for key in DIMENSION_KEYS},
         # The command line is the server operator's tool: unscoped (docs/DEPLOY.md).
         allowed_regions=queries.ALL_REGIONS,
     )
@@ -304,11 +302,10 @@ def build_parser() -> argparse.ArgumentParser:
     _add_db(p)
     p.add_argument("--as-of", type=_date)
     p.add_argument("--since", type=_date)
-    p.add_argument("--region", action="append")
-    p.add_argument("--grade", action="append")
-    p.add_argument("--owner", action="append")
-    p.add_argument("--category", action="append")
-    p.add_argument("--by", choices=["region", "grade", "owner", "category"],
+    for key in DIMENSION_KEYS:  # queries/dimensions.py: --region, --grade, --owner, --category, --product-line
+        p.add_argument(f"--{key.replace('_', '-')}", dest=key, action="append", metavar=key.upper(),
+                       help=f"keep only this {key.replace('_', ' ')} (repeat for several)")
+    p.add_argument("--by", choices=list(DIMENSION_KEYS),
                    help="segment (funnel, win_rate, aging_summary, margin_summary, forecast, slips_summary, visits_mix, "
                         "visits_frequency, revisits_summary, receivables_aging; targets: region, owner or category)")
     p.add_argument("--project", help="project id (the `project`, `project_visits` and `project_money` queries)")

@@ -37,6 +37,7 @@ import queries
 from dashboard import access, store
 from dashboard.access import Access
 from queries import Filters
+from queries.dimensions import KEYS as DIMENSION_KEYS
 
 # Small results (aggregates: a few rows per stage/segment) vs per-project lists, which at
 # 100k projects are tens of MB each: bound the second much tighter.
@@ -174,8 +175,8 @@ def snapshots(run: Run) -> list[date]:
 
 
 def filter_options(run: Run, as_of: date | None) -> dict[str, list[str]]:
-    """Values offered in the region/grade/owner/category pickers (for the snapshot ``as_of``)."""
-    out: dict[str, list[str]] = {"region": [], "grade": [], "owner": [], "category": []}
+    """Values offered in each dimension's picker (queries/dimensions.py), for the snapshot ``as_of``."""
+    out: dict[str, list[str]] = {key: [] for key in DIMENSION_KEYS}
     df = query(run, "filter_options", Filters(as_of=as_of))
     for dim, value in df.select("dimension", "value").iter_rows():
         if dim in out and value is not None and value not in out[dim]:

@@ -48,6 +48,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "grade": ("Customer grade", "客户等级"),
     "owner": ("Account manager", "大客户经理"),
     "category": ("Category", "项目分类"),
+    "product_line": ("Product line", "项目产品线"),
     "all": ("All", "全部"),
     "compared_with": ("Compared with {since}", "对比 {since}"),
     "no_previous": ("No earlier snapshot to compare with.", "没有更早的快照可对比。"),
@@ -654,8 +655,6 @@ BUCKET_NAMES = {
     "61-90": ("61–90 days", "61–90 天"),
     ">90": ("> 90 days", "90 天以上"),
 }
-
-DIMENSIONS = ("region", "grade", "owner", "category")
 
 # What each query computes, as a reader names it: a failing query's error says which
 # analysis is missing (tests/test_app_i18n.py: every query has one).

@@ -29,8 +29,7 @@ scoped as (
     where as_of = $as_of
       and (outcome = 'open' or (outcome = 'won' and status <> 'completed'))
       and (cast($project_id as varchar) is null or project_id = $project_id)
-      and in_scope(region, grade, owner, category,
-          $regions, $grades, $owners, $categories, $allowed_regions)
+      and in_scope(project_facts, $filters, $allowed_regions)
 ),
 
 aged as (

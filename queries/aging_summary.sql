@@ -22,7 +22,7 @@ grade_limits as (
 
 scoped as (
     select
-        segment_of($by, region, grade, owner, category) as segment,
+        segment_of(project_facts, $by) as segment,
         cur_stage,
         grade,
         date_diff('day', cur_entered_on, as_of) as days_in_stage,
@@ -30,8 +30,7 @@ scoped as (
     from project_facts
     where as_of = $as_of
       and (outcome = 'open' or (outcome = 'won' and status <> 'completed'))
-      and in_scope(region, grade, owner, category,
-          $regions, $grades, $owners, $categories, $allowed_regions)
+      and in_scope(project_facts, $filters, $allowed_regions)
 ),
 
 -- a few thousand (segment, stage, grade, days) groups: the limits join runs on these

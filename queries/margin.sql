@@ -61,8 +61,7 @@ scoped as (
     where f.as_of = $as_of
       and f.outcome not in ('lost', 'dropped')
       and (cast($project_id as varchar) is null or f.project_id = $project_id)
-      and in_scope(f.region, f.grade, f.owner, f.category,
-          $regions, $grades, $owners, $categories, $allowed_regions)
+      and in_scope(f, $filters, $allowed_regions)
 ),
 
 -- each check once: whether it failed, its value and its threshold (severity, order and

@@ -20,6 +20,7 @@ import duckdb
 import polars as pl
 
 from queries import checks, derived
+from queries.dimensions import KEYS
 from queries.filters import Filters, ScopeMissing
 
 SQL_DIR = Path(__file__).parent
@@ -29,8 +30,7 @@ STAGING_DIR = SQL_DIR / "staging"
 # themselves are maintained by queries/derived.py (between the groups: the macros over
 # project_facts need the table, pair_facts is built with snapshot_pairs_computed).
 STAGING_BASE: tuple[str, ...] = (
-    "in_scope",
-    "segment_of",
+    "dimensions",  # in_scope, segment_of, … (the only SQL naming the dimension columns)
     "cfg_stages",
     "stg_projects",
     "stg_stage_events",
@@ -89,7 +89,7 @@ QUERY_NAMES += VISIT_QUERIES + COLLECTION_QUERIES
 # Targets and attainment (issue 12; docs/ANALYSES.md "Targets").
 QUERY_NAMES += ("targets",)
 
-SEGMENTS = ("region", "grade", "owner", "category")
+SEGMENTS = KEYS  # the --by values: every filter dimension (queries/dimensions.py)
 
 # Queries whose `by` must name a segment (None = unsegmented).
 _DEFAULT_EXTRA: dict[str, Any] = {"by": None, "project_id": None, "stage": None,  # stage: ui_reached
@@ -232,7 +232,7 @@ def list_snapshots(con: duckdb.DuckDBPyConnection, filters: Filters) -> pl.DataF
 
 def filter_options(con: duckdb.DuckDBPyConnection, as_of: date | None,
                    allowed_regions: tuple[str, ...]) -> dict[str, list[str]]:
-    """{'region': [...], 'grade': [...], 'owner': [...], 'category': [...]} present in the snapshot."""
+    """{dimension key: [values present in the snapshot]} for every dimension (queries/dimensions.py)."""
     df = run(con, "filter_options", Filters(as_of=as_of, allowed_regions=allowed_regions))
     out: dict[str, list[str]] = {seg: [] for seg in SEGMENTS}
     for dimension, value in df.select("dimension", "value").iter_rows():

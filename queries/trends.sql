@@ -47,8 +47,7 @@ scoped as (
         date_diff('day', f.cur_entered_on, f.as_of) as days_in_stage
     from project_facts as f
     where f.as_of <= $as_of
-      and in_scope(f.region, f.grade, f.owner, f.category,
-          $regions, $grades, $owners, $categories, $allowed_regions)
+      and in_scope(f, $filters, $allowed_regions)
 ),
 
 marked as (

@@ -15,8 +15,7 @@ with scoped as (
       and outcome <> 'open'
       and closed_on <= $as_of
       and (cast($since as date) is null or closed_on > cast($since as date))
-      and in_scope(region, grade, owner, category,
-          $regions, $grades, $owners, $categories, $allowed_regions)
+      and in_scope(project_facts, $filters, $allowed_regions)
 ),
 
 final as (

@@ -83,7 +83,7 @@ def test_a_region_scope_shows_that_region_only(cur):
     east = queries.run(cur, "projects", Filters(allowed_regions=("华东",)))
     assert east.height > 0 and east.get_column("region").unique().to_list() == ["华东"]
     # a forged region filter for another region does not widen it
-    forged = queries.run(cur, "projects", Filters(regions=("华南",), allowed_regions=("华东",)))
+    forged = queries.run(cur, "projects", Filters(region=("华南",), allowed_regions=("华东",)))
     assert forged.height == 0
 
 

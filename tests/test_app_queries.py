@@ -48,7 +48,7 @@ def test_ui_region_grade_cells_match_funnel_and_win_rate_per_cell(con):
     projects = queries.run(con, "projects", Filters(allowed_regions=ALL_REGIONS, as_of=as_of))
     assert cells.get_column("n_projects").sum() == projects.height
     for r in cells.head(6).iter_rows(named=True):
-        f = Filters(allowed_regions=ALL_REGIONS, as_of=as_of, regions=(r["region"],), grades=(r["grade"],))
+        f = Filters(allowed_regions=ALL_REGIONS, as_of=as_of, region=(r["region"],), grade=(r["grade"],))
         fun = queries.run(con, "funnel", f).filter(pl.col("stage") == "tender").row(0, named=True)
         assert r["n_reached"] == fun["reached"]
         assert r["reached_rate"] == pytest.approx(fun["cumulative_conversion"] or 0.0) or r["n_reached"] == 0

@@ -264,7 +264,7 @@ def assert_agree(con, as_of, since=None):
                 assert mine[key] == value, (theirs["stage"], key)
     east = sorted({r["region"] for rows in ref.snapshots.values() for r in rows if r["region"]})[:1]
     if east:
-        sub = queries.run(con, "funnel", Filters(allowed_regions=ALL_REGIONS, as_of=as_of, regions=tuple(east)))
+        sub = queries.run(con, "funnel", Filters(allowed_regions=ALL_REGIONS, as_of=as_of, region=tuple(east)))
         assert sub["reached"].to_list() == [r["reached"] for r in ref.funnel(as_of, lambda x: x["row"]["region"] == east[0])]
 
     aging = {r["project_id"]: (r["stage"], r["entered_on"], r["days_in_stage"], r["limit_days"], r["is_stalled"])

@@ -66,12 +66,12 @@ if rg is not None and rg.height:
     rg_cell = rg_cells[0] if rg_cells else None
     if rg_cell and rg_cell.get("region") is not None and rg_cell.get("grade") is not None:
         region, grade = str(rg_cell["region"]), str(rg_cell["grade"])
-        cell_f = ctx.filters(regions=(region,), grades=(grade,))
+        cell_f = ctx.filters(region=(region,), grade=(grade,))
         st.subheader(ctx.t("projects_behind", what=rg_title))
         # region names come from the data: plain text only
         st.text(ctx.t("rg_cell", region_label=ctx.t("region"), region=region, grade_label=ctx.t("grade"), grade=grade))
         if rg_metric == "win_rate":
-            _ui.closed_projects(ctx, ctx.filters(regions=(region,), grades=(grade,), since=None), key="funnel_cell_table")
+            _ui.closed_projects(ctx, ctx.filters(region=(region,), grade=(grade,), since=None), key="funnel_cell_table")
         else:
             first = i18n.get_config().role_stage("first").code
             listed = _ui.load(ctx, "ui_reached", cell_f, stage=REACH_STAGE if rg_metric == "reached_rate" else first)
@@ -85,7 +85,7 @@ if rg is not None and rg.height:
 # --------------------------------------------------------------------------- segment × stage
 st.subheader(ctx.t("segment_stage_title"))
 # One above the other: side by side in half-width columns the English labels were cut off.
-by = st.segmented_control(ctx.t("heat_by"), options=list(i18n.DIMENSIONS), format_func=lambda d: ctx.t(d),
+by = st.segmented_control(ctx.t("heat_by"), options=list(ctx.dimensions), format_func=lambda d: ctx.t(d),
                          default="region", key="funnel_by")
 by = by or "region"
 metric = st.segmented_control(
@@ -107,8 +107,7 @@ if picked_stage or cell:
     segment = (cell or {}).get("segment")
     extra_filter = {}
     if segment is not None:
-        key = {"region": "regions", "grade": "grades", "owner": "owners", "category": "categories"}[by]
-        extra_filter[key] = (segment,)
+        extra_filter[by] = (segment,)
     projects = _ui.load(ctx, "ui_reached", ctx.filters(**extra_filter), stage=stage)
     label = i18n.stage_label(stage, lang)
     st.subheader(ctx.t("stage_projects", stage=label))
