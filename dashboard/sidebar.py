@@ -10,7 +10,6 @@ result with :func:`context`. No SQL here: options come from ``dashboard.data``.
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -62,8 +61,8 @@ class Context:
         ``overrides``: ``as_of`` / ``since``, ``selected=()`` (no user filter at all), or a
         dimension key with the values that replace its selection (``region=("华东",)``)."""
         f = self.state.to_filters(since=self.since, allowed_regions=self.run.allowed_regions)
-        fields = {k: overrides.pop(k) for k in ("as_of", "since", "selected") if k in overrides}
-        return dataclasses.replace(f, **({"as_of": self.as_of} | fields)).narrowed(**overrides)
+        return Filters(as_of=overrides.pop("as_of", self.as_of), since=overrides.pop("since", f.since),
+                       allowed_regions=f.allowed_regions, selected=overrides.pop("selected", f.selected), **overrides)
 
     @property
     def dimensions(self) -> tuple[str, ...]:
