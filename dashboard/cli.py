@@ -61,7 +61,7 @@ def cmd_imports(args: argparse.Namespace) -> int:
     cur = hub.cursor()
     import queries
 
-    df = queries.run(cur, "ui_imports", queries.Filters(allowed_regions=queries.ALL_REGIONS)).select(
+    df = queries.run(cur, "import_history", queries.Filters(allowed_regions=queries.ALL_REGIONS)).select(
         "import_id", "file_name", "kind", "sheet", "as_of", "rows_accepted", "rows_skipped", "imported_at", "status",
         "imported_by", "regions", "sha256",
     ).sort("import_id")
@@ -135,6 +135,10 @@ def cmd_query(args: argparse.Namespace) -> int:
         allowed_regions=queries.ALL_REGIONS,
     )
     extra = {"by": args.by} if args.by else {}
+    from queries.runner import RENAMED
+
+    if args.name in RENAMED:
+        print(f"note: query {args.name} is now called {RENAMED[args.name]} (same columns)", file=sys.stderr)
     if args.project:
         extra["project_id"] = args.project
     if args.all_snapshots:

@@ -50,7 +50,7 @@ CHART_ENTRIES, CHART_TTL_S = 512, 3600
 # different frames could share a key: chart inputs must be aggregates, smaller than this.
 MAX_CHART_ROWS = 50_000
 
-LARGE_QUERIES = frozenset({"projects", "aging", "margin", "changes", "process_exceptions", "ui_reached", "ui_closed",
+LARGE_QUERIES = frozenset({"projects", "aging", "margin", "changes", "process_exceptions", "projects_reached", "projects_closed",
                            "slips", "forecast_projects",
                            "visit_alerts", "four_visits_open", "revisits", "visits_unmatched",  # issue 13
                            "collections", "receivables", "won_uncollected"})
@@ -186,8 +186,8 @@ def filter_options(run: Run, as_of: date | None) -> dict[str, list[str]]:
 
 def demo_imports(run: Run) -> pl.DataFrame:
     """The active demo imports (import_id, as_of, file_name), oldest first; empty when the
-    database holds none (query ``ui_imports``, cached per file generation)."""
-    df = query(run, "ui_imports", Filters())
+    database holds none (query ``import_history``, cached per file generation)."""
+    df = query(run, "import_history", Filters())
     return df.filter(pl.col("is_demo") & (pl.col("status") == "active")).select("import_id", "as_of", "file_name").sort("import_id")
 
 

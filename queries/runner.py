@@ -73,9 +73,13 @@ QUERY_NAMES: tuple[str, ...] = (
     "snapshots",
     "filter_options",
 )
-# UI helper queries (issue 4): the Data page's import history, the funnel's drill-down list,
-# the win-rate drill-down (closed projects), the funnel's region × grade heat map.
-QUERY_NAMES += ("ui_imports", "ui_reached", "ui_closed", "ui_region_grade")
+# Drill-downs (issue 4): the Data page's import history, the projects that reached a stage,
+# the closed projects a win rate counts, the funnel by region × grade.
+QUERY_NAMES += ("import_history", "projects_reached", "projects_closed", "funnel_region_grade")
+# Names these had until 2026-12 (`ui_*`, issue 11): still accepted by run() and the CLI
+# (which says the new name), same columns; README "Queries" lists them.
+RENAMED: dict[str, str] = {"ui_imports": "import_history", "ui_reached": "projects_reached",
+                           "ui_closed": "projects_closed", "ui_region_grade": "funnel_region_grade"}
 # Forecast, back-test, slips, trends, owners (issue 12; docs/ANALYSES.md "Forecast").
 QUERY_NAMES += ("win_probabilities", "forecast", "forecast_projects", "backtest", "slips", "slips_summary", "trends",
                 "owners")
@@ -92,9 +96,9 @@ QUERY_NAMES += ("targets",)
 SEGMENTS = KEYS  # the --by values: every filter dimension (queries/dimensions.py)
 
 # Queries whose `by` must name a segment (None = unsegmented).
-_DEFAULT_EXTRA: dict[str, Any] = {"by": None, "project_id": None, "stage": None,  # stage: ui_reached
+_DEFAULT_EXTRA: dict[str, Any] = {"by": None, "project_id": None, "stage": None,  # stage: projects_reached
                                    "limit": None,  # limit: the first N rows of a list query
-                                   "imported_by": None,  # ui_imports: only this actor's imports
+                                   "imported_by": None,  # import_history: only this actor's imports
                                    "all_snapshots": False}  # win_probabilities: every snapshot <= as_of
 
 # `project` is composed from other queries (each one statement), not a .sql file of its own.
@@ -197,6 +201,7 @@ def _execute(con: duckdb.DuckDBPyConnection, name: str, params: dict[str, Any]) 
 def run(con: duckdb.DuckDBPyConnection, name: str, filters: Filters | None = None, **extra: Any) -> pl.DataFrame:
     """Run query ``name`` under ``filters``; ``extra`` holds query-specific parameters
     (``by`` for the segmented queries, ``project_id`` for ``project``)."""
+    name = RENAMED.get(name, name)
     if name not in QUERY_NAMES:
         raise KeyError(f"unknown query {name!r}; choose one of {', '.join(QUERY_NAMES)}")
     params = _params(con, filters, extra)

@@ -16,7 +16,7 @@ import queries
 from dashboard import access, store
 from queries import ALL_REGIONS, Filters, ScopeMissing
 
-EVERY_QUERY = [n for n in queries.QUERY_NAMES if n not in ("project", "ui_imports")]
+EVERY_QUERY = [n for n in queries.QUERY_NAMES if n not in ("project", "import_history")]
 
 
 @pytest.fixture(scope="module")

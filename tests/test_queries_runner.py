@@ -28,7 +28,7 @@ def test_every_metric_query_ends_with_its_final_cte_and_reads_no_raw_table():
             continue
         sql = sql_text(name)
         assert re.search(r"select \* (exclude \([^)]*\) )?from final", sql), name
-        raw = r"\bfrom (project_snapshots|stage_events)\b" if name == "ui_imports" else \
+        raw = r"\bfrom (project_snapshots|stage_events)\b" if name == "import_history" else \
             r"\bfrom (project_snapshots|stage_events|imports)\b"  # the import log is itself the subject there
         assert not re.search(raw, sql), name
 

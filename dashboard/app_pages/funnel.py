@@ -57,7 +57,7 @@ rg_metric = st.segmented_control(
     format_func=lambda m: ctx.t(m, stage=i18n.stage_label(REACH_STAGE, lang)) if m == "reached_rate" else ctx.t(m),
     default="win_rate", key="funnel_rg_metric",
 ) or "win_rate"
-rg = _ui.load(ctx, "ui_region_grade", f, stage=REACH_STAGE)
+rg = _ui.load(ctx, "funnel_region_grade", f, stage=REACH_STAGE)
 if rg is not None and rg.height:
     rg_title = ctx.t(rg_metric, stage=i18n.stage_label(REACH_STAGE, lang))
     rg_cells = _ui.chart("region_grade_heatmap", rg, lang, ctx.unit, value=rg_metric, value_title=rg_title,
@@ -74,7 +74,7 @@ if rg is not None and rg.height:
             _ui.closed_projects(ctx, ctx.filters(region=(region,), grade=(grade,), since=None), key="funnel_cell_table")
         else:
             first = i18n.get_config().role_stage("first").code
-            listed = _ui.load(ctx, "ui_reached", cell_f, stage=REACH_STAGE if rg_metric == "reached_rate" else first)
+            listed = _ui.load(ctx, "projects_reached", cell_f, stage=REACH_STAGE if rg_metric == "reached_rate" else first)
             if listed is not None and rg_metric in ("n_open", "open_amount"):  # as the cell counts them
                 listed = listed.filter(pl.col("outcome") == "open")
             if listed is not None and not _ui.empty_result(ctx, listed):
@@ -108,7 +108,7 @@ if picked_stage or cell:
     extra_filter = {}
     if segment is not None:
         extra_filter[by] = (segment,)
-    projects = _ui.load(ctx, "ui_reached", ctx.filters(**extra_filter), stage=stage)
+    projects = _ui.load(ctx, "projects_reached", ctx.filters(**extra_filter), stage=stage)
     label = i18n.stage_label(stage, lang)
     st.subheader(ctx.t("stage_projects", stage=label))
     if segment is not None:  # a region/owner name comes from the data: plain text only

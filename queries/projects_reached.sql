@@ -1,4 +1,4 @@
--- query:  ui_reached (the funnel page's drill-down: the projects behind "reached")
+-- query:  projects_reached (the funnel page's drill-down: the projects behind "reached")
 -- grain:  one row per project in the $as_of snapshot whose furthest stage is at or past
 --         $stage; same scope as `funnel`, so the row count equals funnel's reached($stage)
 -- params: $as_of date; $stage varchar (a stage code); $regions, $grades, $owners,

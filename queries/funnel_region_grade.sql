@@ -1,4 +1,4 @@
--- query:  ui_region_grade (the funnel page's region × grade heat map)
+-- query:  funnel_region_grade (the funnel page's region × grade heat map)
 -- grain:  one row per (region, grade) present in the $as_of snapshot (after the filters)
 -- params: $as_of date; $stage varchar (the stage whose reach is measured, e.g. 'tender');
 --         $filters, $allowed_regions varchar[] (filters: empty = all; the access scope: ['*'] = all, [] = none)

@@ -1,4 +1,4 @@
--- query:  ui_closed (the win-rate drill-down: the closed projects behind `win_rate`)
+-- query:  projects_closed (the win-rate drill-down: the closed projects behind `win_rate`)
 -- grain:  one row per project in the $as_of snapshot that win_rate counts as closed (won =
 --         entered delivery; lost; dropped) with closed_on in ($since, $as_of] — all closed
 --         ones up to $as_of when $since is null; same scope as `win_rate`, so the row count
