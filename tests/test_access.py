@@ -6,7 +6,6 @@ demo mark); the app through AppTest (the sign-in gate with `at.secrets` / `at.us
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import polars as pl
@@ -19,21 +18,15 @@ from queries import ALL_REGIONS, Filters, ScopeMissing
 EVERY_QUERY = [n for n in queries.QUERY_NAMES if n not in ("project", "import_history")]
 
 
-@pytest.fixture(scope="module")
-def company_db_file(tmp_path_factory) -> Path:
-    """The seed exports imported as the company's own (ten weeks, six regions)."""
-    from dashboard import demo, ingest
-
-    path = tmp_path_factory.mktemp("company") / "pipeline.duckdb"
-    ingest.commit(path, demo.prepare_seeds())
-    return path
+@pytest.fixture
+def company_db_file(company_seed_db) -> Path:
+    """The seed exports imported as the company's own (ten weeks, six regions): read only."""
+    return company_seed_db
 
 
 @pytest.fixture
-def company_db(company_db_file, tmp_path) -> Path:
-    copy = tmp_path / "pipeline.duckdb"
-    shutil.copy(company_db_file, copy)
-    return copy
+def company_db(company_db_copy) -> Path:
+    return company_db_copy
 
 
 @pytest.fixture

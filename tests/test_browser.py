@@ -44,20 +44,9 @@ WEEK_1, WEEK_2 = date(2026, 11, 30), date(2026, 12, 7)  # the weeks test 2 uploa
 
 
 @pytest.fixture(scope="module")
-def seed_db(tmp_path_factory) -> Path:
-    """The demo database, built once the way the app's first start builds it."""
-    from dashboard import demo
-
-    path = tmp_path_factory.mktemp("browser-seed") / "pipeline.duckdb"
-    demo.load_seeds(path)
-    return path
-
-
-@pytest.fixture(scope="module")
-def server(seed_db, tmp_path_factory):
-    folder = tmp_path_factory.mktemp("browser-app")
-    db = folder / "pipeline.duckdb"
-    shutil.copy(seed_db, db)
+def server(demo_seed_db, tmp_path_factory):
+    db = tmp_path_factory.mktemp("browser-app") / "pipeline.duckdb"
+    shutil.copy(demo_seed_db, db)
     with bs.serving(db) as app:
         yield app
 

@@ -6,7 +6,6 @@ lists that manager's projects.
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import polars as pl
@@ -19,21 +18,10 @@ from dashboard import i18n, store
 from queries import ALL_REGIONS, Filters
 
 
-@pytest.fixture(scope="module")
-def seed_copy(tmp_path_factory) -> Path:
-    from dashboard import demo, ingest
-
-    path = tmp_path_factory.mktemp("forecast") / "pipeline.duckdb"
-    ingest.commit(path, demo.prepare_seeds())
-    return path
-
-
 @pytest.fixture
-def db(seed_copy, tmp_path, monkeypatch) -> Path:
-    copy = tmp_path / "pipeline.duckdb"
-    shutil.copy(seed_copy, copy)
-    monkeypatch.setenv("PIPELINE_DB", str(copy))
-    return copy
+def db(company_db_copy, monkeypatch) -> Path:
+    monkeypatch.setenv("PIPELINE_DB", str(company_db_copy))
+    return company_db_copy
 
 
 def open_forecast(**params: str) -> AppTest:
