@@ -7,7 +7,7 @@ carries or binds filters reads :data:`DIMENSIONS`:
 
 * ``queries.Filters`` takes one keyword per dimension key (``Filters(region=("华东",))``) and
   binds them as one ``$filters`` struct (a ``varchar[]`` per key; empty = no filter);
-* ``queries/staging/dimensions.sql`` is the only SQL naming the columns (``in_scope``,
+* ``queries/macros/dimensions.sql`` is the only SQL naming the columns (``in_scope``,
   ``segment_of``, ``dimension_values``);
 * ``dashboard/filters.py`` (the URL and the sidebar's state), ``dashboard/sidebar.py`` (one
   multiselect each), ``dashboard/cli.py`` (``--<key>`` options, ``--by`` choices) loop over it;

@@ -28,7 +28,7 @@ from typing import Any
 
 from queries.dimensions import KEYS
 
-# The one explicit value for "every region" (queries/staging/dimensions.sql knows it).
+# The one explicit value for "every region" (queries/macros/dimensions.sql knows it).
 ALL_REGIONS: tuple[str, ...] = ("*",)
 
 

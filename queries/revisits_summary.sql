@@ -5,7 +5,7 @@
 -- output: segment, n_planned (every planned revisit), n_kept, n_kept_late, n_overdue,
 --         n_missed, n_pending (planned date still to come), kept_rate = (kept + kept_late) /
 --         (kept + kept_late + missed) (null when none is decided), on_time_rate = kept / the same
--- Definitions: queries/staging/revisits_classified.sql, as `revisits`.
+-- Definitions: queries/macros/revisits_classified.sql, as `revisits`.
 with classified as (
     select segment_of(r, coalesce($by, 'owner')) as segment, revisit_status as status
     from revisits_classified($as_of, cast($as_of as date) - (cast($frequency_window_days as integer) - 1),

@@ -23,8 +23,10 @@ from queries import checks, derived
 from queries.dimensions import KEYS
 from queries.filters import Filters, ScopeMissing
 
-SQL_DIR = Path(__file__).parent
-STAGING_DIR = SQL_DIR / "staging"
+SQL_DIR = Path(__file__).parent  # the queries by name (the CLI's `query NAME`), one statement each
+STAGING_DIR = SQL_DIR / "staging"  # views (and stg_projects, a table macro) over the stored rows
+MACROS_DIR = SQL_DIR / "macros"  # macros the queries share (scope, periods, pairs, probabilities …)
+# queries/derived/: the steps that keep the derived tables (queries/derived.py)
 
 # Created in this order by refresh(): config, renaming views, macros. The derived tables
 # themselves are maintained by queries/derived.py (between the groups: the macros over
@@ -110,8 +112,12 @@ NO_SQL_FILE = frozenset({"project", "slips_summary"})
 
 @cache
 def sql_text(name: str) -> str:
-    path = (STAGING_DIR if name in STAGING else SQL_DIR) / f"{name}.sql"
-    return path.read_text(encoding="utf-8")
+    if name not in STAGING:
+        return (SQL_DIR / f"{name}.sql").read_text(encoding="utf-8")
+    found = [d / f"{name}.sql" for d in (STAGING_DIR, MACROS_DIR) if (d / f"{name}.sql").exists()]
+    if len(found) != 1:
+        raise FileNotFoundError(f"{name}.sql must be in exactly one of queries/staging, queries/macros: {found}")
+    return found[0].read_text(encoding="utf-8")
 
 
 def _used_params(sql: str, params: dict[str, Any]) -> dict[str, Any]:

@@ -27,7 +27,7 @@ CREATED_BY_USER_OR_RUN = {
     "data/", "./data/pipeline.duckdb", "data/sso-demo/",  # written by `make run` / `make run-sso`
 }
 # The first path segments that are this repository's (others are URLs, routes, /proc …).
-TOP = {p.name for p in ROOT.iterdir()} | {"app_pages", "ingest", "migrations", "derived", "staging", "results"}
+TOP = {p.name for p in ROOT.iterdir()} | {"app_pages", "ingest", "migrations", "derived", "staging", "macros", "results"}
 # UI helper queries and internal ones need no section of their own in ANALYSES.md.
 UNDOCUMENTED_OK = {"snapshots", "filter_options", "import_history", "projects_reached", "projects_closed", "funnel_region_grade"}
 

@@ -15,7 +15,7 @@ from queries.runner import NO_SQL_FILE, SQL_DIR, STAGING, sql_text
 
 
 def test_every_sql_file_starts_with_a_header_naming_query_grain_params_and_output():
-    for path in [*SQL_DIR.glob("*.sql"), *(SQL_DIR / "staging").glob("*.sql")]:
+    for path in [*SQL_DIR.glob("*.sql"), *(SQL_DIR / "staging").glob("*.sql"), *(SQL_DIR / "macros").glob("*.sql")]:
         head = path.read_text(encoding="utf-8").splitlines()[:12]
         text = "\n".join(head)
         for field in ("-- query:", "-- grain:", "-- output:"):
