@@ -179,7 +179,9 @@ final as (
         cast(s.amount * (0.002 + s.u2 * s.u3 * 0.08) as decimal(18, 2)) as expense_actual,
         s.t1 + 120 + cast(7 * (s.u4 > 0.7)::int * ($n_snapshots - s.k) as integer) as expected_sign_on,
         s.t1 as created_on,
-        null as lost_reason
+        null as lost_reason,
+        -- the last stored column (migration 0009): an optional dimension, four product lines
+        ['智慧园区', '数据中心', '智能电网', '轨道交通'][1 + s.i % 4] as product_line
     from staged as s
     cross join codes
 )
