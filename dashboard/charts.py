@@ -136,7 +136,8 @@ def funnel(df: pl.DataFrame, lang: str) -> alt.Chart:
         .mark_bar(cornerRadiusEnd=3)
         .encode(
             y=y,
-            x=alt.X("reached:Q", title=i18n.t("reached", lang), scale=ZERO),
+            x=alt.X("reached:Q", title=i18n.t("reached", lang), scale=ZERO,
+                      axis=alt.Axis(tickMinStep=1, format="d")),  # project counts: whole numbers only
             color=alt.Color("stage_label:N", sort=order, scale=alt.Scale(range=STAGE_COLORS), legend=None),
             opacity=_opacity(sel),
             tooltip=tooltip,
