@@ -52,10 +52,20 @@ def _print_frame(df: pl.DataFrame, fmt: str) -> None:
             print(df)
 
 
+def _existing_db(args: argparse.Namespace, missing: str) -> Path | None:
+    """The database the command reads (``--db``, else the default), or None after saying on
+    stderr that there is none (``missing`` ends the sentence: "yet", ": nothing to remove")."""
+    db: Path = args.db or store.default_db_path()
+    if db.exists():
+        return db
+    sep = "" if missing.startswith(":") else " "
+    print(f"no database at {db}{sep}{missing}", file=sys.stderr)
+    return None
+
+
 def cmd_imports(args: argparse.Namespace) -> int:
-    db = args.db or store.default_db_path()
-    if not db.exists():
-        print(f"no database at {db} yet: run `dashboard ingest FILE` first", file=sys.stderr)
+    db = _existing_db(args, "yet: run `dashboard ingest FILE` first")
+    if db is None:
         return 1
     hub = store.ReadHub(db)
     cur = hub.cursor()
@@ -73,9 +83,8 @@ def cmd_audit(args: argparse.Namespace) -> int:
     """`dashboard audit`: every import, removal, mapping and access change, newest first."""
     import queries
 
-    db = args.db or store.default_db_path()
-    if not db.exists():
-        print(f"no database at {db} yet", file=sys.stderr)
+    db = _existing_db(args, "yet")
+    if db is None:
         return 1
     store.ensure_database(db)  # an older file gets the audit table (empty)
     df = queries.runner.run_plain(store.ReadHub(db).cursor(), "audit_log", limit=args.limit)
@@ -89,8 +98,7 @@ def cmd_access(args: argparse.Namespace) -> int:
 
     db = args.db or store.default_db_path()
     if args.action == "list":
-        if not db.exists():
-            print(f"no database at {db} yet", file=sys.stderr)
+        if _existing_db(args, "yet") is None:
             return 1
         store.ensure_database(db)
         _print_frame(__import__("queries").runner.run_plain(store.ReadHub(db).cursor(), "access_list"), args.format)
@@ -123,9 +131,8 @@ def cmd_access(args: argparse.Namespace) -> int:
 def cmd_query(args: argparse.Namespace) -> int:
     import queries
 
-    db = args.db or store.default_db_path()
-    if not db.exists():
-        print(f"no database at {db} yet: run `dashboard ingest FILE` first", file=sys.stderr)
+    db = _existing_db(args, "yet: run `dashboard ingest FILE` first")
+    if db is None:
         return 1
     filters = queries.Filters(
         as_of=args.as_of,
@@ -166,8 +173,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     db = args.db or store.default_db_path()
     if args.action == "remove":
-        if not db.exists():
-            print(f"no database at {db}: nothing to remove", file=sys.stderr)
+        if _existing_db(args, ": nothing to remove") is None:
             return 1
         try:
             removed = demo.remove(db)
@@ -196,9 +202,8 @@ def cmd_rebuild(args: argparse.Namespace) -> int:
     """`dashboard rebuild`: every derived table again from the stored rows (one write)."""
     import time
 
-    db = args.db or store.default_db_path()
-    if not db.exists():
-        print(f"no database at {db}: nothing to rebuild", file=sys.stderr)
+    db = _existing_db(args, ": nothing to rebuild")
+    if db is None:
         return 1
     started = time.perf_counter()
     try:
