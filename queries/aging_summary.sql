@@ -10,14 +10,7 @@
 --   days in the current stay > the grade's or the stage's limit); the counts equal
 --   aggregating the `aging` list (a test holds them together).
 with limits as (
-    select unnest($age_stages) as stage, unnest($age_days) as limit_days
-),
-
-grade_limits as (
-    select
-        unnest(cast($age_override_grades as varchar[])) as grade,
-        unnest(cast($age_override_stages as varchar[])) as stage,
-        unnest(cast($age_override_days as integer[])) as limit_days
+    select * from stage_limits($age_stages, $age_days, $age_override_grades, $age_override_stages, $age_override_days)
 ),
 
 scoped as (
@@ -43,8 +36,8 @@ grouped as (
 limited as (
     select gr.*, coalesce(g.limit_days, l.limit_days) as limit_days
     from grouped as gr
-    left join limits as l on l.stage = gr.cur_stage
-    left join grade_limits as g on g.stage = gr.cur_stage and g.grade = gr.grade
+    left join limits as l on l.stage = gr.cur_stage and l.grade is null
+    left join limits as g on g.stage = gr.cur_stage and g.grade = gr.grade
 ),
 
 counted as (

@@ -40,6 +40,7 @@ STAGING_BASE: tuple[str, ...] = (
     "period_start",
     "period_label",
     "learned_probabilities",
+    "stage_limits",
     "stg_visits",  # issue 13
     "stg_money",
     "open_invoices",
