@@ -312,8 +312,9 @@ def test_the_queries_agree_with_the_reference_on_generated_histories():
     for i, at in enumerate(dates):
         for since in [None, *dates[:i]]:
             for regions, grades in (([], []), (["华东"], []), (["华东", "西南"], ["A"])):
-                args = [at, since, regions, grades]
-                sql = "select * from {}(?, ?, ?::varchar[], ?::varchar[], [], [], ['*']) order by project_id"
+                args = {"at": at, "since": since,
+                        "filters": Filters(allowed_regions=ALL_REGIONS, region=regions, grade=grades).params()["filters"]}
+                sql = "select * from {}($at, $since, $filters, ['*']) order by project_id"
                 stored = con.execute(sql.format("snapshot_pairs"), args).fetchall()
                 computed = con.execute(sql.format("snapshot_pairs_computed"), args).fetchall()
                 assert stored == computed, (at, since, regions, grades)
