@@ -8,7 +8,7 @@ carries or binds filters reads :data:`DIMENSIONS`:
 * ``queries.Filters`` takes one keyword per dimension key (``Filters(region=("华东",))``) and
   binds them as one ``$filters`` struct (a ``varchar[]`` per key; empty = no filter);
 * ``queries/macros/dimensions.sql`` is the only SQL naming the columns (``in_scope``,
-  ``segment_of``, ``dimension_values``);
+  ``segment_of``; the filter options read every dimension through ``segment_of``);
 * ``dashboard/filters.py`` (the URL and the sidebar's state), ``dashboard/sidebar.py`` (one
   multiselect each), ``dashboard/cli.py`` (``--<key>`` options, ``--by`` choices) loop over it;
 * the ingest reads the column from the export's header aliases in ``dashboard/domain.toml``

@@ -190,7 +190,7 @@ def latest_as_of(con: duckdb.DuckDBPyConnection) -> date | None:
 def _params(con: duckdb.DuckDBPyConnection, filters: Filters | None, extra: dict[str, Any]) -> dict[str, Any]:
     if filters is None:  # deny by default: no scope given is refused, never "everything"
         raise ScopeMissing("a query called without Filters (and so without an access scope): refused")
-    params = filters.params() | threshold_params() | _DEFAULT_EXTRA | extra
+    params = filters.params() | threshold_params() | {"dimensions": list(KEYS)} | _DEFAULT_EXTRA | extra
     if params.get("as_of") is None:
         params["as_of"] = latest_as_of(con)
     by = params.get("by")

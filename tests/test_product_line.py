@@ -76,7 +76,7 @@ def test_the_registry_and_the_sql_name_the_same_dimensions():
     sql = (Path(queries.__file__).parent / "macros" / "dimensions.sql").read_text(encoding="utf-8")
     macros = {part.split("(", 1)[0].strip(): part for part in sql.split("create or replace macro ")[1:]}
     # a key missing from one macro would be a filter silently ignored, or a --by value giving nulls
-    for name in ("in_scope", "segment_of", "dimension_values"):
+    for name in ("in_scope", "segment_of"):
         for key in KEYS:
             assert f"r.{key}" in macros[name], (name, key)
     assert [d.key for d in DIMENSIONS if d.optional] == ["product_line"]

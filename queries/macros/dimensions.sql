@@ -1,5 +1,4 @@
--- query:  dimensions (scalar macros: in_scope, in_person_scope, allowed_region, segment_of,
---         dimension_values)
+-- query:  dimensions (scalar macros: in_scope, in_person_scope, allowed_region, segment_of)
 -- grain:  one value per row they are applied to
 -- params: (as macro arguments) r: the row, passed whole (a table or CTE alias used as a
 --         value is a struct of its row's columns: `in_scope(f, …)` over `project_facts as f`);
@@ -12,8 +11,8 @@
 --         in_person_scope: the same for a person's rows with no project (an unmatched
 --         visit): only region and owner (= the person) apply;
 --         allowed_region: access control alone (filter options, the snapshot list);
---         segment_of: the row's value of the dimension named by segment_by (null = none);
---         dimension_values: a list of {dimension, value}, one per dimension
+--         segment_of: the row's value of the dimension named by segment_by (null = none;
+--         filter_options reads every dimension through it)
 -- why:    the ONLY SQL that names the dimension columns. A row that lacks one of them is a
 --         binder error (loud), never a filter silently ignored. Access control is applied
 --         here and nowhere else, so no query can forget it. Adding a dimension: one line in
@@ -47,11 +46,3 @@ create or replace macro segment_of(r, segment_by) as (
         when 'product_line' then r.product_line
     end
 );
-
-create or replace macro dimension_values(r) as ([
-    {'dimension': 'region', 'value': r.region},
-    {'dimension': 'grade', 'value': r.grade},
-    {'dimension': 'owner', 'value': r.owner},
-    {'dimension': 'category', 'value': r.category},
-    {'dimension': 'product_line', 'value': r.product_line}
-]);
