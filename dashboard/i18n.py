@@ -905,22 +905,11 @@ def fmt_delta_int(value: Any) -> str | None:
     return f"{int(value):+,}" if int(value) else "±0"
 
 
-def check_detail(check: Any, value: Any, threshold: Any, lang: str, fallback: Any = None) -> str:
-    """Why a margin check failed, in the chosen language: the query's own detail in English
-    (queries/checks.py built it), the check's Chinese template otherwise."""
-    if lang != "zh" or check not in CHECK_NAMES:
-        return "" if fallback is None else str(fallback)
-    row = pl.DataFrame({"check": [check], "value": [value], "threshold": [threshold], "margin": [None]},
-                       schema={"check": pl.String, "value": pl.Float64, "threshold": pl.Float64, "margin": pl.Float64})
-    return row.select(checks.detail_expr(lang)).item() or ""
-
-
 def check_details(df: pl.DataFrame, lang: str) -> pl.Series:
-    """check_detail over a frame (columns check/value/threshold/detail, and margin),
-    vectorised one check at a time: a 100k-row table makes no Python call per row."""
-    if lang != "zh":
-        return df.get_column("detail").cast(pl.String)
-    return checks.render(df, lang, otherwise=pl.col("detail").cast(pl.String))
+    """A margin frame's check details in the chosen language: the columns the runner built
+    from the registry's templates (queries/checks.py ``with_detail``: ``detail`` in English,
+    ``detail_zh``)."""
+    return df.get_column("detail_zh" if lang == "zh" else "detail").cast(pl.String)
 
 
 def stalled_detail(days: Any, stage: Any, limit: Any, lang: str) -> str:

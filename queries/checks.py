@@ -4,8 +4,8 @@ reads), and the one place their texts are built.
 
 ``queries/margin.sql`` evaluates each check once (a struct: failed, value, threshold) and
 takes its severity and order from here (bound as ``$check_codes`` / ``$check_severities``);
-the runner adds the ``detail`` column (English) from the template, and the UI renders the
-same template in Chinese (``detail_expr``). Adding a check: a row here, a struct in
+the runner adds the ``detail`` (English) and ``detail_zh`` columns from the templates
+(``with_detail``); the UI shows the one of its language. Adding a check: a row here, a struct in
 margin.sql (docs/ARCHITECTURE.md, "How to add a check").
 
 Templates name only columns of the margin query's output, each with a format:
@@ -128,20 +128,10 @@ def _template_expr(template: str) -> pl.Expr:
     return pl.format("{}".join(literals), *(_number(c, k) for c, k in fields))
 
 
-def detail_expr(lang: str, otherwise: pl.Expr | None = None) -> pl.Expr:
-    """Each row's detail in ``lang`` from its check's template, over the margin query's
-    columns (``check``, ``value``, ``threshold``, ``margin``). Vectorised: a 100k-row table
-    makes no Python call per row. A code not in the registry gets ``otherwise``."""
-    check = pl.col("check")
-    known = check.is_in([c.code for c in MARGIN_CHECKS])
-    rest = otherwise if otherwise is not None else pl.lit(None, pl.String)
-    return pl.coalesce(*(pl.when(check == c.code).then(_template_expr(c.detail(lang))) for c in MARGIN_CHECKS),
-                       pl.when(~known | check.is_null()).then(rest))
-
-
 def render(df: pl.DataFrame, lang: str, otherwise: pl.Expr | None = None) -> pl.Series:
-    """``detail_expr`` evaluated one check at a time: each template formats only its own
-    rows (the when-chain formats every row with every template: ~6x the work)."""
+    """Each row's detail in ``lang`` from its check's template, over the margin query's
+    columns, one check at a time (each template formats only its own rows: a when-chain
+    over every template was ~6x the work); a code not in the registry gets ``otherwise``."""
     indexed = df.with_row_index("_i")
     parts = [indexed.filter(pl.col("check") == c.code).select("_i", _template_expr(c.detail(lang)).alias("detail"))
              for c in MARGIN_CHECKS]
@@ -152,11 +142,13 @@ def render(df: pl.DataFrame, lang: str, otherwise: pl.Expr | None = None) -> pl.
 
 
 def with_detail(df: pl.DataFrame) -> pl.DataFrame:
-    """The margin query's rows with ``detail`` (English) after ``threshold``, as the CLI and
-    every caller of ``queries.run`` see it."""
+    """The margin query's rows with ``detail`` (English) and ``detail_zh`` after
+    ``threshold``, as the CLI and every caller of ``queries.run`` see them: the texts are
+    built here, where every column a template names is at hand, and the UI only picks the
+    language's column."""
     if "detail" in df.columns:
         return df
-    out = df.with_columns(render(df, "en"))
+    out = df.with_columns(render(df, "en"), render(df, "zh").alias("detail_zh"))
     columns = list(df.columns)
     at = columns.index("threshold") + 1 if "threshold" in columns else len(columns)
-    return out.select(*columns[:at], "detail", *columns[at:])
+    return out.select(*columns[:at], "detail", "detail_zh", *columns[at:])

@@ -272,7 +272,7 @@ def _project_parts(con: duckdb.DuckDBPyConnection, params: dict[str, Any]) -> di
             margin.select(
                 pl.lit("margin").alias("source"), pl.col("check").alias("flag"), "severity",
                 pl.col("stage"), pl.lit(None, pl.Date).alias("on_date"),
-                pl.col("value").cast(pl.Float64), pl.col("threshold").cast(pl.Float64), "detail",
+                pl.col("value").cast(pl.Float64), pl.col("threshold").cast(pl.Float64), "detail", "detail_zh",
             ),
             aging.filter(pl.col("is_stalled")).select(
                 pl.lit("aging").alias("source"), pl.lit("stalled").alias("flag"),
@@ -280,11 +280,12 @@ def _project_parts(con: duckdb.DuckDBPyConnection, params: dict[str, Any]) -> di
                 pl.col("days_in_stage").cast(pl.Float64).alias("value"),
                 pl.col("limit_days").cast(pl.Float64).alias("threshold"),
                 pl.format("{} days in {} (limit {})", "days_in_stage", "stage", "limit_days").alias("detail"),
+                pl.lit(None, pl.String).alias("detail_zh"),  # the page words it (i18n.stalled_detail)
             ),
             exceptions.select(
                 pl.lit("process").alias("source"), pl.col("exception").alias("flag"), "severity",
                 "stage", "on_date", pl.lit(None, pl.Float64).alias("value"),
-                pl.lit(None, pl.Float64).alias("threshold"), "detail",
+                pl.lit(None, pl.Float64).alias("threshold"), "detail", pl.lit(None, pl.String).alias("detail_zh"),
             ),
             slips.filter(pl.col("is_flagged")).select(
                 pl.lit("slips").alias("source"), pl.lit("repeated_slips").alias("flag"),
@@ -292,6 +293,7 @@ def _project_parts(con: duckdb.DuckDBPyConnection, params: dict[str, Any]) -> di
                 pl.col("n_slips").cast(pl.Float64).alias("value"),
                 pl.lit(float(params["slip_flag_count"])).alias("threshold"),
                 pl.format("sign date pushed out {} times ({} days in all)", "n_slips", "days_pushed").alias("detail"),
+                pl.lit(None, pl.String).alias("detail_zh"),
             ),
         ],
         how="vertical_relaxed",

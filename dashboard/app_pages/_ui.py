@@ -167,7 +167,7 @@ def localise(ctx: Context, df: pl.DataFrame, columns: Sequence[str] | None = Non
 
     Returns the frame to show/download and a column_config for st.dataframe."""
     lang, unit = ctx.lang, ctx.unit
-    if {"detail", "check", "value", "threshold"} <= set(df.columns):
+    if {"detail", "detail_zh", "check"} <= set(df.columns):
         df = df.with_columns(i18n.check_details(df, lang).alias("detail"))
     if "detail" in df.columns and "exception" in df.columns:
         df = df.with_columns(
