@@ -40,8 +40,7 @@ open_rows as (
     where f.as_of <= $as_of
       and f.outcome = 'open'
       and f.expected_sign_on is not null
-      and in_scope(f.region, f.grade, f.owner, f.category,
-          $regions, $grades, $owners, $categories, $allowed_regions)
+      and in_scope(f, $filters, $allowed_regions)
 ),
 
 predicted as (
@@ -78,8 +77,7 @@ won as (
     from project_facts as f
     inner join latest_on as l on l.project_id = f.project_id and l.as_of = f.as_of
     where f.outcome = 'won'
-      and in_scope(f.region, f.grade, f.owner, f.category,
-          $regions, $grades, $owners, $categories, $allowed_regions)
+      and in_scope(f, $filters, $allowed_regions)
 ),
 
 actual as (

@@ -21,7 +21,7 @@ with final as (
     from open_invoices($as_of) as i
     left join project_facts as f on f.as_of = $as_of and f.project_id = i.project_id
     where i.outstanding > 0
-      and in_scope(f.region, f.grade, f.owner, f.category, $regions, $grades, $owners, $categories, $allowed_regions)
+      and in_scope(f, $filters, $allowed_regions)
 )
 
 select * from final order by days_past_due desc, outstanding_amount desc, project_id

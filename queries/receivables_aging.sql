@@ -6,7 +6,7 @@
 --         n_invoices, n_projects, outstanding_amount
 with scoped as (
     select
-        segment_of($by, f.region, f.grade, f.owner, f.category) as segment,
+        segment_of(f, $by) as segment,
         i.project_id,
         i.outstanding,
         case
@@ -19,7 +19,7 @@ with scoped as (
     from open_invoices($as_of) as i
     left join project_facts as f on f.as_of = $as_of and f.project_id = i.project_id
     where i.outstanding > 0
-      and in_scope(f.region, f.grade, f.owner, f.category, $regions, $grades, $owners, $categories, $allowed_regions)
+      and in_scope(f, $filters, $allowed_regions)
 ),
 
 final as (

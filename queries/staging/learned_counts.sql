@@ -3,7 +3,7 @@
 --         seen in the scope's rows <= t (null too when a project had none); open stages =
 --         every stage but the last
 -- params: (as macro arguments) t date; by_region boolean; allowed_regions varchar[]
---         (the caller's access scope, as in_scope reads it)
+--         (the caller's access scope, as allowed_region reads it)
 -- output: scope ('*' = every row the caller may see; with by_region, one scope per region:
 --         only that region's rows, as a caller allowed that one region sees them), as_of,
 --         stage, stage_order, grade, n_closed, n_won (the cell's evidence), stage_n_closed,

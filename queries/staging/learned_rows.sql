@@ -10,5 +10,5 @@ select
     project_id, as_of, outcome, grade, cur_stage
 from project_facts
 where as_of <= t
-  and in_scope(region, grade, owner, category, [], [], [], [], allowed_regions)
+  and allowed_region(project_facts, allowed_regions)
   and (not by_region or region is not null)
