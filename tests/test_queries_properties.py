@@ -73,7 +73,7 @@ def con():
 
 
 def _reload(con, snapshots, events):
-    for table in ("project_snapshots", "stage_events", "imports"):
+    for table in ("project_snapshots", "stage_event_reports", "stage_event_keys", "imports"):
         con.execute(f"delete from {table}")
     load(con, snapshots, events)
 
