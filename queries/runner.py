@@ -94,6 +94,7 @@ SEGMENTS = ("region", "grade", "owner", "category")
 # Queries whose `by` must name a segment (None = unsegmented).
 _DEFAULT_EXTRA: dict[str, Any] = {"by": None, "project_id": None, "stage": None,  # stage: ui_reached
                                    "limit": None,  # limit: the first N rows of a list query
+                                   "stalled_only": False,  # aging: only the stalled projects
                                    "imported_by": None,  # ui_imports: only this actor's imports
                                    "all_snapshots": False}  # win_probabilities: every snapshot <= as_of
 
