@@ -166,28 +166,38 @@ def store_stage_events(con, relation: str, import_id: int | None = None) -> None
     if not relation.isidentifier():
         raise ValueError(f"not a relation name: {relation!r}")
     source_import = "import_id" if import_id is None else "$id::integer"
-    con.execute(f"create or replace temp table _events_in as select {_EVENT_KEY}, {source_import} as import_id "
-                f"from {relation}", {} if import_id is None else {"id": import_id})
+    match = ("k.project_id = e.project_id and k.stage = e.stage and k.entered_on = e.entered_on "
+             "and k.source = e.source and k.previous_stage is not distinct from e.previous_stage")
+    # one pass over the stored keys: each incoming row gets its event's id, or null when new
     con.execute(f"""
-        insert into stage_event_keys
+        create or replace temp table _events_in as
+        select e.project_id, e.stage, e.entered_on, e.source, e.previous_stage, {source_import} as import_id, k.entry_id
+        from {relation} as e
+        left join stage_event_keys as k on {match}
+    """, {} if import_id is None else {"id": import_id})
+    con.execute(f"""
+        create or replace temp table _events_new as
         select coalesce((select max(entry_id) from stage_event_keys), 0)
                    + cast(row_number() over (order by project_id, stage, entered_on, source, previous_stage nulls first)
-                          as integer),
+                          as integer) as entry_id,
                *
-        from (select {_EVENT_KEY} from _events_in except select {_EVENT_KEY} from stage_event_keys)
+        from (select distinct {_EVENT_KEY} from _events_in where entry_id is null)
     """)
+    con.execute(f"insert into stage_event_keys select entry_id, {_EVENT_KEY} from _events_new")
     # in import order, and within an import in entry order: each import's ids compress to a
     # few bits (DuckDB's delta bit-packing)
-    con.execute("""
+    con.execute(f"""
         insert into stage_event_reports
-        select e.import_id, k.entry_id
-        from _events_in as e
-        join stage_event_keys as k
-            on k.project_id = e.project_id and k.stage = e.stage and k.entered_on = e.entered_on
-            and k.source = e.source and k.previous_stage is not distinct from e.previous_stage
-        order by e.import_id, k.entry_id
+        select import_id, entry_id from (
+            select import_id, entry_id from _events_in where entry_id is not null
+            union all
+            select e.import_id, k.entry_id from _events_in as e join _events_new as k on {match}
+            where e.entry_id is null
+        )
+        order by import_id, entry_id
     """)
     con.execute("drop table _events_in")
+    con.execute("drop table _events_new")
 
 
 def delete_stage_events(con, import_id: int, *, projects_of: dict | None = None) -> None:
