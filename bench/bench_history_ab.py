@@ -2,6 +2,7 @@
 
     python3 bench/bench_history_ab.py --a /tmp/main-tree --store-a A.duckdb --b . --store-b B.duckdb \
         --week 53 --reps 3 [--label '100k x 53']
+    python3 bench/bench_history_ab.py … --week 53 --screens-only 9   # the first screen alone
 
 Each tree measures the same thing on its own store (built by bench_history.py through the
 import path, then migrated by that tree — a store written by a newer tree cannot go back):
@@ -61,7 +62,21 @@ def main() -> int:
     ap.add_argument("--projects", type=int, default=100_000)
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--label", default="")
+    ap.add_argument("--screens-only", type=int, metavar="N",
+                    help="no import: the first screen alone, N cold processes per tree, alternating")
     args = ap.parse_args()
+    if args.screens_only:
+        ms: dict[str, list[float]] = {"A": [], "B": []}
+        for i in range(args.screens_only):
+            for side in ("A", "B") if i % 2 == 0 else ("B", "A"):
+                tree, store = (args.a, args.store_a) if side == "A" else (args.b, args.store_b)
+                ms[side].append(_child(tree.resolve(), ["--part", "screen", "--db", str(store)])["first_screen_ms"])
+        for side in ("A", "B"):
+            xs = ms[side]
+            print(f"{side}: first screen cold, median {statistics.median(xs):.0f} ms ({min(xs):.0f}–{max(xs):.0f}), "
+                  f"{len(xs)} processes")
+        print(f"B / A: {statistics.median(ms['B']) / statistics.median(ms['A']):.2f}")
+        return 0
     rows: dict[str, list[dict]] = {"A": [], "B": []}
     with tempfile.TemporaryDirectory(prefix="bench-h-ab-", dir=os.environ.get("BENCH_TMP")) as d:
         tmp = Path(d)
