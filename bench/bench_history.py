@@ -179,10 +179,13 @@ def _first_screen_calls(cur, queries, Filters):
     now_f = Filters(as_of=now, since=prev, allowed_regions=scope)
     prev_f = Filters(as_of=prev, allowed_regions=scope) if prev else None
     calls = [("filter_options", lambda: queries.filter_options(cur, now, scope))]
+    # as dashboard/app_pages/weekly.py asks them (the stalled projects only, where the tree has that)
+    aging_extra = {"stalled_only": True} if "stalled_only" in getattr(queries.runner, "_DEFAULT_EXTRA", {}) else {}
     for name, f in (("changes_summary", now_f), ("changes", now_f), ("aging", now_f), ("aging", prev_f),
                     ("margin", now_f), ("margin", prev_f), ("win_rate", Filters(as_of=now, allowed_regions=scope))):
         if f is not None:
-            calls.append((name, lambda name=name, f=f: queries.run(cur, name, f)))
+            extra = aging_extra if name == "aging" else {}
+            calls.append((name, lambda name=name, f=f, extra=extra: queries.run(cur, name, f, **extra)))
     return calls
 
 

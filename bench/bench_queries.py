@@ -104,7 +104,7 @@ select * from final
 """
 
 _EVENTS = """
-insert into stage_events
+create or replace temp table _gen_events as
 with codes as (
     select ['development', 'approval', 'proposal', 'tender', 'negotiation', 'delivery'] as c
 ),
@@ -117,7 +117,8 @@ unrolled as (
     select project_id, s3, t3 from gen_projects where s3 <> s2
 )
 
-select u.project_id, codes.c[u.s], u.t, 'history', $import_id, null
+select u.project_id, codes.c[u.s] as stage, u.t as entered_on, 'history' as source, $import_id as import_id,
+    cast(null as varchar) as previous_stage
 from unrolled as u
 cross join codes
 where u.t <= date $last
@@ -216,6 +217,10 @@ def generate(con: duckdb.DuckDBPyConnection, n_projects: int, n_snapshots: int =
     )
     con.execute(_inline(_GENERATE, values))
     con.execute(_inline(_EVENTS, values))
+    from dashboard.ingest.load import store_stage_events
+
+    store_stage_events(con, "_gen_events")  # stored as an import stores them (migration 0012)
+    con.execute("drop table _gen_events")
     con.execute(_inline(_SNAPSHOTS, values))
     con.execute("drop table gen_projects")
     if refresh:

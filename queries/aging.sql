@@ -1,10 +1,12 @@
 -- query:  aging
 -- grain:  one row per project in progress in the $as_of snapshot (outcome open, or won
 --         and still in delivery, i.e. not completed)
--- params: $as_of date; the filter lists; $project_id varchar | null (null = all);
+-- params: $as_of date; $filters (a list per dimension); $project_id varchar | null (null = all);
 --         thresholds: $age_stages varchar[] + $age_days integer[] (limit per stage),
 --         $age_override_grades, $age_override_stages varchar[] + $age_override_days integer[]
---         $limit integer | null (null = every row; the first N in the order shown)
+--         $limit integer | null (null = every row; the first N in the order shown);
+--         $stalled_only boolean (true: only the stalled rows, what the weekly review lists
+--         and counts — ~4 % of the rows at 100k projects, so it fetches no more)
 -- output: project_id, project_name, region, grade, owner, category, stage, entered_on,
 --         days_in_stage, aging_bucket, limit_days, is_stalled, days_over_limit,
 --         expected_amount, status, outcome (open, or won: signed and still in implementation)
@@ -61,5 +63,7 @@ final as (
     from aged
 )
 
-select * from final order by is_stalled desc, days_over_limit desc nulls last, project_id
+select * from final
+where is_stalled or not coalesce($stalled_only, false)
+order by is_stalled desc, days_over_limit desc nulls last, project_id
 limit $limit

@@ -1,7 +1,7 @@
 -- query:  aging_summary
 -- grain:  one row per stage (per segment when $by is given), in stage order: the first
 --         screen's counts without fetching one row per project (see `aging` for the list)
--- params: $as_of date; the filter lists; $by varchar | null ('region' | 'grade' | 'owner' | 'category');
+-- params: $as_of date; $filters (a list per dimension); $by varchar | null ('region' | 'grade' | 'owner' | 'category');
 --         thresholds as in `aging`: $age_stages, $age_days, $age_override_grades,
 --         $age_override_stages, $age_override_days
 -- output: segment, stage, stage_order, n_in_progress, n_0_30, n_31_60, n_61_90, n_over_90,

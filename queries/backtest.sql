@@ -1,7 +1,7 @@
 -- query:  backtest
 -- grain:  one row per (snapshot t <= $as_of, period kind): the forecast snapshot t would
 --         have made for the NEXT calendar month / quarter after t's, against what was won
--- params: $as_of date (the truth is read as of it); the filter lists; the learned
+-- params: $as_of date (the truth is read as of it); $filters (a list per dimension); the learned
 --         probabilities of every snapshot as parallel lists $p_as_of date[], $p_stage
 --         varchar[], $p_grade varchar[], $p_value double[] (win_probabilities with
 --         all_snapshots: P at t learned from snapshots <= t only; the runner binds them)

@@ -1,7 +1,7 @@
 -- query:  collections
 -- grain:  one row per project with a money entry, in scope (by its row in the snapshot
 --         $as_of; a project in no snapshot has no region and only a company-wide scope sees it)
--- params: $as_of date; the filter lists
+-- params: $as_of date; $filters (a list per dimension)
 -- output: project_id, project_name, customer, grade, region, owner, outcome, contract_amount
 --         (the file's, else the snapshot's), invoiced_amount, collected_amount (entries dated
 --         on or before $as_of), receivable_amount (invoiced − collected), overdue_amount

@@ -1,6 +1,6 @@
 -- query:  collections_summary
 -- grain:  one row: the weekly review's collection figures at $as_of over the projects in scope
--- params: $as_of date; the filter lists
+-- params: $as_of date; $filters (a list per dimension)
 -- output: n_entries_stored (money entries stored of the projects in scope: 0 = no receivables
 --         file imported yet, or none for these projects),
 --         receivable_amount (invoiced − collected), overdue_amount (past the agreed date),

@@ -2,7 +2,7 @@
 -- grain:  one row per (period, segment): periods = the current and the next calendar month
 --         and quarter of $as_of (4 rows; per segment when $by is given, every period for
 --         every segment)
--- params: $as_of date; the filter lists; $by varchar | null; the learned probabilities
+-- params: $as_of date; $filters (a list per dimension); $by varchar | null; the learned probabilities
 --         at $as_of as parallel lists $p_as_of date[], $p_stage varchar[], $p_grade
 --         varchar[], $p_value double[] (query win_probabilities; the runner binds them);
 --         [forecast] settings $commit_stages varchar[], $commit_stable_days integer,

@@ -2,7 +2,7 @@
 -- grain:  one row per (project, period) behind the forecast's figures: an open project
 --         for each period its expected sign date falls in, a won project for each period
 --         its closed_on falls in; periods as in `forecast` (this/next month and quarter)
--- params: $as_of date; the filter lists; $p_as_of, $p_stage, $p_grade, $p_value (P at
+-- params: $as_of date; $filters (a list per dimension); $p_as_of, $p_stage, $p_grade, $p_value (P at
 --         $as_of); $commit_stages varchar[], $commit_stable_days integer, $best_case_stages
 --         varchar[]
 -- output: period_kind, period_offset, period, project_id, project_name, customer, region,

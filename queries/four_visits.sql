@@ -1,7 +1,7 @@
 -- query:  four_visits
 -- grain:  one row per bucket of visits before the decision (0, 1, 2, 3, 4, 5+) over the
 --         projects closed (won, lost or dropped) by the snapshot $as_of, in scope
--- params: $as_of date; the filter lists
+-- params: $as_of date; $filters (a list per dimension)
 -- output: bucket ('0' … '4', '5+'), bucket_order (0 … 5), n_closed, n_won, n_lost (lost or
 --         dropped), win_rate = n_won / n_closed
 -- visits before the decision = the visits matched to the project made on or before its

@@ -3,7 +3,7 @@
 --         current stage is 提案 or later: the approval milestone is behind it) and has fewer
 --         than $four_visit_min matched visits on or before $as_of (立项 = the stage whose role is
 --         approval in domain.toml)
--- params: $as_of date; the filter lists; $four_visit_min (domain.toml [visits])
+-- params: $as_of date; $filters (a list per dimension); $four_visit_min (domain.toml [visits])
 -- output: project_id, project_name, customer, grade, region, owner, stage, stage_order,
 --         expected_amount, n_visits, last_visit_on
 with approval as (

@@ -1,7 +1,7 @@
 -- query:  margin
 -- grain:  one row per (project, failed check) in the $as_of snapshot; projects lost or
 --         dropped are not checked (their margin no longer matters)
--- params: $as_of date; the filter lists; $project_id varchar | null (null = all);
+-- params: $as_of date; $filters (a list per dimension); $project_id varchar | null (null = all);
 --         thresholds: $floor_default double, $floor_category_keys varchar[] +
 --         $floor_category_values double[], $floor_grade_keys varchar[] + $floor_grade_values
 --         double[], $erosion_points double, $expense_ratio_factor double

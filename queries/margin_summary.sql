@@ -1,7 +1,7 @@
 -- query:  margin_summary
 -- grain:  one row (per segment when $by is given) over the projects in the $as_of
 --         snapshot that are open or won (lost/dropped excluded, as in `margin`)
--- params: $as_of date; the filter lists; $by varchar | null ('region' | 'grade' | 'owner' | 'category')
+-- params: $as_of date; $filters (a list per dimension); $by varchar | null ('region' | 'grade' | 'owner' | 'category')
 -- output: segment, n_projects, n_with_estimate, n_missing_estimate, amount, cost,
 --         margin (ratio of sums), mean_project_margin (for contrast only), expense_ratio
 -- Definition: margin = (sum(amount) - sum(cost)) / sum(amount) over projects with both an

@@ -2,7 +2,7 @@
 -- grain:  one row per owner (null = no owner recorded) with a project in the $as_of
 --         snapshot, in scope
 -- params: $as_of date; $since date | null (the sales-cycle window, as win_rate's: closed in
---         ($since, $as_of], null = every close); the filter lists; the learned
+--         ($since, $as_of], null = every close); $filters (a list per dimension); the learned
 --         probabilities at $as_of: $p_as_of, $p_stage, $p_grade, $p_value (bound by the runner)
 -- output: owner, n_projects, n_open, pipeline, weighted, n_unpriced, n_cycle,
 --         median_cycle_days

@@ -1,6 +1,6 @@
 -- query:  process_exceptions
 -- grain:  one row per (project, exception) for projects in the $as_of snapshot, history up to $as_of
--- params: $as_of date; the filter lists; $project_id varchar | null (null = all);
+-- params: $as_of date; $filters (a list per dimension); $project_id varchar | null (null = all);
 --         $exception_codes, $exception_severities varchar[] (the exceptions in order, with
 --         their severities: queries/checks.py)
 --         $limit integer | null (null = every row; the first N in the order shown)

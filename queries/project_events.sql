@@ -1,6 +1,6 @@
 -- query:  project_events
 -- grain:  one row per stage entry of project $project_id on or before $as_of
--- params: $as_of date; $project_id varchar; the filter lists (checked on the project's
+-- params: $as_of date; $project_id varchar; $filters (a list per dimension) (checked on the project's
 --         latest row up to $as_of)
 -- output: seq, stage, stage_order, entered_on, left_on, days_in_stage, source,
 --         prev_stage, is_fall_back, n_stages_skipped, is_date_out_of_order, detail

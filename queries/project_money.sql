@@ -1,7 +1,7 @@
 -- query:  project_money
 -- grain:  one row per money entry of the project $project_id (contract, invoices, payments),
 --         in date order; nothing when the project is out of scope (project_in_scope)
--- params: $project_id; $as_of date; the filter lists
+-- params: $project_id; $as_of date; $filters (a list per dimension)
 -- output: entry, on_date, due_on, amount, invoiced_to_date, collected_to_date (running sums
 --         of the entries up to and including the row, in date order), receivable_to_date
 with entries as (

@@ -1,6 +1,6 @@
 -- query:  project_snapshots
 -- grain:  one row per snapshot (up to $as_of) in which project $project_id appears
--- params: $as_of date; $project_id varchar; the filter lists (checked on the project's
+-- params: $as_of date; $project_id varchar; $filters (a list per dimension) (checked on the project's
 --         latest row up to $as_of, so access control holds on the drill-down too)
 -- output: as_of, project_id, project_name, customer, grade, region, owner, category, product_line,
 --         status, stage, cur_stage, outcome, furthest_order, cur_entered_on,

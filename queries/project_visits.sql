@@ -1,7 +1,7 @@
 -- query:  project_visits
 -- grain:  one row per visit matched to the project $project_id, up to $as_of (the project
 --         page); nothing when the project is out of scope (project_in_scope)
--- params: $project_id; $as_of date; the filter lists
+-- params: $project_id; $as_of date; $filters (a list per dimension)
 -- output: visit_on, reporter, seq, contact, visit_time, purpose, purpose_text, result,
 --         customer_category, revisit_on, visit_notes, match_status
 with final as (

@@ -3,7 +3,7 @@
 --         entered delivery; lost; dropped) with closed_on in ($since, $as_of] — all closed
 --         ones up to $as_of when $since is null; same scope as `win_rate`, so the row count
 --         equals its n_closed
--- params: $as_of date; $since date | null; $regions, $grades, $owners, $categories,
+-- params: $as_of date; $since date | null; $filters,
 --         $allowed_regions varchar[] (filters: empty = all; the access scope: ['*'] = all, [] = none)
 -- output: project_id, project_name, customer, grade, region, owner, category, stage
 --         (current), outcome (won | lost | dropped), closed_on, amount (contract, else

@@ -1,8 +1,8 @@
 -- query:  projects_reached (the funnel page's drill-down: the projects behind "reached")
 -- grain:  one row per project in the $as_of snapshot whose furthest stage is at or past
 --         $stage; same scope as `funnel`, so the row count equals funnel's reached($stage)
--- params: $as_of date; $stage varchar (a stage code); $regions, $grades, $owners,
---         $categories, $allowed_regions varchar[] (filters: empty = all; the access scope: ['*'] = all, [] = none)
+-- params: $as_of date; $stage varchar (a stage code); $filters, $allowed_regions varchar[]
+--         (filters: empty = all; the access scope: ['*'] = all, [] = none)
 -- output: project_id, project_name, customer, grade, region, owner, category, stage
 --         (current), furthest_stage, status, expected_amount, margin, outcome (open | won |
 --         lost | dropped: the heat map's "open" counts outcome open)

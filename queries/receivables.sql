@@ -1,6 +1,6 @@
 -- query:  receivables
 -- grain:  one row per invoice still (partly) unpaid at $as_of, of a project in scope
--- params: $as_of date; the filter lists
+-- params: $as_of date; $filters (a list per dimension)
 -- output: project_id, project_name, customer, grade, region, owner, invoice_on, due_on,
 --         invoiced_amount (the invoice), outstanding_amount, days_past_due, receivable_bucket
 --         (not_due | 0-30 | 31-60 | 61-90 | >90 days past the agreed date)

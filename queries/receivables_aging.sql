@@ -1,7 +1,7 @@
 -- query:  receivables_aging
 -- grain:  one row per segment × aging bucket of the outstanding invoices at $as_of (as
 --         `receivables`, aggregated; buckets without an invoice have no row)
--- params: $as_of date; the filter lists; $by ('region' | 'owner' | 'grade' | 'category') or null
+-- params: $as_of date; $filters (a list per dimension); $by ('region' | 'owner' | 'grade' | 'category') or null
 -- output: segment, receivable_bucket (not_due | 0-30 | 31-60 | 61-90 | >90), bucket_order (0 … 4),
 --         n_invoices, n_projects, outstanding_amount
 with scoped as (

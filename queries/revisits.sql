@@ -1,7 +1,7 @@
 -- query:  revisits
 -- grain:  one row per visit in scope made in the $frequency_window_days days ending at
 --         $as_of that planned a revisit (预定再访时间)
--- params: $as_of date; the filter lists; $frequency_window_days; $revisit_missed_after_days
+-- params: $as_of date; $filters (a list per dimension); $frequency_window_days; $revisit_missed_after_days
 -- output: reporter, region, customer, project_id, visit_on, revisit_on, next_visit_on,
 --         revisit_status (kept | kept_late | overdue | missed | planned), days_late
 -- Definitions: queries/macros/revisits_classified.sql (docs/ANALYSES.md "Visits").

@@ -105,6 +105,7 @@ SEGMENTS = KEYS  # the --by values: every filter dimension (queries/dimensions.p
 # Queries whose `by` must name a segment (None = unsegmented).
 _DEFAULT_EXTRA: dict[str, Any] = {"by": None, "project_id": None, "stage": None,  # stage: projects_reached
                                    "limit": None,  # limit: the first N rows of a list query
+                                   "stalled_only": False,  # aging: only the stalled projects
                                    "imported_by": None,  # import_history: only this actor's imports
                                    "all_snapshots": False,  # win_probabilities: every snapshot <= as_of
                                    "computed": False}  # win_probabilities: from project_facts, not win_counts

@@ -1,6 +1,6 @@
 -- query:  stage_durations
 -- grain:  one row per stage (per segment when $by is given) with at least one stay that ended
--- params: $as_of date; the filter lists; $by varchar | null ('region' | 'grade' | 'owner' | 'category')
+-- params: $as_of date; $filters (a list per dimension); $by varchar | null ('region' | 'grade' | 'owner' | 'category')
 -- output: segment, stage, stage_order, n, median_days, p75_days, p90_days, mean_days, max_days
 -- Definition: a stay = a stage entry followed by the next entry (to any stage, forward or
 --   back) on or before $as_of; days = date_diff('day', entered_on, left_on) (0 for two moves

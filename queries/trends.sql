@@ -1,7 +1,7 @@
 -- query:  trends (composed: queries/composed.py adds n_margin_alerts per snapshot by
 --         running `margin` at each one)
 -- grain:  one row per snapshot t <= $as_of
--- params: $as_of date; the filter lists (on each project's attributes in snapshot t); the
+-- params: $as_of date; $filters (a list per dimension) (on each project's attributes in snapshot t); the
 --         learned probabilities of every snapshot $p_as_of, $p_stage, $p_grade, $p_value
 --         (P at t from snapshots <= t); the stage age limits as in `aging`
 -- output: as_of, n_open, pipeline, weighted, n_unpriced, n_won_week, won_week, n_closed,

@@ -2,7 +2,7 @@
 -- grain:  one row per open project of the snapshot $as_of in scope whose customer grade has
 --         an alert limit (domain.toml [visits.alert_days]: A, B) and whose last matched visit
 --         on or before $as_of is more than that many days before $as_of, or that has none
--- params: $as_of date; the filter lists; $alert_grades, $alert_days
+-- params: $as_of date; $filters (a list per dimension); $alert_grades, $alert_days
 -- output: project_id, project_name, customer, grade, region, owner, stage, expected_amount,
 --         n_visits (matched, up to $as_of), last_visit_on (null = never), days_since_visit
 --         (null = never), alert_days

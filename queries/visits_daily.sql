@@ -1,7 +1,7 @@
 -- query:  visits_daily
 -- grain:  one row per person × day of the 28 days ending at $as_of that is a working day
 --         (Monday–Friday) or had a visit: a working day without a visit is a row with 0
--- params: $as_of date; the filter lists (region = the visit's, owner = the person, grade and
+-- params: $as_of date; $filters (a list per dimension) (region = the visit's, owner = the person, grade and
 --         category = the matched project's); $quota_per_day (domain.toml [visits])
 -- output: reporter, visit_on, is_working_day, n_visits, quota, is_below_quota
 -- Persons are those with at least one visit in scope in the 28 days.

@@ -2,7 +2,7 @@
 -- grain:  one row per customer grade (per segment when $by is given): the open projects of
 --         the snapshot $as_of in scope and the visits matched to them in the
 --         $frequency_window_days days ending at $as_of
--- params: $as_of date; the filter lists; $by or null; $frequency_window_days;
+-- params: $as_of date; $filters (a list per dimension); $by or null; $frequency_window_days;
 --         $target_grades, $target_values (domain.toml [visits.target_per_30_days])
 -- output: segment, grade, n_projects, n_visits, visits_per_project_30d (n_visits / n_projects
 --         scaled to 30 days), target_per_30d, n_below_target (projects whose own visits per

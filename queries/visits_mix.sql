@@ -1,7 +1,7 @@
 -- query:  visits_mix
 -- grain:  one row per segment × purpose × customer category over the visits in scope of
 --         the $frequency_window_days days ending at $as_of
--- params: $as_of date; the filter lists; $by ('region' | 'owner' (the person) | 'grade' |
+-- params: $as_of date; $filters (a list per dimension); $by ('region' | 'owner' (the person) | 'grade' |
 --         'category', of the matched project) or null; $frequency_window_days
 -- output: segment, purpose (order | collection | development | service | other | null = not
 --         said), customer_category (development | new | existing | null), n_visits, share

@@ -1,7 +1,7 @@
 -- query:  visits_summary
 -- grain:  one row: the weekly review's visit figures for the ISO week of $as_of (Monday up
 --         to $as_of) and the week before, over the visits in scope
--- params: $as_of date; the filter lists; $quota_per_day
+-- params: $as_of date; $filters (a list per dimension); $quota_per_day
 -- output: n_visits_week, n_visits_prev_week, n_people_week (people with a visit this week),
 --         n_people_below_quota_prev_week (of the people with a visit in either week, those
 --         below quota in the previous, complete week), n_visits_stored (every visit stored up

@@ -1,7 +1,7 @@
 -- query:  visits_weekly
 -- grain:  one row per person × ISO week (Monday–Sunday) of the 8 weeks ending with the week
 --         of $as_of; the current week counts only up to $as_of
--- params: $as_of date; the filter lists (as visits_daily); $quota_per_day
+-- params: $as_of date; $filters (a list per dimension) (as visits_daily); $quota_per_day
 -- output: reporter, week_start, n_visits, n_working_days, visits_per_working_day, quota,
 --         is_below_quota, n_days_with_visits
 -- quota = $quota_per_day × the week's working days (Monday–Friday) up to $as_of; a person

@@ -1,6 +1,6 @@
 -- query:  win_rate
 -- grain:  one row (per segment when $by is given)
--- params: $as_of date; $since date | null (null = all history); the filter lists;
+-- params: $as_of date; $since date | null (null = all history); $filters (a list per dimension);
 --         $by varchar | null ('region' | 'grade' | 'owner' | 'category')
 -- output: segment, since, as_of, n_won, n_lost, n_dropped, n_closed, win_rate, won_amount
 -- Definition: among projects in the $as_of snapshot that are closed (won = entered

@@ -1,7 +1,7 @@
 -- query:  won_uncollected
 -- grain:  one row per project won (outcome won at the snapshot $as_of) at least
 --         $won_uncollected_days days before $as_of with nothing collected by $as_of, in scope
--- params: $as_of date; the filter lists; $won_uncollected_days (domain.toml [collections])
+-- params: $as_of date; $filters (a list per dimension); $won_uncollected_days (domain.toml [collections])
 -- output: project_id, project_name, customer, grade, region, owner, won_on (closed_on),
 --         days_since_won, contract_amount (the file's, else the snapshot's), invoiced_amount
 with money as (

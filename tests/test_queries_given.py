@@ -220,6 +220,14 @@ def test_only_a_project_past_its_grade_limit_is_stalled_and_it_comes_first(world
     assert a["days_over_limit"][0] == 128 - 45
 
 
+def test_the_weekly_review_asks_aging_for_the_stalled_rows_only(world):
+    f = Filters(allowed_regions=ALL_REGIONS, as_of=AS_OF)
+    every = queries.run(world, "aging", f)
+    only = queries.run(world, "aging", f, stalled_only=True)
+    assert only["project_id"].to_list() == ["G"]
+    assert only.equals(every.filter(every["is_stalled"]))
+
+
 def test_a_list_query_can_return_only_its_first_rows(world):
     assert queries.run(world, "aging", Filters(allowed_regions=ALL_REGIONS, as_of=AS_OF), limit=1)["project_id"].to_list() == ["G"]
     assert queries.run(world, "margin", Filters(allowed_regions=ALL_REGIONS, as_of=AS_OF), limit=2).height == 2

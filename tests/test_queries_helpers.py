@@ -12,6 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 import queries
+from dashboard.ingest.load import store_stage_events
 
 SNAPSHOT_COLUMNS = (
     "as_of", "project_id", "import_id", "project_name", "customer", "customer_grade", "region",
@@ -74,7 +75,11 @@ def load(con, snapshots: list[dict[str, Any]], events: list[tuple] = (), *, refr
             previous = rest[1] if len(rest) > 1 else None
             ev_rows.append((project_id, stage, d(entered_on) if isinstance(entered_on, str) else entered_on,
                             source, ev_import, previous))
-        con.executemany("insert into stage_events values (?, ?, ?, ?, ?, ?)", ev_rows)
+        con.execute("create or replace temp table _test_events (project_id varchar, stage varchar, entered_on date, "
+                    "source varchar, import_id integer, previous_stage varchar)")
+        con.executemany("insert into _test_events values (?, ?, ?, ?, ?, ?)", ev_rows)
+        store_stage_events(con, "_test_events")
+        con.execute("drop table _test_events")
     if refresh:
         queries.refresh(con)
 

@@ -73,7 +73,7 @@ def con():
 
 
 def _reload(con, snapshots, events):
-    for table in ("project_snapshots", "stage_events", "imports"):
+    for table in ("project_snapshots", "stage_event_reports", "stage_event_keys", "imports"):
         con.execute(f"delete from {table}")
     load(con, snapshots, events)
 
@@ -185,6 +185,8 @@ def test_the_aging_summary_equals_counting_the_aging_list(con, history):
     f = Filters(allowed_regions=ALL_REGIONS, as_of=dates[-1])
     listed = queries.run(con, "aging", f)
     summary = queries.run(con, "aging_summary", f)
+    # the weekly review's narrow read (stalled only) is the same rows, in the same order
+    assert queries.run(con, "aging", f, stalled_only=True).equals(listed.filter(listed["is_stalled"]))
     expected = {}
     for r in listed.iter_rows(named=True):
         n, stalled = expected.get(r["stage"], (0, 0))

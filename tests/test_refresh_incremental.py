@@ -132,8 +132,19 @@ def assert_same_as_rebuild(db_path, tmp_path) -> None:
             incremental, icols = _table(con, "inc", name)
             assert icols == rcols, name
             assert incremental == rebuilt, f"{name}: incremental differs from the rebuild"
+        assert_events_stored_once(con, "inc")
     finally:
         con.close()
+
+
+def assert_events_stored_once(con, catalog: str) -> None:
+    """Migration 0012's storage: each distinct stage event once in stage_event_keys (its id
+    too), every report naming a key, and no key that no report names (deleted with the last)."""
+    k, r = f"{catalog}.stage_event_keys", f"{catalog}.stage_event_reports"  # our own names
+    assert con.execute(f"select count(*) - count(distinct entry_id), count(*) - count(distinct "
+                       f"(project_id, stage, entered_on, source, previous_stage)) from {k}").fetchall() == [(0, 0)]
+    assert con.execute(f"select count(*) from {r} anti join {k} using (entry_id)").fetchall() == [(0,)], "a report without its key"
+    assert con.execute(f"select count(*) from {k} anti join {r} using (entry_id)").fetchall() == [(0,)], "a key no import reports"
 
 
 # No shrinking: every example is several real writes of a file, and shrinking a failure took
@@ -337,6 +348,88 @@ def test_a_write_killed_during_the_incremental_refresh_leaves_the_file_as_it_was
     # the same import again, unkilled, lands whole and agrees with a rebuild
     commit(db, [_prepared("projects", DATES[3], moved, [], "week3.csv")])
     assert [p.name for p in tmp_path.iterdir() if ".tmp" in p.name] == []
+    assert_same_as_rebuild(db, tmp_path)
+
+
+KILL_EVENTS_SCRIPT = """
+import datetime, os, signal, sys
+from decimal import Decimal
+from dashboard.ingest import commit, load
+sys.path.insert(0, {tests!r})
+import test_refresh_incremental as T
+
+real = getattr(load, {fn!r})
+def then_die(*args, **kwargs):
+    real(*args, **kwargs)
+    os.kill(os.getpid(), signal.SIGKILL)  # the events written (or deleted), nothing after
+setattr(load, {fn!r}, then_die)
+commit({db!r}, [T._prepared("projects", T.DATES[2], {rows!r}, {events!r}, "week2-again.csv")])
+"""
+
+
+@pytest.mark.parametrize("fn", ["delete_stage_events", "store_stage_events"])
+def test_a_write_killed_while_storing_stage_events_leaves_the_file_as_it_was(tmp_path, fn):
+    """Replacing a week's file deletes the old import's stage events (and the keys only it
+    reported) and stores the new file's: killed after either, the file is as it was."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    db = tmp_path / "pipeline.duckdb"
+    rows = _weeks(db)
+    before = hashlib.sha256(db.read_bytes()).hexdigest()
+    events = [dict(project_id="P2", stage="tender", entered_on=DATES[2] - timedelta(days=1), source="stage_dates",
+                   previous_stage=None)]
+    tests = str(Path(__file__).resolve().parent)
+    script = KILL_EVENTS_SCRIPT.format(tests=tests, fn=fn, rows=rows, events=events, db=str(db))
+    proc = subprocess.run([sys.executable, "-c", script], cwd=Path(tests).parent, capture_output=True, text=True)
+    assert proc.returncode == -9, proc.stderr[-2000:]
+    assert hashlib.sha256(db.read_bytes()).hexdigest() == before
+    con = store.connect_read_only(db)
+    try:  # week 2's own event (P1 approval) is still there, the new one is not
+        assert con.execute("select project_id, stage from stage_events where entered_on = $d",
+                           {"d": DATES[2] - timedelta(days=2)}).fetchall() == [("P1", "proposal")]
+        assert con.execute("select count(*) from stage_events where project_id = 'P2'").fetchall() == [(0,)]
+    finally:
+        con.close()
+    commit(db, [_prepared("projects", DATES[2], rows, events, "week2-again.csv")])
+    con = store.connect_read_only(db)
+    try:  # the replaced import's event left with it (no other import reported it); the new one is in
+        assert con.execute("select project_id, stage from stage_events order by entered_on").fetchall() == [
+            ("P1", "development"), ("P1", "approval"), ("P2", "tender")]
+    finally:
+        con.close()
+    assert_same_as_rebuild(db, tmp_path)
+
+
+def test_stage_events_repeated_by_every_weekly_file_are_stored_once(tmp_path):
+    """Three weekly files each giving the same two stage dates, one twice within a file: the
+    view reads every file's rows as before, the keys hold the two events once; removing files
+    keeps an event while any import reports it."""
+    db = tmp_path / "pipeline.duckdb"
+    ev = [dict(project_id="P1", stage="development", entered_on=BASE - timedelta(days=30), source="stage_dates",
+               previous_stage=None),
+          dict(project_id="P1", stage="approval", entered_on=BASE - timedelta(days=3), source="stage_dates",
+               previous_stage=None)]
+    rows = [{c: None for c in PROJECT_SCHEMA} | dict(project_id="P1", stage="approval", status="open", region="East",
+                                                    customer_grade="A", expected_amount=Decimal(1000))]
+    for k in range(3):
+        commit(db, [_prepared("projects", DATES[k], rows, ev + ev[1:] * (k == 1), f"week{k}.csv")])
+
+    def counts():
+        con = store.connect_read_only(db)
+        try:
+            return [con.execute(q).fetchall()[0][0] for q in (
+                "select count(*) from stage_events", "select count(*) from stage_event_keys",
+                "select count(distinct import_id) from stage_event_reports")]
+        finally:
+            con.close()
+
+    assert counts() == [7, 2, 3]
+    remove_imports(db, [1, 3])
+    assert counts() == [3, 2, 1]
+    remove_imports(db, [2])
+    assert counts() == [0, 0, 0]
     assert_same_as_rebuild(db, tmp_path)
 
 

@@ -154,6 +154,74 @@ def _scalar(con, sql: str, params: dict | None = None):
     return con.execute(sql, params or {}).fetchall()[0][0]
 
 
+_EVENT_KEY = "project_id, stage, entered_on, source, previous_stage"
+
+
+def store_stage_events(con, relation: str, import_id: int | None = None) -> None:
+    """Store the stage events of ``relation`` (a table or view named by our own code: the
+    columns of EVENT_SCHEMA, and ``import_id`` unless ``import_id`` is given) as
+    ``stage_events`` reads them (migration 0012): each distinct event once in
+    ``stage_event_keys`` (new ones get the next ids), and one ``stage_event_reports`` row per
+    row of ``relation`` (duplicates within a file kept, as the raw table kept them)."""
+    if not relation.isidentifier():
+        raise ValueError(f"not a relation name: {relation!r}")
+    source_import = "import_id" if import_id is None else "$id::integer"
+    match = ("k.project_id = e.project_id and k.stage = e.stage and k.entered_on = e.entered_on "
+             "and k.source = e.source and k.previous_stage is not distinct from e.previous_stage")
+    # one pass over the stored keys: each incoming row gets its event's id, or null when new
+    con.execute(f"""
+        create or replace temp table _events_in as
+        select e.project_id, e.stage, e.entered_on, e.source, e.previous_stage, {source_import} as import_id, k.entry_id
+        from {relation} as e
+        left join stage_event_keys as k on {match}
+    """, {} if import_id is None else {"id": import_id})
+    con.execute(f"""
+        create or replace temp table _events_new as
+        select coalesce((select max(entry_id) from stage_event_keys), 0)
+                   + cast(row_number() over (order by project_id, stage, entered_on, source, previous_stage nulls first)
+                          as integer) as entry_id,
+               *
+        from (select distinct {_EVENT_KEY} from _events_in where entry_id is null)
+    """)
+    con.execute(f"insert into stage_event_keys select entry_id, {_EVENT_KEY} from _events_new")
+    # in import order, and within an import in entry order: each import's ids compress to a
+    # few bits (DuckDB's delta bit-packing)
+    con.execute(f"""
+        insert into stage_event_reports
+        select import_id, entry_id from (
+            select import_id, entry_id from _events_in where entry_id is not null
+            union all
+            select e.import_id, k.entry_id from _events_in as e join _events_new as k on {match}
+            where e.entry_id is null
+        )
+        order by import_id, entry_id
+    """)
+    con.execute("drop table _events_in")
+    con.execute("drop table _events_new")
+
+
+def delete_stage_events(con, import_id: int, *, projects_of: dict | None = None) -> None:
+    """Delete the stage events ``import_id`` reported (with ``projects_of`` = {"a": as_of,
+    "r": regions}: only those of the projects in those regions' rows of that date, what a
+    regional import replaces), and every event no import reports any more."""
+    only_projects = "" if projects_of is None else (
+        "and entry_id in (select entry_id from stage_event_keys where project_id in ("
+        "select project_id from project_snapshots where as_of = $a and list_contains($r, region)))")
+    params = {"i": import_id} | (projects_of or {})
+    con.execute("create or replace temp table _events_freed as select distinct entry_id from stage_event_reports "
+                f"where import_id = $i {only_projects}", params)
+    con.execute("delete from stage_event_reports where import_id = $i "
+                "and entry_id in (select entry_id from _events_freed)", {"i": import_id})
+    # an event another import still reports stays; the semi join reads only the freed ids
+    con.execute("""
+        delete from stage_event_keys where entry_id in (
+            select entry_id from _events_freed
+            except
+            select r.entry_id from stage_event_reports as r semi join _events_freed as f on f.entry_id = r.entry_id)
+    """)
+    con.execute("drop table _events_freed")
+
+
 def _diff(con, as_of: date, regions: tuple[str, ...] = ALL_REGIONS) -> tuple[int, int, int, int]:
     """added, removed, changed, unchanged rows of ``as_of`` within ``regions`` (the rows a
     regional import replaces; ALL_REGIONS = the whole date)."""
@@ -320,8 +388,7 @@ def _commit_one(con, prep: Prepared, demo: bool, actor: str, regions: tuple[str,
             mine = {"a": r.as_of, "r": list(regions)}
             for old in prior:
                 store.note_events_removed(con, old, as_of=r.as_of, regions=list(regions))
-                con.execute("delete from stage_events where import_id = $i and project_id in (select project_id from "
-                            "project_snapshots where as_of = $a and list_contains($r, region))", mine | {"i": old})
+                delete_stage_events(con, old, projects_of=mine)
             con.execute("delete from project_snapshots where as_of = $a and list_contains($r, region)", mine)
             result.replaced_import_ids = prior = [
                 old for old in prior if not _scalar(con, "select count(*) from project_snapshots where import_id = $i", {"i": old})]
@@ -336,7 +403,7 @@ def _commit_one(con, prep: Prepared, demo: bool, actor: str, regions: tuple[str,
         for old in prior:
             if not regional:
                 store.note_events_removed(con, old)
-                con.execute("delete from stage_events where import_id = $i", {"i": old})
+                delete_stage_events(con, old)
             con.execute("update imports set status = 'replaced' where import_id = $i", {"i": old})
         _insert_import(con, import_id, r, kind, demo, actor, regions)
         if kind == "projects" and projects.height:
@@ -352,7 +419,7 @@ def _commit_one(con, prep: Prepared, demo: bool, actor: str, regions: tuple[str,
                     (select o.stage from project_snapshots o
                       where o.project_id = s.project_id and o.as_of < s.as_of and o.stage is not null
                       order by o.as_of desc limit 1),
-                    (select e.stage from stage_events e
+                    (select e.stage from stage_event_keys e
                       where e.project_id = s.project_id and e.entered_on <= s.as_of
                       order by e.entered_on desc limit 1))
                 where s.import_id = $id and s.stage is null
@@ -360,10 +427,7 @@ def _commit_one(con, prep: Prepared, demo: bool, actor: str, regions: tuple[str,
                 {"id": import_id},
             )
         if events.height:
-            con.execute(
-                "insert into stage_events by name select *, $id::integer as import_id from _incoming_events",
-                {"id": import_id},
-            )
+            store_stage_events(con, "_incoming_events", import_id)
         result.events_added = events.height
         access.record(con, actor, "import", import_id=import_id, file_name=r.file_name, sha256=r.sha256, as_of=r.as_of,
                       regions=regions, rows={"added": result.rows_added, "removed": result.rows_removed,
@@ -465,7 +529,7 @@ def _remove(con, import_ids: Sequence[int], actor: str, reason: str = "") -> lis
             n_snap += _scalar(con, f"select count(*) from {table} where import_id = $i", {"i": import_id})
             con.execute(f"delete from {table} where import_id = $i", {"i": import_id})
         store.note_events_removed(con, import_id)
-        con.execute("delete from stage_events where import_id = $i", {"i": import_id})
+        delete_stage_events(con, import_id)
         con.execute("update imports set status = 'removed' where import_id = $i", {"i": import_id})
         sha, as_of, regions = con.execute("select sha256, as_of, regions from imports where import_id = $i",
                                           {"i": import_id}).fetchall()[0]

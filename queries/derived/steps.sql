@@ -60,7 +60,7 @@ delete from refresh_pending
 -- step: refreshed_set
 -- (a rebuild) every active import, and whether it stored stage events
 insert into refreshed_imports
-select i.import_id, i.kind, i.as_of, i.import_id in (select distinct import_id from stage_events)
+select i.import_id, i.kind, i.as_of, i.import_id in (select distinct import_id from stage_event_reports)
 from imports as i
 where i.status = 'active'
 
@@ -70,7 +70,7 @@ delete from refreshed_imports where list_contains($gone, import_id)
 -- step: refreshed_add
 insert into refreshed_imports
 select i.import_id, i.kind, i.as_of,
-    i.import_id in (select distinct import_id from stage_events
+    i.import_id in (select distinct import_id from stage_event_reports
                     where import_id between list_min($added) and list_max($added))
 from imports as i
 where list_contains($added, i.import_id)

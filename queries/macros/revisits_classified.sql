@@ -3,7 +3,7 @@
 -- grain:  one row per visit in scope made between from_date and at_date that planned a
 --         revisit (预定再访时间)
 -- params: (as macro arguments) the review date, the window's first day, the days after which
---         an unkept revisit is missed, the filter lists
+--         an unkept revisit is missed, $filters (a list per dimension)
 -- output: every column of visits_scoped(), next_visit_on (the first later visit — a later
 --         day, by anyone, on or before at_date — to the same project, or to the same folded
 --         customer name when the visit is not matched), revisit_status, days_late

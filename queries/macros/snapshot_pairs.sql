@@ -2,7 +2,7 @@
 -- grain:  one row per project in the snapshot at_date or in since_date(at_date, given_since),
 --         in scope of the filters (judged on the project's attributes in at_date, else in
 --         the earlier snapshot)
--- params: (as macro arguments) at_date = $as_of, given_since = $since, then the filter lists
+-- params: (as macro arguments) at_date = $as_of, given_since = $since, then $filters (a list per dimension)
 --         $filters, $allowed_regions
 -- output: as snapshot_pairs_computed
 -- why:    the one pairing `changes` and `changes_summary` share. Compared with the snapshot

@@ -3,7 +3,7 @@
 -- grain:  one row per project in the snapshot at_date or in since_date(at_date, given_since),
 --         in scope of the filters (judged on the project's attributes in at_date, else in
 --         the earlier snapshot)
--- params: (as macro arguments) at_date = $as_of, given_since = $since, then the filter lists
+-- params: (as macro arguments) at_date = $as_of, given_since = $since, then $filters (a list per dimension)
 --         $filters, $allowed_regions
 -- output: project_id, project_name, region, grade, owner, category, in_after, in_before,
 --         first_seen_on, stage_before/after, order_before/after, outcome_before/after,
