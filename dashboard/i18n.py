@@ -601,7 +601,8 @@ ACTION_NAMES = {
 }
 
 HOW_NAMES = {"alias": ("Known header", "已知表头"), "mapping": ("Mapping file", "映射文件"),
-             "canonical": ("Field name", "字段名")}
+             "canonical": ("Field name", "字段名"),
+             "wide": ("Month/quarter column of a targets file", "目标文件的月份/季度列")}
 
 KIND_NAMES = {"projects": ("Project list", "项目台账"), "history": ("Stage history", "阶段历史"),
               "targets": ("Targets", "目标")}

@@ -59,18 +59,25 @@ predicted as (
     group by t.made_on, t.period_kind
 ),
 
-latest as (
-    select *
+-- each project's latest snapshot <= $as_of: kept for the newest date (project_last_seen,
+-- the usual case: a window over every row cost seconds at 100k x 52), else found
+latest_on as (
+    select project_id, last_as_of as as_of
+    from project_last_seen
+    where cast($as_of as date) >= (select max(as_of) from snapshot_dates)
+    union all
+    select project_id, max(as_of) as as_of
     from project_facts
-    where as_of <= $as_of
-    qualify row_number() over (partition by project_id order by as_of desc) = 1
+    where as_of <= $as_of and cast($as_of as date) < (select max(as_of) from snapshot_dates)
+    group by project_id
 ),
 
 won as (
-    select closed_on, coalesce(contract_amount, expected_amount, 0) as amount
-    from latest
-    where outcome = 'won'
-      and in_scope(latest, $filters, $allowed_regions)
+    select f.closed_on, coalesce(f.contract_amount, f.expected_amount, 0) as amount
+    from project_facts as f
+    inner join latest_on as l on l.project_id = f.project_id and l.as_of = f.as_of
+    where f.outcome = 'won'
+      and in_scope(f, $filters, $allowed_regions)
 ),
 
 actual as (

@@ -3,8 +3,10 @@ with the same bound parameters; what is composed here is only binding one result
 next (the learned probabilities) or joining results on their segment. Must not import
 streamlit.
 
-* ``win_probabilities`` runs its one-snapshot .sql, or with ``all_snapshots`` the history
-  form (every snapshot at once; a property test holds the two equal).
+* ``win_probabilities`` reads the counts kept at import (``win_counts``, for the company
+  and for each region alone) when the caller sees every region or one; otherwise its .sql
+  computes them (at one snapshot, or with ``all_snapshots`` at every snapshot at once;
+  property tests hold the three equal).
 * ``forecast``, ``backtest``, ``trends``, ``owners`` need P(win | stage, grade): the runner
   first runs ``win_probabilities`` (at ``as_of``, or at every snapshot for the back-test and
   the trends) and binds its rows as the parallel lists ``$p_as_of``, ``$p_stage``,
@@ -39,10 +41,22 @@ def probability_params(probs: pl.DataFrame) -> dict[str, list]:
     }
 
 
+def kept_scope(allowed_regions: Any) -> str | None:
+    """The scope whose learned counts are kept at import (win_counts) for a caller allowed
+    ``allowed_regions``: '*' for every region, the region for exactly one; None (compute
+    them) for several regions, or none."""
+    allowed = list(allowed_regions or [])
+    if allowed == ["*"]:
+        return "*"
+    return allowed[0] if len(allowed) == 1 else None
+
+
 def win_probabilities(con, execute: Execute, params: dict[str, Any]) -> pl.DataFrame:
-    """At ``as_of`` (win_probabilities.sql), or at every snapshot up to it when
-    ``all_snapshots`` (win_probabilities_history.sql: the same definition, every t at once)."""
-    return execute(con, "win_probabilities_history" if params.get("all_snapshots") else "win_probabilities", params)
+    """At ``as_of``, or at every snapshot up to it when ``all_snapshots``: the counts kept at
+    import when the caller's scope has them (``scope``), else computed from project_facts
+    (the same definition; ``computed`` forces this)."""
+    scope = None if params.get("computed") else kept_scope(params.get("allowed_regions"))
+    return execute(con, "win_probabilities", params | {"scope": scope})
 
 
 def _with_probabilities(con, execute: Execute, params: dict[str, Any], *, every_snapshot: bool) -> dict[str, Any]:

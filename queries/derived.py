@@ -1,7 +1,8 @@
 """Maintaining the derived tables: a full rebuild, and the incremental refresh of a write.
 
-The derived tables (project_facts, project_carry, stage_event_facts, pair_facts,
-snapshot_runs, stage_entries, snapshot_dates, snapshot_summary, project_last_seen) are kept
+The derived tables (project_facts, project_carry, stage_event_facts, pair_facts, sign_slips,
+snapshot_runs, stage_entries, snapshot_dates, snapshot_summary, project_last_seen,
+win_counts) are kept
 current by the write that changes the stored rows, inside its transaction
 (``store.write_transaction`` calls :func:`refresh_incremental` before it commits):
 
@@ -14,7 +15,8 @@ current by the write that changes the stored rows, inside its transaction
 * Then, date by date in ascending order from the first date anything changed: the stage
   runs seen in the snapshots, the stage-event facts of the projects whose entries or runs
   changed, project_facts (from each project's previous row, ``project_carry``), the pairs of
-  each date with the one before, the per-region summary. A changed date is recomputed
+  each date with the one before, the per-region summary; then the learned probabilities'
+  counts (win_counts) of every date from the first that changed. A changed date is recomputed
   whole; at a later date only the projects whose history changed (the temp table ``_w``:
   project, first changed date). A weekly import of a new latest date recomputes that date
   and the few projects whose stage entries it back-dates; a date inserted or removed in the
@@ -45,7 +47,8 @@ from queries.dimensions import no_filters
 DERIVED_DIR = Path(__file__).parent / "derived"
 
 # Bump when a derived table's definition changes: the next write rebuilds them all.
-DERIVED_VERSION = "5.2"  # 5.2: product_line (issue 11); 5.0: stage roles (entered_first / entered_won, no entered_<stage>); 5.1: sign_slips
+DERIVED_VERSION = "5.3"  # 5.0: stage roles (entered_first / entered_won, no entered_<stage>); 5.1: sign_slips;
+# 5.2: product_line (issue 11); 5.3: win_counts
 
 # pair_facts keeps the week-over-week pairs of the newest STORED_PAIR_DATES snapshot dates
 # only (each paired with the snapshot before it): the weekly review opens on the newest, and
@@ -119,7 +122,7 @@ def needs_rebuild(con: duckdb.DuckDBPyConnection, stages_before: Any) -> bool:
     tables = {r[0] for r in con.execute(
         "select table_name from information_schema.tables where table_schema = 'main'"
     ).fetchall()}
-    if not {"project_facts", "stage_event_facts", "pair_facts", "sign_slips"} <= tables:
+    if not {"project_facts", "stage_event_facts", "pair_facts", "sign_slips", "win_counts"} <= tables:
         return True
     if _one(con, "meta_get", key="version") != DERIVED_VERSION:
         return True
@@ -230,9 +233,31 @@ def create_facts_tables(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def create_pairs_table(con: duckdb.DuckDBPyConnection) -> None:
-    """pair_facts, empty, in the shape of snapshot_pairs_computed, and sign_slips (a rebuild)."""
+    """pair_facts, empty, in the shape of snapshot_pairs_computed, sign_slips and win_counts
+    (a rebuild)."""
     _run(con, "pair_create")
     _run(con, "slips_create")
+    _run(con, "win_counts_create")
+
+
+def refresh_win_counts(con: duckdb.DuckDBPyConnection, from_date: date | None) -> None:
+    """win_counts (the learned P(win)'s evidence, learned_counts) of every snapshot from
+    ``from_date`` on (None: every snapshot), from project_facts as it now is. P at t reads
+    every snapshot <= t, so a change at a date changes the counts of every later date: a
+    weekly import of a new newest date computes that date alone (one aggregate per project
+    over the history), a rebuild or a date changed in the middle every date from it at once
+    (the history form). Called by the rebuild and the incremental refresh after
+    project_facts; tests that change project_facts by hand call it too."""
+    dates = _dates(con)
+    start = from_date if from_date is not None else (dates[0] if dates else None)
+    if start is None:
+        return
+    _run(con, "win_counts_delete_from", from_date=start)
+    todo = [t for t in dates if t >= start]
+    if len(todo) == 1:
+        _run(con, "win_counts_insert_date", as_of=todo[0])
+    elif todo:
+        _run(con, "win_counts_insert_history", as_of=todo[-1], from_date=start)
 
 
 def _pair(con: duckdb.DuckDBPyConnection, as_of: date, full: bool) -> None:
@@ -248,7 +273,7 @@ def rebuild(con: duckdb.DuckDBPyConnection) -> None:
     transaction; called by queries.runner.refresh after the staging views, the macros and
     the empty tables exist)."""
     for table in ("stage_entries", "snapshot_runs", "snapshot_dates", "project_carry", "snapshot_summary",
-                  "project_last_seen"):
+                  "project_last_seen", "win_counts"):
         _run(con, f"clear_{table}")
     _run(con, "w_create")
     _run(con, "entries_rebuild")
@@ -268,6 +293,7 @@ def rebuild(con: duckdb.DuckDBPyConnection) -> None:
         if t not in window:
             _run(con, "pair_delete", as_of=t, full=True)
         prev = t
+    refresh_win_counts(con, None)
     _finish(con)
 
 
@@ -363,6 +389,10 @@ def refresh_incremental(con: duckdb.DuckDBPyConnection) -> str:
     # only the newest dates keep stored pairs (STORED_PAIR_DATES): a window date that has
     # none (it entered the window) is paired whole; an older date is paired for its slips,
     # then its pairs are pruned with those that left the window
+    # the learned probabilities' counts of every date from the first whose facts changed
+    firsts = [d for d in (start, *changed) if d is not None]
+    if firsts:
+        refresh_win_counts(con, min(firsts))
     window = _pair_window(new_dates)
     for (missing,) in _run(con, "pair_missing", dates=window):
         pairs[missing] = True

@@ -40,6 +40,7 @@ STAGING_BASE: tuple[str, ...] = (
     "period_start",
     "period_label",
     "learned_probabilities",
+    "learned_probability",
     "stage_limits",
     "stg_visits",  # issue 13
     "stg_money",
@@ -51,6 +52,9 @@ STAGING_FACTS: tuple[str, ...] = (
     "visits_scoped",  # over stg_visits and project_facts
     "revisits_classified",  # over visits_scoped
     "snapshot_pairs_computed",  # over project_facts
+    "learned_rows",  # over project_facts
+    "learned_counts",  # over learned_rows (kept at import in win_counts)
+    "learned_counts_history",
 )
 STAGING_PAIRS: tuple[str, ...] = (
     "snapshot_pairs",  # stored pairs (pair_facts), else computed
@@ -103,7 +107,8 @@ _DEFAULT_EXTRA: dict[str, Any] = {"by": None, "project_id": None, "stage": None,
                                    "limit": None,  # limit: the first N rows of a list query
                                    "stalled_only": False,  # aging: only the stalled projects
                                    "imported_by": None,  # import_history: only this actor's imports
-                                   "all_snapshots": False}  # win_probabilities: every snapshot <= as_of
+                                   "all_snapshots": False,  # win_probabilities: every snapshot <= as_of
+                                   "computed": False}  # win_probabilities: from project_facts, not win_counts
 
 # `project` is composed from other queries (each one statement), not a .sql file of its own.
 _COMPOSITE = {"project"}

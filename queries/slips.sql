@@ -27,17 +27,26 @@ with bounds as (
         cast(date_trunc('quarter', cast($as_of as date)) + to_months(3) as date) as quarter_next
 ),
 
+scoped as (
+    select *
+    from project_facts
+    where as_of = $as_of
+      and outcome = 'open'
+      and (cast($project_id as varchar) is null or project_id = $project_id)
+      and in_scope(project_facts, $filters, $allowed_regions)
+),
+
 history as (
     select
-        project_id,
+        k.project_id,
         count(*) as n_slips,
-        sum(date_diff('day', sign_before, sign_after)) as days_pushed,
-        min(sign_before) as first_sign_on,
-        max(as_of) as last_slip_on
-    from sign_slips  -- every pair's slips (open in both, a later sign date), kept for every date
-    where as_of <= $as_of
-      and (cast($project_id as varchar) is null or project_id = $project_id)  -- the project page: one project
-    group by project_id
+        sum(date_diff('day', k.sign_before, k.sign_after)) as days_pushed,
+        min(k.sign_before) as first_sign_on,
+        max(k.as_of) as last_slip_on
+    from sign_slips as k  -- every pair's slips (open in both, a later sign date), kept for every date
+    semi join scoped as s on s.project_id = k.project_id  -- only the listed projects' slips are read
+    where k.as_of <= $as_of
+    group by k.project_id
 ),
 
 this_week as (
@@ -47,15 +56,6 @@ this_week as (
       and in_before and in_after
       and outcome_before = 'open' and outcome_after = 'open'
       and sign_after > sign_before
-),
-
-scoped as (
-    select *
-    from project_facts
-    where as_of = $as_of
-      and outcome = 'open'
-      and (cast($project_id as varchar) is null or project_id = $project_id)
-      and in_scope(project_facts, $filters, $allowed_regions)
 ),
 
 final as (

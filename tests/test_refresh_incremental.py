@@ -39,7 +39,7 @@ PIDS = [f"P{i}" for i in range(7)]
 
 # every table queries/derived.py maintains, compared whole
 DERIVED = ("project_facts", "project_carry", "stage_event_facts", "pair_facts", "sign_slips", "snapshot_runs",
-           "stage_entries", "snapshot_dates", "snapshot_summary", "project_last_seen")
+           "stage_entries", "snapshot_dates", "snapshot_summary", "project_last_seen", "win_counts")
 
 
 def _prepared(kind: str, as_of: date | None, projects: list[dict], events: list[dict], name: str) -> Prepared:

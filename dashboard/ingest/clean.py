@@ -17,6 +17,7 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass
+from dataclasses import field as dc_field
 from datetime import date
 
 import polars as pl
@@ -100,6 +101,8 @@ class Columns:
     """Which grid column (c0, c1 …) holds which canonical field, and its header/unit."""
 
     by_field: dict[str, tuple[str, str, str | None]]  # canonical -> (grid col, header, unit)
+    # a wide targets file's month/quarter/full-year columns: grid col -> (header, period, unit)
+    wide: dict[str, tuple[str, T.WidePeriod, str | None]] = dc_field(default_factory=dict)
 
 
 class HeaderMatcher:
@@ -123,12 +126,16 @@ class HeaderMatcher:
         return None, None, unit
 
     def field(self, header: str | None) -> str | None:
-        """The canonical field a header names (None: unknown or ignored)."""
-        return self.match(header)[0] or None
+        """The canonical field a header names (None: unknown or ignored); a wide targets
+        file's month or quarter column counts as ``target_wide`` (finding the header row)."""
+        found = self.match(header)[0]
+        if found is None and (period := T.wide_period(header)) is not None and period[0] != "year":
+            return "target_wide"
+        return found or None
 
 
 def _takes_unit(field: str) -> bool:
-    return field in AMOUNT_FIELDS or field == "estimated_margin"
+    return field in AMOUNT_FIELDS or field in ("estimated_margin", "target_wide")
 
 
 def _letter(i: int) -> str:
@@ -142,6 +149,7 @@ def _letter(i: int) -> str:
 
 def _recognise(grid: Grid, matcher: HeaderMatcher, report: Report) -> Columns:
     by_field: dict[str, tuple[str, str, str | None]] = {}
+    wide: dict[str, tuple[str, T.WidePeriod, str | None]] = {}
     how_of: dict[str, str] = {}
     seen: dict[str, int] = {}
     notes = sorted({u for u, _ in grid.unit_notes})
@@ -167,6 +175,12 @@ def _recognise(grid: Grid, matcher: HeaderMatcher, report: Report) -> Columns:
         canonical, how, unit = matcher.match(grid.name_of(i))
         if grid.name_of(i) != header:
             unit = unit or matcher.match(header)[2]
+        if not canonical and canonical != "" and (period := T.wide_period(header)) is not None:
+            unit, unit_source = _column_unit(grid, i, "target_amount", header, unit, notes, report)
+            wide[col] = (header, period, unit)
+            report.columns.append(ColumnMatch(header=header, canonical="target_amount", how="wide", unit=unit,
+                                              unit_source=unit_source, sheet=grid.sheet))
+            continue
         if not canonical:
             _ignored(report, header)
             continue
@@ -213,7 +227,7 @@ def _recognise(grid: Grid, matcher: HeaderMatcher, report: Report) -> Columns:
             row=grid.parent_row,
             column=parent,
         )
-    return Columns(by_field=by_field)
+    return Columns(by_field=by_field, wide=wide)
 
 
 def _ignored(report: Report, header: str) -> None:
@@ -424,9 +438,10 @@ def prepare_local(
         report.in_sheet(grid.sheet)
         cols = _recognise(grid, matcher, report)
         _side_by_side(grid, report)
-        kind = constants.get("kind") or T.kind_of(cols.by_field) or ("history" if "entered_on" in cols.by_field else "projects")
+        kind = (constants.get("kind") or T.kind_of(cols.by_field, wide=bool(cols.wide))
+                or ("history" if "entered_on" in cols.by_field else "projects"))
         if kind != T.KIND:
-            T.drop_columns(report, cols.by_field)
+            T.drop_columns(report, cols.by_field, cols.wide)
         sheet_tables.append((grid, cols, kind))
     report.in_sheet(None)
     kinds = {k for _, _, k in sheet_tables}
@@ -488,7 +503,8 @@ def prepare_local(
         before = report.rows_skipped
         if report.kind == T.KIND:
             projects, events = empty_projects(), empty_events()
-            target_parts.append(T.read_rows(report, data_, rows, cols, config, constants, decimals[id(grid)], grid.sheet))
+            target_parts.append(T.read_rows(report, data_, rows, cols, config, constants, decimals[id(grid)], grid.sheet,
+                                           title=grid.title_text))
         elif report.kind == "history":
             projects, events = empty_projects(), _history(report, data_, rows, cols, mapping, config, constants)
         else:
@@ -573,6 +589,7 @@ def _untrusted_cells(report: Report, grid: Grid, cols: Columns, data: pl.DataFra
       of a workbook flagged fullCalcOnLoad (written by a library such as xlsxwriter, never
       saved by Excel/WPS: its cached results are placeholders such as 0)."""
     used = {int(col[1:]): (field, header) for field, (col, header, _unit) in cols.by_field.items()}
+    used |= {int(col[1:]): ("target_amount", header) for col, (header, _period, _unit) in cols.wide.items()}
     if not used or data.height == 0:
         return data
     blank = {}
@@ -642,6 +659,9 @@ def _decimal_separators(report: Report, kept: list, constants: dict, kind_of_fil
             if field in AMOUNT_FIELDS or field == "estimated_margin":
                 taken_apart = V.numbers(data[col])  # once: the values are parsed from it too
                 styles[(id(grid), col)] = (grid, header, V.number_style(taken_apart), taken_apart)
+        for col, (header, _period, _unit) in cols.wide.items():
+            taken_apart = V.numbers(data[col])
+            styles[(id(grid), col)] = (grid, header, V.number_style(taken_apart), taken_apart)
     said = {st.decided for _, _, st, _ in styles.values() if st.decided and not st.conflicting}
     given = constants.get("decimal_separator")
     out: dict[int, dict[str, tuple[str, bool, V.Numbers]]] = {id(g): {} for g, *_ in kept}

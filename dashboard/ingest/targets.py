@@ -62,22 +62,26 @@ def empty() -> pl.DataFrame:
     return pl.DataFrame(schema=SCHEMA)
 
 
-def kind_of(fields: set[str] | dict) -> str | None:
-    """'targets' for a table with a target amount or a period column and no project id."""
+def kind_of(fields: set[str] | dict, *, wide: bool = False) -> str | None:
+    """'targets' for a table with a target amount or a period column, or month/quarter
+    columns (``wide``: 1月 … 12月, Q1 … Q4), and no project id."""
     fields = set(fields)
-    if "project_id" not in fields and fields & set(TARGET_FIELDS):
+    if "project_id" not in fields and (fields & set(TARGET_FIELDS) or wide):
         return KIND
     return None
 
 
-def drop_columns(report: Report, by_field: dict) -> None:
-    """In a file of another kind, the target headers (年度, 月份 …) mean nothing: ignored."""
-    for f in TARGET_FIELDS:
-        if f in by_field:
-            header = by_field.pop(f)[1]
-            report.columns = [c for c in report.columns if c.canonical != f]
-            if header not in report.ignored_columns:
-                report.ignored_columns.append(header)
+def drop_columns(report: Report, by_field: dict, wide: dict | None = None) -> None:
+    """In a file of another kind, the target headers (年度, 月份 …) and month/quarter
+    columns (1月, Q4 …) mean nothing: ignored."""
+    headers = [by_field.pop(f)[1] for f in TARGET_FIELDS if f in by_field]
+    headers += [v[0] for v in (wide or {}).values()]
+    for header in headers:
+        report.columns = [c for c in report.columns if c.header != header]
+        if header not in report.ignored_columns:
+            report.ignored_columns.append(header)
+    if wide:
+        wide.clear()
 
 
 # --------------------------------------------------------------------------- periods
@@ -146,6 +150,60 @@ def period_label(kind: str, start: date) -> str:
     return f"{start.year}-{start.month:02d}" if kind == "month" else f"{start.year}-Q{(start.month - 1) // 3 + 1}"
 
 
+# --------------------------------------------------------------------------- wide files
+# A wide targets file (目标责任书: 全年每月工作计划) has one row per region/owner and a column
+# per month or quarter, often with a full-year column: read_rows melts it to the long form.
+_EN_MONTHS = {name: i for i, names in enumerate(
+    [("jan", "january"), ("feb", "february"), ("mar", "march"), ("apr", "april"), ("may",), ("jun", "june"),
+     ("jul", "july"), ("aug", "august"), ("sep", "sept", "september"), ("oct", "october"), ("nov", "november"),
+     ("dec", "december")], start=1) for name in names}
+_FULL_YEAR = {"全年", "全年合计", "全年目标", "全年计划", "年度合计", "年度目标", "年度计划", "年目标", "年合计", "合计", "总计",
+              "total", "yeartotal", "totalyear", "fullyear", "fy", "fytotal", "annual", "annualtarget", "annualtotal"}
+WidePeriod = tuple[str, int | None, int | None]  # (month | quarter | year, its number, the year the header names)
+
+
+def wide_period(header: str | None) -> WidePeriod | None:
+    """The period a wide file's column header names: '1月', '十一月', '2026年11月', '2026-11',
+    'Jan', 'November 2026', '11月目标' -> ('month', n, year or None); 'Q4', '第四季度',
+    '四季度', '2026-Q4' -> ('quarter', n, year or None); '全年', '合计', 'Total', 'Full year',
+    '2026年全年' -> ('year', None, year or None) (a check, never a target). None for any
+    other header (a bare number is no period)."""
+    if header is None:
+        return None
+    base = V.split_header_unit(header)[0].strip(":：")
+    for suffix in ("目标", "计划", "target", "plan", "quota"):
+        if base.endswith(suffix) and base != suffix and base.removesuffix(suffix) not in ("年度", "年", "全年"):
+            base = base.removesuffix(suffix)
+            break
+    year = None
+    m = re.fullmatch(r"(\d{4})年?度?(.+)", base)
+    if m and m.group(2) in _FULL_YEAR:
+        return ("year", None, int(m.group(1)))
+    if base in _FULL_YEAR:
+        return ("year", None, None)
+    m = re.fullmatch(r"([a-z]+)\.?[-/]?(\d{4})?", base) or re.fullmatch(r"(\d{4})[-/]?([a-z]+)\.?", base)
+    if m:
+        name, y = (m.group(1), m.group(2)) if not m.group(1).isdigit() else (m.group(2), m.group(1))
+        if name in _EN_MONTHS:
+            return ("month", _EN_MONTHS[name], int(y) if y else None)
+    if "季" in base or "q" in base:
+        q = parse_quarter(base)
+        if q is not None and not re.fullmatch(r"\d", base):
+            year = q[0]
+            return ("quarter", q[1], year)
+    if "月" in base or re.fullmatch(r"\d{4}[-/]\d{1,2}", base):
+        mo = parse_month(base)
+        if mo is not None:
+            return ("month", mo[1], mo[0])
+    return None
+
+
+def _title_year(title: str | None) -> int | None:
+    """The one year a sheet's title names ('2026年销售目标责任书'), else None."""
+    years = {int(y) for y in re.findall(r"(?<!\d)((?:19|20)\d{2})(?!\d)", title or "")}
+    return years.pop() if len(years) == 1 else None
+
+
 # --------------------------------------------------------------------------- rows
 _EXPECT_PERIOD_ZH = "月份（如 11、11月、2026-11）或季度（如 Q4、第四季度、2026-Q4）"
 _EXPECT_PERIOD_EN = "a month (11, 11月, 2026-11) or a quarter (Q4, 第四季度, 2026-Q4)"
@@ -156,9 +214,10 @@ def _is_total(text: str | None) -> bool:
 
 
 def read_rows(report: Report, data: pl.DataFrame, rows: pl.Series, cols: Any, config: Any, constants: dict,
-              decimals: dict, sheet: str | None) -> pl.DataFrame:
+              decimals: dict, sheet: str | None, title: str | None = None) -> pl.DataFrame:
     """One sheet's kept rows -> target rows (SCHEMA); every problem an error or a note in
-    ``report`` naming the row and column."""
+    ``report`` naming the row and column. A wide sheet (a column per month or quarter,
+    ``cols.wide``) is melted to the same rows (:func:`_read_wide`)."""
     from dashboard.ingest.clean import _require, _text_column  # clean imports this module
 
     by = cols.by_field
@@ -166,6 +225,8 @@ def read_rows(report: Report, data: pl.DataFrame, rows: pl.Series, cols: Any, co
     if ignored:
         report.columns = [c for c in report.columns if c.canonical in USED_FIELDS or c.sheet != sheet]
         report.ignored_columns.extend(h for h in ignored if h not in report.ignored_columns)
+    if cols.wide:
+        return _read_wide(report, data, rows, cols, config, constants, decimals, sheet, title)
     if not _require(report, cols, ("region", "target_amount"), "目标文件", "targets file", config):
         return empty()
     if not any(f in by for f in PERIOD_FIELDS):
@@ -197,36 +258,201 @@ def read_rows(report: Report, data: pl.DataFrame, rows: pl.Series, cols: Any, co
         period = _row_period(report, row, {f: raw[f][i] for f in PERIOD_FIELDS}, by)
         region = (regions[i] or "").strip() or None
         if region is None:
-            report.error("missing_region", "区域为空：每个目标都要写明区域（如果这是合计行，请删除或在区域列写“合计”）",
-                         "the region is empty: every target names its region (if this is a totals row, delete it or "
-                         "write 合计/Total in the region column)", row=row, column=by["region"][1],
-                         expected_zh="区域，如 华东", expected_en="a region such as 华东")
+            _missing_region(report, row, by["region"][1])
         amount = amount_list[i]
-        if bad_list[i]:
-            report.error("bad_amount", "不是可识别的金额", "not an amount", row=row, column=header, value=amount_raw[i],
-                         expected_zh="数字，如 1,234.5 或 123.5万", expected_en="a number such as 1,234.5 or 123.5万")
-        elif amount is None:
-            report.error("missing_amount", "目标金额为空", "the target amount is empty", row=row, column=header,
-                         expected_zh="大于 0 的金额（没有目标的期间请不要写这一行）",
-                         expected_en="an amount above 0 (leave a period without a target out of the file)")
-        elif amount <= 0:
-            report.error("bad_target", "目标金额必须大于 0", "a target must be above 0", row=row, column=header,
-                         value=amount_raw[i], expected_zh="大于 0 的金额（没有目标的期间请不要写这一行）",
-                         expected_en="an amount above 0 (leave a period without a target out of the file)")
-        if period is None or region is None or amount is None or bad_list[i] or amount <= 0:
+        ok = _amount_errors(report, row, header, amount_raw[i], amount, bad_list[i], blank_hint=False)
+        if period is None or region is None or not ok:
             continue
         year, kind, k = period
         start, end = period_bounds(year, kind, k)
         out.append({"year": year, "period_kind": kind, "period_start": start, "period_end": end, "region": region,
                     "owner": (owners[i] or "").strip() or None, "category": (categories[i] or "").strip() or None,
                     "target_amount": amount, "sheet": sheet, "source_row": row})
-    if totals:
-        report.skip("totals row (合计/Total) / 合计行", len(totals))
-        shown = ", ".join(map(str, totals[:_LISTED])) + (" …" if len(totals) > _LISTED else "")
-        report.warn("target_total_dropped",
-                    f"第 {shown} 行是合计/小计/全年行，未计入目标（目标只按各行明细计算，不会把合计再加一次）",
-                    f"row{'s' if len(totals) > 1 else ''} {shown}: a total/subtotal/full-year row, not counted as a "
-                    "target (targets come from the detail rows; a total is never added to them)", row=totals[0])
+    _totals_dropped(report, totals)
+    return pl.DataFrame(out, schema=SCHEMA) if out else empty()
+
+
+def _totals_dropped(report: Report, totals: list[int]) -> None:
+    """The note for the totals rows dropped (never added to the targets)."""
+    if not totals:
+        return
+    report.skip("totals row (合计/Total) / 合计行", len(totals))
+    shown = ", ".join(map(str, totals[:_LISTED])) + (" …" if len(totals) > _LISTED else "")
+    report.warn("target_total_dropped",
+                f"第 {shown} 行是合计/小计/全年行，未计入目标（目标只按各行明细计算，不会把合计再加一次）",
+                f"row{'s' if len(totals) > 1 else ''} {shown}: a total/subtotal/full-year row, not counted as a "
+                "target (targets come from the detail rows; a total is never added to them)", row=totals[0])
+
+
+def _missing_region(report: Report, row: int, header: str) -> None:
+    report.error("missing_region", "区域为空：每个目标都要写明区域（如果这是合计行，请删除或在区域列写“合计”）",
+                 "the region is empty: every target names its region (if this is a totals row, delete it or "
+                 "write 合计/Total in the region column)", row=row, column=header,
+                 expected_zh="区域，如 华东", expected_en="a region such as 华东")
+
+
+def _amount_errors(report: Report, row: int, header: str, raw: Any, amount: Decimal | None, bad: bool,
+                   blank_hint: bool) -> bool:
+    """The amount checks of one target cell (an error in ``report``); True when it is usable."""
+    leave_zh = "没有目标的月份/季度请留空" if blank_hint else "没有目标的期间请不要写这一行"
+    leave_en = "leave a month or quarter without a target blank" if blank_hint else "leave a period without a target out of the file"
+    if bad:
+        report.error("bad_amount", "不是可识别的金额", "not an amount", row=row, column=header, value=raw,
+                     expected_zh="数字，如 1,234.5 或 123.5万", expected_en="a number such as 1,234.5 or 123.5万")
+    elif amount is None:
+        report.error("missing_amount", "目标金额为空", "the target amount is empty", row=row, column=header,
+                     expected_zh=f"大于 0 的金额（{leave_zh}）", expected_en=f"an amount above 0 ({leave_en})")
+    elif amount <= 0:
+        report.error("bad_target", "目标金额必须大于 0", "a target must be above 0", row=row, column=header, value=raw,
+                     expected_zh=f"大于 0 的金额（{leave_zh}）", expected_en=f"an amount above 0 ({leave_en})")
+    return not bad and amount is not None and amount > 0
+
+
+def _read_wide(report: Report, data: pl.DataFrame, rows: pl.Series, cols: Any, config: Any, constants: dict,
+               decimals: dict, sheet: str | None, title: str | None) -> pl.DataFrame:
+    """A wide sheet: one row per region (owner, category) and a column per month or quarter
+    (1月 … 12月, Jan … Dec, Q1 … Q4, 一季度 … 四季度), maybe a full-year column (全年 / 合计 /
+    Total) -> one target row per filled cell. A blank cell is no target (never 0); the year
+    is the row's 年度 cell, else the one the headers write (2026年1月), else the one the
+    sheet's title names (2026年销售目标), else the sheet is refused; a full-year cell must
+    equal the sum of the row's month cells (of its quarter cells when there are no month
+    columns), else the row is refused naming the columns."""
+    from dashboard.ingest.clean import _require, _text_column  # clean imports this module
+
+    by = cols.by_field
+    if not _require(report, cols, ("region",), "目标文件", "targets file", config):
+        return empty()
+    long_cols = [by[f][1] for f in ("target_amount", "target_month", "target_quarter", "target_period") if f in by]
+    wide = sorted(cols.wide.items(), key=lambda kv: int(kv[0][1:]))
+    targets = [(c, h, p, u) for c, (h, p, u) in wide if p[0] != "year"]
+    totals_cols = [(c, h, p, u) for c, (h, p, u) in wide if p[0] == "year"]
+    headers_zh = "、".join(h for _, (h, _, _) in wide)
+    if long_cols:
+        report.error("wide_and_long",
+                     f"目标文件既有按月/季度的列（{headers_zh}），又有 {'、'.join(long_cols)} 列：无法判断目标在哪里；请只用一种写法",
+                     f"the targets file has both month/quarter columns ({', '.join(h for _, (h, _, _) in wide)}) and "
+                     f"{', '.join(long_cols)}: which holds the target cannot be told; use one layout",
+                     column=long_cols[0], expected_zh="每月/季度一列，或 期间 + 目标金额 两列",
+                     expected_en="a column per month/quarter, or a period and an amount column")
+        return empty()
+    if not targets:
+        report.error("year_only", "目标文件只有全年列，没有月份或季度列：目标按月或按季度导入（请把全年目标拆成四个季度）",
+                     "the targets file has a full-year column but no month or quarter columns: targets are imported "
+                     "per month or quarter (split the yearly target into its four quarters)",
+                     column=totals_cols[0][1], expected_zh="1月 … 12月 或 一季度 … 四季度", expected_en="Jan … Dec or Q1 … Q4")
+        return empty()
+    seen: dict[tuple, str] = {}
+    for _c, h, p, _u in [*targets, *totals_cols]:
+        key = (p[0], p[1], p[2])
+        if key in seen:
+            report.error("duplicate_period_column", f"「{seen[key]}」和「{h}」两列是同一个期间；请删除其中一列",
+                         f"the columns '{seen[key]}' and '{h}' are the same period; delete one of them", column=h,
+                         expected_zh="每个期间一列", expected_en="one column per period")
+            return empty()
+        seen[key] = h
+    header_years = {p[2] for _, _, p, _ in [*targets, *totals_cols] if p[2] is not None}
+    if len(header_years) > 1:
+        report.error("bad_year", f"表头写了不同的年份（{'、'.join(map(str, sorted(header_years)))}）：一行只能是一年的目标",
+                     f"the headers name different years ({', '.join(map(str, sorted(header_years)))}): a row holds one "
+                     "year's targets", column=targets[0][1], expected_zh="同一年份", expected_en="one year")
+        return empty()
+    fixed_year = header_years.pop() if header_years else None
+    if fixed_year is None and "target_year" not in by:
+        fixed_year = _title_year(title)
+        if fixed_year is None:
+            report.error("missing_year",
+                         "按月/季度列的目标文件没有年份：请加一列 年度，或把年份写进表头（如 2026年1月）或标题（如 2026年销售目标）",
+                         "the month/quarter columns have no year: add a Year column, or write the year in the headers "
+                         "(2026-01, Jan 2026) or in the title (2026 sales targets)",
+                         column=targets[0][1], expected_zh="年度，如 2026", expected_en="a year such as 2026")
+            return empty()
+        report.warn("target_year_from_title", f"年份取自标题「{title}」：{fixed_year} 年",
+                    f"the year is taken from the title '{title}': {fixed_year}")
+    n = data.height
+    text = {f: (_text_column(report, data[by[f][0]], rows, by[f][1]) if f in by else pl.Series(f, [None] * n, pl.String))
+            for f in TEXT_FIELDS}
+    regions, owners, categories = (text[f].to_list() for f in TEXT_FIELDS)
+    years_raw = data[by["target_year"][0]].to_list() if "target_year" in by else [None] * n
+    default_unit = constants.get("amount_unit")
+    parsed: dict[str, tuple[list, list, list]] = {}
+    for col, _h, _p, unit in [*targets, *totals_cols]:
+        amount_unit = unit if unit in V.UNIT_FACTORS else (normalize(default_unit) if default_unit else None)
+        sep, ambiguous_ok, taken_apart = decimals.get(col, (".", True, data[col]))
+        amounts, bad = V.parse_amounts(taken_apart, amount_unit, sep, ambiguous_ok=ambiguous_ok)
+        parsed[col] = (amounts.to_list(), bad.to_list(), data[col].to_list())
+    row_list = rows.to_list()
+    out: list[dict] = []
+    totals: list[int] = []
+    empty_rows: list[int] = []
+    month_cols = [t for t in targets if t[2][0] == "month"]
+    checked = month_cols or targets  # what a full-year cell must equal: the months, else the quarters
+    for i in range(n):
+        row = int(row_list[i])
+        if any(_is_total(c) for c in (regions[i], owners[i], categories[i]) if c is not None):
+            totals.append(row)
+            continue
+        region = (regions[i] or "").strip() or None
+        if region is None:
+            _missing_region(report, row, by["region"][1])
+        year = fixed_year
+        if "target_year" in by:
+            y = (str(years_raw[i]).strip() if years_raw[i] is not None else "")
+            year = parse_year(y) if y else None
+            if year is None:
+                report.error("bad_year", "不是可识别的年度" if y else "年度为空", "not a year" if y else "the year is empty",
+                             row=row, column=by["target_year"][1], value=y or None,
+                             expected_zh="四位数年份，如 2026 或 2026年", expected_en="a four-digit year such as 2026")
+            elif fixed_year is not None and year != fixed_year:
+                report.error("bad_year", f"年度列写 {year}，表头写的是 {fixed_year} 年", f"the year column says {year} but the headers say {fixed_year}",
+                             row=row, column=by["target_year"][1], value=y, expected_zh=str(fixed_year), expected_en=str(fixed_year))
+                year = None
+        filled: dict[str, Decimal] = {}
+        usable = True
+        for col, header, _p, _u in [*targets, *totals_cols]:
+            values, unreadable, raw = parsed[col]
+            if raw[i] is None or not str(raw[i]).strip():
+                continue  # blank: no target for that period (never 0)
+            if _amount_errors(report, row, header, raw[i], values[i], unreadable[i], blank_hint=True):
+                filled[col] = values[i]
+            else:
+                usable = False
+        given = [t for t in targets if t[0] in filled]
+        for col, header, _p, _u in totals_cols:
+            if col not in filled:
+                continue
+            if not given:
+                report.error("year_only", "这一行只有全年目标，没有月份或季度目标：目标按月或按季度导入（请把全年目标拆成四个季度）",
+                             "the row has a full-year target but no month or quarter target: targets are imported per "
+                             "month or quarter (split the yearly target into its four quarters)", row=row, column=header,
+                             expected_zh="各月或各季度的目标", expected_en="the targets of its months or quarters")
+                usable = False
+                continue
+            parts = [t for t in checked if t[0] in filled]
+            total = sum((filled[c] for c, *_ in parts), Decimal(0))
+            if abs(total - filled[col]) > Decimal("0.01") * len(parts):  # each cell rounded to the fen
+                names = "、".join(h for _, h, _, _ in parts)
+                report.error("target_total_mismatch",
+                             f"「{header}」{_wan(filled[col])} 与同一行 {names} 之和 {_wan(total)} 不一致；请改正其中一个（或删除全年列）",
+                             f"'{header}' ({_yuan(filled[col])}) is not the sum of the row's {', '.join(h for _, h, _, _ in parts)} "
+                             f"({_yuan(total)}); correct one of them (or delete the full-year column)",
+                             row=row, column=header, value=str(filled[col]),
+                             expected_zh=f"= {names} 之和", expected_en="the sum of the row's month/quarter targets")
+                usable = False
+        if not given and usable and region is not None:
+            empty_rows.append(row)
+        if not usable or region is None or year is None:
+            continue
+        for col, _h, (kind, k, _y), _u in given:
+            start, end = period_bounds(year, kind, int(k or 0))
+            out.append({"year": year, "period_kind": kind, "period_start": start, "period_end": end, "region": region,
+                        "owner": (owners[i] or "").strip() or None, "category": (categories[i] or "").strip() or None,
+                        "target_amount": filled[col], "sheet": sheet, "source_row": row})
+    _totals_dropped(report, totals)
+    if empty_rows:
+        shown = ", ".join(map(str, empty_rows[:_LISTED])) + (" …" if len(empty_rows) > _LISTED else "")
+        report.warn("target_row_blank", f"第 {shown} 行没有填写任何月份或季度的目标，未导入",
+                    f"row{'s' if len(empty_rows) > 1 else ''} {shown}: no month or quarter has a target; nothing imported "
+                    "from it", row=empty_rows[0])
     return pl.DataFrame(out, schema=SCHEMA) if out else empty()
 
 

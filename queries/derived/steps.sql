@@ -24,6 +24,9 @@ delete from snapshot_summary
 -- step: clear_project_last_seen
 delete from project_last_seen
 
+-- step: clear_win_counts
+delete from win_counts
+
 -- step: clear_refreshed_imports
 delete from refreshed_imports
 
@@ -348,3 +351,28 @@ where project_id in (select project_id from _last where d is null)
         select project_id from project_carry
         where as_of between list_min($dates) and list_max($dates) and list_contains($dates, as_of)
     )
+
+-- step: win_counts_create
+-- (a rebuild) the learned P(win)'s evidence of every snapshot (learned_counts), kept for the
+-- company ('*') and for each region alone: what the forecast, owners, back-test and trends
+-- read for a caller allowed every region or one (queries/composed.py)
+create or replace table win_counts as
+select * from learned_counts(cast(null as date), false, ['*']) where false
+
+-- step: win_counts_delete_from
+-- P at t reads every snapshot <= t: a change at a date changes every later date's counts
+delete from win_counts where as_of >= $from_date
+
+-- step: win_counts_insert_date
+-- one snapshot (a weekly import of a new newest date): the one-snapshot form
+insert into win_counts
+select * from learned_counts(cast($as_of as date), false, ['*'])
+union all
+select * from learned_counts(cast($as_of as date), true, ['*'])
+
+-- step: win_counts_insert_history
+-- every snapshot from $from_date on (a rebuild, a date changed in the middle): one pass
+insert into win_counts
+select * from learned_counts_history(cast($as_of as date), false, ['*']) where as_of >= $from_date
+union all
+select * from learned_counts_history(cast($as_of as date), true, ['*']) where as_of >= $from_date
