@@ -180,9 +180,14 @@ def main() -> int:
     ap.add_argument("--visits", type=int, default=2_000_000)
     ap.add_argument("--projects", type=int, default=100_000)
     ap.add_argument("--no-write", action="store_true")
+    ap.add_argument("--keep", type=Path, help="build the database in this (new) folder and keep it")
     args = ap.parse_args()
-    with tempfile.TemporaryDirectory(prefix="bench-visits-") as tmp:
-        r = run(args.visits, args.projects, Path(tmp))
+    if args.keep:
+        args.keep.mkdir(parents=True)
+        r = run(args.visits, args.projects, args.keep)
+    else:
+        with tempfile.TemporaryDirectory(prefix="bench-visits-") as tmp:
+            r = run(args.visits, args.projects, Path(tmp))
     command = "python3 bench/bench_visits.py" + ("" if (args.visits, args.projects) == (2_000_000, 100_000)
                                                   else f" --visits {args.visits} --projects {args.projects}")
     text = report(r, args.visits, args.projects, command)
