@@ -89,7 +89,10 @@ def empty_visits() -> pl.DataFrame:
 def customer_key(s: pl.Series) -> pl.Series:
     """A customer name folded for matching: NFKC (full-width → half-width), lower case,
     no white space at all (the same folding as headers, config.normalize)."""
-    return s.cast(pl.String).str.normalize("NFKC").str.to_lowercase().str.replace_all(r"\s+", "")
+    s = s.cast(pl.String)
+    names = s.drop_nulls().unique()  # a report names a few thousand customers in 2M rows: fold each once
+    keys = names.str.normalize("NFKC").str.to_lowercase().str.replace_all(r"\s+", "")
+    return s.replace_strict(names, keys, default=None, return_dtype=pl.String).alias(s.name)
 
 
 def sniff(data: bytes, config: DomainConfig) -> str | None:
@@ -248,7 +251,7 @@ def prepare_local(name: str, data: bytes, *, as_of: date | None, config: DomainC
     visits = pl.concat(parts, how="vertical") if parts else empty_visits()
     if report.ok and visits.height:
         before = visits.height
-        visits = visits.unique(_SAME_VISIT, keep="first", maintain_order=True)
+        visits = visits.filter(pl.struct(_SAME_VISIT).is_first_distinct())  # the first of each, in file order
         report.skip("duplicate visit (same person, date, customer, time, purpose, contact, result, project) / 重复的拜访记录",
                     before - visits.height)
         report.rows_accepted = report.rows_read - report.rows_skipped
