@@ -39,6 +39,7 @@ STAGING_BASE: tuple[str, ...] = (
     "period_label",
     "learned_probabilities",
     "stg_visits",  # issue 13
+    "project_visits_upto",  # over visit_projects (migration 0011)
     "stg_money",
     "open_invoices",
     "stg_targets",  # over targets (migration 0006)

@@ -50,6 +50,7 @@ from dashboard import access, store
 from dashboard.ingest import targets
 from dashboard.ingest.clean import EVENT_SCHEMA, PROJECT_SCHEMA
 from dashboard.ingest.isolated import Prepared
+from queries import derived
 from queries.filters import ALL_REGIONS, check_scope
 
 _COMPARED = [c for c in PROJECT_SCHEMA if c != "project_id"]
@@ -461,9 +462,11 @@ def _remove(con, import_ids: Sequence[int], actor: str, reason: str = "") -> lis
         n_snap += _scalar(con, "select count(*) from targets where import_id = $i", {"i": import_id})
         con.execute("delete from targets where import_id = $i", {"i": import_id})
         con.execute("delete from project_snapshots where import_id = $i", {"i": import_id})
+        derived.note_visit_projects(con, import_id=import_id)  # the projects whose visits go (issue 13)
         for table in ("visits", "money_entries"):  # a visit report's or a receivables file's rows (issue 13)
             n_snap += _scalar(con, f"select count(*) from {table} where import_id = $i", {"i": import_id})
             con.execute(f"delete from {table} where import_id = $i", {"i": import_id})
+        derived.visit_projects_refresh(con)
         store.note_events_removed(con, import_id)
         con.execute("delete from stage_events where import_id = $i", {"i": import_id})
         con.execute("update imports set status = 'removed' where import_id = $i", {"i": import_id})

@@ -17,6 +17,7 @@ from dashboard import access
 from dashboard.ingest.load import CommitResult, ScopeRefused
 from dashboard.ingest.report import Report
 from dashboard.ingest.visits import KIND, VISIT_SCHEMA, customer_key
+from queries import derived
 from queries.filters import ALL_REGIONS
 
 
@@ -102,6 +103,8 @@ def commit_one(con, prep, demo: bool, actor: str, regions: tuple[str, ...]):
                     "nothing was imported",
                     f"{r.file_name}：会替换这些人在这些日期里属于其他区域的 {foreign} 条已有拜访；未导入任何数据")
         prior = [row[0] for row in con.execute(f"select distinct v.import_id {covered} order by 1").fetchall()]
+        derived.note_visit_projects(con)  # the projects whose visits this replaces, and (below) those it adds
+        con.execute(f"insert into _visit_projects_changed select distinct v.project_id {covered} where v.project_id is not null")
         removed = con.execute(f"select count(*) {covered}").fetchall()[0][0]
         con.execute("delete from visits where rowid in (select v.rowid " + covered + ")")
     finally:
@@ -111,8 +114,11 @@ def commit_one(con, prep, demo: bool, actor: str, regions: tuple[str, ...]):
     con.register("_incoming_visits", visits.drop("project_region").to_arrow())
     try:
         con.execute("insert into visits by name select *, $id::integer as import_id from _incoming_visits", {"id": import_id})
+        con.execute("insert into _visit_projects_changed select distinct project_id from _incoming_visits "
+                    "where project_id is not null")
     finally:
         con.unregister("_incoming_visits")
+    derived.visit_projects_refresh(con)
     result = VisitResult(r.file_name, import_id, KIND, r.as_of, "replaced" if removed else "added",
                          rows_added=visits.height, rows_removed=removed, replaced_import_ids=emptied, regions=regions)
     result.counts = VisitCounts(by_id=n_of.get("id", 0), by_name=n_of.get("name", 0), unknown_id=n_of.get("unknown_id", 0),

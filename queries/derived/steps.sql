@@ -348,3 +348,33 @@ where project_id in (select project_id from _last where d is null)
         select project_id from project_carry
         where as_of between list_min($dates) and list_max($dates) and list_contains($dates, as_of)
     )
+
+-- step: visit_projects_changed_create
+create temp table if not exists _visit_projects_changed (project_id varchar)
+
+-- step: visit_projects_changed_of_import
+insert into _visit_projects_changed
+select distinct project_id from visits where import_id = $import_id and project_id is not null
+
+-- step: visit_projects_delete
+delete from visit_projects where project_id in (select project_id from _visit_projects_changed)
+
+-- step: visit_projects_insert
+insert into visit_projects
+select project_id, count(*), min(visit_on), max(visit_on), list(visit_on order by visit_on)
+from stg_visits
+where project_id in (select project_id from _visit_projects_changed)
+group by project_id
+
+-- step: visit_projects_changed_drop
+drop table if exists _visit_projects_changed
+
+-- step: clear_visit_projects
+delete from visit_projects
+
+-- step: visit_projects_insert_all
+insert into visit_projects
+select project_id, count(*), min(visit_on), max(visit_on), list(visit_on order by visit_on)
+from stg_visits
+where project_id is not null
+group by project_id
