@@ -119,7 +119,7 @@ def run(n_visits: int, n_projects: int, folder: Path) -> dict:
         prepared = ingest.prepare(path.name, data)
         out[f"{key}_prepare_s"] = time.perf_counter() - t
         assert prepared.ok, prepared.messages()[:3]
-        out[f"{key}_rows"] = prepared.projects.height
+        out[f"{key}_rows"] = prepared.tables[key].height
         timings: dict[str, float] = {}
         t = time.perf_counter()
         (result,) = ingest.commit(db, [prepared], timings=timings)

@@ -69,7 +69,7 @@ def test_a_workbook_with_one_sheet_per_person_under_merged_titles_reads_person_d
     assert r.kind == "visits" and r.header_row == 3
     assert [(s.name, s.rows_read) for s in r.sheets] == [("张三", 2), ("李娜", 1)]
     assert (r.as_of, r.as_of_source) == (date(2026, 11, 24), "column")  # the last visit in the file
-    v = p.projects
+    v = p.tables["visits"]
     assert v.select("reporter", "region", "visit_on", "seq", "customer", "purpose", "customer_category", "revisit_on").rows() == [
         ("张三", "华东", date(2026, 11, 23), 1, "华东电力", "order", "existing", date(2026, 11, 30)),
         ("张三", "华东", date(2026, 11, 23), 2, "南方电网", "collection", "new", None),
@@ -85,7 +85,7 @@ def test_without_a_person_in_column_or_title_the_sheet_name_is_the_person_with_a
     path = _workbook(tmp_path / "日报.xlsx", {"张三": ZHANG, "李娜": LI}, title_person=False)
     p = prepare(path.name, path.read_bytes())
     assert p.ok, p.messages()
-    assert p.projects["reporter"].to_list() == ["张三", "张三", "李娜"]
+    assert p.tables["visits"]["reporter"].to_list() == ["张三", "张三", "李娜"]
     assert {w.code for w in p.report.warnings} >= {"reporter_from_sheet"}
 
 

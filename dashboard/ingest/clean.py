@@ -381,15 +381,18 @@ def prepare_local(
     today: date,
     tables: dict[str, pl.DataFrame] | None = None,
 ) -> tuple[Report, pl.DataFrame, pl.DataFrame]:
-    """``tables`` (optional) receives the rows of a kind with a table of its own
-    (``tables['targets']``: dashboard/ingest/targets.py). Visit reports and receivables files
-    are read by their own modules and return their rows in the projects slot."""
+    """``tables`` (optional) receives the rows of a kind with a table of its own, by kind:
+    ``tables['targets']`` (dashboard/ingest/targets.py), ``tables['visits']`` and
+    ``tables['collections']`` (issue 13: visit reports and receivables files, read by their
+    own modules); the projects and events frames are then empty."""
     from dashboard.ingest import collections, visits  # issue 13: read by their own modules
 
     for other in (visits, collections):
         if other.sniff(data, config) == other.KIND:
             report, rows = other.prepare_local(name, data, as_of=as_of, config=config, today=today)
-            return report, rows, empty_events()  # its rows travel where a project export's do
+            if tables is not None:
+                tables[other.KIND] = rows
+            return report, empty_projects(), empty_events()
     name = label(name)
     report = Report(file_name=name, sha256=hashlib.sha256(data).hexdigest(), size_bytes=len(data))
     report.mapping_name = mapping.name if mapping else None
