@@ -142,10 +142,11 @@ def threshold_params() -> dict[str, Any]:
 
 
 def visit_params() -> dict[str, Any]:
-    """``[visits]`` of domain.toml as named parameters (dashboard/visits_config.py)."""
-    from dashboard.visits_config import collection_settings, visit_settings
+    """``[visits]`` and ``[collections]`` of domain.toml as named parameters."""
+    from dashboard.config import get_config
 
-    v = visit_settings()
+    cfg = get_config()
+    v = cfg.visits
     return {
         "quota_per_day": float(v.quota_per_working_day),
         "revisit_missed_after_days": int(v.revisit_missed_after_days),
@@ -155,7 +156,7 @@ def visit_params() -> dict[str, Any]:
         "alert_days": [int(d) for d in v.alert_days.values()],
         "target_grades": list(v.target_per_30_days),
         "target_values": [float(t) for t in v.target_per_30_days.values()],
-        "won_uncollected_days": int(collection_settings().won_uncollected_days),
+        "won_uncollected_days": int(cfg.collections.won_uncollected_days),
     }
 
 

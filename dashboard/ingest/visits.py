@@ -44,12 +44,11 @@ from typing import cast
 
 import polars as pl
 
-from dashboard.config import DomainConfig, normalize
+from dashboard.config import DomainConfig, VisitSettings, normalize
 from dashboard.ingest import values as V
 from dashboard.ingest.read import Grid
 from dashboard.ingest.records import AliasMatcher, given_or, has_headers, read_tables, refuse_empty
 from dashboard.ingest.report import Report
-from dashboard.visits_config import VisitSettings, visit_settings
 
 KIND = "visits"
 # Headers only a visit report has; a file whose header row holds two of them is one.
@@ -100,7 +99,7 @@ def sniff(data: bytes, config: DomainConfig) -> str | None:
     report has (填报人, 拜访时间, 拜访目的, 商谈结果, 客户类别, 预定再访时间 …), else None
     (the file is read as before). Looks at the first 64 KB of a CSV and the first rows of
     each sheet only."""
-    return KIND if has_headers(data, AliasMatcher(visit_settings(config).headers), _VISIT_ONLY) else None
+    return KIND if has_headers(data, AliasMatcher(config.visits.headers), _VISIT_ONLY) else None
 
 
 # --- reading --------------------------------------------------------------------------------
@@ -238,7 +237,7 @@ def _rows(rows: pl.Series) -> str:
 def prepare_local(name: str, data: bytes, *, as_of: date | None, config: DomainConfig,
                   today: date) -> tuple[Report, pl.DataFrame]:
     """Parse and check one visit report; (report, rows shaped like ``VISIT_SCHEMA``)."""
-    settings = visit_settings(config)
+    settings = config.visits
 
     def sheet_frame(report, grid, data_, rows, cols, n_sheets):
         return _sheet_frame(report, grid, data_, rows, cols, settings, n_sheets > 1)
