@@ -362,7 +362,7 @@ delete from visit_projects where project_id in (select project_id from _visit_pr
 -- step: visit_projects_insert
 insert into visit_projects
 select project_id, count(*), min(visit_on), max(visit_on), list(visit_on order by visit_on)
-from stg_visits
+from visits  -- the table, not stg_visits: a writer may run before the first refresh made the views
 where project_id in (select project_id from _visit_projects_changed)
 group by project_id
 
@@ -375,6 +375,6 @@ delete from visit_projects
 -- step: visit_projects_insert_all
 insert into visit_projects
 select project_id, count(*), min(visit_on), max(visit_on), list(visit_on order by visit_on)
-from stg_visits
+from visits
 where project_id is not null
 group by project_id
