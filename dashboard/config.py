@@ -97,6 +97,23 @@ class VisitSettings:
     category_words: dict[str, str]  # normalised word -> category code
 
 
+def _section(raw: dict[str, Any], name: str, keys: tuple[str, ...], path: Path) -> dict[str, Any]:
+    """The table ``[name]`` of domain.toml, which must hold every key of ``keys``."""
+    table = raw.get(name)
+    if table is None:
+        raise ValueError(f"{path}: the [{name}] table is missing (see dashboard/domain.toml)")
+    missing = [k for k in keys if k not in table]
+    if missing:
+        raise ValueError(f"{path}: [{name}] lacks {missing}")
+    return table
+
+
+def _only(found: dict[str, Any], allowed: tuple[str, ...], message: str) -> None:
+    unknown = [k for k in found if k not in allowed]
+    if unknown:
+        raise ValueError(f"{message} {unknown}; use {list(allowed)}")
+
+
 def _words(raw: dict[str, Any], codes: tuple[str, ...], where: str) -> dict[str, str]:
     out: dict[str, str] = {}
     for code, words in raw.items():
@@ -111,21 +128,12 @@ def _words(raw: dict[str, Any], codes: tuple[str, ...], where: str) -> dict[str,
 
 
 def _visits(raw: dict[str, Any], path: Path, grades: tuple[str, ...]) -> VisitSettings:
-    v = raw.get("visits")
-    if v is None:
-        raise ValueError(f"{path}: the [visits] table is missing (see dashboard/domain.toml)")
-    keys = ("quota_per_working_day", "revisit_missed_after_days", "four_visit_min", "frequency_window_days",
-            "alert_days", "target_per_30_days", "headers", "purpose_words", "category_words")
-    missing = [k for k in keys if k not in v]
-    if missing:
-        raise ValueError(f"{path}: [visits] lacks {missing}")
+    v = _section(raw, "visits", ("quota_per_working_day", "revisit_missed_after_days", "four_visit_min",
+                                 "frequency_window_days", "alert_days", "target_per_30_days", "headers",
+                                 "purpose_words", "category_words"), path)
     for key in ("alert_days", "target_per_30_days"):
-        unknown = [g for g in v[key] if g not in grades]
-        if unknown:
-            raise ValueError(f"{path}: [visits.{key}] has unknown grades {unknown}; use {list(grades)}")
-    unknown = [f for f in v["headers"] if f not in VISIT_FIELDS]
-    if unknown:
-        raise ValueError(f"{path}: [visits.headers] has unknown fields {unknown}; use {list(VISIT_FIELDS)}")
+        _only(v[key], grades, f"{path}: [visits.{key}] has unknown grades")
+    _only(v["headers"], VISIT_FIELDS, f"{path}: [visits.headers] has unknown fields")
     s = VisitSettings(
         quota_per_working_day=float(v["quota_per_working_day"]),
         revisit_missed_after_days=int(v["revisit_missed_after_days"]),
@@ -157,15 +165,8 @@ class CollectionSettings:
 
 
 def _collections(raw: dict[str, Any], path: Path) -> CollectionSettings:
-    c = raw.get("collections")
-    if c is None:
-        raise ValueError(f"{path}: the [collections] table is missing (see dashboard/domain.toml)")
-    missing = [k for k in ("won_uncollected_days", "headers", "entry_words") if k not in c]
-    if missing:
-        raise ValueError(f"{path}: [collections] lacks {missing}")
-    unknown = [f for f in c["headers"] if f not in COLLECTION_FIELDS]
-    if unknown:
-        raise ValueError(f"{path}: [collections.headers] has unknown fields {unknown}; use {list(COLLECTION_FIELDS)}")
+    c = _section(raw, "collections", ("won_uncollected_days", "headers", "entry_words"), path)
+    _only(c["headers"], COLLECTION_FIELDS, f"{path}: [collections.headers] has unknown fields")
     s = CollectionSettings(
         won_uncollected_days=int(c["won_uncollected_days"]),
         headers={f: tuple(a) for f, a in c["headers"].items()},
