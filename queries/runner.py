@@ -48,6 +48,7 @@ STAGING_FACTS: tuple[str, ...] = (
     "project_in_scope",
     "visits_scoped",  # over stg_visits and project_facts
     "revisits_classified",  # over visits_scoped
+    "receivables_scoped",  # over open_invoices and project_facts
     "snapshot_pairs_computed",  # over project_facts
 )
 STAGING_PAIRS: tuple[str, ...] = (
