@@ -110,9 +110,7 @@ def commit_one(con, prep, *, import_id: int, actor: str, regions: tuple[str, ...
     insert_import(con, import_id, r, KIND, demo, actor, regions)
     con.register("_incoming_visits", visits.drop("project_region").to_arrow())
     try:
-        # in date order: a query over a window of dates then skips the row groups of other dates
-        con.execute("insert into visits by name select *, $id::integer as import_id from _incoming_visits "
-                    "order by visit_on, reporter", {"id": import_id})
+        con.execute("insert into visits by name select *, $id::integer as import_id from _incoming_visits", {"id": import_id})
         con.execute("insert into _visit_projects_changed select distinct project_id from _incoming_visits "
                     "where project_id is not null")
     finally:
