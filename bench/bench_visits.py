@@ -2,6 +2,7 @@
 
     python3 bench/bench_visits.py                 # 2M visits, 100k projects: writes bench/results/visits.md
     python3 bench/bench_visits.py --visits 200000 --projects 10000 --no-write   # a quick look
+    python3 bench/bench_visits.py --no-write --keep /tmp/v        # keep the files and the database
 
 1. A database with 100k projects (2 weekly snapshots, bench_queries.generate, refreshed).
 2. A CRM activity export of 2M visits (CSV, UTF-8; 85 % with the project id, the rest by
