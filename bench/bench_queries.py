@@ -179,7 +179,9 @@ final as (
         cast(s.amount * (0.002 + s.u2 * s.u3 * 0.08) as decimal(18, 2)) as expense_actual,
         s.t1 + 120 + cast(7 * (s.u4 > 0.7)::int * ($n_snapshots - s.k) as integer) as expected_sign_on,
         s.t1 as created_on,
-        null as lost_reason
+        null as lost_reason,
+        -- the last stored column (migration 0009): an optional dimension, four product lines
+        ['智慧园区', '数据中心', '智能电网', '轨道交通'][1 + s.i % 4] as product_line
     from staged as s
     cross join codes
 )
@@ -346,7 +348,7 @@ def child_sql(n: int, k: int, storage: str, repeat: int, memory_limit: str | Non
         floor = _median_ms(lambda: cur.execute(floor_sql, params).fetchall(), repeat)  # noqa: B023 (called here)
         rows = queries.run(cur, qname, f, **extra).height
         results[name] = {"ms": latency, "floor_ms": floor, "rows": rows}
-    filtered = Filters(allowed_regions=ALL_REGIONS, as_of=as_of, regions=("华东",), grades=("A", "B"))
+    filtered = Filters(allowed_regions=ALL_REGIONS, as_of=as_of, region=("华东",), grade=("A", "B"))
     results["funnel (region+grade filter)"] = {
         "ms": _median_ms(lambda: queries.run(con.cursor(), "funnel", filtered), repeat),
         "floor_ms": _median_ms(lambda: con.execute(

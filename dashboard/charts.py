@@ -136,7 +136,8 @@ def funnel(df: pl.DataFrame, lang: str) -> alt.Chart:
         .mark_bar(cornerRadiusEnd=3)
         .encode(
             y=y,
-            x=alt.X("reached:Q", title=i18n.t("reached", lang), scale=ZERO),
+            x=alt.X("reached:Q", title=i18n.t("reached", lang), scale=ZERO,
+                      axis=alt.Axis(tickMinStep=1, format="d")),  # project counts: whole numbers only
             color=alt.Color("stage_label:N", sort=order, scale=alt.Scale(range=STAGE_COLORS), legend=None),
             opacity=_opacity(sel),
             tooltip=tooltip,
@@ -239,7 +240,7 @@ def region_grade_cells(df: pl.DataFrame, lang: str, unit: str, *, value: str) ->
 def region_grade_heatmap(df: pl.DataFrame, lang: str, unit: str, *, value: str, value_title: str,
                          stage: str | None = None) -> alt.Chart:
     """Regions (rows) × customer grades (columns A–D), colour = ``value`` (a column of query
-    ``ui_region_grade``), the value written in each cell; a cell with nothing to measure
+    ``funnel_region_grade``), the value written in each cell; a cell with nothing to measure
     (no closed project for a win rate) is grey with a dash. Pick: region + grade. ``stage``:
     the stage whose reach ``n_reached`` counts (default: the stage with role 'bid')."""
     stage = stage or get_config().role_stage("bid").code

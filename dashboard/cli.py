@@ -23,6 +23,7 @@ from pathlib import Path
 import polars as pl
 
 from dashboard import store
+from queries.dimensions import KEYS as DIMENSION_KEYS
 
 
 def _date(text: str) -> date:
@@ -51,16 +52,26 @@ def _print_frame(df: pl.DataFrame, fmt: str) -> None:
             print(df)
 
 
+def _existing_db(args: argparse.Namespace, missing: str) -> Path | None:
+    """The database the command reads (``--db``, else the default), or None after saying on
+    stderr that there is none (``missing`` ends the sentence: "yet", ": nothing to remove")."""
+    db: Path = args.db or store.default_db_path()
+    if db.exists():
+        return db
+    sep = "" if missing.startswith(":") else " "
+    print(f"no database at {db}{sep}{missing}", file=sys.stderr)
+    return None
+
+
 def cmd_imports(args: argparse.Namespace) -> int:
-    db = args.db or store.default_db_path()
-    if not db.exists():
-        print(f"no database at {db} yet: run `dashboard ingest FILE` first", file=sys.stderr)
+    db = _existing_db(args, "yet: run `dashboard ingest FILE` first")
+    if db is None:
         return 1
     hub = store.ReadHub(db)
     cur = hub.cursor()
     import queries
 
-    df = queries.run(cur, "ui_imports", queries.Filters(allowed_regions=queries.ALL_REGIONS)).select(
+    df = queries.run(cur, "import_history", queries.Filters(allowed_regions=queries.ALL_REGIONS)).select(
         "import_id", "file_name", "kind", "sheet", "as_of", "rows_accepted", "rows_skipped", "imported_at", "status",
         "imported_by", "regions", "sha256",
     ).sort("import_id")
@@ -72,9 +83,8 @@ def cmd_audit(args: argparse.Namespace) -> int:
     """`dashboard audit`: every import, removal, mapping and access change, newest first."""
     import queries
 
-    db = args.db or store.default_db_path()
-    if not db.exists():
-        print(f"no database at {db} yet", file=sys.stderr)
+    db = _existing_db(args, "yet")
+    if db is None:
         return 1
     store.ensure_database(db)  # an older file gets the audit table (empty)
     df = queries.runner.run_plain(store.ReadHub(db).cursor(), "audit_log", limit=args.limit)
@@ -88,8 +98,7 @@ def cmd_access(args: argparse.Namespace) -> int:
 
     db = args.db or store.default_db_path()
     if args.action == "list":
-        if not db.exists():
-            print(f"no database at {db} yet", file=sys.stderr)
+        if _existing_db(args, "yet") is None:
             return 1
         store.ensure_database(db)
         _print_frame(__import__("queries").runner.run_plain(store.ReadHub(db).cursor(), "access_list"), args.format)
@@ -122,21 +131,21 @@ def cmd_access(args: argparse.Namespace) -> int:
 def cmd_query(args: argparse.Namespace) -> int:
     import queries
 
-    db = args.db or store.default_db_path()
-    if not db.exists():
-        print(f"no database at {db} yet: run `dashboard ingest FILE` first", file=sys.stderr)
+    db = _existing_db(args, "yet: run `dashboard ingest FILE` first")
+    if db is None:
         return 1
     filters = queries.Filters(
         as_of=args.as_of,
         since=args.since,
-        regions=tuple(args.region or ()),
-        grades=tuple(args.grade or ()),
-        owners=tuple(args.owner or ()),
-        categories=tuple(args.category or ()),
+        selected={key: tuple(getattr(args, key) or ()) for key in DIMENSION_KEYS},
         # The command line is the server operator's tool: unscoped (docs/DEPLOY.md).
         allowed_regions=queries.ALL_REGIONS,
     )
     extra = {"by": args.by} if args.by else {}
+    from queries.runner import RENAMED
+
+    if args.name in RENAMED:
+        print(f"note: query {args.name} is now called {RENAMED[args.name]} (same columns)", file=sys.stderr)
     if args.project:
         extra["project_id"] = args.project
     if args.all_snapshots:
@@ -164,8 +173,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     db = args.db or store.default_db_path()
     if args.action == "remove":
-        if not db.exists():
-            print(f"no database at {db}: nothing to remove", file=sys.stderr)
+        if _existing_db(args, ": nothing to remove") is None:
             return 1
         try:
             removed = demo.remove(db)
@@ -194,9 +202,8 @@ def cmd_rebuild(args: argparse.Namespace) -> int:
     """`dashboard rebuild`: every derived table again from the stored rows (one write)."""
     import time
 
-    db = args.db or store.default_db_path()
-    if not db.exists():
-        print(f"no database at {db}: nothing to rebuild", file=sys.stderr)
+    db = _existing_db(args, ": nothing to rebuild")
+    if db is None:
         return 1
     started = time.perf_counter()
     try:
@@ -304,11 +311,10 @@ def build_parser() -> argparse.ArgumentParser:
     _add_db(p)
     p.add_argument("--as-of", type=_date)
     p.add_argument("--since", type=_date)
-    p.add_argument("--region", action="append")
-    p.add_argument("--grade", action="append")
-    p.add_argument("--owner", action="append")
-    p.add_argument("--category", action="append")
-    p.add_argument("--by", choices=["region", "grade", "owner", "category"],
+    for key in DIMENSION_KEYS:  # queries/dimensions.py: --region, --grade, --owner, --category, --product-line
+        p.add_argument(f"--{key.replace('_', '-')}", dest=key, action="append", metavar=key.upper(),
+                       help=f"keep only this {key.replace('_', ' ')} (repeat for several)")
+    p.add_argument("--by", choices=list(DIMENSION_KEYS),
                    help="segment (funnel, win_rate, aging_summary, margin_summary, forecast, slips_summary, visits_mix, "
                         "visits_frequency, revisits_summary, receivables_aging; targets: region, owner or category)")
     p.add_argument("--project", help="project id (the `project`, `project_visits` and `project_money` queries)")

@@ -37,6 +37,7 @@ import queries
 from dashboard import access, store
 from dashboard.access import Access
 from queries import Filters
+from queries.dimensions import KEYS as DIMENSION_KEYS
 
 # Small results (aggregates: a few rows per stage/segment) vs per-project lists, which at
 # 100k projects are tens of MB each: bound the second much tighter.
@@ -49,7 +50,7 @@ CHART_ENTRIES, CHART_TTL_S = 512, 3600
 # different frames could share a key: chart inputs must be aggregates, smaller than this.
 MAX_CHART_ROWS = 50_000
 
-LARGE_QUERIES = frozenset({"projects", "aging", "margin", "changes", "process_exceptions", "ui_reached", "ui_closed",
+LARGE_QUERIES = frozenset({"projects", "aging", "margin", "changes", "process_exceptions", "projects_reached", "projects_closed",
                            "slips", "forecast_projects",
                            "visit_alerts", "four_visits_open", "revisits", "visits_unmatched",  # issue 13
                            "collections", "receivables", "won_uncollected"})
@@ -174,8 +175,8 @@ def snapshots(run: Run) -> list[date]:
 
 
 def filter_options(run: Run, as_of: date | None) -> dict[str, list[str]]:
-    """Values offered in the region/grade/owner/category pickers (for the snapshot ``as_of``)."""
-    out: dict[str, list[str]] = {"region": [], "grade": [], "owner": [], "category": []}
+    """Values offered in each dimension's picker (queries/dimensions.py), for the snapshot ``as_of``."""
+    out: dict[str, list[str]] = {key: [] for key in DIMENSION_KEYS}
     df = query(run, "filter_options", Filters(as_of=as_of))
     for dim, value in df.select("dimension", "value").iter_rows():
         if dim in out and value is not None and value not in out[dim]:
@@ -185,8 +186,8 @@ def filter_options(run: Run, as_of: date | None) -> dict[str, list[str]]:
 
 def demo_imports(run: Run) -> pl.DataFrame:
     """The active demo imports (import_id, as_of, file_name), oldest first; empty when the
-    database holds none (query ``ui_imports``, cached per file generation)."""
-    df = query(run, "ui_imports", Filters())
+    database holds none (query ``import_history``, cached per file generation)."""
+    df = query(run, "import_history", Filters())
     return df.filter(pl.col("is_demo") & (pl.col("status") == "active")).select("import_id", "as_of", "file_name").sort("import_id")
 
 

@@ -248,7 +248,7 @@ def file_stem(*parts: object) -> str:
 
 # The fields of a blank template, in the order a sales office fills them in.
 TEMPLATE_FIELDS = (
-    "project_id", "project_name", "customer", "customer_grade", "region", "owner", "category",
+    "project_id", "project_name", "customer", "customer_grade", "region", "owner", "category", "product_line",
     "stage", "status", "expected_amount", "contract_amount", "estimated_cost", "estimated_margin",
     "bid_amount", "actual_cost", "expense_budget", "expense_actual", "expected_sign_on",
     "created_on", "lost_reason",

@@ -1,6 +1,6 @@
 """What the sidebar and the URL say, as plain data, and how it becomes ``queries.Filters``.
 
-Owns: ``FilterState`` (snapshot, region, grade, owner, category, language, amount unit),
+Owns: ``FilterState`` (snapshot, the dimensions' selections, language, amount unit),
 the names of the URL parameters (= the widget keys, because the sidebar binds its widgets
 to the query string), parsing of raw URL/widget values with unknown values dropped, and
 the translation to ``queries.Filters``. Access control's ``allowed_regions`` is never a
@@ -16,20 +16,19 @@ from datetime import date
 from typing import Any
 
 from queries import Filters
+from queries.dimensions import KEYS as DIMENSION_KEYS
 
 # URL parameter names. They are also the widget keys in sidebar.py (bind="query-params"
-# uses the key as the parameter name), so renaming one breaks every shared link.
+# uses the key as the parameter name), so renaming one breaks every shared link. The
+# dimensions' parameters are their keys (queries/dimensions.py: region, grade, owner,
+# category, product_line).
 KEY_AS_OF = "as_of"
-KEY_REGION = "region"
-KEY_GRADE = "grade"
-KEY_OWNER = "owner"
-KEY_CATEGORY = "category"
 KEY_LANG = "lang"
 KEY_UNIT = "unit"
 KEY_PROJECT = "project"
 
-FILTER_KEYS = (KEY_AS_OF, KEY_REGION, KEY_GRADE, KEY_OWNER, KEY_CATEGORY)
-LIST_KEYS = (KEY_REGION, KEY_GRADE, KEY_OWNER, KEY_CATEGORY)
+LIST_KEYS = DIMENSION_KEYS
+FILTER_KEYS = (KEY_AS_OF, *LIST_KEYS)
 DEFAULT_LANG = "zh"
 DEFAULT_UNIT = "wan"
 # ?lang= as people type it: the switch writes 中文 / English (its labels), and a link with
@@ -37,45 +36,36 @@ DEFAULT_UNIT = "wan"
 LANG_ALIASES = {"zh": "zh", "cn": "zh", "zh-cn": "zh", "chinese": "zh", "中文": "zh",
                 "en": "en", "english": "en"}
 
+Selection = tuple[tuple[str, tuple[str, ...]], ...]
+
 
 @dataclass(frozen=True)
 class FilterState:
-    """Everything the user chose in the sidebar. ``as_of`` None = the latest snapshot."""
+    """Everything the user chose in the sidebar. ``as_of`` None = the latest snapshot;
+    ``selected``: (dimension key, values) of the narrowed dimensions, registry order."""
 
     as_of: date | None = None
-    regions: tuple[str, ...] = ()
-    grades: tuple[str, ...] = ()
-    owners: tuple[str, ...] = ()
-    categories: tuple[str, ...] = ()
+    selected: Selection = ()
     lang: str = DEFAULT_LANG
     unit: str = DEFAULT_UNIT
+
+    def values(self, key: str) -> tuple[str, ...]:
+        """The values chosen for dimension ``key`` (empty = every value)."""
+        return dict(self.selected).get(key, ())
 
     def to_filters(self, *, since: date | None = None, allowed_regions: Sequence[str] | None) -> Filters:
         """The query parameters; ``allowed_regions`` comes from access control, not the user
         (required: None stays None, and the query then refuses to run)."""
-        return Filters(
-            as_of=self.as_of,
-            since=since,
-            regions=self.regions,
-            grades=self.grades,
-            owners=self.owners,
-            categories=self.categories,
-            allowed_regions=None if allowed_regions is None else tuple(allowed_regions),
-        )
+        return Filters(as_of=self.as_of, since=since, selected=self.selected,
+                       allowed_regions=None if allowed_regions is None else tuple(allowed_regions))
 
     def query_params(self) -> dict[str, str | list[str]]:
         """The URL form of the filters (defaults left out, as Streamlit's binding does)."""
         out: dict[str, str | list[str]] = {}
         if self.as_of is not None:
             out[KEY_AS_OF] = self.as_of.isoformat()
-        for key, values in (
-            (KEY_REGION, self.regions),
-            (KEY_GRADE, self.grades),
-            (KEY_OWNER, self.owners),
-            (KEY_CATEGORY, self.categories),
-        ):
-            if values:
-                out[key] = list(values)
+        for key, values in self.selected:
+            out[key] = list(values)
         if self.lang != DEFAULT_LANG:
             out[KEY_LANG] = self.lang
         if self.unit != DEFAULT_UNIT:
@@ -84,7 +74,7 @@ class FilterState:
 
     @property
     def is_narrowed(self) -> bool:
-        return bool(self.regions or self.grades or self.owners or self.categories)
+        return bool(self.selected)
 
 
 def parse_date(value: Any) -> date | None:
@@ -136,12 +126,10 @@ def from_values(
         as_of = None
     lang = lang_from(values.get(KEY_LANG))
     unit = values.get(KEY_UNIT)
+    chosen = ((key, known_only(as_list(values.get(key)), options.get(key))) for key in LIST_KEYS)
     return FilterState(
         as_of=as_of,
-        regions=known_only(as_list(values.get(KEY_REGION)), options.get(KEY_REGION)),
-        grades=known_only(as_list(values.get(KEY_GRADE)), options.get(KEY_GRADE)),
-        owners=known_only(as_list(values.get(KEY_OWNER)), options.get(KEY_OWNER)),
-        categories=known_only(as_list(values.get(KEY_CATEGORY)), options.get(KEY_CATEGORY)),
+        selected=tuple((key, vals) for key, vals in chosen if vals),
         lang=lang if lang in ("zh", "en") else DEFAULT_LANG,
         unit=unit if unit in ("wan", "yuan") else DEFAULT_UNIT,
     )

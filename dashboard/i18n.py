@@ -48,6 +48,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "grade": ("Customer grade", "客户等级"),
     "owner": ("Account manager", "大客户经理"),
     "category": ("Category", "项目分类"),
+    "product_line": ("Product line", "项目产品线"),
     "all": ("All", "全部"),
     "compared_with": ("Compared with {since}", "对比 {since}"),
     "no_previous": ("No earlier snapshot to compare with.", "没有更早的快照可对比。"),
@@ -655,8 +656,6 @@ BUCKET_NAMES = {
     ">90": ("> 90 days", "90 天以上"),
 }
 
-DIMENSIONS = ("region", "grade", "owner", "category")
-
 # What each query computes, as a reader names it: a failing query's error says which
 # analysis is missing (tests/test_app_i18n.py: every query has one).
 ANALYSIS_NAMES = {
@@ -678,10 +677,10 @@ ANALYSIS_NAMES = {
     "project_events": ("Project stage events", "项目阶段事件"),
     "snapshots": ("Snapshot list", "快照列表"),
     "filter_options": ("Filter choices", "筛选选项"),
-    "ui_imports": ("Import history", "导入历史"),
-    "ui_reached": ("Projects that reached a stage", "到达某阶段的项目"),
-    "ui_closed": ("Closed projects behind the win rate", "赢单率所计的已关闭项目"),
-    "ui_region_grade": ("Funnel by region × customer grade", "区域 × 客户等级"),
+    "import_history": ("Import history", "导入历史"),
+    "projects_reached": ("Projects that reached a stage", "到达某阶段的项目"),
+    "projects_closed": ("Closed projects behind the win rate", "赢单率所计的已关闭项目"),
+    "funnel_region_grade": ("Funnel by region × customer grade", "区域 × 客户等级"),
     "win_probabilities": ("Learned win probabilities", "学习所得赢单概率"),
     "forecast": ("Forecast for the month and quarter", "本月及本季度预测"),
     "forecast_projects": ("Projects behind the forecast", "预测明细项目"),
@@ -906,22 +905,11 @@ def fmt_delta_int(value: Any) -> str | None:
     return f"{int(value):+,}" if int(value) else "±0"
 
 
-def check_detail(check: Any, value: Any, threshold: Any, lang: str, fallback: Any = None) -> str:
-    """Why a margin check failed, in the chosen language: the query's own detail in English
-    (queries/checks.py built it), the check's Chinese template otherwise."""
-    if lang != "zh" or check not in CHECK_NAMES:
-        return "" if fallback is None else str(fallback)
-    row = pl.DataFrame({"check": [check], "value": [value], "threshold": [threshold], "margin": [None]},
-                       schema={"check": pl.String, "value": pl.Float64, "threshold": pl.Float64, "margin": pl.Float64})
-    return row.select(checks.detail_expr(lang)).item() or ""
-
-
 def check_details(df: pl.DataFrame, lang: str) -> pl.Series:
-    """check_detail over a frame (columns check/value/threshold/detail, and margin),
-    vectorised one check at a time: a 100k-row table makes no Python call per row."""
-    if lang != "zh":
-        return df.get_column("detail").cast(pl.String)
-    return checks.render(df, lang, otherwise=pl.col("detail").cast(pl.String))
+    """A margin frame's check details in the chosen language: the columns the runner built
+    from the registry's templates (queries/checks.py ``with_detail``: ``detail`` in English,
+    ``detail_zh``)."""
+    return df.get_column("detail_zh" if lang == "zh" else "detail").cast(pl.String)
 
 
 def stalled_detail(days: Any, stage: Any, limit: Any, lang: str) -> str:

@@ -88,7 +88,7 @@ def flag_label(code: str, lang: str) -> str:
 def flag_detail(r: dict, lang: str) -> str:
     """A flag's detail in words, from its row (flag, value, threshold, stage, detail)."""
     if r["flag"] in i18n.CHECK_NAMES:
-        return i18n.check_detail(r["flag"], r["value"], r["threshold"], lang, r["detail"])
+        return r["detail_zh"] if lang == "zh" else r["detail"]
     if r["flag"] == "stalled":
         return i18n.stalled_detail(r["value"], r["stage"], r["threshold"], lang)
     if r["flag"] == "repeated_slips":
@@ -100,7 +100,7 @@ def flags_in_words(flags: pl.DataFrame, lang: str) -> pl.DataFrame:
     """The project's flags as the page lists them: flag (its name in words), severity,
     stage, on_date, detail (in words)."""
     return flags.with_columns(
-        pymap.rows(flags, ["flag", "value", "threshold", "detail", "stage"], lambda r: flag_detail(r, lang),
+        pymap.rows(flags, ["flag", "value", "threshold", "detail", "detail_zh", "stage"], lambda r: flag_detail(r, lang),
                    name="detail"),
         pymap.values(flags, "flag", lambda c: flag_label(c, lang)),
     ).select("flag", "severity", "stage", "on_date", "detail")

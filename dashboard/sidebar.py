@@ -10,7 +10,6 @@ result with :func:`context`. No SQL here: options come from ``dashboard.data``.
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -20,6 +19,7 @@ from dashboard import data, filters, i18n
 from dashboard.access import Access
 from dashboard.filters import FilterState
 from queries import Filters
+from queries.dimensions import DIMENSIONS
 
 _CTX_KEY = "_pipeline_ctx"
 _LANG_RERUN = "_pipeline_lang_rerun"
@@ -57,9 +57,18 @@ class Context:
         return not self.snapshots
 
     def filters(self, **overrides) -> Filters:
-        """queries.Filters for this view (snapshot resolved, access scope applied)."""
+        """queries.Filters for this view (snapshot resolved, access scope applied).
+        ``overrides``: ``as_of`` / ``since``, ``selected=()`` (no user filter at all), or a
+        dimension key with the values that replace its selection (``region=("华东",)``)."""
         f = self.state.to_filters(since=self.since, allowed_regions=self.run.allowed_regions)
-        return dataclasses.replace(f, **({"as_of": self.as_of} | overrides))
+        return Filters(as_of=overrides.pop("as_of", self.as_of), since=overrides.pop("since", f.since),
+                       allowed_regions=f.allowed_regions, selected=overrides.pop("selected", f.selected), **overrides)
+
+    @property
+    def dimensions(self) -> tuple[str, ...]:
+        """The filter dimensions offered in this view (queries/dimensions.py; an optional one
+        only when the snapshot has values for it): the keys for labels and the pack."""
+        return tuple(d.key for d in DIMENSIONS if not d.optional or self.options.get(d.key))
 
     def t(self, key: str, **kw) -> str:
         return i18n.t(key, self.lang, **kw)
@@ -130,7 +139,10 @@ def render(lang: str, caller: Access) -> Context:
         )
         options = data.filter_options(run, filters.parse_date(as_of_value))
         values: dict[str, object] = {}
-        for key in filters.LIST_KEYS:
+        for dim in DIMENSIONS:
+            key = dim.key
+            if dim.optional and not options.get(key):
+                continue  # e.g. no export with a product line yet: no empty filter to puzzle over
             values[key] = sb.multiselect(
                 i18n.t(key, lang),
                 options=options.get(key, []),

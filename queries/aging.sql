@@ -13,14 +13,7 @@
 --   Buckets 0-30, 31-60, 61-90, >90. is_stalled = days_in_stage > limit_days (the grade's
 --   override when configured, else the stage's limit). Sorted stalled first, worst first.
 with limits as (
-    select unnest($age_stages) as stage, unnest($age_days) as limit_days
-),
-
-grade_limits as (
-    select
-        unnest(cast($age_override_grades as varchar[])) as grade,
-        unnest(cast($age_override_stages as varchar[])) as stage,
-        unnest(cast($age_override_days as integer[])) as limit_days
+    select * from stage_limits($age_stages, $age_days, $age_override_grades, $age_override_stages, $age_override_days)
 ),
 
 scoped as (
@@ -29,8 +22,7 @@ scoped as (
     where as_of = $as_of
       and (outcome = 'open' or (outcome = 'won' and status <> 'completed'))
       and (cast($project_id as varchar) is null or project_id = $project_id)
-      and in_scope(region, grade, owner, category,
-          $regions, $grades, $owners, $categories, $allowed_regions)
+      and in_scope(project_facts, $filters, $allowed_regions)
 ),
 
 aged as (
@@ -39,8 +31,8 @@ aged as (
         date_diff('day', s.cur_entered_on, s.as_of) as days_in_stage,
         coalesce(g.limit_days, l.limit_days) as limit_days
     from scoped as s
-    left join limits as l on l.stage = s.cur_stage
-    left join grade_limits as g on g.stage = s.cur_stage and g.grade = s.grade
+    left join limits as l on l.stage = s.cur_stage and l.grade is null
+    left join limits as g on g.stage = s.cur_stage and g.grade = s.grade
 ),
 
 final as (

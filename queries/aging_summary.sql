@@ -10,19 +10,12 @@
 --   days in the current stay > the grade's or the stage's limit); the counts equal
 --   aggregating the `aging` list (a test holds them together).
 with limits as (
-    select unnest($age_stages) as stage, unnest($age_days) as limit_days
-),
-
-grade_limits as (
-    select
-        unnest(cast($age_override_grades as varchar[])) as grade,
-        unnest(cast($age_override_stages as varchar[])) as stage,
-        unnest(cast($age_override_days as integer[])) as limit_days
+    select * from stage_limits($age_stages, $age_days, $age_override_grades, $age_override_stages, $age_override_days)
 ),
 
 scoped as (
     select
-        segment_of($by, region, grade, owner, category) as segment,
+        segment_of(project_facts, $by) as segment,
         cur_stage,
         grade,
         date_diff('day', cur_entered_on, as_of) as days_in_stage,
@@ -30,8 +23,7 @@ scoped as (
     from project_facts
     where as_of = $as_of
       and (outcome = 'open' or (outcome = 'won' and status <> 'completed'))
-      and in_scope(region, grade, owner, category,
-          $regions, $grades, $owners, $categories, $allowed_regions)
+      and in_scope(project_facts, $filters, $allowed_regions)
 ),
 
 -- a few thousand (segment, stage, grade, days) groups: the limits join runs on these
@@ -44,8 +36,8 @@ grouped as (
 limited as (
     select gr.*, coalesce(g.limit_days, l.limit_days) as limit_days
     from grouped as gr
-    left join limits as l on l.stage = gr.cur_stage
-    left join grade_limits as g on g.stage = gr.cur_stage and g.grade = gr.grade
+    left join limits as l on l.stage = gr.cur_stage and l.grade is null
+    left join limits as g on g.stage = gr.cur_stage and g.grade = gr.grade
 ),
 
 counted as (

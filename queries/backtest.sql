@@ -40,8 +40,7 @@ open_rows as (
     where f.as_of <= $as_of
       and f.outcome = 'open'
       and f.expected_sign_on is not null
-      and in_scope(f.region, f.grade, f.owner, f.category,
-          $regions, $grades, $owners, $categories, $allowed_regions)
+      and in_scope(f, $filters, $allowed_regions)
 ),
 
 predicted as (
@@ -71,8 +70,7 @@ won as (
     select closed_on, coalesce(contract_amount, expected_amount, 0) as amount
     from latest
     where outcome = 'won'
-      and in_scope(region, grade, owner, category,
-          $regions, $grades, $owners, $categories, $allowed_regions)
+      and in_scope(latest, $filters, $allowed_regions)
 ),
 
 actual as (

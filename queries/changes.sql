@@ -28,7 +28,7 @@
 --   the change is about (the weekly review sums it per kind of change).
 with scoped as (
     select *
-    from snapshot_pairs($as_of, $since, $regions, $grades, $owners, $categories, $allowed_regions)
+    from snapshot_pairs($as_of, $since, $filters, $allowed_regions)
 ),
 
 -- one pass: each project's changes as a list, unnested (no union of twelve scans)

@@ -29,7 +29,7 @@ scoped as (
             as open_amount_before,
         cast(case when outcome_after = 'open' then coalesce(amount_after, 0) else 0 end as decimal(38, 2))
             as open_amount_after
-    from snapshot_pairs($as_of, $since, $regions, $grades, $owners, $categories, $allowed_regions)
+    from snapshot_pairs($as_of, $since, $filters, $allowed_regions)
 ),
 
 classified as (

@@ -4,12 +4,13 @@ reads), and the one place their texts are built.
 
 ``queries/margin.sql`` evaluates each check once (a struct: failed, value, threshold) and
 takes its severity and order from here (bound as ``$check_codes`` / ``$check_severities``);
-the runner adds the ``detail`` column (English) from the template, and the UI renders the
-same template in Chinese (``detail_expr``). Adding a check: a row here, a struct in
+the runner adds the ``detail`` (English) and ``detail_zh`` columns from the templates
+(``with_detail``); the UI shows the one of its language. Adding a check: a row here, a struct in
 margin.sql (docs/ARCHITECTURE.md, "How to add a check").
 
 Templates name only columns of the margin query's output, each with a format:
-``{value:pct}`` (a ratio as 12.3%), ``{value:pts}`` (percentage points, 1 decimal). Must
+``{value:pct}`` (a ratio as 12.3%), ``{value:pts}`` (percentage points, 1 decimal),
+``{reference_on:date}`` (an ISO date). Must
 not import streamlit or anything from dashboard.
 """
 
@@ -46,8 +47,10 @@ MARGIN_CHECKS: tuple[Check, ...] = (
           "margin {value:pct} < floor {threshold:pct}", "毛利率 {value:pct} 低于底线 {threshold:pct}",
           ("margin_floor", "margin_floor_by_category", "margin_floor_by_grade")),
     Check("eroded", "medium", "Margin eroded since approval", "毛利率较立项下降",
-          "margin {margin:pct} now: {value:pts} points below the earliest estimate (limit {threshold:pts})",
-          "毛利率较最早估算下降 {value:pts} 个百分点（阈值 {threshold:pts}）", ("erosion_points",)),
+          "margin {reference:pct} on {reference_on:date} -> {margin:pct} now: {value:pts} points lost "
+          "(limit {threshold:pts})",
+          "毛利率由 {reference_on:date} 的 {reference:pct} 降至 {margin:pct}：下降 {value:pts} 个百分点（阈值 {threshold:pts}）",
+          ("erosion_points",)),
     Check("bid_below_floor", "high", "Bid below floor (should have been no-bid)", "低于底线仍投标（应不投标）",
           "reached the tender with bid margin {value:pct} < floor {threshold:pct}: should have been a no-bid",
           "已到招投标阶段，投标毛利率 {value:pct} 低于底线 {threshold:pct}：应不投标",
@@ -55,8 +58,8 @@ MARGIN_CHECKS: tuple[Check, ...] = (
     Check("missing_estimate", "low", "No cost/margin estimate after approval", "立项后缺少成本/毛利估算",
           "No cost or margin estimate after approval", "立项之后仍没有成本或毛利率估算", ()),
     Check("high_expense_ratio", "medium", "Sales expense far above peers", "销售费用率远高于同类",
-          "sales expense {value:pct} of amount > {threshold:pct} (grade median × factor)",
-          "销售费用率 {value:pct} 高于阈值 {threshold:pct}（同等级中位数 × 倍数）", ("expense_ratio_factor",)),
+          "sales expense {value:pct} of amount > {threshold:pct} (grade median {reference:pct} × factor)",
+          "销售费用率 {value:pct} 高于阈值 {threshold:pct}（同等级中位数 {reference:pct} × 倍数）", ("expense_ratio_factor",)),
 )
 BY_CODE: dict[str, Check] = {c.code: c for c in MARGIN_CHECKS}
 
@@ -98,7 +101,7 @@ PROCESS_CHECKS: tuple[ProcessCheck, ...] = (
 )
 PROCESS_BY_CODE: dict[str, ProcessCheck] = {c.code: c for c in PROCESS_CHECKS}
 
-_FIELD = re.compile(r"\{(\w+):(pct|pts)\}")
+_FIELD = re.compile(r"\{(\w+):(pct|pts|date)\}")
 
 
 def check_params() -> dict[str, list[str]]:
@@ -110,6 +113,8 @@ def check_params() -> dict[str, list[str]]:
 
 
 def _number(column: str, kind: str) -> pl.Expr:
+    if kind == "date":
+        return pl.col(column).cast(pl.String)
     scaled = pl.col(column).cast(pl.Float64) * (100 if kind == "pct" else 1)
     text = scaled.round(1).cast(pl.String)
     return text + "%" if kind == "pct" else text
@@ -123,20 +128,10 @@ def _template_expr(template: str) -> pl.Expr:
     return pl.format("{}".join(literals), *(_number(c, k) for c, k in fields))
 
 
-def detail_expr(lang: str, otherwise: pl.Expr | None = None) -> pl.Expr:
-    """Each row's detail in ``lang`` from its check's template, over the margin query's
-    columns (``check``, ``value``, ``threshold``, ``margin``). Vectorised: a 100k-row table
-    makes no Python call per row. A code not in the registry gets ``otherwise``."""
-    check = pl.col("check")
-    known = check.is_in([c.code for c in MARGIN_CHECKS])
-    rest = otherwise if otherwise is not None else pl.lit(None, pl.String)
-    return pl.coalesce(*(pl.when(check == c.code).then(_template_expr(c.detail(lang))) for c in MARGIN_CHECKS),
-                       pl.when(~known | check.is_null()).then(rest))
-
-
 def render(df: pl.DataFrame, lang: str, otherwise: pl.Expr | None = None) -> pl.Series:
-    """``detail_expr`` evaluated one check at a time: each template formats only its own
-    rows (the when-chain formats every row with every template: ~6x the work)."""
+    """Each row's detail in ``lang`` from its check's template, over the margin query's
+    columns, one check at a time (each template formats only its own rows: a when-chain
+    over every template was ~6x the work); a code not in the registry gets ``otherwise``."""
     indexed = df.with_row_index("_i")
     parts = [indexed.filter(pl.col("check") == c.code).select("_i", _template_expr(c.detail(lang)).alias("detail"))
              for c in MARGIN_CHECKS]
@@ -147,11 +142,13 @@ def render(df: pl.DataFrame, lang: str, otherwise: pl.Expr | None = None) -> pl.
 
 
 def with_detail(df: pl.DataFrame) -> pl.DataFrame:
-    """The margin query's rows with ``detail`` (English) after ``threshold``, as the CLI and
-    every caller of ``queries.run`` see it."""
+    """The margin query's rows with ``detail`` (English) and ``detail_zh`` after
+    ``threshold``, as the CLI and every caller of ``queries.run`` see them: the texts are
+    built here, where every column a template names is at hand, and the UI only picks the
+    language's column."""
     if "detail" in df.columns:
         return df
-    out = df.with_columns(render(df, "en"))
+    out = df.with_columns(render(df, "en"), render(df, "zh").alias("detail_zh"))
     columns = list(df.columns)
     at = columns.index("threshold") + 1 if "threshold" in columns else len(columns)
-    return out.select(*columns[:at], "detail", *columns[at:])
+    return out.select(*columns[:at], "detail", "detail_zh", *columns[at:])

@@ -39,7 +39,7 @@ final as (
     from money as m
     left join project_facts as f on f.as_of = $as_of and f.project_id = m.project_id
     left join overdue as o on o.project_id = m.project_id
-    where in_scope(f.region, f.grade, f.owner, f.category, $regions, $grades, $owners, $categories, $allowed_regions)
+    where in_scope(f, $filters, $allowed_regions)
 )
 
 select * from final order by overdue_amount desc, receivable_amount desc, project_id

@@ -1,23 +1,25 @@
 -- query:  filter_options
 -- grain:  one row per (dimension, value) present in the $as_of snapshot
--- params: $as_of date; $allowed_regions varchar[] (access scope: ['*'] = all, [] = none)
--- output: dimension ('region' | 'grade' | 'owner' | 'category'), value, n_projects
+-- params: $as_of date; $allowed_regions varchar[] (access scope: ['*'] = all, [] = none);
+--         $dimensions varchar[] (the keys of queries/dimensions.py, in order; bound by the runner)
+-- output: dimension (a key of queries/dimensions.py: 'region', 'grade', 'owner', 'category',
+--         'product_line'), value, n_projects; dimensions in the registry's order, values sorted
 with scoped as (
-    select region, grade, owner, category
-    from project_facts
+    select *
+    from project_facts as f
     where as_of = $as_of
       -- the options are not narrowed by the user's own filters, only by access control
-      and in_scope(region, grade, owner, category, [], [], [], [], $allowed_regions)
+      and allowed_region(f, $allowed_regions)
+),
+
+dimensions as (
+    select unnest($dimensions) as dimension, generate_subscripts($dimensions, 1) as dimension_order
 ),
 
 unpivoted as (
-    select 'region' as dimension, 1 as dimension_order, region as value from scoped
-    union all
-    select 'grade', 2, grade from scoped
-    union all
-    select 'owner', 3, owner from scoped
-    union all
-    select 'category', 4, category from scoped
+    select d.dimension, d.dimension_order, segment_of(s, d.dimension) as value
+    from scoped as s
+    cross join dimensions as d
 ),
 
 final as (

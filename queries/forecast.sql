@@ -41,7 +41,7 @@ probabilities as (
 
 scoped as (
     select
-        segment_of($by, region, grade, owner, category) as segment,
+        segment_of(project_facts, $by) as segment,
         project_id,
         as_of,
         grade,
@@ -53,8 +53,7 @@ scoped as (
         closed_on
     from project_facts
     where as_of = $as_of
-      and in_scope(region, grade, owner, category,
-          $regions, $grades, $owners, $categories, $allowed_regions)
+      and in_scope(project_facts, $filters, $allowed_regions)
 ),
 
 -- sign date pushed out (consecutive snapshots, open in both) within the stable window

@@ -31,8 +31,7 @@ scoped as (
     from project_facts
     where as_of = $as_of
       and outcome in ('open', 'won')
-      and in_scope(region, grade, owner, category,
-          $regions, $grades, $owners, $categories, $allowed_regions)
+      and in_scope(project_facts, $filters, $allowed_regions)
 ),
 
 recently_pushed as (

@@ -10,7 +10,7 @@ with closed as (
     select project_id, outcome, closed_on
     from project_facts
     where as_of = $as_of and outcome in ('won', 'lost', 'dropped') and closed_on is not null
-      and in_scope(region, grade, owner, category, $regions, $grades, $owners, $categories, $allowed_regions)
+      and in_scope(project_facts, $filters, $allowed_regions)
 ),
 
 counted as (

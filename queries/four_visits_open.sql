@@ -15,7 +15,7 @@ open_projects as (
         expected_amount
     from project_facts
     where as_of = $as_of and outcome = 'open' and cur_order > (select stage_order from approval)
-      and in_scope(region, grade, owner, category, $regions, $grades, $owners, $categories, $allowed_regions)
+      and in_scope(project_facts, $filters, $allowed_regions)
 ),
 
 visited as (

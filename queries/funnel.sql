@@ -1,6 +1,6 @@
 -- query:  funnel
 -- grain:  one row per stage, in stage order; per (segment, stage) when $by is given
--- params: $as_of date; $regions, $grades, $owners, $categories, $allowed_regions varchar[]
+-- params: $as_of date; $filters, $allowed_regions varchar[]
 --         (filters: empty = all; the access scope $allowed_regions: ['*'] = all, [] = none); $by varchar | null ('region' | 'grade' | 'owner' | 'category')
 -- output: segment (null when unsegmented), stage, stage_order, stage_zh, stage_en,
 --         reached, step_conversion, cumulative_conversion, decided_conversion,
@@ -15,7 +15,7 @@
 --   reached s; open_expected_amount the open projects now at s.
 with scoped as (
     select
-        segment_of($by, region, grade, owner, category) as segment,
+        segment_of(project_facts, $by) as segment,
         furthest_order,
         cur_order,
         first_order,
@@ -24,8 +24,7 @@ with scoped as (
         expected_amount
     from project_facts
     where as_of = $as_of
-      and in_scope(region, grade, owner, category,
-          $regions, $grades, $owners, $categories, $allowed_regions)
+      and in_scope(project_facts, $filters, $allowed_regions)
 ),
 
 -- a handful of rows: everything below works on these, not on the projects

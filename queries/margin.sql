@@ -7,9 +7,11 @@
 --         double[], $erosion_points double, $expense_ratio_factor double
 --         $check_codes, $check_severities varchar[] (the checks in order, queries/checks.py);
 --         $limit integer | null (null = every row; the first N in the order shown)
--- output: project_id, check, severity, value, threshold, [detail: added by the runner from
---         the check's template, queries/checks.py], project_name, region, grade, owner,
---         category, stage, margin_amount, margin
+-- output: project_id, check, severity, value, threshold, reference, reference_on (what the
+--         value is compared with besides the threshold: eroded = the earliest estimate and
+--         its snapshot date, high_expense_ratio = the grade's median ratio; else null),
+--         [detail: added by the runner from the check's template, queries/checks.py],
+--         project_name, region, grade, owner, category, stage, margin_amount, margin
 -- Checks (each evaluated on its own; a negative margin is also below the floor):
 --   negative_margin     margin < 0                                                  high
 --   below_floor         margin < floor (category override, else grade, else default) medium
@@ -61,8 +63,7 @@ scoped as (
     where f.as_of = $as_of
       and f.outcome not in ('lost', 'dropped')
       and (cast($project_id as varchar) is null or f.project_id = $project_id)
-      and in_scope(f.region, f.grade, f.owner, f.category,
-          $regions, $grades, $owners, $categories, $allowed_regions)
+      and in_scope(f, $filters, $allowed_regions)
 ),
 
 -- each check once: whether it failed, its value and its threshold (severity, order and
@@ -70,18 +71,23 @@ scoped as (
 evaluated as (
     select
         *,
+        -- reference / reference_on: what the value is compared with, when it is not the
+        -- threshold itself (the earliest estimate and its date; the grade's median)
         [
-            {code: 'negative_margin', failed: margin < 0, value: margin, threshold: 0.0},
-            {code: 'below_floor', failed: margin < floor, value: margin, threshold: floor},
+            {code: 'negative_margin', failed: margin < 0, value: margin, threshold: 0.0,
+             reference: cast(null as double), reference_on: cast(null as date)},
+            {code: 'below_floor', failed: margin < floor, value: margin, threshold: floor,
+             reference: null, reference_on: null},
             {code: 'eroded', failed: points_lost >= $erosion_points, value: points_lost,
-             threshold: cast($erosion_points as double)},
+             threshold: cast($erosion_points as double), reference: earliest_margin, reference_on: earliest_margin_on},
             {code: 'bid_below_floor', failed: furthest_order >= bid_order and bid_margin < floor, value: bid_margin,
-             threshold: floor},
+             threshold: floor, reference: null, reference_on: null},
             {code: 'missing_estimate', failed: furthest_order > approval_order and margin is null,
-             value: cast(null as double), threshold: cast(null as double)},
+             value: cast(null as double), threshold: cast(null as double), reference: null, reference_on: null},
             {code: 'high_expense_ratio', failed: peer_expense_ratio > 0
                 and expense_ratio > $expense_ratio_factor * peer_expense_ratio,
-             value: expense_ratio, threshold: $expense_ratio_factor * peer_expense_ratio}
+             value: expense_ratio, threshold: $expense_ratio_factor * peer_expense_ratio,
+             reference: peer_expense_ratio, reference_on: null}
         ] as evaluated
     from scoped
 ),
@@ -98,6 +104,8 @@ final as (
         list_extract($check_severities, list_position($check_codes, c.code)) as severity,
         c.value,
         c.threshold,
+        c.reference,
+        c.reference_on,
         project_name,
         region,
         grade,

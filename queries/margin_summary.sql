@@ -9,7 +9,7 @@
 --   must not outweigh a large one at 5 %).
 with scoped as (
     select
-        segment_of($by, region, grade, owner, category) as segment,
+        segment_of(project_facts, $by) as segment,
         margin_amount,
         margin_cost,
         margin,
@@ -17,8 +17,7 @@ with scoped as (
     from project_facts
     where as_of = $as_of
       and outcome not in ('lost', 'dropped')
-      and in_scope(region, grade, owner, category,
-          $regions, $grades, $owners, $categories, $allowed_regions)
+      and in_scope(project_facts, $filters, $allowed_regions)
 ),
 
 aggregated as (

@@ -19,8 +19,7 @@ scoped as (
     select *
     from project_facts
     where as_of = $as_of
-      and in_scope(region, grade, owner, category,
-          $regions, $grades, $owners, $categories, $allowed_regions)
+      and in_scope(project_facts, $filters, $allowed_regions)
 ),
 
 priced as (

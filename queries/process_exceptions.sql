@@ -22,8 +22,7 @@ with scoped as (
     from project_facts
     where as_of = $as_of
       and (cast($project_id as varchar) is null or project_id = $project_id)
-      and in_scope(region, grade, owner, category,
-          $regions, $grades, $owners, $categories, $allowed_regions)
+      and in_scope(project_facts, $filters, $allowed_regions)
 ),
 
 roles as (

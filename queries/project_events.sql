@@ -29,7 +29,7 @@ with final as (
     where e.project_id = $project_id
         and e.entered_on <= $as_of
         and project_in_scope($project_id, $as_of,
-            $regions, $grades, $owners, $categories, $allowed_regions)
+            $filters, $allowed_regions)
 )
 
 select * from final order by seq

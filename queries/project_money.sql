@@ -8,7 +8,7 @@ with entries as (
     select entry, on_date, due_on, amount, source_row
     from stg_money
     where project_id = $project_id and (on_date is null or on_date <= $as_of)
-      and project_in_scope($project_id, $as_of, $regions, $grades, $owners, $categories, $allowed_regions)
+      and project_in_scope($project_id, $as_of, $filters, $allowed_regions)
 ),
 
 running as (

@@ -9,7 +9,7 @@ with final as (
         revisit_on, notes as visit_notes, match_status
     from stg_visits
     where project_id = $project_id and visit_on <= $as_of
-      and project_in_scope($project_id, $as_of, $regions, $grades, $owners, $categories, $allowed_regions)
+      and project_in_scope($project_id, $as_of, $filters, $allowed_regions)
 )
 
 select * from final order by visit_on desc, seq nulls last

@@ -5,8 +5,8 @@
 -- output: segment, receivable_bucket (not_due | 0-30 | 31-60 | 61-90 | >90), bucket_order (0 … 4),
 --         n_invoices, n_projects, outstanding_amount
 with scoped as (
-    select segment_of($by, region, grade, owner, category) as segment, project_id, outstanding, bucket_order
-    from receivables_scoped($as_of, $regions, $grades, $owners, $categories, $allowed_regions)
+    select segment_of(f, $by) as segment, project_id, outstanding, bucket_order
+    from receivables_scoped($as_of, $filters, $allowed_regions)
 ),
 
 final as (

@@ -5,11 +5,11 @@
 -- output: segment, n_planned (every planned revisit), n_kept, n_kept_late, n_overdue,
 --         n_missed, n_pending (planned date still to come), kept_rate = (kept + kept_late) /
 --         (kept + kept_late + missed) (null when none is decided), on_time_rate = kept / the same
--- Definitions: queries/staging/revisits_classified.sql, as `revisits`.
+-- Definitions: queries/macros/revisits_classified.sql, as `revisits`.
 with classified as (
-    select segment_of(coalesce($by, 'owner'), region, grade, reporter, category) as segment, revisit_status as status
+    select segment_of(r, coalesce($by, 'owner')) as segment, revisit_status as status
     from revisits_classified($as_of, cast($as_of as date) - (cast($frequency_window_days as integer) - 1),
-        cast($revisit_missed_after_days as integer), $regions, $grades, $owners, $categories, $allowed_regions)
+        cast($revisit_missed_after_days as integer), $filters, $allowed_regions) as r
 ),
 
 final as (

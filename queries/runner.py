@@ -20,17 +20,19 @@ import duckdb
 import polars as pl
 
 from queries import checks, derived
+from queries.dimensions import KEYS
 from queries.filters import Filters, ScopeMissing
 
-SQL_DIR = Path(__file__).parent
-STAGING_DIR = SQL_DIR / "staging"
+SQL_DIR = Path(__file__).parent  # the queries by name (the CLI's `query NAME`), one statement each
+STAGING_DIR = SQL_DIR / "staging"  # views (and stg_projects, a table macro) over the stored rows
+MACROS_DIR = SQL_DIR / "macros"  # macros the queries share (scope, periods, pairs, probabilities …)
+# queries/derived/: the steps that keep the derived tables (queries/derived.py)
 
 # Created in this order by refresh(): config, renaming views, macros. The derived tables
 # themselves are maintained by queries/derived.py (between the groups: the macros over
 # project_facts need the table, pair_facts is built with snapshot_pairs_computed).
 STAGING_BASE: tuple[str, ...] = (
-    "in_scope",
-    "segment_of",
+    "dimensions",  # in_scope, segment_of, … (the only SQL naming the dimension columns)
     "cfg_stages",
     "stg_projects",
     "stg_stage_events",
@@ -38,6 +40,7 @@ STAGING_BASE: tuple[str, ...] = (
     "period_start",
     "period_label",
     "learned_probabilities",
+    "stage_limits",
     "stg_visits",  # issue 13
     "project_visits_upto",  # over visit_projects (migration 0011)
     "stg_money",
@@ -75,9 +78,13 @@ QUERY_NAMES: tuple[str, ...] = (
     "snapshots",
     "filter_options",
 )
-# UI helper queries (issue 4): the Data page's import history, the funnel's drill-down list,
-# the win-rate drill-down (closed projects), the funnel's region × grade heat map.
-QUERY_NAMES += ("ui_imports", "ui_reached", "ui_closed", "ui_region_grade")
+# Drill-downs (issue 4): the Data page's import history, the projects that reached a stage,
+# the closed projects a win rate counts, the funnel by region × grade.
+QUERY_NAMES += ("import_history", "projects_reached", "projects_closed", "funnel_region_grade")
+# Names these had until 2026-12 (`ui_*`, issue 11): still accepted by run() and the CLI
+# (which says the new name), same columns; README "Queries" lists them.
+RENAMED: dict[str, str] = {"ui_imports": "import_history", "ui_reached": "projects_reached",
+                           "ui_closed": "projects_closed", "ui_region_grade": "funnel_region_grade"}
 # Forecast, back-test, slips, trends, owners (issue 12; docs/ANALYSES.md "Forecast").
 QUERY_NAMES += ("win_probabilities", "forecast", "forecast_projects", "backtest", "slips", "slips_summary", "trends",
                 "owners")
@@ -91,12 +98,12 @@ QUERY_NAMES += VISIT_QUERIES + COLLECTION_QUERIES
 # Targets and attainment (issue 12; docs/ANALYSES.md "Targets").
 QUERY_NAMES += ("targets",)
 
-SEGMENTS = ("region", "grade", "owner", "category")
+SEGMENTS = KEYS  # the --by values: every filter dimension (queries/dimensions.py)
 
 # Queries whose `by` must name a segment (None = unsegmented).
-_DEFAULT_EXTRA: dict[str, Any] = {"by": None, "project_id": None, "stage": None,  # stage: ui_reached
+_DEFAULT_EXTRA: dict[str, Any] = {"by": None, "project_id": None, "stage": None,  # stage: projects_reached
                                    "limit": None,  # limit: the first N rows of a list query
-                                   "imported_by": None,  # ui_imports: only this actor's imports
+                                   "imported_by": None,  # import_history: only this actor's imports
                                    "all_snapshots": False}  # win_probabilities: every snapshot <= as_of
 
 # `project` is composed from other queries (each one statement), not a .sql file of its own.
@@ -108,8 +115,12 @@ NO_SQL_FILE = frozenset({"project", "slips_summary"})
 
 @cache
 def sql_text(name: str) -> str:
-    path = (STAGING_DIR if name in STAGING else SQL_DIR) / f"{name}.sql"
-    return path.read_text(encoding="utf-8")
+    if name not in STAGING:
+        return (SQL_DIR / f"{name}.sql").read_text(encoding="utf-8")
+    found = [d / f"{name}.sql" for d in (STAGING_DIR, MACROS_DIR) if (d / f"{name}.sql").exists()]
+    if len(found) != 1:
+        raise FileNotFoundError(f"{name}.sql must be in exactly one of queries/staging, queries/macros: {found}")
+    return found[0].read_text(encoding="utf-8")
 
 
 def _used_params(sql: str, params: dict[str, Any]) -> dict[str, Any]:
@@ -182,7 +193,7 @@ def latest_as_of(con: duckdb.DuckDBPyConnection) -> date | None:
 def _params(con: duckdb.DuckDBPyConnection, filters: Filters | None, extra: dict[str, Any]) -> dict[str, Any]:
     if filters is None:  # deny by default: no scope given is refused, never "everything"
         raise ScopeMissing("a query called without Filters (and so without an access scope): refused")
-    params = filters.params() | threshold_params() | _DEFAULT_EXTRA | extra
+    params = filters.params() | threshold_params() | {"dimensions": list(KEYS)} | _DEFAULT_EXTRA | extra
     if params.get("as_of") is None:
         params["as_of"] = latest_as_of(con)
     by = params.get("by")
@@ -200,6 +211,7 @@ def _execute(con: duckdb.DuckDBPyConnection, name: str, params: dict[str, Any]) 
 def run(con: duckdb.DuckDBPyConnection, name: str, filters: Filters | None = None, **extra: Any) -> pl.DataFrame:
     """Run query ``name`` under ``filters``; ``extra`` holds query-specific parameters
     (``by`` for the segmented queries, ``project_id`` for ``project``)."""
+    name = RENAMED.get(name, name)
     if name not in QUERY_NAMES:
         raise KeyError(f"unknown query {name!r}; choose one of {', '.join(QUERY_NAMES)}")
     params = _params(con, filters, extra)
@@ -235,7 +247,7 @@ def list_snapshots(con: duckdb.DuckDBPyConnection, filters: Filters) -> pl.DataF
 
 def filter_options(con: duckdb.DuckDBPyConnection, as_of: date | None,
                    allowed_regions: tuple[str, ...]) -> dict[str, list[str]]:
-    """{'region': [...], 'grade': [...], 'owner': [...], 'category': [...]} present in the snapshot."""
+    """{dimension key: [values present in the snapshot]} for every dimension (queries/dimensions.py)."""
     df = run(con, "filter_options", Filters(as_of=as_of, allowed_regions=allowed_regions))
     out: dict[str, list[str]] = {seg: [] for seg in SEGMENTS}
     for dimension, value in df.select("dimension", "value").iter_rows():
@@ -263,7 +275,7 @@ def _project_parts(con: duckdb.DuckDBPyConnection, params: dict[str, Any]) -> di
             margin.select(
                 pl.lit("margin").alias("source"), pl.col("check").alias("flag"), "severity",
                 pl.col("stage"), pl.lit(None, pl.Date).alias("on_date"),
-                pl.col("value").cast(pl.Float64), pl.col("threshold").cast(pl.Float64), "detail",
+                pl.col("value").cast(pl.Float64), pl.col("threshold").cast(pl.Float64), "detail", "detail_zh",
             ),
             aging.filter(pl.col("is_stalled")).select(
                 pl.lit("aging").alias("source"), pl.lit("stalled").alias("flag"),
@@ -271,11 +283,12 @@ def _project_parts(con: duckdb.DuckDBPyConnection, params: dict[str, Any]) -> di
                 pl.col("days_in_stage").cast(pl.Float64).alias("value"),
                 pl.col("limit_days").cast(pl.Float64).alias("threshold"),
                 pl.format("{} days in {} (limit {})", "days_in_stage", "stage", "limit_days").alias("detail"),
+                pl.lit(None, pl.String).alias("detail_zh"),  # the page words it (i18n.stalled_detail)
             ),
             exceptions.select(
                 pl.lit("process").alias("source"), pl.col("exception").alias("flag"), "severity",
                 "stage", "on_date", pl.lit(None, pl.Float64).alias("value"),
-                pl.lit(None, pl.Float64).alias("threshold"), "detail",
+                pl.lit(None, pl.Float64).alias("threshold"), "detail", pl.lit(None, pl.String).alias("detail_zh"),
             ),
             slips.filter(pl.col("is_flagged")).select(
                 pl.lit("slips").alias("source"), pl.lit("repeated_slips").alias("flag"),
@@ -283,6 +296,7 @@ def _project_parts(con: duckdb.DuckDBPyConnection, params: dict[str, Any]) -> di
                 pl.col("n_slips").cast(pl.Float64).alias("value"),
                 pl.lit(float(params["slip_flag_count"])).alias("threshold"),
                 pl.format("sign date pushed out {} times ({} days in all)", "n_slips", "days_pushed").alias("detail"),
+                pl.lit(None, pl.String).alias("detail_zh"),
             ),
         ],
         how="vertical_relaxed",

@@ -42,7 +42,7 @@ history as (
 
 this_week as (
     select project_id, sign_before
-    from snapshot_pairs($as_of, $since, $regions, $grades, $owners, $categories, $allowed_regions)
+    from snapshot_pairs($as_of, $since, $filters, $allowed_regions)
     where (cast($project_id as varchar) is null or project_id = $project_id)
       and in_before and in_after
       and outcome_before = 'open' and outcome_after = 'open'
@@ -55,8 +55,7 @@ scoped as (
     where as_of = $as_of
       and outcome = 'open'
       and (cast($project_id as varchar) is null or project_id = $project_id)
-      and in_scope(region, grade, owner, category,
-          $regions, $grades, $owners, $categories, $allowed_regions)
+      and in_scope(project_facts, $filters, $allowed_regions)
 ),
 
 final as (

@@ -8,7 +8,7 @@
 with scoped as (
     select as_of, n_projects, n_open, open_expected_amount
     from snapshot_summary
-    where in_scope(region, null, null, null, [], [], [], [], $allowed_regions)
+    where allowed_region(snapshot_summary, $allowed_regions)
 ),
 
 final as (

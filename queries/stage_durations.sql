@@ -10,11 +10,10 @@
 with scoped as (
     select
         project_id,
-        segment_of($by, region, grade, owner, category) as segment
+        segment_of(project_facts, $by) as segment
     from project_facts
     where as_of = $as_of
-      and in_scope(region, grade, owner, category,
-          $regions, $grades, $owners, $categories, $allowed_regions)
+      and in_scope(project_facts, $filters, $allowed_regions)
 ),
 
 stays as (

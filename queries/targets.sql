@@ -6,8 +6,8 @@
 --         current month and quarter for every cell with a project in the $as_of snapshot
 --         (target_amount null = no target). With $by null or 'region', one 'total' row per
 --         period: the regions that have a target for it, summed.
--- params: $as_of date; $regions varchar[]; $owners varchar[] (owner cells); $categories
---         varchar[] (category cells); $allowed_regions varchar[] (['*'] = every region);
+-- params: $as_of date; $filters: its region, owner (owner cells) and category (category cells)
+--         lists; $allowed_regions varchar[] (['*'] = every region);
 --         $by varchar | null. The grade filter does not apply (targets have no grade).
 -- output: level (region | owner | category | total), region, owner, category, period_kind
 --         (month | quarter), period (2026-11, 2026-Q4), period_start, period_end
@@ -25,10 +25,10 @@ with wanted as (
     select *
     from stg_targets
     where level = coalesce(cast($by as varchar), 'region')
-      and (len($regions) = 0 or list_contains($regions, region))
-      and ($allowed_regions = ['*'] or list_contains($allowed_regions, region))
-      and (level <> 'owner' or len($owners) = 0 or list_contains($owners, owner))
-      and (level <> 'category' or len($categories) = 0 or list_contains($categories, category))
+      and (len($filters.region) = 0 or list_contains($filters.region, region))
+      and allowed_region(stg_targets, $allowed_regions)
+      and (level <> 'owner' or len($filters.owner) = 0 or list_contains($filters.owner, owner))
+      and (level <> 'category' or len($filters.category) = 0 or list_contains($filters.category, category))
       and period_start <= cast($as_of as date)
       and year(period_start) = year(cast($as_of as date))
 ),
@@ -54,8 +54,8 @@ scoped as (
     from project_facts
     where as_of = $as_of
       and region is not null
-      and (len($regions) = 0 or list_contains($regions, region))
-      and ($allowed_regions = ['*'] or list_contains($allowed_regions, region))
+      and (len($filters.region) = 0 or list_contains($filters.region, region))
+      and allowed_region(project_facts, $allowed_regions)
 ),
 
 present as (
@@ -65,9 +65,9 @@ present as (
         case when $by = 'category' then category end as category
     from scoped
     where (coalesce(cast($by as varchar), 'region') <> 'owner'
-           or (owner is not null and (len($owners) = 0 or list_contains($owners, owner))))
+           or (owner is not null and (len($filters.owner) = 0 or list_contains($filters.owner, owner))))
       and (coalesce(cast($by as varchar), 'region') <> 'category'
-           or (category is not null and (len($categories) = 0 or list_contains($categories, category))))
+           or (category is not null and (len($filters.category) = 0 or list_contains($filters.category, category))))
 ),
 
 no_target as (

@@ -15,14 +15,7 @@
 --   n_stalled: in progress (open, or won and not completed) with days in the current
 --     stage > the limit (aging)
 with limits as (
-    select unnest($age_stages) as stage, unnest($age_days) as limit_days
-),
-
-grade_limits as (
-    select
-        unnest(cast($age_override_grades as varchar[])) as grade,
-        unnest(cast($age_override_stages as varchar[])) as stage,
-        unnest(cast($age_override_days as integer[])) as limit_days
+    select * from stage_limits($age_stages, $age_days, $age_override_grades, $age_override_stages, $age_override_days)
 ),
 
 probabilities as (
@@ -47,8 +40,7 @@ scoped as (
         date_diff('day', f.cur_entered_on, f.as_of) as days_in_stage
     from project_facts as f
     where f.as_of <= $as_of
-      and in_scope(f.region, f.grade, f.owner, f.category,
-          $regions, $grades, $owners, $categories, $allowed_regions)
+      and in_scope(f, $filters, $allowed_regions)
 ),
 
 marked as (
@@ -61,8 +53,8 @@ marked as (
     inner join snapshots as sn on sn.as_of = s.as_of
     left join probabilities as p
         on s.outcome = 'open' and p.as_of = s.as_of and p.stage = s.cur_stage and p.grade is not distinct from s.grade
-    left join limits as l on l.stage = s.cur_stage
-    left join grade_limits as g on g.stage = s.cur_stage and g.grade = s.grade
+    left join limits as l on l.stage = s.cur_stage and l.grade is null
+    left join limits as g on g.stage = s.cur_stage and g.grade = s.grade
 ),
 
 counted as (

@@ -16,7 +16,7 @@ open_projects as (
     from project_facts as f
     inner join limits as l on l.grade = f.grade
     where f.as_of = $as_of and f.outcome = 'open'
-      and in_scope(f.region, f.grade, f.owner, f.category, $regions, $grades, $owners, $categories, $allowed_regions)
+      and in_scope(f, $filters, $allowed_regions)
 ),
 
 visited as (

@@ -7,7 +7,7 @@
 -- Persons are those with at least one visit in scope in the 28 days.
 with scoped as (
     select reporter, visit_on
-    from visits_scoped($as_of, cast($as_of as date) - 27, $regions, $grades, $owners, $categories, $allowed_regions)
+    from visits_scoped($as_of, cast($as_of as date) - 27, $filters, $allowed_regions)
 ),
 
 people as (

@@ -13,10 +13,10 @@ with targets as (
 ),
 
 open_projects as (
-    select project_id, grade, segment_of($by, region, grade, owner, category) as segment
+    select project_id, grade, segment_of(project_facts, $by) as segment
     from project_facts
     where as_of = $as_of and outcome = 'open'
-      and in_scope(region, grade, owner, category, $regions, $grades, $owners, $categories, $allowed_regions)
+      and in_scope(project_facts, $filters, $allowed_regions)
 ),
 
 visited as (

@@ -7,9 +7,9 @@
 --         said), customer_category (development | new | existing | null), n_visits, share
 --         (of the segment's visits)
 with scoped as (
-    select segment_of($by, region, grade, reporter, category) as segment, purpose, customer_category
+    select segment_of(v, $by) as segment, purpose, customer_category
     from visits_scoped($as_of, cast($as_of as date) - (cast($frequency_window_days as integer) - 1),
-        $regions, $grades, $owners, $categories, $allowed_regions)
+        $filters, $allowed_regions) as v
 ),
 
 counted as (

@@ -12,8 +12,7 @@ with bounds as (
 
 scoped as (
     select reporter, visit_on
-    from visits_scoped($as_of, (select this_week - 7 from bounds), $regions, $grades, $owners, $categories,
-        $allowed_regions)
+    from visits_scoped($as_of, (select this_week - 7 from bounds), $filters, $allowed_regions)
 ),
 
 prev as (
@@ -30,7 +29,7 @@ final as (
         (select count(*) from prev where n < cast($quota_per_day as double) * 5) as n_people_below_quota_prev_week,
         (select count(*) from stg_visits
          where visit_on <= $as_of
-           and in_scope(region, null, reporter, null, $regions, [], $owners, [], $allowed_regions)) as n_visits_stored
+           and in_person_scope({'region': region, 'owner': reporter}, $filters, $allowed_regions)) as n_visits_stored
     from scoped
 )
 

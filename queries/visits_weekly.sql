@@ -14,8 +14,7 @@ with bounds as (
 
 scoped as (
     select reporter, visit_on
-    from visits_scoped($as_of, (select first_week from bounds), $regions, $grades, $owners, $categories,
-        $allowed_regions)
+    from visits_scoped($as_of, (select first_week from bounds), $filters, $allowed_regions)
 ),
 
 people as (

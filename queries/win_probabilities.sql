@@ -21,7 +21,7 @@
 with history as (
     select project_id, as_of, outcome, grade, cur_stage
     from project_facts
-    where as_of <= $as_of and in_scope(region, grade, owner, category, [], [], [], [], $allowed_regions)
+    where as_of <= $as_of and allowed_region(project_facts, $allowed_regions)
 ),
 
 stages as (

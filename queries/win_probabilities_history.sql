@@ -35,14 +35,14 @@ stages as (
 -- a grade is listed at t once a snapshot <= t has shown it (nothing at t comes from later)
 grades as (
     select grade, min(as_of) as first_on from project_facts
-    where as_of <= $as_of and in_scope(region, grade, owner, category, [], [], [], [], $allowed_regions)
+    where as_of <= $as_of and allowed_region(project_facts, $allowed_regions)
     group by grade
 ),
 
 history as (
     select project_id, as_of, outcome, grade, cur_stage
     from project_facts
-    where as_of <= $as_of and in_scope(region, grade, owner, category, [], [], [], [], $allowed_regions)
+    where as_of <= $as_of and allowed_region(project_facts, $allowed_regions)
 ),
 
 -- the first snapshot each project was seen open at each stage

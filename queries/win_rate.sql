@@ -9,7 +9,7 @@
 --   amount (else the expected amount) of the won ones.
 with scoped as (
     select
-        segment_of($by, region, grade, owner, category) as segment,
+        segment_of(project_facts, $by) as segment,
         outcome,
         coalesce(contract_amount, expected_amount) as amount
     from project_facts
@@ -17,8 +17,7 @@ with scoped as (
       and outcome <> 'open'
       and closed_on <= $as_of
       and (cast($since as date) is null or closed_on > cast($since as date))
-      and in_scope(region, grade, owner, category,
-          $regions, $grades, $owners, $categories, $allowed_regions)
+      and in_scope(project_facts, $filters, $allowed_regions)
 ),
 
 segments as (

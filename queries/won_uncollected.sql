@@ -25,7 +25,7 @@ final as (
     where f.as_of = $as_of and f.outcome = 'won' and f.closed_on is not null
       and date_diff('day', f.closed_on, cast($as_of as date)) >= cast($won_uncollected_days as integer)
       and coalesce(m.collected_amount, 0) = 0
-      and in_scope(f.region, f.grade, f.owner, f.category, $regions, $grades, $owners, $categories, $allowed_regions)
+      and in_scope(f, $filters, $allowed_regions)
 )
 
 select * from final order by days_since_won desc, contract_amount desc nulls last, project_id

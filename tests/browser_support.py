@@ -109,6 +109,17 @@ class AppServer:
             return ""
 
 
+@contextlib.contextmanager
+def serving(db_path: Path, log_path: Path | None = None):
+    """The app served over ``db_path`` (its log beside it unless ``log_path`` says) for the
+    ``with`` block: what every browser-test module's server fixture does with its database."""
+    app = AppServer(db_path, log_path or Path(db_path).parent / "streamlit.log").start()
+    try:
+        yield app
+    finally:
+        app.stop()
+
+
 # --------------------------------------------------------------------------- waiting for Streamlit
 
 _SETTLED_JS = """() => {

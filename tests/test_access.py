@@ -6,7 +6,6 @@ demo mark); the app through AppTest (the sign-in gate with `at.secrets` / `at.us
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import polars as pl
@@ -16,24 +15,18 @@ import queries
 from dashboard import access, store
 from queries import ALL_REGIONS, Filters, ScopeMissing
 
-EVERY_QUERY = [n for n in queries.QUERY_NAMES if n not in ("project", "ui_imports")]
-
-
-@pytest.fixture(scope="module")
-def company_db_file(tmp_path_factory) -> Path:
-    """The seed exports imported as the company's own (ten weeks, six regions)."""
-    from dashboard import demo, ingest
-
-    path = tmp_path_factory.mktemp("company") / "pipeline.duckdb"
-    ingest.commit(path, demo.prepare_seeds())
-    return path
+EVERY_QUERY = [n for n in queries.QUERY_NAMES if n not in ("project", "import_history")]
 
 
 @pytest.fixture
-def company_db(company_db_file, tmp_path) -> Path:
-    copy = tmp_path / "pipeline.duckdb"
-    shutil.copy(company_db_file, copy)
-    return copy
+def company_db_file(company_seed_db) -> Path:
+    """The seed exports imported as the company's own (ten weeks, six regions): read only."""
+    return company_seed_db
+
+
+@pytest.fixture
+def company_db(company_db_copy) -> Path:
+    return company_db_copy
 
 
 @pytest.fixture
@@ -83,7 +76,7 @@ def test_a_region_scope_shows_that_region_only(cur):
     east = queries.run(cur, "projects", Filters(allowed_regions=("华东",)))
     assert east.height > 0 and east.get_column("region").unique().to_list() == ["华东"]
     # a forged region filter for another region does not widen it
-    forged = queries.run(cur, "projects", Filters(regions=("华南",), allowed_regions=("华东",)))
+    forged = queries.run(cur, "projects", Filters(region=("华南",), allowed_regions=("华东",)))
     assert forged.height == 0
 
 

@@ -1,5 +1,7 @@
 """The UI's words and numbers: zh/en strings, stage names, amounts in 元/万元 (no Streamlit)."""
 
+from datetime import date
+
 import polars as pl
 
 from dashboard import i18n
@@ -62,19 +64,25 @@ def test_a_zero_delta_is_grey_without_an_arrow():
         assert _ui.metric_delta(moved)["delta_color"] == "normal", moved
 
 
-def test_the_vectorised_check_detail_says_the_same_as_the_scalar_one():
+def test_every_check_detail_is_built_in_both_languages_from_the_same_row():
     df = pl.DataFrame(
         {
-            "check": ["negative_margin", "below_floor", "eroded", "bid_below_floor", "missing_estimate", "high_expense_ratio", "other"],
-            "value": [-0.05, 0.118, 5.04, -0.05, None, 0.004085, 1.0],
-            "threshold": [0.0, 0.12, 5.0, 0.15, None, 0.003998, None],
-            "detail": ["a", "b", "c", "d", "e", "f", "g"],
+            "check": ["negative_margin", "below_floor", "eroded", "bid_below_floor", "missing_estimate", "high_expense_ratio"],
+            "value": [-0.05, 0.118, 5.04, -0.05, None, 0.004085],
+            "threshold": [0.0, 0.12, 5.0, 0.15, None, 0.003998],
+            "reference": [None, None, 0.30, None, None, 0.002],
+            "reference_on": [None, None, date(2026, 3, 2), None, None, None],
+            "margin": [-0.05, 0.118, 0.2496, 0.2, None, 0.3],
         }
     )
-    for lang in ("zh", "en"):
-        vectorised = i18n.check_details(df, lang).to_list()
-        scalar = [i18n.check_detail(r["check"], r["value"], r["threshold"], lang, r["detail"]) for r in df.iter_rows(named=True)]
-        assert vectorised == scalar
+    out = checks.with_detail(df)
+    assert out.columns[:5] == ["check", "value", "threshold", "detail", "detail_zh"]
+    assert out["detail_zh"][2] == "毛利率由 2026-03-02 的 30.0% 降至 25.0%：下降 5.0 个百分点（阈值 5.0）"
+    assert out["detail"][2] == "margin 30.0% on 2026-03-02 -> 25.0% now: 5.0 points lost (limit 5.0)"
+    for lang, column in (("zh", "detail_zh"), ("en", "detail")):
+        texts = i18n.check_details(out, lang).to_list()
+        assert texts == out[column].to_list() and all(texts), (lang, texts)  # none empty, none None
+        assert not any("{" in t or "None" in t for t in texts), texts
 
 
 def test_flag_details_name_stages_by_their_names_not_codes_in_both_languages():
@@ -86,11 +94,12 @@ def test_flag_details_name_stages_by_their_names_not_codes_in_both_languages():
         stalled = i18n.stalled_detail(508.0, "delivery", 180.0, lang)
         assert "508" in stalled and "180" in stalled and i18n.stage_label("delivery", lang) in stalled
         # the margin checks' details (the runner's English, the registry's templates) name no stage code
-        en = checks.with_detail(pl.DataFrame({"check": ["missing_estimate"], "value": [None], "threshold": [None],
-                                              "margin": [None]},
-                                             schema={"check": pl.String, "value": pl.Float64, "threshold": pl.Float64,
-                                                     "margin": pl.Float64}))
-        text = i18n.check_detail("missing_estimate", None, None, lang, en["detail"][0])
+        built = checks.with_detail(pl.DataFrame(
+            {"check": ["missing_estimate"], "value": [None], "threshold": [None], "reference": [None],
+             "reference_on": [None], "margin": [None]},
+            schema={"check": pl.String, "value": pl.Float64, "threshold": pl.Float64, "reference": pl.Float64,
+                    "reference_on": pl.Date, "margin": pl.Float64}))
+        text = i18n.check_details(built, lang)[0]
         assert text and "proposal" not in text and "delivery" not in text, text
 
 

@@ -48,22 +48,11 @@ def db(seed_db, monkeypatch) -> Path:
     return seed_db
 
 
-@pytest.fixture(scope="module")
-def real_seed_db(tmp_path_factory) -> Path:
-    """The seed exports imported as the company's own (the importer, no demo mark)."""
-    from dashboard import demo, ingest
-
-    path = tmp_path_factory.mktemp("real") / "pipeline.duckdb"
-    ingest.commit(path, demo.prepare_seeds())
-    return path
-
-
 @pytest.fixture
-def real_db(real_seed_db, tmp_path, monkeypatch) -> Path:
-    copy = tmp_path / "pipeline.duckdb"
-    shutil.copy(real_seed_db, copy)
-    monkeypatch.setenv("PIPELINE_DB", str(copy))
-    return copy
+def real_db(company_db_copy, monkeypatch) -> Path:
+    """The seed exports imported as a company's own (a copy: the test may write)."""
+    monkeypatch.setenv("PIPELINE_DB", str(company_db_copy))
+    return company_db_copy
 
 
 def open_page(page: str | None = None, **params: str) -> AppTest:

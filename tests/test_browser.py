@@ -44,23 +44,11 @@ WEEK_1, WEEK_2 = date(2026, 11, 30), date(2026, 12, 7)  # the weeks test 2 uploa
 
 
 @pytest.fixture(scope="module")
-def seed_db(tmp_path_factory) -> Path:
-    """The demo database, built once the way the app's first start builds it."""
-    from dashboard import demo
-
-    path = tmp_path_factory.mktemp("browser-seed") / "pipeline.duckdb"
-    demo.load_seeds(path)
-    return path
-
-
-@pytest.fixture(scope="module")
-def server(seed_db, tmp_path_factory):
-    folder = tmp_path_factory.mktemp("browser-app")
-    db = folder / "pipeline.duckdb"
-    shutil.copy(seed_db, db)
-    app = bs.AppServer(db, folder / "streamlit.log").start()
-    yield app
-    app.stop()
+def server(demo_seed_db, tmp_path_factory):
+    db = tmp_path_factory.mktemp("browser-app") / "pipeline.duckdb"
+    shutil.copy(demo_seed_db, db)
+    with bs.serving(db) as app:
+        yield app
 
 
 @pytest.fixture
@@ -257,9 +245,9 @@ def test_a_broken_export_is_refused_naming_file_row_and_column_and_nothing_chang
 @pytest.fixture
 def fresh_server(tmp_path):
     """`make run` on a machine that never ran it: no database, the app loads the demo itself."""
-    app = bs.AppServer(tmp_path / "data" / "pipeline.duckdb", tmp_path / "streamlit.log").start()
-    yield app
-    app.stop()
+    # the data folder does not exist yet (the app creates it): the log goes beside it
+    with bs.serving(tmp_path / "data" / "pipeline.duckdb", tmp_path / "streamlit.log") as app:
+        yield app
 
 
 def test_the_first_real_upload_on_a_fresh_start_removes_the_demo_and_the_review_compares_real_with_real(

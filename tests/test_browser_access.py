@@ -421,10 +421,9 @@ def hostile_server(tmp_path_factory):
     assert all(p.ok for p in prepared), [p.messages() for p in prepared]
     db = folder / "pipeline.duckdb"
     ingest.commit(db, prepared, actor="test setup")
-    server = bs.AppServer(db, folder / "streamlit.log").start()
-    server.hostile_id = first_ids[0]  # type: ignore[attr-defined]
-    yield server
-    server.stop()
+    with bs.serving(db) as server:
+        server.hostile_id = first_ids[0]  # type: ignore[attr-defined]
+        yield server
 
 
 def test_hostile_text_is_never_markup_and_nothing_leaves_the_server(browser, hostile_server):

@@ -28,9 +28,8 @@ def server(tmp_path):
     db = tmp_path / "pipeline.duckdb"
     files = [bs.SEEDS / "2026-11-16_crm-export.csv", bs.SEEDS / f"{AS_OF.isoformat()}_ledger.xlsx"]
     ingest.commit(db, [ingest.prepare(f.name, f.read_bytes()) for f in files])  # the company's own, not demo
-    app = bs.AppServer(db, tmp_path / "streamlit.log").start()
-    yield app
-    app.stop()
+    with bs.serving(db) as app:
+        yield app
 
 
 def _expected_quarter(db: Path, targets_by_region: dict[str, int]) -> float:

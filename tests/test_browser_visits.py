@@ -34,9 +34,8 @@ def server(tmp_path_factory):
     db = folder / "pipeline.duckdb"
     commit(db, [prepare("台账_2026-11-30.csv", LEDGER.encode())])
     commit(db, [prepare("拜访记录.csv", VISITS.encode())])
-    app = bs.AppServer(db, folder / "streamlit.log").start()
-    yield app
-    app.stop()
+    with bs.serving(db) as app:
+        yield app
 
 
 def _upload_and_commit(page, url: str, path: Path, done: str) -> None:

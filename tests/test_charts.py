@@ -48,6 +48,14 @@ def test_the_funnel_is_clickable_by_stage_and_labels_stages_in_the_language():
     assert "客户开发" in str(chart.to_dict())
 
 
+def test_the_funnel_counts_projects_in_whole_numbers_from_zero():
+    # two projects drew ticks 0.1 … 1.9 (a count read as a measure)
+    spec = charts.funnel(FUNNEL.with_columns(pl.col("reached").clip(upper_bound=2)), "en").to_dict()
+    layers = spec.get("layer", [spec])
+    x = next(layer["encoding"]["x"] for layer in layers if layer.get("encoding", {}).get("x", {}).get("field") == "reached")
+    assert x["axis"]["tickMinStep"] == 1 and x["axis"]["format"] == "d" and x["scale"]["zero"] is True
+
+
 def test_the_heat_map_picks_segment_and_stage():
     seg = pl.concat([FUNNEL.with_columns(pl.lit(r).alias("region")) for r in ("华东", "华北")])
     chart = charts.heatmap(seg, "en", row="region", value="cumulative_conversion", value_title="Cum.", percent=True)

@@ -41,7 +41,7 @@ def test_templates_name_only_columns_of_the_margin_query():
         for lang in ("zh", "en"):
             named = set(re.findall(r"\{(\w+):", c.detail(lang)))
             assert named <= columns, (c.code, lang, named - columns)
-            assert "{" not in re.sub(r"\{\w+:(pct|pts)\}", "", c.detail(lang)), (c.code, lang)
+            assert "{" not in re.sub(r"\{\w+:(pct|pts|date)\}", "", c.detail(lang)), (c.code, lang)
 
 
 def test_severity_order_and_words_come_from_the_registry(monkeypatch):
@@ -61,6 +61,28 @@ def test_severity_order_and_words_come_from_the_registry(monkeypatch):
     again = queries.run(con, "margin", f)
     assert again.select("check", "severity").rows() == [("below_floor", "low"), ("negative_margin", "high")]
     assert pl.Series(again["value"]).to_list() == [-0.05, -0.05]
+
+
+def test_an_eroded_margin_names_the_earliest_estimate_and_its_date_and_high_expense_the_median():
+    # P: 30 % at 2026-03-02, 22 % at 2026-03-09 -> 8 points lost (limit 5). Q, R, S: grade B
+    # peers with expense ratios 2 %, 4 %, 30 % -> median 4 %; factor 2 (domain.toml) -> threshold 8 %: S fails.
+    con = store.connect_memory()
+    rows = [dict(as_of="2026-03-02", project_id="P", stage="proposal", customer_grade="A",
+                 expected_amount=100, estimated_margin=0.30),
+            dict(as_of="2026-03-09", project_id="P", stage="proposal", customer_grade="A",
+                 expected_amount=100, estimated_margin=0.22)]
+    rows += [dict(as_of="2026-03-09", project_id=pid, stage="proposal", customer_grade="B", expected_amount=100,
+                  estimated_margin=0.40, expense_actual=expense) for pid, expense in (("Q", 2), ("R", 4), ("S", 30))]
+    load(con, rows)
+    got = queries.run(con, "margin", Filters(allowed_regions=ALL_REGIONS, as_of=date(2026, 3, 9)))
+    eroded = got.filter(pl.col("check") == "eroded").row(0, named=True)
+    assert (eroded["project_id"], eroded["reference"], eroded["reference_on"]) == ("P", 0.30, date(2026, 3, 2))
+    assert eroded["detail"] == "margin 30.0% on 2026-03-02 -> 22.0% now: 8.0 points lost (limit 5.0)"
+    assert i18n.check_details(got.filter(pl.col("check") == "eroded"), "zh").to_list() == [
+        "毛利率由 2026-03-02 的 30.0% 降至 22.0%：下降 8.0 个百分点（阈值 5.0）"]
+    expense = got.filter(pl.col("check") == "high_expense_ratio")
+    assert expense["project_id"].to_list() == ["S"]
+    assert expense["detail"].to_list() == ["sales expense 30.0% of amount > 8.0% (grade median 4.0% × factor)"]
 
 
 def test_each_process_exception_is_named_once_in_its_sql_and_once_in_the_registry():

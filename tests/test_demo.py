@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import shutil
 from datetime import date
 from pathlib import Path
 
@@ -40,18 +39,14 @@ def company_export(n: int = 3, prefix: str = "HX") -> bytes:
             + "\n".join(rows) + "\n").encode("utf-8")
 
 
-@pytest.fixture(scope="module")
-def demo_db(tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("demo") / "pipeline.duckdb"
-    demo.load_seeds(path)
-    return path
+@pytest.fixture
+def demo_db(demo_seed_db) -> Path:
+    return demo_seed_db
 
 
 @pytest.fixture
-def db(demo_db, tmp_path) -> Path:
-    copy = tmp_path / "pipeline.duckdb"
-    shutil.copy(demo_db, copy)
-    return copy
+def db(demo_db_copy) -> Path:
+    return demo_db_copy
 
 
 def test_the_seeds_load_marked_as_demo_data(demo_db):

@@ -27,9 +27,9 @@ CREATED_BY_USER_OR_RUN = {
     "data/", "./data/pipeline.duckdb", "data/sso-demo/",  # written by `make run` / `make run-sso`
 }
 # The first path segments that are this repository's (others are URLs, routes, /proc …).
-TOP = {p.name for p in ROOT.iterdir()} | {"app_pages", "ingest", "migrations", "derived", "staging", "results"}
+TOP = {p.name for p in ROOT.iterdir()} | {"app_pages", "ingest", "migrations", "derived", "staging", "macros", "results"}
 # UI helper queries and internal ones need no section of their own in ANALYSES.md.
-UNDOCUMENTED_OK = {"snapshots", "filter_options", "ui_imports", "ui_reached", "ui_closed", "ui_region_grade"}
+UNDOCUMENTED_OK = {"snapshots", "filter_options", "import_history", "projects_reached", "projects_closed", "funnel_region_grade"}
 
 
 def _spans() -> list[tuple[str, str]]:

@@ -6,7 +6,6 @@ lists that manager's projects.
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import polars as pl
@@ -19,21 +18,10 @@ from dashboard import i18n, store
 from queries import ALL_REGIONS, Filters
 
 
-@pytest.fixture(scope="module")
-def seed_copy(tmp_path_factory) -> Path:
-    from dashboard import demo, ingest
-
-    path = tmp_path_factory.mktemp("forecast") / "pipeline.duckdb"
-    ingest.commit(path, demo.prepare_seeds())
-    return path
-
-
 @pytest.fixture
-def db(seed_copy, tmp_path, monkeypatch) -> Path:
-    copy = tmp_path / "pipeline.duckdb"
-    shutil.copy(seed_copy, copy)
-    monkeypatch.setenv("PIPELINE_DB", str(copy))
-    return copy
+def db(company_db_copy, monkeypatch) -> Path:
+    monkeypatch.setenv("PIPELINE_DB", str(company_db_copy))
+    return company_db_copy
 
 
 def open_forecast(**params: str) -> AppTest:
@@ -81,7 +69,7 @@ def test_the_forecast_page_shows_the_queries_figures_in_either_language(db, lang
 
 def test_a_region_in_the_url_narrows_the_forecast(db):
     at = open_forecast(region="华东")
-    row = _expected(db, regions=("华东",)).filter(
+    row = _expected(db, region=("华东",)).filter(
         (pl.col("period_kind") == "quarter") & (pl.col("period_offset") == 0)).row(0, named=True)
     whole = _expected(db).filter((pl.col("period_kind") == "quarter") & (pl.col("period_offset") == 0)).row(0, named=True)
     assert 0 < row["expected_total"] < whole["expected_total"]
@@ -110,7 +98,7 @@ def test_an_owner_row_lists_that_managers_projects(db):
     assert not at.exception
     listed = frame(at, "forecast_owner_projects")
     cur = store.ReadHub(db).cursor()
-    expected = queries.run(cur, "projects", Filters(allowed_regions=ALL_REGIONS, owners=(first,)))
+    expected = queries.run(cur, "projects", Filters(allowed_regions=ALL_REGIONS, owner=(first,)))
     assert len(listed) == expected.height > 0
     assert first in [t.value for t in at.text][-1]
 

@@ -96,7 +96,7 @@ def test_filtering_by_a_region_equals_allowing_only_that_region(con, history, re
     # figures built on them may differ; everything else is the same.
     learned = ("weighted", "predicted", "probability", "unpriced", "error", "n_closed", "n_won", "stage_")
     for name in ["forecast", "forecast_projects", "backtest", "slips", "slips_summary", "trends", "owners"]:
-        by_filter = queries.run(con, name, Filters(allowed_regions=ALL_REGIONS, as_of=as_of, regions=(region,)))
+        by_filter = queries.run(con, name, Filters(allowed_regions=ALL_REGIONS, as_of=as_of, region=(region,)))
         by_access = queries.run(con, name, Filters(as_of=as_of, allowed_regions=(region,)))
         keep = [c for c in by_filter.columns if not any(w in c for w in learned)]
         assert by_filter.select(keep).equals(by_access.select(keep)), name

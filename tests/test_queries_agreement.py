@@ -264,7 +264,7 @@ def assert_agree(con, as_of, since=None):
                 assert mine[key] == value, (theirs["stage"], key)
     east = sorted({r["region"] for rows in ref.snapshots.values() for r in rows if r["region"]})[:1]
     if east:
-        sub = queries.run(con, "funnel", Filters(allowed_regions=ALL_REGIONS, as_of=as_of, regions=tuple(east)))
+        sub = queries.run(con, "funnel", Filters(allowed_regions=ALL_REGIONS, as_of=as_of, region=tuple(east)))
         assert sub["reached"].to_list() == [r["reached"] for r in ref.funnel(as_of, lambda x: x["row"]["region"] == east[0])]
 
     aging = {r["project_id"]: (r["stage"], r["entered_on"], r["days_in_stage"], r["limit_days"], r["is_stalled"])
@@ -312,8 +312,9 @@ def test_the_queries_agree_with_the_reference_on_generated_histories():
     for i, at in enumerate(dates):
         for since in [None, *dates[:i]]:
             for regions, grades in (([], []), (["华东"], []), (["华东", "西南"], ["A"])):
-                args = [at, since, regions, grades]
-                sql = "select * from {}(?, ?, ?::varchar[], ?::varchar[], [], [], ['*']) order by project_id"
+                args = {"at": at, "since": since,
+                        "filters": Filters(allowed_regions=ALL_REGIONS, region=regions, grade=grades).params()["filters"]}
+                sql = "select * from {}($at, $since, $filters, ['*']) order by project_id"
                 stored = con.execute(sql.format("snapshot_pairs"), args).fetchall()
                 computed = con.execute(sql.format("snapshot_pairs_computed"), args).fetchall()
                 assert stored == computed, (at, since, regions, grades)

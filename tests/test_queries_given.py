@@ -406,17 +406,17 @@ def test_a_vanished_project_still_has_its_page_up_to_its_last_snapshot(world):
 
 
 def test_filters_restrict_every_query_in_sql(world):
-    east = Filters(allowed_regions=ALL_REGIONS, as_of=AS_OF, regions=("East",))
+    east = Filters(allowed_regions=ALL_REGIONS, as_of=AS_OF, region=("East",))
     assert queries.run(world, "funnel", east)["reached"].to_list() == [4, 2, 2, 2, 1, 0]
     assert set(queries.run(world, "aging", east)["project_id"]) == {"A", "B", "G", "H"}
     assert set(queries.run(world, "margin", east)["project_id"]) == {"A", "B"}
     assert set(queries.run(world, "changes", east)["project_id"]) == {"A", "E", "G", "H"}
-    grade_a = Filters(allowed_regions=ALL_REGIONS, as_of=AS_OF, grades=("A",), owners=("Li",))
+    grade_a = Filters(allowed_regions=ALL_REGIONS, as_of=AS_OF, grade=("A",), owner=("Li",))
     assert set(queries.run(world, "aging", grade_a)["project_id"]) == {"B", "G"}
 
 
 def test_allowed_regions_hide_other_regions_even_when_asked_for(world):
-    f = Filters(as_of=AS_OF, regions=("East",), allowed_regions=("West",))
+    f = Filters(as_of=AS_OF, region=("East",), allowed_regions=("West",))
     for name in ("funnel", "aging", "margin", "changes", "process_exceptions", "stage_durations"):
         df = queries.run(world, name, f)
         if "reached" in df.columns:
@@ -433,4 +433,5 @@ def test_helpers_list_snapshots_and_filter_options(world):
     # S0: A B D E F G; S1: A B C D E F G I; S2: A B C D F G H I
     assert snaps["n_projects"].to_list() == [6, 8, 8]
     opts = queries.filter_options(world, AS_OF, allowed_regions=("West",))
-    assert opts == {"region": ["West"], "grade": ["A", "B", "C"], "owner": ["Li", "Zhao"], "category": ["systems"]}
+    assert opts == {"region": ["West"], "grade": ["A", "B", "C"], "owner": ["Li", "Zhao"], "category": ["systems"],
+                    "product_line": []}  # no product line in these exports: the optional filter is not offered

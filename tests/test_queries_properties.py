@@ -156,11 +156,11 @@ def test_filtering_by_a_region_equals_allowing_only_that_region(con, history, re
     _reload(con, snapshots, events)
     as_of = dates[-1]
     for name in ["funnel", "win_rate", "margin_summary", "changes_summary", *QUERIES_WITH_ROWS]:
-        by_filter = queries.run(con, name, Filters(allowed_regions=ALL_REGIONS, as_of=as_of, regions=(region,)))
+        by_filter = queries.run(con, name, Filters(allowed_regions=ALL_REGIONS, as_of=as_of, region=(region,)))
         by_access = queries.run(con, name, Filters(as_of=as_of, allowed_regions=(region,)))
         assert by_filter.equals(by_access), name
     for pid in sorted({r["project_id"] for r in snapshots})[:2]:
-        a = queries.project_detail(con, pid, Filters(allowed_regions=ALL_REGIONS, as_of=as_of, regions=(region,)))
+        a = queries.project_detail(con, pid, Filters(allowed_regions=ALL_REGIONS, as_of=as_of, region=(region,)))
         b = queries.project_detail(con, pid, Filters(as_of=as_of, allowed_regions=(region,)))
         assert all(a[k].equals(b[k]) for k in a)
 

@@ -15,7 +15,7 @@ from queries.runner import NO_SQL_FILE, SQL_DIR, STAGING, sql_text
 
 
 def test_every_sql_file_starts_with_a_header_naming_query_grain_params_and_output():
-    for path in [*SQL_DIR.glob("*.sql"), *(SQL_DIR / "staging").glob("*.sql")]:
+    for path in [*SQL_DIR.glob("*.sql"), *(SQL_DIR / "staging").glob("*.sql"), *(SQL_DIR / "macros").glob("*.sql")]:
         head = path.read_text(encoding="utf-8").splitlines()[:12]
         text = "\n".join(head)
         for field in ("-- query:", "-- grain:", "-- output:"):
@@ -28,7 +28,7 @@ def test_every_metric_query_ends_with_its_final_cte_and_reads_no_raw_table():
             continue
         sql = sql_text(name)
         assert re.search(r"select \* (exclude \([^)]*\) )?from final", sql), name
-        raw = r"\bfrom (project_snapshots|stage_events)\b" if name == "ui_imports" else \
+        raw = r"\bfrom (project_snapshots|stage_events)\b" if name == "import_history" else \
             r"\bfrom (project_snapshots|stage_events|imports)\b"  # the import log is itself the subject there
         assert not re.search(raw, sql), name
 

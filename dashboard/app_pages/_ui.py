@@ -143,7 +143,7 @@ def demo_imports(ctx: Context, *, show_error: bool = False) -> pl.DataFrame:
         return data.demo_imports(ctx.run)
     except Exception as exc:  # the banner must not take the page down either
         if show_error:
-            failed(ctx, "ui_imports", exc)
+            failed(ctx, "import_history", exc)
         return pl.DataFrame(schema={"import_id": pl.Int32, "as_of": pl.Date, "file_name": pl.String})
 
 
@@ -167,7 +167,7 @@ def localise(ctx: Context, df: pl.DataFrame, columns: Sequence[str] | None = Non
 
     Returns the frame to show/download and a column_config for st.dataframe."""
     lang, unit = ctx.lang, ctx.unit
-    if {"detail", "check", "value", "threshold"} <= set(df.columns):
+    if {"detail", "detail_zh", "check"} <= set(df.columns):
         df = df.with_columns(i18n.check_details(df, lang).alias("detail"))
     if "detail" in df.columns and "exception" in df.columns:
         df = df.with_columns(
@@ -406,9 +406,9 @@ CLOSED_COLUMNS = ["project_id", "project_name", "customer", "grade", "region", "
 
 
 def closed_projects(ctx: Context, filters, *, key: str, title: str | None = None) -> None:
-    """The projects a win rate counts (query ``ui_closed``, same scope as ``win_rate``):
+    """The projects a win rate counts (query ``projects_closed``, same scope as ``win_rate``):
     won, lost and dropped, newest first; a row opens the project."""
-    df = load(ctx, "ui_closed", filters)
+    df = load(ctx, "projects_closed", filters)
     if df is None:
         return
     if title:

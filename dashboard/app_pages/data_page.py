@@ -333,7 +333,7 @@ if demo.height and ingest is not None and is_admin:
 st.divider()
 st.subheader(ctx.t("history_title"))
 # admin: every import; a regional importer: only their own (imported_by is bound, not filtered here)
-history = _ui.load(ctx, "ui_imports", ctx.filters(), imported_by=None if is_admin else caller.who)
+history = _ui.load(ctx, "import_history", ctx.filters(), imported_by=None if is_admin else caller.who)
 if not is_admin:
     st.caption(ctx.t("history_mine"))
 if history is not None and history.height == 0:

@@ -28,7 +28,7 @@ cfg = get_config().forecast
 st.subheader(ctx.t("fc_title"))
 forecast = _ui.load(ctx, "forecast")
 # Targets next to the forecast (issue 12): the managers' when the sidebar picks managers.
-targets = _ui.load(ctx, "targets", ctx.filters(), **({"by": "owner"} if ctx.state.owners else {}))
+targets = _ui.load(ctx, "targets", ctx.filters(), **({"by": "owner"} if ctx.state.values("owner") else {}))
 
 
 def _target_line(kind: str) -> str | None:
@@ -91,7 +91,7 @@ if forecast is not None and not _ui.empty_result(ctx, forecast):
     _ui.chart("forecast_bars", forecast, lang, unit, key="forecast_bars")
 
     # On demand (a second forecast run, its probabilities included): only when a split is picked.
-    by = st.segmented_control(ctx.t("fc_by"), options=list(i18n.DIMENSIONS), format_func=lambda d: ctx.t(d),
+    by = st.segmented_control(ctx.t("fc_by"), options=list(ctx.dimensions), format_func=lambda d: ctx.t(d),
                               key="forecast_by")
     split = _ui.load(ctx, "forecast", ctx.filters(), by=by) if by else None
     if split is not None and split.height:
@@ -207,7 +207,7 @@ if owners is not None and not _ui.empty_result(ctx, owners):
         if owner is None:
             st.info(ctx.t("empty_filter"))
         else:
-            projects = _ui.load(ctx, "projects", ctx.filters(owners=(owner,)))
+            projects = _ui.load(ctx, "projects", ctx.filters(owner=(owner,)))
             if projects is not None and not _ui.empty_result(ctx, projects):
                 _ui.project_table(ctx, projects, key="forecast_owner_projects", stem="owner-projects", height=420,
                                   columns=["project_id", "project_name", "customer", "grade", "region", "stage",

@@ -57,7 +57,7 @@ rg_metric = st.segmented_control(
     format_func=lambda m: ctx.t(m, stage=i18n.stage_label(REACH_STAGE, lang)) if m == "reached_rate" else ctx.t(m),
     default="win_rate", key="funnel_rg_metric",
 ) or "win_rate"
-rg = _ui.load(ctx, "ui_region_grade", f, stage=REACH_STAGE)
+rg = _ui.load(ctx, "funnel_region_grade", f, stage=REACH_STAGE)
 if rg is not None and rg.height:
     rg_title = ctx.t(rg_metric, stage=i18n.stage_label(REACH_STAGE, lang))
     rg_cells = _ui.chart("region_grade_heatmap", rg, lang, ctx.unit, value=rg_metric, value_title=rg_title,
@@ -66,15 +66,15 @@ if rg is not None and rg.height:
     rg_cell = rg_cells[0] if rg_cells else None
     if rg_cell and rg_cell.get("region") is not None and rg_cell.get("grade") is not None:
         region, grade = str(rg_cell["region"]), str(rg_cell["grade"])
-        cell_f = ctx.filters(regions=(region,), grades=(grade,))
+        cell_f = ctx.filters(region=(region,), grade=(grade,))
         st.subheader(ctx.t("projects_behind", what=rg_title))
         # region names come from the data: plain text only
         st.text(ctx.t("rg_cell", region_label=ctx.t("region"), region=region, grade_label=ctx.t("grade"), grade=grade))
         if rg_metric == "win_rate":
-            _ui.closed_projects(ctx, ctx.filters(regions=(region,), grades=(grade,), since=None), key="funnel_cell_table")
+            _ui.closed_projects(ctx, ctx.filters(region=(region,), grade=(grade,), since=None), key="funnel_cell_table")
         else:
             first = i18n.get_config().role_stage("first").code
-            listed = _ui.load(ctx, "ui_reached", cell_f, stage=REACH_STAGE if rg_metric == "reached_rate" else first)
+            listed = _ui.load(ctx, "projects_reached", cell_f, stage=REACH_STAGE if rg_metric == "reached_rate" else first)
             if listed is not None and rg_metric in ("n_open", "open_amount"):  # as the cell counts them
                 listed = listed.filter(pl.col("outcome") == "open")
             if listed is not None and not _ui.empty_result(ctx, listed):
@@ -85,7 +85,7 @@ if rg is not None and rg.height:
 # --------------------------------------------------------------------------- segment × stage
 st.subheader(ctx.t("segment_stage_title"))
 # One above the other: side by side in half-width columns the English labels were cut off.
-by = st.segmented_control(ctx.t("heat_by"), options=list(i18n.DIMENSIONS), format_func=lambda d: ctx.t(d),
+by = st.segmented_control(ctx.t("heat_by"), options=list(ctx.dimensions), format_func=lambda d: ctx.t(d),
                          default="region", key="funnel_by")
 by = by or "region"
 metric = st.segmented_control(
@@ -107,9 +107,8 @@ if picked_stage or cell:
     segment = (cell or {}).get("segment")
     extra_filter = {}
     if segment is not None:
-        key = {"region": "regions", "grade": "grades", "owner": "owners", "category": "categories"}[by]
-        extra_filter[key] = (segment,)
-    projects = _ui.load(ctx, "ui_reached", ctx.filters(**extra_filter), stage=stage)
+        extra_filter[by] = (segment,)
+    projects = _ui.load(ctx, "projects_reached", ctx.filters(**extra_filter), stage=stage)
     label = i18n.stage_label(stage, lang)
     st.subheader(ctx.t("stage_projects", stage=label))
     if segment is not None:  # a region/owner name comes from the data: plain text only

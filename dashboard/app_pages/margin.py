@@ -26,7 +26,7 @@ if projects is not None and _ui.empty_result(ctx, projects):
 
 # --------------------------------------------------------------------------- by segment
 st.subheader(ctx.t("margin_by_title"))
-dim = st.segmented_control(ctx.t("margin_by_title"), options=list(i18n.DIMENSIONS), format_func=lambda d: ctx.t(d),
+dim = st.segmented_control(ctx.t("margin_by_title"), options=list(ctx.dimensions), format_func=lambda d: ctx.t(d),
                            default="owner", key="margin_by", label_visibility="collapsed")
 dim = dim or "owner"
 by = _ui.load(ctx, "margin_summary", by=dim)

@@ -13,6 +13,7 @@ import streamlit as st
 from dashboard import data, filters, i18n, project_view
 from dashboard.app_pages import _ui
 from dashboard.sidebar import context
+from queries.dimensions import DIMENSIONS
 
 ctx = context()
 lang, unit = ctx.lang, ctx.unit
@@ -38,7 +39,7 @@ if not project_id:
 
 # The sidebar filters do not hide the project itself (a link must open it); access
 # control does (allowed_regions is forced by data.py).
-scope = ctx.filters(regions=(), grades=(), owners=(), categories=())
+scope = ctx.filters(selected=())
 try:
     detail = data.project_detail(ctx.run, project_id, scope)
 except Exception as exc:  # shown and logged; nothing else on this page works without it
@@ -58,15 +59,11 @@ row = snaps.row(snaps.height - 1, named=True)
 # browser fetch an outside URL: issue 10, item 7), so it shows only our own numbers below.
 colon = "：" if lang == "zh" else ": "
 st.text(f"{row.get('project_id')} · {row.get('project_name') or ''}\n{ctx.t('customer')}{colon}{row.get('customer') or i18n.MISSING}")
-head = pl.DataFrame({
-    ctx.t("grade"): [row.get("grade")],
-    ctx.t("region"): [row.get("region")],
-    ctx.t("owner"): [row.get("owner")],
-    ctx.t("category"): [row.get("category")],
-    ctx.t("status"): [i18n.status_label(row.get("status"), lang)],
-    ctx.t("stage"): [i18n.stage_label(row.get("cur_stage") or row.get("stage"), lang)],
-}, schema={k: pl.String for k in (ctx.t("grade"), ctx.t("region"), ctx.t("owner"), ctx.t("category"),
-                                  ctx.t("status"), ctx.t("stage"))})
+# the dimensions (queries/dimensions.py; an optional one only when the project has a value)
+head_cells = {ctx.t(d.key): row.get(d.key) for d in DIMENSIONS if not d.optional or row.get(d.key) is not None}
+head_cells[ctx.t("status")] = i18n.status_label(row.get("status"), lang)
+head_cells[ctx.t("stage")] = i18n.stage_label(row.get("cur_stage") or row.get("stage"), lang)
+head = pl.DataFrame({k: [v] for k, v in head_cells.items()}, schema={k: pl.String for k in head_cells})
 _ui.dataframe(head, key="project_header")
 fig_cols = iter(st.columns([1.3, 1.3, 1, 1.2, 1.2]))
 prev = snaps.row(snaps.height - 2, named=True) if snaps.height > 1 else None

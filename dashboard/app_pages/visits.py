@@ -135,7 +135,7 @@ if money is not None and has_money:
     figs[3].metric(ctx.t("n_overdue_projects"), i18n.fmt_int(m["n_overdue_projects"]), border=True)
 
     st.subheader(ctx.t("receivables_aging_title"))
-    money_by = st.segmented_control(ctx.t("receivables_aging_title"), options=["region", "owner", "grade", "category"],
+    money_by = st.segmented_control(ctx.t("receivables_aging_title"), options=list(ctx.dimensions),
                                     format_func=ctx.t, default="region", key="money_by",
                                     label_visibility="collapsed") or "region"
     aging = _ui.load(ctx, "receivables_aging", by=money_by)

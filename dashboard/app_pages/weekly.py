@@ -50,7 +50,7 @@ prev_aging = _ui.load(ctx, "aging", prev_f) if prev_f else None
 margin = _ui.load(ctx, "margin", now_f)
 prev_margin = _ui.load(ctx, "margin", prev_f) if prev_f else None
 # Targets (issue 12): the managers' targets when the sidebar picks managers, else the regions'.
-target_by = {"by": "owner"} if ctx.state.owners else {}
+target_by = {"by": "owner"} if ctx.state.values("owner") else {}
 targets = _ui.load(ctx, "targets", now_f, **target_by)
 # the win rate over every project closed up to the snapshot (since=None)
 rate = _ui.load(ctx, "win_rate", dataclasses.replace(now_f, since=None))
@@ -347,8 +347,7 @@ def _pack() -> bytes:
     summary_rows = weekly_view.pack_summary_rows(
         k, ctx.t, as_of=ctx.as_of, since=ctx.since, amount_label=amount_label, divisor=div,
         amount_format=amount_format,
-        filters=((ctx.t("region"), ctx.state.regions), (ctx.t("grade"), ctx.state.grades),
-                 (ctx.t("owner"), ctx.state.owners), (ctx.t("category"), ctx.state.categories)))
+        filters=tuple((ctx.t(key), ctx.state.values(key)) for key in ctx.dimensions))
     empty = pl.DataFrame()
     sheets: dict[str, tuple[pl.DataFrame, dict]] = {}
     sheets["changes"] = _ui.localise(ctx, _with_names(changes), DRILL_COLUMNS["change"]) if changes is not None else (empty, {})
@@ -356,8 +355,8 @@ def _pack() -> bytes:
     sheets["margin"] = _ui.localise(ctx, _with_names(margin), DRILL_COLUMNS["margin"]) if margin is not None else (empty, {})
     # Funnel by region x grade: one segmented run per grade (the query segments one way).
     fun = weekly_view.funnel_by_region_grade({
-        grade: data.query(pctx.run, "funnel", dataclasses.replace(now_f, grades=(grade,)), by="region")
-        for grade in ctx.state.grades or tuple(ctx.options.get("grade", ()))
+        grade: data.query(pctx.run, "funnel", now_f.narrowed(grade=(grade,)), by="region")
+        for grade in ctx.state.values("grade") or tuple(ctx.options.get("grade", ()))
     })
     sheets["funnel"] = _ui.localise(ctx, fun, weekly_view.PACK_FUNNEL_COLUMNS) if fun is not None else (empty, {})
     # Forecast (issue 12): this/next month and quarter, and this week's slips in the summary.

@@ -29,7 +29,7 @@ from dashboard.ingest import xlsx
 from dashboard.ingest.read import Grid, file_type, read_csv_grid, read_excel_grids
 from dashboard.ingest.report import ColumnMatch, Report, SheetReport
 
-TEXT_FIELDS = ("project_name", "customer", "region", "owner", "category", "lost_reason")
+TEXT_FIELDS = ("project_name", "customer", "region", "owner", "category", "product_line", "lost_reason")
 AMOUNT_FIELDS = (
     "expected_amount",
     "contract_amount",
@@ -51,6 +51,7 @@ PROJECT_SCHEMA: dict[str, pl.DataType] = {
     "region": pl.String(),
     "owner": pl.String(),
     "category": pl.String(),
+    "product_line": pl.String(),  # optional (issue 11): null when the export has no such column
     "stage": pl.String(),
     "status": pl.String(),
     "expected_amount": V.AMOUNT_DTYPE,

@@ -161,6 +161,7 @@ final as (
         o.region,
         o.owner,
         o.category,
+        o.product_line,
         o.status,
         o.stage,
         case when o.outcome = 'won' then o.won_stage else o.snap_stage end as cur_stage,

@@ -4,5 +4,5 @@
 -- output: the columns of snapshot_pairs_computed
 create or replace table pair_facts as
 select p.*
-from snapshot_pairs_computed(cast(null as date), null, [], [], [], [], ['*']) as p
+from snapshot_pairs_computed(cast(null as date), null, $no_filters, ['*']) as p
 where false

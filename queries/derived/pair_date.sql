@@ -11,5 +11,5 @@
 --         A write re-pairs only the dates it changed and the snapshot after each.
 insert into pair_facts
 select p.*
-from snapshot_pairs_computed($as_of, null, [], [], [], [], ['*']) as p
+from snapshot_pairs_computed($as_of, null, $no_filters, ['*']) as p
 where $full or p.project_id in (select w.project_id from _w as w where w.from_date <= $as_of)

@@ -45,6 +45,7 @@ final as (
         region,
         owner,
         category,
+        product_line,
         stage,
         status,
         expected_amount,

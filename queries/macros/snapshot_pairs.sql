@@ -3,7 +3,7 @@
 --         in scope of the filters (judged on the project's attributes in at_date, else in
 --         the earlier snapshot)
 -- params: (as macro arguments) at_date = $as_of, given_since = $since, then the filter lists
---         $regions, $grades, $owners, $categories, $allowed_regions
+--         $filters, $allowed_regions
 -- output: as snapshot_pairs_computed
 -- why:    the one pairing `changes` and `changes_summary` share. Compared with the snapshot
 --         just before (the weekly review's case, and since = null) for a date whose pairs
@@ -11,7 +11,7 @@
 --         STORED_PAIR_DATES): the stored pairs; else (another earlier snapshot, or an older
 --         date): computed now. Exactly one of the two branches returns rows. (CTE names here differ from the macro's own:
 --         its body is inlined, and a `dates` here would be captured by its `dates`.)
-create or replace macro snapshot_pairs(at_date, given_since, regions, grades, owners, categories, allowed_regions) as table
+create or replace macro snapshot_pairs(at_date, given_since, filters, allowed_regions) as table
 with pair_dates as (
     select
         cast(at_date as date) as as_of,
@@ -29,8 +29,7 @@ stored_pairs as (
     select p.*
     from pair_facts as p
     where p.as_of = (select as_of from use_stored)
-        and in_scope(p.region, p.grade, p.owner, p.category,
-            regions, grades, owners, categories, allowed_regions)
+        and in_scope(p, filters, allowed_regions)
 ),
 
 computed_pairs as (
@@ -38,7 +37,7 @@ computed_pairs as (
     from snapshot_pairs_computed(
         (select as_of from pair_dates where not exists (select 1 from use_stored)),
         (select since from pair_dates where not exists (select 1 from use_stored)),
-        regions, grades, owners, categories, allowed_regions
+        filters, allowed_regions
     ) as c
 )
 

@@ -1,4 +1,4 @@
--- query:  ui_reached (the funnel page's drill-down: the projects behind "reached")
+-- query:  projects_reached (the funnel page's drill-down: the projects behind "reached")
 -- grain:  one row per project in the $as_of snapshot whose furthest stage is at or past
 --         $stage; same scope as `funnel`, so the row count equals funnel's reached($stage)
 -- params: $as_of date; $stage varchar (a stage code); $regions, $grades, $owners,
@@ -14,8 +14,7 @@ scoped as (
     select *
     from project_facts
     where as_of = $as_of
-      and in_scope(region, grade, owner, category,
-          $regions, $grades, $owners, $categories, $allowed_regions)
+      and in_scope(project_facts, $filters, $allowed_regions)
 ),
 
 final as (

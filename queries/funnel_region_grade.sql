@@ -1,7 +1,7 @@
--- query:  ui_region_grade (the funnel page's region × grade heat map)
+-- query:  funnel_region_grade (the funnel page's region × grade heat map)
 -- grain:  one row per (region, grade) present in the $as_of snapshot (after the filters)
 -- params: $as_of date; $stage varchar (the stage whose reach is measured, e.g. 'tender');
---         $regions, $grades, $owners, $categories, $allowed_regions varchar[] (filters: empty = all; the access scope: ['*'] = all, [] = none)
+--         $filters, $allowed_regions varchar[] (filters: empty = all; the access scope: ['*'] = all, [] = none)
 -- output: region, grade, n_projects, n_open, open_amount, n_reached, reached_rate,
 --         n_won, n_lost, n_dropped, n_closed, win_rate
 -- Definitions: the same as `funnel` and `win_rate` per cell: n_reached = projects whose
@@ -17,8 +17,7 @@ scoped as (
     select region, grade, outcome, closed_on, furthest_order, expected_amount
     from project_facts
     where as_of = $as_of
-      and in_scope(region, grade, owner, category,
-          $regions, $grades, $owners, $categories, $allowed_regions)
+      and in_scope(project_facts, $filters, $allowed_regions)
 ),
 
 counted as (

@@ -1,5 +1,5 @@
 -- query:  revisits_classified (a table macro: revisits_classified(at_date, from_date,
---         missed_after_days, regions, grades, owners, categories, allowed_regions))
+--         missed_after_days, filters, allowed_regions))
 -- grain:  one row per visit in scope made between from_date and at_date that planned a
 --         revisit (预定再访时间)
 -- params: (as macro arguments) the review date, the window's first day, the days after which
@@ -14,11 +14,11 @@
 --         planned    no next visit yet, planned date still to come (on or after at_date)
 -- why:    one definition for `revisits` (the list) and `revisits_summary` (the counts).
 create or replace macro revisits_classified(
-    at_date, from_date, missed_after_days, regions, grades, owners, categories, allowed_regions
+    at_date, from_date, missed_after_days, filters, allowed_regions
 ) as table
 with planned as (
     select *
-    from visits_scoped(at_date, from_date, regions, grades, owners, categories, allowed_regions)
+    from visits_scoped(at_date, from_date, filters, allowed_regions)
     where revisit_on is not null
 ),
 

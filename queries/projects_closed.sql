@@ -1,4 +1,4 @@
--- query:  ui_closed (the win-rate drill-down: the closed projects behind `win_rate`)
+-- query:  projects_closed (the win-rate drill-down: the closed projects behind `win_rate`)
 -- grain:  one row per project in the $as_of snapshot that win_rate counts as closed (won =
 --         entered delivery; lost; dropped) with closed_on in ($since, $as_of] — all closed
 --         ones up to $as_of when $since is null; same scope as `win_rate`, so the row count
@@ -15,8 +15,7 @@ with scoped as (
       and outcome <> 'open'
       and closed_on <= $as_of
       and (cast($since as date) is null or closed_on > cast($since as date))
-      and in_scope(region, grade, owner, category,
-          $regions, $grades, $owners, $categories, $allowed_regions)
+      and in_scope(project_facts, $filters, $allowed_regions)
 ),
 
 final as (

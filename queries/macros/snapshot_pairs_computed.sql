@@ -4,7 +4,7 @@
 --         in scope of the filters (judged on the project's attributes in at_date, else in
 --         the earlier snapshot)
 -- params: (as macro arguments) at_date = $as_of, given_since = $since, then the filter lists
---         $regions, $grades, $owners, $categories, $allowed_regions
+--         $filters, $allowed_regions
 -- output: project_id, project_name, region, grade, owner, category, in_after, in_before,
 --         first_seen_on, stage_before/after, order_before/after, outcome_before/after,
 --         status_before/after, amount_before/after (expected_amount as stored),
@@ -12,19 +12,19 @@
 -- why:    `changes` (one row per change) and `changes_summary` (the waterfall) must pair the
 --         same projects of the same two snapshots; this is that pairing, once. It also
 --         fills pair_facts (every snapshot with the one before it) at refresh.
-create or replace macro snapshot_pairs_computed(at_date, given_since, regions, grades, owners, categories, allowed_regions) as table
+create or replace macro snapshot_pairs_computed(at_date, given_since, filters, allowed_regions) as table
 with dates as (
     select cast(at_date as date) as as_of, since_date(at_date, given_since) as since
 ),
 
 after_all as (
-    select project_id, project_name, region, grade, owner, category, first_seen_on, cur_stage, cur_order,
+    select project_id, project_name, region, grade, owner, category, product_line, first_seen_on, cur_stage, cur_order,
         outcome, status, expected_amount, expected_sign_on, margin
     from project_facts where as_of = (select as_of from dates)
 ),
 
 before_all as (
-    select project_id, project_name, region, grade, owner, category, first_seen_on, cur_stage, cur_order,
+    select project_id, project_name, region, grade, owner, category, product_line, first_seen_on, cur_stage, cur_order,
         outcome, status, expected_amount, expected_sign_on, margin
     from project_facts where as_of = (select since from dates)
 ),
@@ -35,8 +35,7 @@ before_all as (
 -- them, and the before rows in scope that have no after row at all.
 after_rows as (
     select * from after_all as a
-    where in_scope(a.region, a.grade, a.owner, a.category,
-        regions, grades, owners, categories, allowed_regions)
+    where in_scope(a, filters, allowed_regions)
 ),
 
 before_rows as (
@@ -45,8 +44,7 @@ before_rows as (
     union all
     select b.* from before_all as b
     anti join after_all as a on a.project_id = b.project_id
-    where in_scope(b.region, b.grade, b.owner, b.category,
-        regions, grades, owners, categories, allowed_regions)
+    where in_scope(b, filters, allowed_regions)
 ),
 
 paired as (
@@ -57,6 +55,7 @@ paired as (
         case when a.project_id is not null then a.grade else b.grade end as grade,
         case when a.project_id is not null then a.owner else b.owner end as owner,
         case when a.project_id is not null then a.category else b.category end as category,
+        case when a.project_id is not null then a.product_line else b.product_line end as product_line,
         a.project_id is not null as in_after,
         b.project_id is not null as in_before,
         a.first_seen_on,
@@ -82,8 +81,7 @@ final as (
     select p.*, d.since, d.as_of
     from paired as p
     cross join dates as d
-    where in_scope(p.region, p.grade, p.owner, p.category,
-        regions, grades, owners, categories, allowed_regions)
+    where in_scope(p, filters, allowed_regions)
 )
 
 select * from final

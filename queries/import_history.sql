@@ -1,4 +1,4 @@
--- query:  ui_imports (the Data page's import history; the demo banner on every page)
+-- query:  import_history (the Data page's import history; the demo banner on every page)
 -- grain:  one row per imported file, newest first
 -- params: $imported_by (null = every import: admin; an actor = only theirs: a regional importer)
 -- output: import_id, file_name, kind, sheet, as_of, rows_read, rows_accepted, rows_skipped,
