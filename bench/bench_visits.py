@@ -2,6 +2,7 @@
 
     python3 bench/bench_visits.py                 # 2M visits, 100k projects: writes bench/results/visits.md
     python3 bench/bench_visits.py --visits 200000 --projects 10000 --no-write   # a quick look
+    python3 bench/bench_visits.py --no-write --keep /tmp/v        # keep the files and the database
 
 1. A database with 100k projects (2 weekly snapshots, bench_queries.generate, refreshed).
 2. A CRM activity export of 2M visits (CSV, UTF-8; 85 % with the project id, the rest by
@@ -119,7 +120,7 @@ def run(n_visits: int, n_projects: int, folder: Path) -> dict:
         prepared = ingest.prepare(path.name, data)
         out[f"{key}_prepare_s"] = time.perf_counter() - t
         assert prepared.ok, prepared.messages()[:3]
-        out[f"{key}_rows"] = prepared.projects.height
+        out[f"{key}_rows"] = prepared.tables[key].height
         timings: dict[str, float] = {}
         t = time.perf_counter()
         (result,) = ingest.commit(db, [prepared], timings=timings)
@@ -180,9 +181,14 @@ def main() -> int:
     ap.add_argument("--visits", type=int, default=2_000_000)
     ap.add_argument("--projects", type=int, default=100_000)
     ap.add_argument("--no-write", action="store_true")
+    ap.add_argument("--keep", type=Path, help="build the database in this (new) folder and keep it")
     args = ap.parse_args()
-    with tempfile.TemporaryDirectory(prefix="bench-visits-") as tmp:
-        r = run(args.visits, args.projects, Path(tmp))
+    if args.keep:
+        args.keep.mkdir(parents=True)
+        r = run(args.visits, args.projects, args.keep)
+    else:
+        with tempfile.TemporaryDirectory(prefix="bench-visits-") as tmp:
+            r = run(args.visits, args.projects, Path(tmp))
     command = "python3 bench/bench_visits.py" + ("" if (args.visits, args.projects) == (2_000_000, 100_000)
                                                   else f" --visits {args.visits} --projects {args.projects}")
     text = report(r, args.visits, args.projects, command)

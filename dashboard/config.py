@@ -1,4 +1,5 @@
-"""The domain configuration: stages, grades, stage/status words, header aliases, thresholds.
+"""The domain configuration: stages, grades, stage/status words, header aliases, thresholds,
+the forecast's rules, and (issue 13) the visit and collection settings.
 
 Owns reading ``dashboard/domain.toml`` (or the file named by ``PIPELINE_CONFIG``) into a
 frozen, typed object, and the one text-normalisation rule every matcher uses.
@@ -75,6 +76,107 @@ class ForecastSettings:
     slip_flag_count: int
 
 
+# --- [visits] and [collections] (issue 13) ------------------------------------------------
+
+PURPOSES = ("order", "collection", "development", "service", "other")
+CATEGORIES = ("development", "new", "existing")
+VISIT_FIELDS = ("visit_on", "reporter", "region", "seq", "customer", "contact", "visit_time", "purpose", "result",
+                "customer_category", "revisit_on", "notes", "project_id")
+
+
+@dataclass(frozen=True)
+class VisitSettings:
+    quota_per_working_day: float
+    revisit_missed_after_days: int
+    four_visit_min: int
+    frequency_window_days: int
+    alert_days: dict[str, int]
+    target_per_30_days: dict[str, float]
+    headers: dict[str, tuple[str, ...]]
+    purpose_words: dict[str, str]  # normalised word -> purpose code
+    category_words: dict[str, str]  # normalised word -> category code
+
+
+def _section(raw: dict[str, Any], name: str, keys: tuple[str, ...], path: Path) -> dict[str, Any]:
+    """The table ``[name]`` of domain.toml, which must hold every key of ``keys``."""
+    table = raw.get(name)
+    if table is None:
+        raise ValueError(f"{path}: the [{name}] table is missing (see dashboard/domain.toml)")
+    missing = [k for k in keys if k not in table]
+    if missing:
+        raise ValueError(f"{path}: [{name}] lacks {missing}")
+    return table
+
+
+def _only(found: dict[str, Any], allowed: tuple[str, ...], message: str) -> None:
+    unknown = [k for k in found if k not in allowed]
+    if unknown:
+        raise ValueError(f"{message} {unknown}; use {list(allowed)}")
+
+
+def _words(raw: dict[str, Any], codes: tuple[str, ...], where: str) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for code, words in raw.items():
+        if code not in codes:
+            raise ValueError(f"{where}: {code!r} is not one of {codes}")
+        for w in (code, *words):
+            key = normalize(w)
+            if out.get(key, code) != code:
+                raise ValueError(f"{where}: {w!r} is listed for both {out[key]!r} and {code!r}")
+            out[key] = code
+    return out
+
+
+def _visits(raw: dict[str, Any], path: Path, grades: tuple[str, ...]) -> VisitSettings:
+    v = _section(raw, "visits", ("quota_per_working_day", "revisit_missed_after_days", "four_visit_min",
+                                 "frequency_window_days", "alert_days", "target_per_30_days", "headers",
+                                 "purpose_words", "category_words"), path)
+    for key in ("alert_days", "target_per_30_days"):
+        _only(v[key], grades, f"{path}: [visits.{key}] has unknown grades")
+    _only(v["headers"], VISIT_FIELDS, f"{path}: [visits.headers] has unknown fields")
+    s = VisitSettings(
+        quota_per_working_day=float(v["quota_per_working_day"]),
+        revisit_missed_after_days=int(v["revisit_missed_after_days"]),
+        four_visit_min=int(v["four_visit_min"]),
+        frequency_window_days=int(v["frequency_window_days"]),
+        alert_days={g: int(d) for g, d in v["alert_days"].items()},
+        target_per_30_days={g: float(t) for g, t in v["target_per_30_days"].items()},
+        headers={f: tuple(a) for f, a in v["headers"].items()},
+        purpose_words=_words(v["purpose_words"], PURPOSES, f"{path}: [visits.purpose_words]"),
+        category_words=_words(v["category_words"], CATEGORIES, f"{path}: [visits.category_words]"),
+    )
+    if s.quota_per_working_day < 0 or s.revisit_missed_after_days < 0 or s.four_visit_min < 1 or s.frequency_window_days < 1:
+        raise ValueError(f"{path}: [visits] quota and days must be >= 0, four_visit_min and frequency_window_days >= 1")
+    return s
+
+
+# --- [collections] -----------------------------------------------------------------------------
+
+ENTRIES = ("contract", "invoice", "payment")
+COLLECTION_FIELDS = ("project_id", "project_name", "customer", "contract_amount", "invoiced_amount", "collected_amount",
+                     "invoice_on", "payment_on", "receivable_amount", "due_on", "entry", "amount", "entry_on")
+
+
+@dataclass(frozen=True)
+class CollectionSettings:
+    won_uncollected_days: int
+    headers: dict[str, tuple[str, ...]]
+    entry_words: dict[str, str]  # normalised word -> entry code
+
+
+def _collections(raw: dict[str, Any], path: Path) -> CollectionSettings:
+    c = _section(raw, "collections", ("won_uncollected_days", "headers", "entry_words"), path)
+    _only(c["headers"], COLLECTION_FIELDS, f"{path}: [collections.headers] has unknown fields")
+    s = CollectionSettings(
+        won_uncollected_days=int(c["won_uncollected_days"]),
+        headers={f: tuple(a) for f, a in c["headers"].items()},
+        entry_words=_words(c["entry_words"], ENTRIES, f"{path}: [collections.entry_words]"),
+    )
+    if s.won_uncollected_days < 0:
+        raise ValueError(f"{path}: [collections] won_uncollected_days must be >= 0")
+    return s
+
+
 @dataclass(frozen=True)
 class DomainConfig:
     path: Path
@@ -85,6 +187,8 @@ class DomainConfig:
     headers: dict[str, tuple[str, ...]]  # canonical -> aliases as written in the file
     thresholds: Thresholds
     forecast: ForecastSettings
+    visits: VisitSettings  # [visits] (issue 13)
+    collections: CollectionSettings  # [collections] (issue 13)
 
     @property
     def stage_codes(self) -> tuple[str, ...]:
@@ -226,6 +330,8 @@ def parse_config(raw: dict[str, Any], path: Path) -> DomainConfig:
         headers={k: tuple(v) for k, v in raw["headers"].items()},
         thresholds=thresholds,
         forecast=forecast,
+        visits=_visits(raw, path, tuple(raw["grades"])),
+        collections=_collections(raw, path),
     )
     cfg.header_index()  # fail early on an alias listed twice
     return cfg

@@ -6,11 +6,8 @@
 --         receivable_amount (invoiced − collected), overdue_amount (past the agreed date),
 --         over_90_amount (more than 90 days past it), n_overdue_projects
 with scoped as (
-    select i.project_id, i.outstanding, i.days_past_due
-    from open_invoices($as_of) as i
-    left join project_facts as f on f.as_of = $as_of and f.project_id = i.project_id
-    where i.outstanding > 0
-      and in_scope(f, $filters, $allowed_regions)
+    select project_id, outstanding, days_past_due
+    from receivables_scoped($as_of, $filters, $allowed_regions)
 ),
 
 final as (

@@ -4,7 +4,10 @@ The derived tables (project_facts, project_carry, stage_event_facts, pair_facts,
 snapshot_runs, stage_entries, snapshot_dates, snapshot_summary, project_last_seen,
 win_counts) are kept
 current by the write that changes the stored rows, inside its transaction
-(``store.write_transaction`` calls :func:`refresh_incremental` before it commits):
+(``store.write_transaction`` calls :func:`refresh_incremental` before it commits).
+``visit_projects`` (issue 13) is kept by the writers of visits themselves, for the projects
+they touch (:func:`note_visit_projects`, :func:`visit_projects_refresh`); a rebuild
+recomputes it whole.
 
 * What changed is read from the ``imports`` table against ``refreshed_imports`` (the
   imports active at the last refresh): every import added, replaced or removed since. The
@@ -145,6 +148,25 @@ def _finish(con: duckdb.DuckDBPyConnection) -> None:
     _run(con, "gone_events_clear")
 
 
+def note_visit_projects(con: duckdb.DuckDBPyConnection, *, import_id: int | None = None) -> None:
+    """Before a write changes ``visits``: the temp table ``_visit_projects_changed`` exists
+    (the writer inserts the projects it touches), and holds the projects of ``import_id``'s
+    visits when given (an import about to be removed). :func:`visit_projects_refresh`, after
+    the change, recomputes those projects' ``visit_projects`` rows."""
+    _run(con, "visit_projects_changed_create")
+    if import_id is not None:
+        _run(con, "visit_projects_changed_of_import", import_id=import_id)
+
+
+def visit_projects_refresh(con: duckdb.DuckDBPyConnection) -> None:
+    """``visit_projects`` (migration 0011) of the projects noted in ``_visit_projects_changed``,
+    from the visits as they now are (inside the writer's transaction), then the note goes."""
+    _run(con, "visit_projects_changed_create")
+    _run(con, "visit_projects_delete")
+    _run(con, "visit_projects_insert")
+    _run(con, "visit_projects_changed_drop")
+
+
 def note_events_removed(con: duckdb.DuckDBPyConnection, import_id: int, *, as_of: date | None = None,
                         regions: list[str] | None = None) -> None:
     """Keep the stage events of ``import_id`` aside (a temp table of this transaction)
@@ -273,8 +295,9 @@ def rebuild(con: duckdb.DuckDBPyConnection) -> None:
     transaction; called by queries.runner.refresh after the staging views, the macros and
     the empty tables exist)."""
     for table in ("stage_entries", "snapshot_runs", "snapshot_dates", "project_carry", "snapshot_summary",
-                  "project_last_seen", "win_counts"):
+                  "project_last_seen", "win_counts", "visit_projects"):
         _run(con, f"clear_{table}")
+    _run(con, "visit_projects_insert_all")
     _run(con, "w_create")
     _run(con, "entries_rebuild")
     _run(con, "dates_rebuild", dates=None)

@@ -14,10 +14,10 @@ with closed as (
 ),
 
 counted as (
-    select c.project_id, c.outcome, count(v.visit_on) as n_visits
+    select c.project_id, c.outcome,
+        coalesce(len(list_filter(v.visit_days, lambda d: d <= c.closed_on)), 0) as n_visits
     from closed as c
-    left join stg_visits as v on v.project_id = c.project_id and v.visit_on <= c.closed_on
-    group by c.project_id, c.outcome
+    left join visit_projects as v on v.project_id = c.project_id
 ),
 
 buckets as (

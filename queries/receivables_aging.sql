@@ -5,21 +5,8 @@
 -- output: segment, receivable_bucket (not_due | 0-30 | 31-60 | 61-90 | >90), bucket_order (0 … 4),
 --         n_invoices, n_projects, outstanding_amount
 with scoped as (
-    select
-        segment_of(f, $by) as segment,
-        i.project_id,
-        i.outstanding,
-        case
-            when i.days_past_due <= 0 then 0
-            when i.days_past_due <= 30 then 1
-            when i.days_past_due <= 60 then 2
-            when i.days_past_due <= 90 then 3
-            else 4
-        end as bucket_order
-    from open_invoices($as_of) as i
-    left join project_facts as f on f.as_of = $as_of and f.project_id = i.project_id
-    where i.outstanding > 0
-      and in_scope(f, $filters, $allowed_regions)
+    select segment_of(f, $by) as segment, project_id, outstanding, bucket_order
+    from receivables_scoped($as_of, $filters, $allowed_regions)
 ),
 
 final as (

@@ -43,6 +43,7 @@ STAGING_BASE: tuple[str, ...] = (
     "learned_probability",
     "stage_limits",
     "stg_visits",  # issue 13
+    "project_visits_upto",  # over visit_projects (migration 0011)
     "stg_money",
     "open_invoices",
     "stg_targets",  # over targets (migration 0006)
@@ -51,6 +52,7 @@ STAGING_FACTS: tuple[str, ...] = (
     "project_in_scope",
     "visits_scoped",  # over stg_visits and project_facts
     "revisits_classified",  # over visits_scoped
+    "receivables_scoped",  # over open_invoices and project_facts
     "snapshot_pairs_computed",  # over project_facts
     "learned_rows",  # over project_facts
     "learned_counts",  # over learned_rows (kept at import in win_counts)
@@ -158,10 +160,11 @@ def threshold_params() -> dict[str, Any]:
 
 
 def visit_params() -> dict[str, Any]:
-    """``[visits]`` of domain.toml as named parameters (dashboard/visits_config.py)."""
-    from dashboard.visits_config import collection_settings, visit_settings
+    """``[visits]`` and ``[collections]`` of domain.toml as named parameters."""
+    from dashboard.config import get_config
 
-    v = visit_settings()
+    cfg = get_config()
+    v = cfg.visits
     return {
         "quota_per_day": float(v.quota_per_working_day),
         "revisit_missed_after_days": int(v.revisit_missed_after_days),
@@ -171,7 +174,7 @@ def visit_params() -> dict[str, Any]:
         "alert_days": [int(d) for d in v.alert_days.values()],
         "target_grades": list(v.target_per_30_days),
         "target_values": [float(t) for t in v.target_per_30_days.values()],
-        "won_uncollected_days": int(collection_settings().won_uncollected_days),
+        "won_uncollected_days": int(cfg.collections.won_uncollected_days),
     }
 
 

@@ -20,10 +20,7 @@ open_projects as (
 ),
 
 visited as (
-    select project_id, count(*) as n_visits, max(visit_on) as last_visit_on
-    from stg_visits
-    where project_id is not null and visit_on <= $as_of
-    group by project_id
+    select * from project_visits_upto($as_of)
 ),
 
 final as (

@@ -20,11 +20,11 @@ open_projects as (
 ),
 
 visited as (
-    select project_id, count(*) as n_visits
-    from stg_visits
-    where project_id is not null
-      and visit_on between cast($as_of as date) - (cast($frequency_window_days as integer) - 1) and $as_of
-    group by project_id
+    select v.project_id,
+        len(list_filter(v.visit_days, lambda d: d between cast($as_of as date)
+            - (cast($frequency_window_days as integer) - 1) and cast($as_of as date))) as n_visits
+    from visit_projects as v
+    where v.project_id in (select project_id from open_projects)
 ),
 
 per_project as (

@@ -69,7 +69,7 @@ def test_a_workbook_with_one_sheet_per_person_under_merged_titles_reads_person_d
     assert r.kind == "visits" and r.header_row == 3
     assert [(s.name, s.rows_read) for s in r.sheets] == [("张三", 2), ("李娜", 1)]
     assert (r.as_of, r.as_of_source) == (date(2026, 11, 24), "column")  # the last visit in the file
-    v = p.projects
+    v = p.tables["visits"]
     assert v.select("reporter", "region", "visit_on", "seq", "customer", "purpose", "customer_category", "revisit_on").rows() == [
         ("张三", "华东", date(2026, 11, 23), 1, "华东电力", "order", "existing", date(2026, 11, 30)),
         ("张三", "华东", date(2026, 11, 23), 2, "南方电网", "collection", "new", None),
@@ -85,7 +85,7 @@ def test_without_a_person_in_column_or_title_the_sheet_name_is_the_person_with_a
     path = _workbook(tmp_path / "日报.xlsx", {"张三": ZHANG, "李娜": LI}, title_person=False)
     p = prepare(path.name, path.read_bytes())
     assert p.ok, p.messages()
-    assert p.projects["reporter"].to_list() == ["张三", "张三", "李娜"]
+    assert p.tables["visits"]["reporter"].to_list() == ["张三", "张三", "李娜"]
     assert {w.code for w in p.report.warnings} >= {"reporter_from_sheet"}
 
 
@@ -139,11 +139,22 @@ def test_bad_cells_refuse_the_file_naming_row_and_column_and_nothing_is_written(
     assert _rows(db, "select count(*) from imports") == before
 
 
+def _assert_visit_projects_current(db: Path) -> None:
+    """The derived visit_projects (migration 0011), kept by each write for the projects it
+    touched, equals the per-project summary computed afresh from the stored visits."""
+    kept = _rows(db, "select project_id, n_visits, first_visit_on, last_visit_on, visit_days from visit_projects order by 1")
+    fresh = _rows(db, "select project_id, count(*), min(visit_on), max(visit_on), list(visit_on order by visit_on) "
+                      "from visits where project_id is not null group by 1 order by 1")
+    assert kept == fresh
+
+
 def test_the_same_file_twice_changes_nothing_and_a_corrected_day_replaces_only_that_persons_dates(tmp_path):
     db = tmp_path / "p.duckdb"
     _ledger(db)
     week = _workbook(tmp_path / "日报.xlsx", {"张三": ZHANG, "李娜": LI})
     first = commit(db, [prepare(week.name, week.read_bytes())])[0]
+    _assert_visit_projects_current(db)
+    assert _rows(db, "select count(*) from visit_projects") == [(2,)]
     digest = hashlib.sha256(db.read_bytes()).hexdigest()
     again = commit(db, [prepare(week.name, week.read_bytes())])[0]
     assert again.outcome == "unchanged" and hashlib.sha256(db.read_bytes()).hexdigest() == digest
@@ -153,10 +164,12 @@ def test_the_same_file_twice_changes_nothing_and_a_corrected_day_replaces_only_t
     assert (res.outcome, res.rows_added, res.rows_removed, res.replaced_import_ids) == ("replaced", 1, 2, [])
     assert _rows(db, "select reporter, visit_on, customer, import_id from visits order by reporter, customer") == [
         ("张三", date(2026, 11, 23), "华东电力", res.import_id), ("李娜", date(2026, 11, 24), "国家能源", first.import_id)]
+    _assert_visit_projects_current(db)
     # removing the correction takes its rows out (the earlier rows it replaced are gone for good)
     removed = remove_import(db, res.import_id)
     assert removed.snapshot_rows_removed == 1
     assert _rows(db, "select count(*) from visits where import_id = $i", {"i": res.import_id}) == [(0,)]
+    _assert_visit_projects_current(db)
     assert _rows(db, "select action, detail->>'kind' from audit_log order by audit_id")[-3:] == [
         ("import", "visits"), ("import", "visits"), ("remove_import", None)]
 

@@ -28,7 +28,6 @@ from dashboard import access, data, downloads, i18n, store
 from dashboard.app_pages import _ui
 from dashboard.config import STATUSES, get_config, normalize
 from dashboard.sidebar import context, show_snapshot_after_import
-from dashboard.visits_config import collection_settings, visit_settings
 
 ctx = context()
 lang = ctx.lang
@@ -427,13 +426,13 @@ row.download_button(ctx.t("template_zh"), data=lambda: downloads.template_xlsx(h
                     file_name="项目台账模板.xlsx", mime=downloads.XLSX_MIME, key="data_template_zh", on_click="ignore")
 row.download_button(ctx.t("template_en"), data=lambda: downloads.template_xlsx(headers, "en"),
                     file_name="pipeline-template.xlsx", mime=downloads.XLSX_MIME, key="data_template_en", on_click="ignore")
-visit_headers = visit_settings().headers  # issue 13: the daily visit report
+visit_headers = get_config().visits.headers  # issue 13: the daily visit report
 row.download_button(ctx.t("template_visits_zh"), data=lambda: downloads.visit_template_xlsx(visit_headers, "zh"),
                     file_name="销售日报模板.xlsx", mime=downloads.XLSX_MIME, key="data_template_visits_zh", on_click="ignore")
 row.download_button(ctx.t("template_visits_en"), data=lambda: downloads.visit_template_xlsx(visit_headers, "en"),
                     file_name="visit-report-template.xlsx", mime=downloads.XLSX_MIME, key="data_template_visits_en",
                     on_click="ignore")
-money_headers = collection_settings().headers  # issue 13: the receivables ledger
+money_headers = get_config().collections.headers  # issue 13: the receivables ledger
 row.download_button(ctx.t("template_collections_zh"), data=lambda: downloads.collection_template_xlsx(money_headers, "zh"),
                     file_name="回款台账模板.xlsx", mime=downloads.XLSX_MIME, key="data_template_collections_zh",
                     on_click="ignore")

@@ -16,9 +16,9 @@ import polars as pl
 import streamlit as st
 
 from dashboard import i18n
+from dashboard.config import get_config
 from dashboard.app_pages import _ui
 from dashboard.sidebar import context
-from dashboard.visits_config import collection_settings, visit_settings
 
 ctx = context()
 lang = ctx.lang
@@ -26,7 +26,7 @@ st.title(ctx.t("page_visits"))
 st.header(ctx.t("visits_title"), divider="gray")
 st.caption(ctx.t("visits_intro"))
 _ui.require_data(ctx)
-settings = visit_settings()
+settings = get_config().visits
 
 summary = _ui.load(ctx, "visits_summary")
 if summary is not None and summary.height and summary.get_column("n_visits_stored")[0] == 0:
@@ -151,7 +151,7 @@ if money is not None and has_money:
                           columns=["project_id", "project_name", "customer", "region", "owner", "invoice_on", "due_on",
                                    "invoiced_amount", "outstanding_amount", "days_past_due", "receivable_bucket"])
 
-st.subheader(ctx.t("won_uncollected_title", n=collection_settings().won_uncollected_days))
+st.subheader(ctx.t("won_uncollected_title", n=get_config().collections.won_uncollected_days))
 won = _ui.load(ctx, "won_uncollected") if has_money else None
 if won is not None:
     if won.height == 0:

@@ -396,15 +396,18 @@ def prepare_local(
     today: date,
     tables: dict[str, pl.DataFrame] | None = None,
 ) -> tuple[Report, pl.DataFrame, pl.DataFrame]:
-    """``tables`` (optional) receives the rows of a kind with a table of its own
-    (``tables['targets']``: dashboard/ingest/targets.py). Visit reports and receivables files
-    are read by their own modules and return their rows in the projects slot."""
+    """``tables`` (optional) receives the rows of a kind with a table of its own, by kind:
+    ``tables['targets']`` (dashboard/ingest/targets.py), ``tables['visits']`` and
+    ``tables['collections']`` (issue 13: visit reports and receivables files, read by their
+    own modules); the projects and events frames are then empty."""
     from dashboard.ingest import collections, visits  # issue 13: read by their own modules
 
     for other in (visits, collections):
         if other.sniff(data, config) == other.KIND:
             report, rows = other.prepare_local(name, data, as_of=as_of, config=config, today=today)
-            return report, rows, empty_events()  # its rows travel where a project export's do
+            if tables is not None:
+                tables[other.KIND] = rows
+            return report, empty_projects(), empty_events()
     name = label(name)
     report = Report(file_name=name, sha256=hashlib.sha256(data).hexdigest(), size_bytes=len(data))
     report.mapping_name = mapping.name if mapping else None
@@ -550,6 +553,14 @@ def _replacement_characters(report: Report, grid: Grid, data: pl.DataFrame, rows
             report.error("bad_text", "单元格含有替换字符 U+FFFD（原字符已丢失）", "the cell holds the replacement character U+FFFD (text already lost)", row=int(rows[i]), column=header)
 
 
+def _totals_cells(s: pl.Series) -> pl.Series:
+    """The distinct cells of a column that are a totals word (合计, Total: …), each folded
+    once (a column of 2M cells holds a few hundred distinct ones)."""
+    cells = s.drop_nulls().unique()
+    folded = cells.str.replace_all(" ", "", literal=True).str.strip_chars().str.strip_chars_end(":：").str.to_lowercase()
+    return cells.filter(folded.is_in(_TOTAL_WORDS))
+
+
 def _drop_blank_and_totals(report: Report, grid: Grid, cols: Columns) -> tuple[pl.DataFrame, pl.Series]:
     data, rows = grid.data, grid.row_numbers
     total_cols = list(data.columns[:3])
@@ -557,16 +568,10 @@ def _drop_blank_and_totals(report: Report, grid: Grid, cols: Columns) -> tuple[p
         if f in cols.by_field:
             total_cols.append(cols.by_field[f][0])
     flags = data.select(
-        blank=pl.all_horizontal(
-            [pl.col(c).is_null() | (pl.col(c).str.strip_chars().str.len_bytes() == 0) for c in data.columns]
-        ),
-        totals=pl.any_horizontal(
-            [
-                pl.col(c).str.replace_all(" ", "", literal=True).str.strip_chars().str.strip_chars_end(":：")
-                .str.to_lowercase().is_in(_TOTAL_WORDS).fill_null(False)
-                for c in dict.fromkeys(total_cols)
-            ]
-        ),
+        # every cell null or white space = the row's cells joined are white space (one pass, not one per column)
+        blank=pl.concat_str(data.columns, separator="", ignore_nulls=True).str.strip_chars().str.len_bytes().fill_null(0) == 0,
+        totals=pl.any_horizontal([pl.col(c).is_in(_totals_cells(data[c]).implode()).fill_null(False)
+                                  for c in dict.fromkeys(total_cols)]),
     ) if data.width else pl.DataFrame({"blank": [], "totals": []}, schema={"blank": pl.Boolean, "totals": pl.Boolean})
     blank = flags["blank"]
     totals = flags["totals"] & ~blank
@@ -760,7 +765,7 @@ def _text_column(report: Report, raw: pl.Series, rows: pl.Series, header: str) -
     """Free text as stored: bidi controls removed and at most TEXT_MAX_CHARS characters,
     each with a warning naming the column and the rows (uploaded text is shown to others)."""
     bidi = V.has_bidi(raw)
-    text = V.clean_text(raw)
+    text = V.clean_text(raw, bidi)
     if bidi.any():
         where = rows.filter(bidi)
         report.warn(

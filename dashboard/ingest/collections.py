@@ -24,11 +24,10 @@ from typing import cast
 
 import polars as pl
 
-from dashboard.config import DomainConfig
+from dashboard.config import CollectionSettings, DomainConfig
 from dashboard.ingest import values as V
 from dashboard.ingest.records import AliasMatcher, given_or, has_headers, read_tables, refuse_empty
 from dashboard.ingest.report import Report
-from dashboard.visits_config import CollectionSettings, collection_settings
 
 KIND = "collections"
 _DATED_LIST = frozenset({"project_id", "entry", "amount", "entry_on"})
@@ -53,7 +52,7 @@ def sniff(data: bytes, config: DomainConfig) -> str | None:
     """'collections' when a header row holds two headers only a receivables file has
     (开票金额, 回款金额, 开票日期, 回款日期, 应收余额, 约定回款日期), or 类型 + 金额 + 日期 with a
     project id (a dated list); else None."""
-    matcher = AliasMatcher(collection_settings(config).headers)
+    matcher = AliasMatcher(config.collections.headers)
     return KIND if has_headers(data, matcher, _ONLY, together=_DATED_LIST) else None
 
 
@@ -172,7 +171,7 @@ def _sheet_entries(report: Report, grid, data: pl.DataFrame, rows: pl.Series, co
 def prepare_local(name: str, data: bytes, *, as_of: date | None, config: DomainConfig,
                   today: date) -> tuple[Report, pl.DataFrame]:
     """Parse and check one receivables file; (report, entries shaped like ``ENTRY_SCHEMA``)."""
-    settings = collection_settings(config)
+    settings = config.collections
 
     def sheet_frame(report, grid, data_, rows, cols, n_sheets):
         return _sheet_entries(report, grid, data_, rows, cols, settings)

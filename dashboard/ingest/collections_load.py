@@ -15,7 +15,7 @@ import polars as pl
 from dashboard import access
 from dashboard.ingest.collections import ENTRY_SCHEMA, KIND
 from dashboard.ingest.load import CommitResult, ScopeRefused
-from dashboard.ingest.visits_load import insert_import, retire_emptied
+from dashboard.ingest.visits_load import retire_emptied
 from queries.filters import ALL_REGIONS
 
 
@@ -41,10 +41,12 @@ class CollectionResult(CommitResult):
         return head + (f"; {len(unknown)} project ids are in no snapshot ({shown}): seen only company-wide" if unknown else "")
 
 
-def commit_one(con, prep, demo: bool, actor: str, regions: tuple[str, ...]) -> CollectionResult:
+def commit_one(con, prep, *, import_id: int, actor: str, regions: tuple[str, ...], demo: bool,
+               insert_import) -> CollectionResult:
+    """Write one prepared receivables file inside the caller's transaction (load._commit_one)."""
     r = prep.report
     regional = regions != ALL_REGIONS
-    entries = prep.projects.cast(ENTRY_SCHEMA)
+    entries = prep.tables.get(KIND, pl.DataFrame(schema=ENTRY_SCHEMA)).cast(ENTRY_SCHEMA)
     known = con.sql(
         "select project_id, arg_max(region, as_of) as region from project_snapshots "
         "where import_id in (select import_id from imports where status = 'active') group by project_id").pl()
@@ -59,7 +61,6 @@ def commit_one(con, prep, demo: bool, actor: str, regions: tuple[str, ...]) -> C
                 f"{r.file_name}: {outside.height} projects lie outside your regions ({', '.join(regions)}): {shown}; "
                 "nothing was imported",
                 f"{r.file_name}：有 {outside.height} 个项目不属于您的区域（{'、'.join(regions)}）：{shown}；未导入任何数据")
-    import_id = con.execute("select coalesce(max(import_id), 0) + 1 from imports").fetchall()[0][0]
     con.register("_money_projects", projects.select("project_id").to_arrow())
     try:
         prior = [row[0] for row in con.execute(

@@ -50,9 +50,10 @@ class Prepared:
     """One file, read and checked, not yet written. ``ok`` means no errors."""
 
     report: Report
-    projects: pl.DataFrame  # project_snapshots minus as_of, import_id (kind 'visits' / 'collections': their rows)
+    projects: pl.DataFrame  # project_snapshots minus as_of, import_id
     events: pl.DataFrame  # stage_events minus import_id
-    # rows of a kind with a table of its own, by kind ('targets': dashboard/ingest/targets.py)
+    # rows of a kind with a table of its own, by kind ('targets': dashboard/ingest/targets.py;
+    # 'visits', 'collections': visits.py, collections.py)
     tables: dict[str, pl.DataFrame] = field(default_factory=dict)
 
     @property

@@ -50,6 +50,7 @@ from dashboard import access, store
 from dashboard.ingest import targets
 from dashboard.ingest.clean import EVENT_SCHEMA, PROJECT_SCHEMA
 from dashboard.ingest.isolated import Prepared
+from queries import derived
 from queries.filters import ALL_REGIONS, check_scope
 
 _COMPARED = [c for c in PROJECT_SCHEMA if c != "project_id"]
@@ -347,6 +348,19 @@ def _insert_import(con, import_id: int, r, kind: str, demo: bool, actor: str, re
     )
 
 
+def _own_table_writer(kind: str):
+    """The writer of a kind whose rows travel in ``Prepared.tables[kind]`` to a table of its
+    own: targets (replaced per year), visits (per person × dates), collections (per
+    project); None for a project export or a stage history."""
+    if kind == targets.KIND:
+        return targets.commit
+    if kind in ("visits", "collections"):  # issue 13 (imported late: they import this module)
+        from dashboard.ingest import collections_load, visits_load
+
+        return visits_load.commit_one if kind == "visits" else collections_load.commit_one
+    return None
+
+
 def _commit_one(con, prep: Prepared, demo: bool, actor: str, regions: tuple[str, ...] = ALL_REGIONS) -> CommitResult:
     r = prep.report
     kind = r.kind or "projects"
@@ -354,15 +368,11 @@ def _commit_one(con, prep: Prepared, demo: bool, actor: str, regions: tuple[str,
     unchanged = _identical(con, prep, demo)
     if unchanged is not None:
         return unchanged
-    if kind in ("visits", "collections"):  # issue 13: their own tables and replace rules
-        from dashboard.ingest import collections_load, visits_load
-
-        writer = visits_load if kind == "visits" else collections_load
-        return writer.commit_one(con, prep, demo, actor, regions)
     import_id = _scalar(con, "select coalesce(max(import_id), 0) + 1 from imports")
-    if kind == targets.KIND:  # a table of its own, replaced per year (dashboard/ingest/targets.py)
-        return targets.commit(con, prep, import_id=import_id, actor=actor, regions=regions, demo=demo,
-                              insert_import=_insert_import)
+    writer = _own_table_writer(kind)
+    if writer is not None:  # a kind with a table of its own and its own replace rule
+        return writer(con, prep, import_id=import_id, actor=actor, regions=regions, demo=demo,
+                      insert_import=_insert_import)
     prior = [
         row[0]
         for row in con.execute(
@@ -525,9 +535,11 @@ def _remove(con, import_ids: Sequence[int], actor: str, reason: str = "") -> lis
         n_snap += _scalar(con, "select count(*) from targets where import_id = $i", {"i": import_id})
         con.execute("delete from targets where import_id = $i", {"i": import_id})
         con.execute("delete from project_snapshots where import_id = $i", {"i": import_id})
+        derived.note_visit_projects(con, import_id=import_id)  # the projects whose visits go (issue 13)
         for table in ("visits", "money_entries"):  # a visit report's or a receivables file's rows (issue 13)
             n_snap += _scalar(con, f"select count(*) from {table} where import_id = $i", {"i": import_id})
             con.execute(f"delete from {table} where import_id = $i", {"i": import_id})
+        derived.visit_projects_refresh(con)
         store.note_events_removed(con, import_id)
         delete_stage_events(con, import_id)
         con.execute("update imports set status = 'removed' where import_id = $i", {"i": import_id})

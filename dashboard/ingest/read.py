@@ -513,19 +513,21 @@ def _no_header(report: Report, where: str = "") -> None:
 # --- CSV -----------------------------------------------------------------------------
 
 
-def _fast_record_starts(body: str, header_end: int, width: int, delimiter: str = ",") -> array | None:
+def _fast_record_starts(encoded: bytes, header_end: int, width: int, delimiter: str = ",") -> pl.Series | None:
     """Line numbers of the data records when every line is one record of ``width`` fields
-    (the common case), counted with vectorised string ops; None when unsure (a quoted
-    field spans lines, or some line's count differs): then the csv module decides."""
-    if not body:
-        return array("q")
-    # (Polars' str.split of one 137 MB string reserved 2 GB and aborted under the memory
-    # limit; a Python list of lines is ~100 bytes a line and is freed on return)
-    lines = body.split("\n")
-    if body.endswith("\n"):
-        lines.pop()  # the empty piece after the last line end
-    col = pl.Series("l", lines, dtype=pl.String).str.strip_chars_end("\r")
-    del lines
+    (the common case), counted with vectorised string ops on the lines as Polars reads them
+    (a one-column read with no quoting: one string per line, in native code — a Python list
+    of 2M lines took a second and ~100 bytes a line); None when unsure (a quoted field spans
+    lines, or some line's count differs): then the csv module decides.
+
+    ``encoded`` is the text after the header record, as UTF-8 (it holds no NUL: refused
+    before, so NUL can be the one-column read's separator). The read gives a blank line as
+    null and drops a line end's ``\r`` — the lines and their count are those of
+    ``text.split("\n")`` without the empty piece after a final line end."""
+    if not encoded:
+        return pl.Series("row", [], dtype=pl.Int64)
+    col = pl.read_csv(encoded, separator="\x00", has_header=False, quote_char=None, schema={"l": pl.String},
+                      raise_if_empty=False)["l"].fill_null("").str.strip_chars_end("\r")
     n_lines = col.len()
     if (col.str.count_matches('"', literal=True) % 2 == 1).any():
         return None
@@ -535,7 +537,7 @@ def _fast_record_starts(body: str, header_end: int, width: int, delimiter: str =
     odd = fields != width
     if odd.any() and (col.filter(odd).str.replace_all(delimiter, "", literal=True).str.strip_chars().str.len_bytes() > 0).any():
         return None  # a line that is not blank has another field count: let csv decide
-    return array("q", range(header_end + 1, header_end + 1 + n_lines))
+    return pl.int_range(header_end + 1, header_end + 1 + n_lines, dtype=pl.Int64, eager=True).alias("row")
 
 
 def _exact_record_starts(first: list, reader, prev: int, width: int, report: Report, delimiter: str = ",") -> array | None:
@@ -570,6 +572,17 @@ def _exact_record_starts(first: list, reader, prev: int, width: int, report: Rep
     return None if ragged else starts
 
 
+_HEAD_SAMPLE_CHARS = 1_000_000
+
+
+def _head_text(text: str) -> str:
+    """The first lines of the text (about 1 MB, cut at a line end): where the header is."""
+    if len(text) <= _HEAD_SAMPLE_CHARS:
+        return text
+    cut = text.rfind("\n", 0, _HEAD_SAMPLE_CHARS)
+    return text[: cut + 1] if cut > 0 else text
+
+
 def read_csv_grid(data: bytes, report: Report, match: Match, takes_unit: Callable[[str], bool]) -> Grid | None:
     try:
         text, encoding = decode_text(data)
@@ -585,14 +598,18 @@ def read_csv_grid(data: bytes, report: Report, match: Match, takes_unit: Callabl
         if pos >= 0:
             report.error("bad_text", zh, en, row=text.count("\n", 0, pos) + 1)
             return None
-    if "\r" in text and "\n" not in text:
+    rewritten = "\r" in text and "\n" not in text
+    if rewritten:
         text = text.replace("\r", "\n")  # classic Mac line ends: one rule for both readers
 
     # The delimiter is the one under which a header row is found (comma, tab, semicolon):
-    # exports saved as "text" or from European Excel use the other two.
+    # exports saved as "text" or from European Excel use the other two. The header is
+    # searched in the file's first lines only (a csv reader over a 150 MB text first copies
+    # it whole, once per delimiter); the whole text is read by csv only when needed below.
+    head_text = _head_text(text)
     chosen = None
     for delimiter in DELIMITERS:
-        reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+        reader = csv.reader(io.StringIO(head_text, newline=""), delimiter=delimiter)
         head: list[tuple[int, list[str]]] = []  # (start line, fields) of the first records
         prev = 0
         for rec in reader:
@@ -600,6 +617,16 @@ def read_csv_grid(data: bytes, report: Report, match: Match, takes_unit: Callabl
             prev = reader.line_num
             if len(head) >= HEADER_SEARCH_ROWS:
                 break
+        if len(head) < HEADER_SEARCH_ROWS and len(head_text) < len(text):
+            # a record runs past the sample (a long quoted cell): read the first records again, from the whole text
+            head_text = text
+            reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+            head, prev = [], 0
+            for rec in reader:
+                head.append((prev + 1, rec))
+                prev = reader.line_num
+                if len(head) >= HEADER_SEARCH_ROWS:
+                    break
         if not head:
             report.error("empty", "文件是空的", "the file is empty")
             return None
@@ -627,20 +654,31 @@ def read_csv_grid(data: bytes, report: Report, match: Match, takes_unit: Callabl
             pos = len(text)
             break
         pos = nxt + 1
-    body = text[pos:]
-    del text  # a large export: keep one copy of the text at a time
+    if encoding == "gb18030" or rewritten:
+        encoded = text[pos:].encode("utf-8")
+    else:  # the file's own bytes are that UTF-8 already (no second copy made by encoding)
+        encoded = data[len(text[:pos].encode("utf-8")) + (3 if encoding == "utf-8-sig" else 0):]
     # Every data record: its first line, and a check of its width against the header.
-    starts = _fast_record_starts(body, header_end, width, delimiter)
+    starts = _fast_record_starts(encoded, header_end, width, delimiter)
     if starts is None:  # quotes spanning lines, or a row that may be ragged: the exact way
-        starts = _exact_record_starts(head[plan.bottom + 1 :], reader, prev, width, report, delimiter)
-        if starts is None:
+        first = head
+        if head_text is not text:  # the header was found in a sample: read its records again, from the whole text
+            reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+            first, prev = [], 0
+            for rec in reader:
+                first.append((prev + 1, rec))
+                prev = reader.line_num
+                if len(first) >= len(head):
+                    break
+        exact = _exact_record_starts(first[plan.bottom + 1 :], reader, prev, width, report, delimiter)
+        if exact is None:
             return None
+        starts = pl.Series("row", exact, dtype=pl.Int64)
+    del text  # a large export: keep one copy of the text at a time
     names = [f"c{i}" for i in range(width)]
-    if not starts:
+    if not starts.len():
         frame = pl.DataFrame({n: pl.Series([], dtype=pl.String) for n in names})
     else:
-        encoded = body.encode("utf-8")
-        del body
         try:
             frame = pl.read_csv(
                 encoded,
@@ -660,11 +698,12 @@ def read_csv_grid(data: bytes, report: Report, match: Match, takes_unit: Callabl
                 f"could not be read as CSV: {str(exc).splitlines()[0][:200]}",
             )
             return None
-    if frame.height != len(starts):
+    del encoded
+    if frame.height != starts.len():
         report.error(
             "row_count",
-            f"两个读取器数出的数据行数不同（{len(starts)} 与 {frame.height}）：文件里可能有不成对的引号",
-            f"the two readers counted different numbers of data rows ({len(starts)} vs {frame.height}): "
+            f"两个读取器数出的数据行数不同（{starts.len()} 与 {frame.height}）：文件里可能有不成对的引号",
+            f"the two readers counted different numbers of data rows ({starts.len()} vs {frame.height}): "
             "the file may hold an unbalanced quote",
         )
         return None
@@ -672,7 +711,7 @@ def read_csv_grid(data: bytes, report: Report, match: Match, takes_unit: Callabl
     return Grid(
         header=(plan.cells + pad)[:width],
         data=frame,
-        row_numbers=pl.Series("row", starts, dtype=pl.Int64),
+        row_numbers=starts,
         title_text=title,
         header_row=header_line,
         names=(plan.names + pad)[:width],

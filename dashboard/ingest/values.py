@@ -477,10 +477,11 @@ _INVISIBLE_IN_IDS = "[\u202a-\u202e\u2066-\u2069\u200b-\u200f\u061c\u2060\ufeff\
 TEXT_MAX_CHARS = 500  # a text field longer than this is cut (with a warning)
 
 
-def clean_text(s: pl.Series) -> pl.Series:
-    """Free text columns: bidi controls removed, trimmed, '' -> null (case and width kept)."""
+def clean_text(s: pl.Series, bidi: pl.Series | None = None) -> pl.Series:
+    """Free text columns: bidi controls removed, trimmed, '' -> null (case and width kept).
+    ``bidi``: the cells holding bidi controls (has_bidi), when the caller has it already."""
     t = s.cast(pl.String)
-    if t.str.contains(BIDI_CONTROLS).any():
+    if (bidi if bidi is not None else t.str.contains(BIDI_CONTROLS)).any():
         t = t.str.replace_all(BIDI_CONTROLS, "")
     t = t.str.strip_chars()
     return pl.select(pl.when(t.str.len_chars() == 0).then(None).otherwise(t)).to_series().alias(s.name)

@@ -44,12 +44,11 @@ from typing import cast
 
 import polars as pl
 
-from dashboard.config import DomainConfig, normalize
+from dashboard.config import DomainConfig, VisitSettings, normalize
 from dashboard.ingest import values as V
 from dashboard.ingest.read import Grid
 from dashboard.ingest.records import AliasMatcher, given_or, has_headers, read_tables, refuse_empty
 from dashboard.ingest.report import Report
-from dashboard.visits_config import VisitSettings, visit_settings
 
 KIND = "visits"
 # Headers only a visit report has; a file whose header row holds two of them is one.
@@ -89,7 +88,10 @@ def empty_visits() -> pl.DataFrame:
 def customer_key(s: pl.Series) -> pl.Series:
     """A customer name folded for matching: NFKC (full-width → half-width), lower case,
     no white space at all (the same folding as headers, config.normalize)."""
-    return s.cast(pl.String).str.normalize("NFKC").str.to_lowercase().str.replace_all(r"\s+", "")
+    s = s.cast(pl.String)
+    names = s.drop_nulls().unique()  # a report names a few thousand customers in 2M rows: fold each once
+    keys = names.str.normalize("NFKC").str.to_lowercase().str.replace_all(r"\s+", "")
+    return s.replace_strict(names, keys, default=None, return_dtype=pl.String).alias(s.name)
 
 
 def sniff(data: bytes, config: DomainConfig) -> str | None:
@@ -97,7 +99,7 @@ def sniff(data: bytes, config: DomainConfig) -> str | None:
     report has (填报人, 拜访时间, 拜访目的, 商谈结果, 客户类别, 预定再访时间 …), else None
     (the file is read as before). Looks at the first 64 KB of a CSV and the first rows of
     each sheet only."""
-    return KIND if has_headers(data, AliasMatcher(visit_settings(config).headers), _VISIT_ONLY) else None
+    return KIND if has_headers(data, AliasMatcher(config.visits.headers), _VISIT_ONLY) else None
 
 
 # --- reading --------------------------------------------------------------------------------
@@ -235,7 +237,7 @@ def _rows(rows: pl.Series) -> str:
 def prepare_local(name: str, data: bytes, *, as_of: date | None, config: DomainConfig,
                   today: date) -> tuple[Report, pl.DataFrame]:
     """Parse and check one visit report; (report, rows shaped like ``VISIT_SCHEMA``)."""
-    settings = visit_settings(config)
+    settings = config.visits
 
     def sheet_frame(report, grid, data_, rows, cols, n_sheets):
         return _sheet_frame(report, grid, data_, rows, cols, settings, n_sheets > 1)
@@ -248,7 +250,7 @@ def prepare_local(name: str, data: bytes, *, as_of: date | None, config: DomainC
     visits = pl.concat(parts, how="vertical") if parts else empty_visits()
     if report.ok and visits.height:
         before = visits.height
-        visits = visits.unique(_SAME_VISIT, keep="first", maintain_order=True)
+        visits = visits.filter(pl.struct(_SAME_VISIT).is_first_distinct())  # the first of each, in file order
         report.skip("duplicate visit (same person, date, customer, time, purpose, contact, result, project) / 重复的拜访记录",
                     before - visits.height)
         report.rows_accepted = report.rows_read - report.rows_skipped

@@ -7,16 +7,14 @@ so the parsing child process never imports duckdb or the write path. No streamli
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
-from datetime import datetime
 
 import polars as pl
 
 from dashboard import access
 from dashboard.ingest.load import CommitResult, ScopeRefused
-from dashboard.ingest.report import Report
-from dashboard.ingest.visits import KIND, VISIT_SCHEMA, customer_key
+from dashboard.ingest.visits import KIND, VISIT_SCHEMA, customer_key, empty_visits
+from queries import derived
 from queries.filters import ALL_REGIONS
 
 
@@ -70,12 +68,12 @@ def match_projects(visits: pl.DataFrame, projects: pl.DataFrame) -> pl.DataFrame
         "_i", "_id_region", "_id_known", "_n", "_name_pid", "_name_region")
 
 
-def commit_one(con, prep, demo: bool, actor: str, regions: tuple[str, ...]):
-    """Write one prepared visit report inside the caller's transaction (load.commit)."""
+def commit_one(con, prep, *, import_id: int, actor: str, regions: tuple[str, ...], demo: bool, insert_import):
+    """Write one prepared visit report inside the caller's transaction (load._commit_one:
+    ``import_id`` is the new import's, ``insert_import`` writes its imports row)."""
     r = prep.report
     regional = regions != ALL_REGIONS
-    import_id = con.execute("select coalesce(max(import_id), 0) + 1 from imports").fetchall()[0][0]
-    visits = match_projects(prep.projects.cast(VISIT_SCHEMA), _project_index(con))
+    visits = match_projects(prep.tables.get(KIND, empty_visits()).cast(VISIT_SCHEMA), _project_index(con))
     counts = visits.group_by("match_status").len()
     n_of = dict(counts.iter_rows())
     # a visit is seen where its project is (queries: visits_scoped), else in its own region
@@ -102,6 +100,8 @@ def commit_one(con, prep, demo: bool, actor: str, regions: tuple[str, ...]):
                     "nothing was imported",
                     f"{r.file_name}：会替换这些人在这些日期里属于其他区域的 {foreign} 条已有拜访；未导入任何数据")
         prior = [row[0] for row in con.execute(f"select distinct v.import_id {covered} order by 1").fetchall()]
+        derived.note_visit_projects(con)  # the projects whose visits this replaces, and (below) those it adds
+        con.execute(f"insert into _visit_projects_changed select distinct v.project_id {covered} where v.project_id is not null")
         removed = con.execute(f"select count(*) {covered}").fetchall()[0][0]
         con.execute("delete from visits where rowid in (select v.rowid " + covered + ")")
     finally:
@@ -111,8 +111,11 @@ def commit_one(con, prep, demo: bool, actor: str, regions: tuple[str, ...]):
     con.register("_incoming_visits", visits.drop("project_region").to_arrow())
     try:
         con.execute("insert into visits by name select *, $id::integer as import_id from _incoming_visits", {"id": import_id})
+        con.execute("insert into _visit_projects_changed select distinct project_id from _incoming_visits "
+                    "where project_id is not null")
     finally:
         con.unregister("_incoming_visits")
+    derived.visit_projects_refresh(con)
     result = VisitResult(r.file_name, import_id, KIND, r.as_of, "replaced" if removed else "added",
                          rows_added=visits.height, rows_removed=removed, replaced_import_ids=emptied, regions=regions)
     result.counts = VisitCounts(by_id=n_of.get("id", 0), by_name=n_of.get("name", 0), unknown_id=n_of.get("unknown_id", 0),
@@ -122,18 +125,6 @@ def commit_one(con, prep, demo: bool, actor: str, regions: tuple[str, ...]):
                   detail={"kind": KIND, "outcome": result.outcome, "replaced_imports": emptied, "demo": demo,
                           "matched": result.counts.__dict__})
     return result
-
-
-def insert_import(con, import_id: int, r: Report, kind: str, demo: bool, actor: str, regions: tuple[str, ...]) -> None:
-    """The ``imports`` row of a visit report or receivables file (active; the report as shown)."""
-    con.execute(
-        "insert into imports (import_id, file_name, sha256, sheet, kind, as_of, rows_read, rows_accepted, rows_skipped, "
-        "imported_at, status, mapping_name, report, is_demo, imported_by, regions) values ($id, $name, $sha, $sheet, $kind, "
-        "$as_of, $read, $accepted, $skipped, $at, 'active', null, $report, $demo, $by, $regions)",
-        {"id": import_id, "name": r.file_name, "sha": r.sha256, "sheet": r.sheet, "kind": kind, "as_of": r.as_of,
-         "read": r.rows_read, "accepted": r.rows_accepted, "skipped": r.rows_skipped, "at": datetime.now(),
-         "report": json.dumps(r.to_dict(), ensure_ascii=False, default=str), "demo": demo, "by": actor,
-         "regions": list(regions) if regions != ALL_REGIONS else None})
 
 
 def retire_emptied(con, prior: list[int], table: str) -> list[int]:

@@ -376,3 +376,33 @@ insert into win_counts
 select * from learned_counts_history(cast($as_of as date), false, ['*']) where as_of >= $from_date
 union all
 select * from learned_counts_history(cast($as_of as date), true, ['*']) where as_of >= $from_date
+
+-- step: visit_projects_changed_create
+create temp table if not exists _visit_projects_changed (project_id varchar)
+
+-- step: visit_projects_changed_of_import
+insert into _visit_projects_changed
+select distinct project_id from visits where import_id = $import_id and project_id is not null
+
+-- step: visit_projects_delete
+delete from visit_projects where project_id in (select project_id from _visit_projects_changed)
+
+-- step: visit_projects_insert
+insert into visit_projects
+select project_id, count(*), min(visit_on), max(visit_on), list(visit_on order by visit_on)
+from visits  -- the table, not stg_visits: a writer may run before the first refresh made the views
+where project_id in (select project_id from _visit_projects_changed)
+group by project_id
+
+-- step: visit_projects_changed_drop
+drop table if exists _visit_projects_changed
+
+-- step: clear_visit_projects
+delete from visit_projects
+
+-- step: visit_projects_insert_all
+insert into visit_projects
+select project_id, count(*), min(visit_on), max(visit_on), list(visit_on order by visit_on)
+from visits
+where project_id is not null
+group by project_id
