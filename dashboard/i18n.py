@@ -150,6 +150,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "n_open": ("Open projects", "在跟项目数"),
     "n_won": ("Won", "赢单数"),
     "n_closed": ("Closed", "已关闭"),
+    "n_lost": ("Lost or dropped", "丢单/放弃数"),
     "open_amount": ("Open pipeline", "在手管道金额"),
     "win_rate": ("Win rate", "赢单率"),
     "segment_stage_title": ("Conversion by segment × stage", "分维度 × 阶段转化"),
