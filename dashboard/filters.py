@@ -16,7 +16,9 @@ from datetime import date
 from typing import Any
 
 from queries import Filters
+from queries.dimensions import DIMENSIONS
 from queries.dimensions import KEYS as DIMENSION_KEYS
+from queries.filters import Selection
 
 # URL parameter names. They are also the widget keys in sidebar.py (bind="query-params"
 # uses the key as the parameter name), so renaming one breaks every shared link. The
@@ -27,17 +29,12 @@ KEY_LANG = "lang"
 KEY_UNIT = "unit"
 KEY_PROJECT = "project"
 
-LIST_KEYS = DIMENSION_KEYS
-FILTER_KEYS = (KEY_AS_OF, *LIST_KEYS)
 DEFAULT_LANG = "zh"
 DEFAULT_UNIT = "wan"
 # ?lang= as people type it: the switch writes 中文 / English (its labels), and a link with
 # the code or the name in any case opens the same language.
 LANG_ALIASES = {"zh": "zh", "cn": "zh", "zh-cn": "zh", "chinese": "zh", "中文": "zh",
                 "en": "en", "english": "en"}
-
-Selection = tuple[tuple[str, tuple[str, ...]], ...]
-
 
 @dataclass(frozen=True)
 class FilterState:
@@ -75,6 +72,12 @@ class FilterState:
     @property
     def is_narrowed(self) -> bool:
         return bool(self.selected)
+
+
+def offered_dimensions(options: Mapping[str, Sequence[str]]) -> tuple[str, ...]:
+    """The dimensions the sidebar offers for a snapshot's filter options: every one, but an
+    optional one (a product line) only when the snapshot has values for it."""
+    return tuple(d.key for d in DIMENSIONS if not d.optional or options.get(d.key))
 
 
 def parse_date(value: Any) -> date | None:
@@ -126,7 +129,7 @@ def from_values(
         as_of = None
     lang = lang_from(values.get(KEY_LANG))
     unit = values.get(KEY_UNIT)
-    chosen = ((key, known_only(as_list(values.get(key)), options.get(key))) for key in LIST_KEYS)
+    chosen = ((key, known_only(as_list(values.get(key)), options.get(key))) for key in DIMENSION_KEYS)
     return FilterState(
         as_of=as_of,
         selected=tuple((key, vals) for key, vals in chosen if vals),

@@ -19,7 +19,6 @@ from dashboard import data, filters, i18n
 from dashboard.access import Access
 from dashboard.filters import FilterState
 from queries import Filters
-from queries.dimensions import DIMENSIONS
 
 _CTX_KEY = "_pipeline_ctx"
 _LANG_RERUN = "_pipeline_lang_rerun"
@@ -68,7 +67,7 @@ class Context:
     def dimensions(self) -> tuple[str, ...]:
         """The filter dimensions offered in this view (queries/dimensions.py; an optional one
         only when the snapshot has values for it): the keys for labels and the pack."""
-        return tuple(d.key for d in DIMENSIONS if not d.optional or self.options.get(d.key))
+        return filters.offered_dimensions(self.options)
 
     def t(self, key: str, **kw) -> str:
         return i18n.t(key, self.lang, **kw)
@@ -139,10 +138,7 @@ def render(lang: str, caller: Access) -> Context:
         )
         options = data.filter_options(run, filters.parse_date(as_of_value))
         values: dict[str, object] = {}
-        for dim in DIMENSIONS:
-            key = dim.key
-            if dim.optional and not options.get(key):
-                continue  # e.g. no export with a product line yet: no empty filter to puzzle over
+        for key in filters.offered_dimensions(options):  # no empty product-line filter to puzzle over
             values[key] = sb.multiselect(
                 i18n.t(key, lang),
                 options=options.get(key, []),

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from queries.dimensions import KEYS
+from queries.dimensions import KEYS, no_filters
 
 # The one explicit value for "every region" (queries/macros/dimensions.sql knows it).
 ALL_REGIONS: tuple[str, ...] = ("*",)
@@ -94,10 +94,9 @@ class Filters:
         """Named SQL parameters: ``$filters`` is a struct of ``varchar[]``, one per dimension
         (empty list = no filter; empty ``allowed_regions`` = no region). Raises ScopeMissing
         without a scope."""
-        chosen = dict(self.selected)
         return {
             "as_of": self.as_of,
             "since": self.since,
-            "filters": {key: list(chosen.get(key, ())) for key in KEYS},
+            "filters": no_filters() | {key: list(values) for key, values in self.selected},
             "allowed_regions": list(check_scope(self.allowed_regions)),
         }

@@ -110,7 +110,8 @@ _DEFAULT_EXTRA: dict[str, Any] = {"by": None, "project_id": None, "stage": None,
                                    "stalled_only": False,  # aging: only the stalled projects
                                    "imported_by": None,  # import_history: only this actor's imports
                                    "all_snapshots": False,  # win_probabilities: every snapshot <= as_of
-                                   "computed": False}  # win_probabilities: from project_facts, not win_counts
+                                   "computed": False,  # win_probabilities: from project_facts, not win_counts
+                                   "dimensions": list(KEYS)}  # filter_options: every dimension, registry order
 
 # `project` is composed from other queries (each one statement), not a .sql file of its own.
 _COMPOSITE = {"project"}
@@ -199,7 +200,7 @@ def latest_as_of(con: duckdb.DuckDBPyConnection) -> date | None:
 def _params(con: duckdb.DuckDBPyConnection, filters: Filters | None, extra: dict[str, Any]) -> dict[str, Any]:
     if filters is None:  # deny by default: no scope given is refused, never "everything"
         raise ScopeMissing("a query called without Filters (and so without an access scope): refused")
-    params = filters.params() | threshold_params() | {"dimensions": list(KEYS)} | _DEFAULT_EXTRA | extra
+    params = filters.params() | threshold_params() | _DEFAULT_EXTRA | extra
     if params.get("as_of") is None:
         params["as_of"] = latest_as_of(con)
     by = params.get("by")

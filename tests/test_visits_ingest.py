@@ -13,6 +13,7 @@ import xlsxwriter
 
 from dashboard import store
 from dashboard.ingest import IngestRefused, ScopeRefused, commit, prepare, remove_import
+from test_ingest_commit import _rows  # a read-only query, as the commit tests read them
 
 LEDGER = (
     "项目编号,项目名称,客户名称,客户等级,区域,负责人,当前阶段,预计签约金额\n"
@@ -21,14 +22,6 @@ LEDGER = (
     "P3,机房二期,南方电网,B,华南,李娜,立项,300\n"
     "P4,调度,国家能源,C,华北,王强,招投标,400\n"
 )
-
-
-def _rows(db: Path, sql: str, params: dict | None = None) -> list[tuple]:
-    con = store.connect_read_only(db)
-    try:
-        return con.execute(sql, params or {}).fetchall()
-    finally:
-        con.close()
 
 
 def _ledger(db: Path) -> None:
